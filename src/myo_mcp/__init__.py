@@ -1,0 +1,1 @@
+"""myo_mcp (in progress)."""

@@ -1,0 +1,1 @@
+"""myo_server (in progress)."""

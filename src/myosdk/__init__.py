@@ -1,0 +1,1 @@
+"""myosdk (in progress)."""
