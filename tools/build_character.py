@@ -1,0 +1,364 @@
+"""Generate the default humanoid character (MJCF + manifest) shipped with ``myo_retarget``.
+
+Run ``uv run python tools/build_character.py`` after changing a proportion; a test checks that the
+shipped files are what this script writes.
+
+Conventions (interoperable with markersets written for the vendor's character):
+
+* every body frame: x anterior, y superior, z to the subject's right; a long bone runs
+  proximal -> distal along -y; the left side mirrors the right (z -> -z);
+* the world is MuJoCo's usual +Z up; at ``qpos0`` the character stands in the anatomical position
+  (palms forward) facing world +X, so the pelvis body is rotated +90 degrees about world X;
+* joints are named by motion, flexion positive (knee and elbow flexion, hip and shoulder flexion,
+  ankle dorsiflexion, trunk/neck forward flexion), with physiological limits.
+
+Proportions are fractions of standing height H (default 1.75 m) from Winter (2009, Fig. 4.1) as
+listed in ``shared/data/anthropometry_fraction_of_height.csv``; where the table has no entry (joint
+centres inside the pelvis and thorax, landmark depths), the fractions are our own estimates from
+typical adult dimensions, noted next to each number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEIGHT_M = 1.75
+CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
+VERSION = "v1.0.0"
+NAME = "myo_humanoid"
+OUT_DIR = (
+    Path(__file__).resolve().parents[1] / "src" / "myo_retarget" / "data" / "characters" / NAME
+)
+
+# Winter (2009) Fig. 4.1 fractions of H.
+HIP_HEIGHT = 0.530  # floor - greater trochanter; used as the hip joint centre height
+THIGH = 0.245
+SHANK = 0.246
+ANKLE_HEIGHT = 0.039
+FOOT_LENGTH = 0.152
+FOOT_BREADTH = 0.055
+SHOULDER_HEIGHT = 0.818
+HALF_SHOULDER_WIDTH = 0.129
+UPPER_ARM = 0.186  # acromion - elbow; from the glenohumeral centre we use ELBOW below
+FOREARM = 0.146
+HAND = 0.108
+HEAD_LENGTH = 0.130
+HIP_WIDTH = 0.191
+ELBOW_HEIGHT = 0.630
+
+# Our estimates (fractions of H), documented in the manifest.
+HJC_HALF_WIDTH = 0.052  # ~0.27 x HIP_WIDTH: hip joint centres ~18 cm apart at 1.75 m
+L5S1 = (-0.035, 0.060)  # lumbosacral joint from the hip-centre midpoint (x, y)
+LUMBAR_LENGTH = 0.100  # L5/S1 -> T12/L1
+THORACIC_LENGTH = 0.145  # T12/L1 -> C7/T1
+NECK_LENGTH = 0.065  # C7/T1 -> occipital condyles
+GH_DROP = 0.022  # glenohumeral centre below the acromion
+HUMERUS = SHOULDER_HEIGHT - GH_DROP - ELBOW_HEIGHT  # 0.166 H: GH centre -> elbow (de Leva 0.162)
+
+
+def _r(x: float) -> str:
+    return f"{x:.5f}".rstrip("0").rstrip(".") if x != 0 else "0"
+
+
+def _vec(v: tuple[float, ...]) -> str:
+    return " ".join(_r(c) for c in v)
+
+
+@dataclass
+class Joint:
+    name: str
+    axis: tuple[float, float, float]
+    range_deg: tuple[float, float]
+    segment: str = ""
+
+
+@dataclass
+class Body:
+    name: str
+    pos: tuple[float, float, float]  # in the parent frame, metres
+    segment: str  # scale group of this body's own geometry, child offsets and markers
+    joints: list[Joint] = field(default_factory=list)
+    geoms: list[str] = field(default_factory=list)
+    children: list[Body] = field(default_factory=list)
+
+
+def h(*fractions: float) -> tuple[float, float, float]:
+    """Fractions of height -> metres at the default height."""
+    x, y, z = (f * HEIGHT_M for f in fractions)
+    return (x, y, z)
+
+
+def capsule(a: tuple[float, float, float], b: tuple[float, float, float], radius: float) -> str:
+    return f'<geom type="capsule" fromto="{_vec(a + b)}" size="{_r(radius)}"/>'
+
+
+def sphere(c: tuple[float, float, float], radius: float) -> str:
+    return f'<geom type="sphere" pos="{_vec(c)}" size="{_r(radius)}"/>'
+
+
+def box(c: tuple[float, float, float], half: tuple[float, float, float]) -> str:
+    return f'<geom type="box" pos="{_vec(c)}" size="{_vec(half)}"/>'
+
+
+def leg(side: str) -> Body:
+    s = 1.0 if side == "r" else -1.0
+    # Abduction moves the limb laterally, internal rotation turns the front medially, inversion
+    # turns the sole medially: their axes flip with the side; sagittal axes do not.
+    toes = Body(
+        f"toes_{side}",
+        h(0.079, -0.012, 0.0),
+        "foot",
+        [Joint(f"mtp_flex_{side}", (0, 0, 1), (-30, 70))],
+        [box(h(0.020, -0.003, 0.0), h(0.020, 0.006, FOOT_BREADTH / 2))],
+    )
+    calcaneus = Body(
+        f"calcaneus_{side}",
+        h(-0.008, -0.012, 0.0),
+        "foot",
+        [Joint(f"subtal_inve_{side}", (s, 0, 0), (-25, 35))],
+        [
+            box(h(0.035, -0.006, 0.0), h(0.055, 0.010, FOOT_BREADTH / 2 * 0.9)),
+        ],
+        [toes],
+    )
+    talus = Body(
+        f"talus_{side}",
+        h(0.0, -SHANK, 0.0),
+        "foot",
+        [Joint(f"ankle_flex_{side}", (0, 0, 1), (-50, 35))],
+        [sphere((0.0, 0.0, 0.0), 0.025)],
+        [calcaneus],
+    )
+    tibia = Body(
+        f"tibia_{side}",
+        h(0.0, -THIGH, 0.0),
+        "shank",
+        [Joint(f"knee_flex_{side}", (0, 0, -1), (-10, 150))],
+        [capsule((0.0, -0.02, 0.0), h(0.0, -SHANK + 0.012, 0.0), 0.045)],
+        [talus],
+    )
+    return Body(
+        f"femur_{side}",
+        h(0.0, 0.0, s * HJC_HALF_WIDTH),
+        "thigh",
+        [
+            Joint(f"hip_flex_{side}", (0, 0, 1), (-30, 130)),
+            Joint(f"hip_abdu_{side}", (-s, 0, 0), (-35, 55)),
+            Joint(f"hip_arot_{side}", (0, s, 0), (-45, 50)),
+        ],
+        [capsule((0.0, -0.03, 0.0), h(0.0, -THIGH + 0.015, 0.0), 0.06)],
+        [tibia],
+    )
+
+
+def arm(side: str) -> Body:
+    s = 1.0 if side == "r" else -1.0
+    # The radius turns about an oblique axis from the radial head (lateral, at the elbow) to the
+    # distal ulna (medial, at the wrist); the hand hangs off the radius.
+    lunate = Body(
+        f"lunate_{side}",
+        h(0.0, -FOREARM, s * -0.010),
+        "hand",
+        [
+            Joint(f"wrist_flex_{side}", (0, 0, 1), (-80, 85)),
+            Joint(f"wrist_devi_{side}", (s, 0, 0), (-30, 45)),
+        ],
+        [box(h(0.0, -0.045, 0.0), h(0.012, 0.045, 0.025))],
+    )
+    axis = (0.0, -FOREARM, s * -0.020)
+    norm = math.hypot(*axis)
+    radius = Body(
+        f"radius_{side}",
+        h(0.0, 0.0, s * 0.010),
+        "forearm",
+        [Joint(f"wrist_pron_{side}", (0.0, axis[1] / norm, axis[2] / norm), (-20, 170))],
+        [capsule((0.0, -0.02, 0.0), h(0.0, -FOREARM + 0.01, s * -0.010), 0.025)],
+        [lunate],
+    )
+    ulna = Body(
+        f"ulna_{side}",
+        h(0.0, -HUMERUS, 0.0),
+        "forearm",
+        [Joint(f"elbow_flex_{side}", (0, 0, 1), (0, 150))],
+        [capsule((0.0, -0.02, 0.0), h(0.0, -FOREARM + 0.01, s * -0.012), 0.022)],
+        [radius],
+    )
+    humerus = Body(
+        f"humerus_{side}",
+        h(0.0, -GH_DROP, s * -0.012),
+        "upper_arm",
+        [
+            Joint(f"shoulder_flex_{side}", (0, 0, 1), (-90, 180)),
+            Joint(f"shoulder_abdu_{side}", (-s, 0, 0), (-60, 180)),
+            Joint(f"shoulder_arot_{side}", (0, s, 0), (-90, 100)),
+        ],
+        [capsule((0.0, -0.03, 0.0), h(0.0, -HUMERUS + 0.015, 0.0), 0.035)],
+        [ulna],
+    )
+    scapula = Body(
+        f"scapula_{side}",
+        h(-0.015, 0.018, s * (HALF_SHOULDER_WIDTH - 0.012)),
+        "shoulder",
+        [],
+        [box(h(-0.035, -0.035, s * -0.03), h(0.005, 0.04, 0.035))],
+        [humerus],
+    )
+    return Body(
+        f"clavicle_{side}",
+        h(0.035, 0.110, s * 0.012),
+        "shoulder",
+        [
+            Joint(f"clav_elev_{side}", (-s, 0, 0), (-15, 40)),
+            Joint(f"clav_prot_{side}", (0, s, 0), (-25, 30)),
+        ],
+        [capsule((0.0, 0.0, 0.0), h(-0.015, 0.018, s * (HALF_SHOULDER_WIDTH - 0.020)), 0.012)],
+        [scapula],
+    )
+
+
+def character() -> Body:
+    skull = Body(
+        "skull",
+        h(0.010, NECK_LENGTH, 0.0),
+        "head",
+        [],
+        [sphere(h(0.015, 0.040, 0.0), 0.10)],
+    )
+    cervical = Body(
+        "cervical_spine",
+        h(-0.010, THORACIC_LENGTH, 0.0),
+        "head",
+        [
+            Joint("neck_flex", (0, 0, -1), (-60, 70)),
+            Joint("neck_bend", (1, 0, 0), (-45, 45)),
+            Joint("neck_arot", (0, 1, 0), (-80, 80)),
+        ],
+        [capsule((0.0, 0.0, 0.0), h(0.010, NECK_LENGTH - 0.01, 0.0), 0.05)],
+        [skull],
+    )
+    thoracic = Body(
+        "thoracic_spine",
+        h(0.0, LUMBAR_LENGTH, 0.0),
+        "trunk",
+        [
+            Joint("thorax_flex", (0, 0, -1), (-30, 45)),
+            Joint("thorax_bend", (1, 0, 0), (-25, 25)),
+            Joint("thorax_arot", (0, 1, 0), (-35, 35)),
+        ],
+        [box(h(0.02, 0.07, 0.0), h(0.055, 0.065, 0.085))],
+        [cervical, arm("r"), arm("l")],
+    )
+    lumbar = Body(
+        "lumbar_spine",
+        h(L5S1[0], L5S1[1], 0.0),
+        "trunk",
+        [
+            Joint("lumbar_flex", (0, 0, -1), (-30, 60)),
+            Joint("lumbar_bend", (1, 0, 0), (-30, 30)),
+            Joint("lumbar_arot", (0, 1, 0), (-30, 30)),
+        ],
+        [capsule((0.0, 0.0, 0.0), h(0.0, LUMBAR_LENGTH - 0.01, 0.0), 0.07)],
+        [thoracic],
+    )
+    return Body(
+        "pelvis",
+        (0.0, 0.0, HIP_HEIGHT * HEIGHT_M),
+        "pelvis",
+        [],
+        [box(h(-0.010, 0.035, 0.0), h(0.045, 0.030, HIP_WIDTH / 2 * 0.75))],
+        [lumbar, leg("r"), leg("l")],
+    )
+
+
+def _emit(body: Body, depth: int, out: list[str], root: bool) -> None:
+    pad = "  " * depth
+    attrs = f'name="{body.name}" pos="{_vec(body.pos)}"'
+    if root:
+        # Body frame y (superior) onto world z: +90 degrees about world x.
+        c = math.cos(math.pi / 4)
+        attrs += f' quat="{_r(c)} {_r(c)} 0 0"'
+    out.append(f"{pad}<body {attrs}>")
+    if root:
+        out.append(f'{pad}  <freejoint name="root"/>')
+    for j in body.joints:
+        out.append(
+            f'{pad}  <joint name="{j.name}" axis="{_vec(j.axis)}" range="{_r(j.range_deg[0])} '
+            f'{_r(j.range_deg[1])}"/>'
+        )
+    out.extend(f"{pad}  {g}" for g in body.geoms)
+    for child in body.children:
+        _emit(child, depth + 1, out, False)
+    out.append(f"{pad}</body>")
+
+
+def _walk(body: Body, parent: str | None, acc: list[tuple[Body, str | None]]) -> None:
+    acc.append((body, parent))
+    for c in body.children:
+        _walk(c, body.name, acc)
+
+
+def build_mjcf(root: Body) -> str:
+    lines = [
+        f'<mujoco model="{NAME}">',
+        "  <!-- Generated by tools/build_character.py; edit that script, not this file. -->",
+        '  <compiler angle="degree" autolimits="true"/>',
+        '  <option gravity="0 0 -9.81"/>',
+        "  <default>",
+        '    <joint type="hinge" limited="true" damping="0.5" armature="0.01"/>',
+        '    <geom contype="0" conaffinity="0" density="1000" rgba="0.75 0.68 0.6 1"/>',
+        "  </default>",
+        "  <worldbody>",
+        '    <light pos="0 -3 4" dir="0 0.6 -0.8"/>',
+        '    <geom name="floor" type="plane" size="5 5 0.1" rgba="0.85 0.85 0.85 1"/>',
+    ]
+    body_lines: list[str] = []
+    _emit(root, 2, body_lines, True)
+    lines += body_lines
+    lines += ["  </worldbody>", "</mujoco>", ""]
+    return "\n".join(lines)
+
+
+def build_manifest(root: Body) -> dict[str, object]:
+    acc: list[tuple[Body, str | None]] = []
+    _walk(root, None, acc)
+    return {
+        "character_id": CHARACTER_ID,
+        "name": NAME,
+        "description": (
+            "Default full-body humanoid: 20 segments, 41 hinge joints named by motion plus a free "
+            "root; proportions from Winter (2009) for a 1.75 m adult."
+        ),
+        "version": VERSION,
+        "default_height_m": HEIGHT_M,
+        "model_file": "character.xml",
+        "root_body": root.name,
+        "up_axis": "+Z",
+        "bodies": [
+            {"name": b.name, "parent": p, "segment": b.segment, "joints": [j.name for j in b.joints]}
+            for b, p in acc
+        ],
+        "joints": [j.name for b, _ in acc for j in b.joints],
+        "segments": sorted({b.segment for b, _ in acc}),
+        "sources": [
+            "Winter DA (2009) Biomechanics and Motor Control of Human Movement, 4th ed., Fig. 4.1",
+            "de Leva P (1996) J Biomech 29(9):1223-1230, Table 1",
+        ],
+    }
+
+
+def main() -> None:
+    root = character()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    vdir = OUT_DIR / VERSION
+    vdir.mkdir(exist_ok=True)
+    (vdir / "character.xml").write_text(build_mjcf(root), encoding="utf-8")
+    manifest = json.dumps(build_manifest(root), indent=2) + "\n"
+    (vdir / "manifest.json").write_text(manifest, encoding="utf-8")
+    print(f"wrote {vdir}")
+
+
+if __name__ == "__main__":
+    main()
