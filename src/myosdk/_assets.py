@@ -1,0 +1,340 @@
+"""``client.assets``: upload (three steps, streamed), get, download (streamed, verified), list,
+delete. ``Assets`` and ``AsyncAssets`` are twins."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio.to_thread
+
+from myosdk._base import upload_mismatch
+from myosdk._core import (
+    CHUNK_SIZE,
+    assets_complete,
+    assets_delete,
+    assets_get,
+    assets_initiate,
+    assets_list,
+    content_type_for,
+    detect_purpose,
+    download_destination,
+    local_file,
+    next_offset,
+)
+from myosdk._exceptions import MyoSDKError, NotFoundError
+from myosdk._streaming import TransferProgress
+from myosdk._types import Asset, AssetList, DownloadResult, UploadResult
+
+if TYPE_CHECKING:
+    from myosdk._client import AsyncClient, Client
+
+__all__ = ["Assets", "AsyncAssets"]
+
+
+def _sha256_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_SIZE):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _check_purpose(purpose: object, path: Path) -> str:
+    if purpose is None:
+        return detect_purpose(path)
+    if not isinstance(purpose, str) or not purpose.strip():
+        raise ValueError(f"purpose must be a non-empty string or None, got {purpose!r}")
+    return purpose.strip()
+
+
+def _asset_id_of(asset: str | Mapping[str, Any]) -> str:
+    if isinstance(asset, str):
+        return asset
+    if isinstance(asset, Mapping) and isinstance(asset.get("asset_id"), str):
+        return str(asset["asset_id"])
+    raise ValueError(f"asset must be an asset id or a dict from assets.get(), got {asset!r}")
+
+
+def _needs_fetch(asset: str | Mapping[str, Any]) -> bool:
+    return isinstance(asset, str) or not asset.get("download_url")
+
+
+def _download_plan(info: Mapping[str, Any]) -> tuple[str, str | None, int | None, str | None]:
+    """``(url, asset_id, size, sha256)`` of a fetched asset; a clear error if not downloadable."""
+    url = info.get("download_url")
+    asset_id = info.get("asset_id")
+    if not isinstance(url, str) or not url:
+        raise MyoSDKError(
+            f"Asset {asset_id} has no download_url (status {info.get('status')!r}): only "
+            "completed assets can be downloaded. Finish its upload (or wait for its job) first."
+        )
+    size = info.get("size_bytes")
+    sha = info.get("checksum_sha256")
+    return (
+        url,
+        asset_id if isinstance(asset_id, str) else None,
+        size if isinstance(size, int) else None,
+        sha if isinstance(sha, str) and sha else None,
+    )
+
+
+class Assets:
+    """Files stored by the API: inputs (C3D, markerset XML) and job outputs (.npz)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def upload_file(
+        self,
+        file_path: str | os.PathLike[str],
+        purpose: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        on_progress: TransferProgress | None = None,
+    ) -> UploadResult:
+        """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
+
+        The file is streamed from disk (never held in memory) and its sha256 computed on the way
+        is checked against the server's ``checksum_sha256``.
+
+        Args:
+            file_path: The file to upload.
+            purpose: The asset purpose; detected from the extension when None (.c3d and .xml →
+                ``"retarget"``).
+            metadata: Free-form JSON metadata stored with the asset.
+            on_progress: Called as ``on_progress(bytes_sent, total_bytes)`` while streaming.
+
+        Returns:
+            ``{"asset_id", "verified", "size_bytes", "checksum_sha256", "message"}``.
+
+        Raises:
+            FileNotFoundError: No such file (before any request).
+            ValueError: Unknown extension and no ``purpose``.
+            ChecksumMismatchError: The server stored other bytes than the file's (asset deleted).
+        """
+        path, size = local_file(file_path)
+        purpose = _check_purpose(purpose, path)
+        content_type = content_type_for(path)
+        started = self._client._call(
+            assets_initiate(purpose, path.name, content_type, size, metadata)
+        )
+        asset_id = started["asset_id"]
+        sha = self._client._upload(
+            started["upload_url"], dict(started["fields"]), path, content_type, size, on_progress
+        )
+        result = cast(UploadResult, self._client._call(assets_complete(asset_id)))
+        if sha is None:  # a retried upload found its signature used: hash the file to verify
+            sha = _sha256_file(path)
+        mismatch = upload_mismatch(result, path, size, sha)
+        if mismatch is not None:
+            self._discard(asset_id)
+            raise mismatch
+        return result
+
+    def _discard(self, asset_id: str) -> None:
+        with contextlib.suppress(MyoSDKError):  # best effort: the error raised next matters
+            self.delete(asset_id)
+
+    def get(self, asset_id: str) -> Asset:
+        """Details of an asset, with a fresh presigned ``download_url`` once it is completed."""
+        return cast(Asset, self._client._call(assets_get(asset_id)))
+
+    def download(
+        self,
+        asset: str | Mapping[str, Any],
+        destination: str | os.PathLike[str],
+        *,
+        on_progress: TransferProgress | None = None,
+    ) -> DownloadResult:
+        """Stream an asset to ``destination`` (its parent directory is created).
+
+        Bytes go to ``destination + ".part"``, are checked against the asset's size and sha256,
+        then renamed into place; on any failure nothing is left at ``destination``. A dropped
+        connection resumes with ``Range``; an expired link is renewed once.
+
+        Args:
+            asset: An asset id, or the dict from ``get()``.
+            destination: A file path, or an existing directory (the asset's filename is used).
+            on_progress: Called as ``on_progress(bytes_received, total_bytes_or_None)``.
+
+        Returns:
+            ``{"path", "size_bytes", "checksum_sha256"}`` of the verified file.
+        """
+        info: Mapping[str, Any] = (
+            self.get(_asset_id_of(asset)) if _needs_fetch(asset) else cast(Mapping[str, Any], asset)
+        )
+        url, asset_id, size, sha = _download_plan(info)
+        dest = download_destination(destination, info.get("filename"))
+
+        def refresh() -> str:
+            assert asset_id is not None
+            return _download_plan(self.get(asset_id))[0]
+
+        return self._client._download(
+            url, dest, asset_id, size, sha, on_progress, refresh if asset_id else None
+        )
+
+    def list(
+        self,
+        purpose: str | None = None,
+        reference_count: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> AssetList:
+        """One page of assets: ``{"assets", "total", "limit", "offset"}``.
+
+        Args:
+            purpose: Only assets of this purpose.
+            reference_count: Only assets referenced by this many jobs (0 = unused).
+            limit: Page size, 1-100.
+            offset: Items to skip.
+        """
+        return cast(
+            AssetList, self._client._call(assets_list(purpose, reference_count, limit, offset))
+        )
+
+    def iter_assets(
+        self,
+        purpose: str | None = None,
+        reference_count: int | None = None,
+        *,
+        page_size: int = 100,
+    ) -> Iterator[Asset]:
+        """Every matching asset, fetching pages of ``page_size`` as needed."""
+        seen: set[str] = set()
+        offset: int | None = 0
+        while offset is not None:
+            page = self.list(purpose, reference_count, page_size, offset)
+            for item in page["assets"]:
+                if item["asset_id"] not in seen:  # offsets shift if assets are added meanwhile
+                    seen.add(item["asset_id"])
+                    yield item
+            offset = next_offset(page, "assets")
+
+    def delete(self, asset_id: str) -> None:
+        """Delete an asset.
+
+        Raises:
+            ConflictError: (a ``ValidationError``) a job still references the asset.
+            NotFoundError: No such asset.
+        """
+        try:
+            self._client._call(assets_delete(asset_id))
+        except NotFoundError as err:
+            if err.attempts == 1:
+                raise
+            # A retried DELETE answered 404: an earlier attempt deleted it.
+
+
+class AsyncAssets:
+    """Files stored by the API: inputs (C3D, markerset XML) and job outputs (.npz)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def upload_file(
+        self,
+        file_path: str | os.PathLike[str],
+        purpose: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        on_progress: TransferProgress | None = None,
+    ) -> UploadResult:
+        """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
+
+        See ``Assets.upload_file``.
+        """
+        path, size = local_file(file_path)
+        purpose = _check_purpose(purpose, path)
+        content_type = content_type_for(path)
+        started = await self._client._call(
+            assets_initiate(purpose, path.name, content_type, size, metadata)
+        )
+        asset_id = started["asset_id"]
+        sha = await self._client._upload(
+            started["upload_url"], dict(started["fields"]), path, content_type, size, on_progress
+        )
+        result = cast(UploadResult, await self._client._call(assets_complete(asset_id)))
+        if sha is None:
+            sha = await anyio.to_thread.run_sync(_sha256_file, path)
+        mismatch = upload_mismatch(result, path, size, sha)
+        if mismatch is not None:
+            await self._discard(asset_id)
+            raise mismatch
+        return result
+
+    async def _discard(self, asset_id: str) -> None:
+        with contextlib.suppress(MyoSDKError):  # best effort: the error raised next matters
+            await self.delete(asset_id)
+
+    async def get(self, asset_id: str) -> Asset:
+        """Details of an asset, with a fresh presigned ``download_url`` once it is completed."""
+        return cast(Asset, await self._client._call(assets_get(asset_id)))
+
+    async def download(
+        self,
+        asset: str | Mapping[str, Any],
+        destination: str | os.PathLike[str],
+        *,
+        on_progress: TransferProgress | None = None,
+    ) -> DownloadResult:
+        """Stream an asset to ``destination``; see ``Assets.download``."""
+        info: Mapping[str, Any] = (
+            await self.get(_asset_id_of(asset))
+            if _needs_fetch(asset)
+            else cast(Mapping[str, Any], asset)
+        )
+        url, asset_id, size, sha = _download_plan(info)
+        dest = download_destination(destination, info.get("filename"))
+
+        async def refresh() -> str:
+            assert asset_id is not None
+            return _download_plan(await self.get(asset_id))[0]
+
+        return await self._client._download(
+            url, dest, asset_id, size, sha, on_progress, refresh if asset_id else None
+        )
+
+    async def list(
+        self,
+        purpose: str | None = None,
+        reference_count: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> AssetList:
+        """One page of assets; see ``Assets.list``."""
+        return cast(
+            AssetList,
+            await self._client._call(assets_list(purpose, reference_count, limit, offset)),
+        )
+
+    async def iter_assets(
+        self,
+        purpose: str | None = None,
+        reference_count: int | None = None,
+        *,
+        page_size: int = 100,
+    ) -> AsyncIterator[Asset]:
+        """Every matching asset, fetching pages of ``page_size`` as needed."""
+        seen: set[str] = set()
+        offset: int | None = 0
+        while offset is not None:
+            page = await self.list(purpose, reference_count, page_size, offset)
+            for item in page["assets"]:
+                if item["asset_id"] not in seen:
+                    seen.add(item["asset_id"])
+                    yield item
+            offset = next_offset(page, "assets")
+
+    async def delete(self, asset_id: str) -> None:
+        """Delete an asset; see ``Assets.delete``."""
+        try:
+            await self._client._call(assets_delete(asset_id))
+        except NotFoundError as err:
+            if err.attempts == 1:
+                raise

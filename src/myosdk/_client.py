@@ -1,0 +1,568 @@
+"""``Client`` and ``AsyncClient``: the I/O twins over the core (same methods, same behaviour).
+
+Each twin owns an httpx client and implements four primitives the resources use: an API call with
+retries, the presigned multipart upload, the presigned streaming download, and sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from myosdk._assets import Assets, AsyncAssets
+from myosdk._base import (
+    BaseClient,
+    download_mismatch,
+    incomplete_download,
+    parse_json,
+    request_was_sent,
+    transport_error,
+)
+from myosdk._characters import AsyncCharacters, Characters
+from myosdk._core import (
+    CHUNK_SIZE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ApiRequest,
+    api_headers,
+    build_url,
+    download_headers,
+    error_from_response,
+    multipart_layout,
+    parse_content_range,
+    parse_retry_after,
+    presigned_headers,
+    redact_url,
+    retry_delay_for_status,
+    retry_delay_for_transport_error,
+)
+from myosdk._exceptions import PermissionDeniedError
+from myosdk._jobs import AsyncJobs, Jobs
+from myosdk._streaming import (
+    AsyncFileMultipartStream,
+    DownloadSink,
+    FileMultipartStream,
+    TransferProgress,
+)
+from myosdk._types import DownloadResult
+
+__all__ = ["AsyncClient", "Client"]
+
+_UPLOAD = "assets.upload"
+_DOWNLOAD = "assets.download"
+
+
+def _expected_total(response: httpx.Response, offset: int, expected: int | None) -> int | None:
+    if expected is not None:
+        return expected
+    length = response.headers.get("content-length")
+    return offset + int(length) if length and length.isdigit() else None
+
+
+def _resume_offset_ok(response: httpx.Response, offset: int) -> bool:
+    """Whether a 206 answer continues exactly where the partial file stops."""
+    parsed = parse_content_range(response.headers.get("content-range"))
+    return parsed is not None and parsed[0] == offset
+
+
+class Client(BaseClient):
+    """Synchronous client of the MyoSapiens API.
+
+    Args:
+        api_key: The API key; defaults to ``MYOSDK_API_KEY``.
+        base_url: The API address; defaults to ``MYOSDK_BASE_URL``, then https://api.myolab.ai.
+        timeout: Seconds allowed per connect/read/write (not per whole transfer); None = no limit.
+        max_retries: Retries on connection errors, 429 and 502/503/504 for requests safe to resend.
+        http_client: An ``httpx.Client`` to use (the caller keeps ownership; it is not closed).
+
+    Raises:
+        ConfigurationError: No API key anywhere.
+
+    Example:
+        >>> with Client(api_key="...") as client:  # doctest: +SKIP
+        ...     client.characters.list()
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self._timeout())
+        self.assets = Assets(self)
+        self.jobs = Jobs(self)
+        self.characters = Characters(self)
+
+    # lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool (if the client created it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # primitives ------------------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _send(self, request: ApiRequest) -> httpx.Response:
+        """Send an API request with retries; return the successful response or raise."""
+        url = build_url(self._config.base_url, request.path)
+        headers = api_headers(self._config, request, self._agent)
+        total = self._retry.max_retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = self._http.request(
+                    request.method,
+                    url,
+                    params=request.params or None,
+                    content=request.body,
+                    headers=headers,
+                )
+            except httpx.TransportError as exc:
+                delay = retry_delay_for_transport_error(
+                    self._retry, attempt - 1, request_was_sent(exc), request.retry_safe
+                )
+                if delay is None:
+                    raise transport_error(request.operation, exc, url, attempt) from exc
+                self._log_retry(request.operation, delay, type(exc).__name__, attempt, total)
+                self._sleep(delay)
+                continue
+            self._log_response(
+                request.operation, request.method, url, False, response, started, attempt
+            )
+            if response.is_success:
+                return response
+            status = response.status_code
+            delay = retry_delay_for_status(
+                self._retry,
+                attempt - 1,
+                status,
+                parse_retry_after(response.headers.get("retry-after")),
+                request.retry_safe,
+            )
+            if delay is None:
+                raise error_from_response(
+                    request.operation, status, response.headers, response.content, attempt
+                )
+            self._log_retry(request.operation, delay, f"HTTP {status}", attempt, total)
+            self._sleep(delay)
+
+    def _call(self, request: ApiRequest) -> Any:
+        """Send an API request and return its decoded JSON (None for 204)."""
+        return parse_json(request.operation, self._send(request))
+
+    def _upload(
+        self,
+        url: str,
+        fields: dict[str, Any],
+        path: Path,
+        content_type: str,
+        size: int,
+        on_progress: TransferProgress | None,
+    ) -> str | None:
+        """POST the file to a presigned URL (no API key); return the sha256 streamed.
+
+        Returns None when a retry was refused with 403 after a failed attempt: the first attempt
+        may have stored the object (the signature then counts as used), and ``complete`` decides.
+        """
+        layout = multipart_layout(fields, path.name, content_type, size)
+        headers = presigned_headers(layout, self._agent)
+        where = redact_url(url)
+        total = self._retry.max_retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
+            body = FileMultipartStream(path, layout, on_progress)  # re-opens the file per attempt
+            started = time.monotonic()
+            try:
+                response = self._http.send(
+                    self._http.build_request("POST", url, headers=headers, content=body)
+                )
+            except httpx.TransportError as exc:
+                # Re-sending the same bytes to the same key is idempotent for the store.
+                delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                if delay is None:
+                    raise transport_error(_UPLOAD, exc, where, attempt) from exc
+                self._log_retry(_UPLOAD, delay, type(exc).__name__, attempt, total)
+                self._sleep(delay)
+                continue
+            self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
+            if response.is_success and body.complete:
+                return body.state.sha256
+            status = response.status_code
+            if status == 403 and attempt > 1:
+                return None
+            delay = retry_delay_for_status(
+                self._retry,
+                attempt - 1,
+                status,
+                parse_retry_after(response.headers.get("retry-after")),
+                True,
+            )
+            if delay is None:
+                raise error_from_response(
+                    _UPLOAD, status, response.headers, response.content, attempt
+                )
+            self._log_retry(_UPLOAD, delay, f"HTTP {status}", attempt, total)
+            self._sleep(delay)
+
+    def _download(
+        self,
+        url: str,
+        destination: Path,
+        asset_id: str | None,
+        expected_size: int | None,
+        expected_sha: str | None,
+        on_progress: TransferProgress | None,
+        refresh_url: Callable[[], str] | None,
+    ) -> DownloadResult:
+        """Stream a presigned GET into ``destination.part``, resuming with ``Range`` after a
+        dropped connection; verify size and sha256, then rename into place."""
+        sink = DownloadSink(destination)
+        sink.open()
+        try:
+            total = self._retry.max_retries + 1
+            attempt = 0
+            use_range = True
+            while True:
+                attempt += 1
+                offset = sink.size if use_range else 0
+                if offset == 0 and sink.size:
+                    sink.restart()
+                started = time.monotonic()
+                try:
+                    with self._http.stream(
+                        "GET",
+                        url,
+                        headers=download_headers(self._agent, offset),
+                        follow_redirects=True,
+                    ) as response:
+                        self._log_response(_DOWNLOAD, "GET", url, True, response, started, attempt)
+                        status = response.status_code
+                        if status == 206 and not _resume_offset_ok(response, offset):
+                            use_range = False  # a Range we cannot trust: start over
+                            continue
+                        if status == 200 and offset:
+                            sink.restart()  # the server ignored Range
+                        elif not response.is_success:
+                            response.read()
+                            error = error_from_response(
+                                _DOWNLOAD, status, response.headers, response.content, attempt
+                            )
+                            if isinstance(error, PermissionDeniedError) and refresh_url:
+                                url, refresh_url = refresh_url(), None  # expired link: renew once
+                                continue
+                            delay = retry_delay_for_status(
+                                self._retry,
+                                attempt - 1,
+                                status,
+                                getattr(error, "retry_after", None),
+                                True,
+                            )
+                            if delay is None:
+                                raise error
+                            self._log_retry(_DOWNLOAD, delay, f"HTTP {status}", attempt, total)
+                            self._sleep(delay)
+                            continue
+                        expected = _expected_total(response, sink.size, expected_size)
+                        for chunk in response.iter_raw(CHUNK_SIZE):
+                            sink.write(chunk)
+                            if on_progress is not None:
+                                on_progress(sink.size, expected)
+                    break
+                except httpx.TransportError as exc:
+                    delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                    if delay is None:
+                        if sink.size == 0 and not request_was_sent(exc):
+                            raise transport_error(_DOWNLOAD, exc, redact_url(url), attempt) from exc
+                        raise incomplete_download(
+                            asset_id, destination, sink.size, expected_size, exc, attempt
+                        ) from exc
+                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt, total)
+                    self._sleep(delay)
+            mismatch = download_mismatch(
+                asset_id, destination, expected_size, expected_sha, sink.size, sink.sha256
+            )
+            if mismatch is not None:
+                raise mismatch
+            sink.commit()
+        except BaseException:
+            sink.discard()
+            raise
+        return {"path": str(destination), "size_bytes": sink.size, "checksum_sha256": sink.sha256}
+
+
+class AsyncClient(BaseClient):
+    """Asynchronous client of the MyoSapiens API (asyncio or trio through anyio).
+
+    Args:
+        api_key: The API key; defaults to ``MYOSDK_API_KEY``.
+        base_url: The API address; defaults to ``MYOSDK_BASE_URL``, then https://api.myolab.ai.
+        timeout: Seconds allowed per connect/read/write (not per whole transfer); None = no limit.
+        max_retries: Retries on connection errors, 429 and 502/503/504 for requests safe to resend.
+        http_client: An ``httpx.AsyncClient`` to use (the caller keeps ownership).
+
+    Raises:
+        ConfigurationError: No API key anywhere.
+
+    Example:
+        >>> async with AsyncClient(api_key="...") as client:  # doctest: +SKIP
+        ...     await client.characters.list()
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout())
+        self.assets = AsyncAssets(self)
+        self.jobs = AsyncJobs(self)
+        self.characters = AsyncCharacters(self)
+
+    # lifecycle -------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool (if the client created it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # primitives ------------------------------------------------------------------------
+
+    async def _sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    async def _send(self, request: ApiRequest) -> httpx.Response:
+        """Send an API request with retries; return the successful response or raise."""
+        url = build_url(self._config.base_url, request.path)
+        headers = api_headers(self._config, request, self._agent)
+        total = self._retry.max_retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = await self._http.request(
+                    request.method,
+                    url,
+                    params=request.params or None,
+                    content=request.body,
+                    headers=headers,
+                )
+            except httpx.TransportError as exc:
+                delay = retry_delay_for_transport_error(
+                    self._retry, attempt - 1, request_was_sent(exc), request.retry_safe
+                )
+                if delay is None:
+                    raise transport_error(request.operation, exc, url, attempt) from exc
+                self._log_retry(request.operation, delay, type(exc).__name__, attempt, total)
+                await self._sleep(delay)
+                continue
+            self._log_response(
+                request.operation, request.method, url, False, response, started, attempt
+            )
+            if response.is_success:
+                return response
+            status = response.status_code
+            delay = retry_delay_for_status(
+                self._retry,
+                attempt - 1,
+                status,
+                parse_retry_after(response.headers.get("retry-after")),
+                request.retry_safe,
+            )
+            if delay is None:
+                raise error_from_response(
+                    request.operation, status, response.headers, response.content, attempt
+                )
+            self._log_retry(request.operation, delay, f"HTTP {status}", attempt, total)
+            await self._sleep(delay)
+
+    async def _call(self, request: ApiRequest) -> Any:
+        """Send an API request and return its decoded JSON (None for 204)."""
+        return parse_json(request.operation, await self._send(request))
+
+    async def _upload(
+        self,
+        url: str,
+        fields: dict[str, Any],
+        path: Path,
+        content_type: str,
+        size: int,
+        on_progress: TransferProgress | None,
+    ) -> str | None:
+        """POST the file to a presigned URL (no API key); return the sha256 streamed.
+
+        Returns None when a retry was refused with 403 after a failed attempt: the first attempt
+        may have stored the object (the signature then counts as used), and ``complete`` decides.
+        """
+        layout = multipart_layout(fields, path.name, content_type, size)
+        headers = presigned_headers(layout, self._agent)
+        where = redact_url(url)
+        total = self._retry.max_retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
+            body = AsyncFileMultipartStream(path, layout, on_progress)
+            started = time.monotonic()
+            try:
+                response = await self._http.send(
+                    self._http.build_request("POST", url, headers=headers, content=body)
+                )
+            except httpx.TransportError as exc:
+                delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                if delay is None:
+                    raise transport_error(_UPLOAD, exc, where, attempt) from exc
+                self._log_retry(_UPLOAD, delay, type(exc).__name__, attempt, total)
+                await self._sleep(delay)
+                continue
+            self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
+            if response.is_success and body.complete:
+                return body.state.sha256
+            status = response.status_code
+            if status == 403 and attempt > 1:
+                return None
+            delay = retry_delay_for_status(
+                self._retry,
+                attempt - 1,
+                status,
+                parse_retry_after(response.headers.get("retry-after")),
+                True,
+            )
+            if delay is None:
+                raise error_from_response(
+                    _UPLOAD, status, response.headers, response.content, attempt
+                )
+            self._log_retry(_UPLOAD, delay, f"HTTP {status}", attempt, total)
+            await self._sleep(delay)
+
+    async def _download(
+        self,
+        url: str,
+        destination: Path,
+        asset_id: str | None,
+        expected_size: int | None,
+        expected_sha: str | None,
+        on_progress: TransferProgress | None,
+        refresh_url: Callable[[], Awaitable[str]] | None,
+    ) -> DownloadResult:
+        """Stream a presigned GET into ``destination.part``, resuming with ``Range`` after a
+        dropped connection; verify size and sha256, then rename into place."""
+        sink = DownloadSink(destination)
+        await anyio.to_thread.run_sync(sink.open)
+        try:
+            total = self._retry.max_retries + 1
+            attempt = 0
+            use_range = True
+            while True:
+                attempt += 1
+                offset = sink.size if use_range else 0
+                if offset == 0 and sink.size:
+                    sink.restart()
+                started = time.monotonic()
+                try:
+                    async with self._http.stream(
+                        "GET",
+                        url,
+                        headers=download_headers(self._agent, offset),
+                        follow_redirects=True,
+                    ) as response:
+                        self._log_response(_DOWNLOAD, "GET", url, True, response, started, attempt)
+                        status = response.status_code
+                        if status == 206 and not _resume_offset_ok(response, offset):
+                            use_range = False
+                            continue
+                        if status == 200 and offset:
+                            sink.restart()
+                        elif not response.is_success:
+                            await response.aread()
+                            error = error_from_response(
+                                _DOWNLOAD, status, response.headers, response.content, attempt
+                            )
+                            if isinstance(error, PermissionDeniedError) and refresh_url:
+                                url, refresh_url = await refresh_url(), None
+                                continue
+                            delay = retry_delay_for_status(
+                                self._retry,
+                                attempt - 1,
+                                status,
+                                getattr(error, "retry_after", None),
+                                True,
+                            )
+                            if delay is None:
+                                raise error
+                            self._log_retry(_DOWNLOAD, delay, f"HTTP {status}", attempt, total)
+                            await self._sleep(delay)
+                            continue
+                        expected = _expected_total(response, sink.size, expected_size)
+                        async for chunk in response.aiter_raw(CHUNK_SIZE):
+                            # Disk writes and hashing leave the event loop (hashlib drops the GIL).
+                            await anyio.to_thread.run_sync(sink.write, chunk)
+                            if on_progress is not None:
+                                on_progress(sink.size, expected)
+                    break
+                except httpx.TransportError as exc:
+                    delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                    if delay is None:
+                        if sink.size == 0 and not request_was_sent(exc):
+                            raise transport_error(_DOWNLOAD, exc, redact_url(url), attempt) from exc
+                        raise incomplete_download(
+                            asset_id, destination, sink.size, expected_size, exc, attempt
+                        ) from exc
+                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt, total)
+                    await self._sleep(delay)
+            mismatch = download_mismatch(
+                asset_id, destination, expected_size, expected_sha, sink.size, sink.sha256
+            )
+            if mismatch is not None:
+                raise mismatch
+            await anyio.to_thread.run_sync(sink.commit)
+        except BaseException:
+            sink.discard()
+            raise
+        return {"path": str(destination), "size_bytes": sink.size, "checksum_sha256": sink.sha256}

@@ -1,0 +1,832 @@
+"""The I/O-free core shared by ``Client`` and ``AsyncClient``.
+
+Everything here is a pure function or an immutable value: configuration, building requests (URL,
+query, JSON body, headers), retry decisions, mapping error responses to exceptions, pagination,
+purpose detection, multipart layout and log redaction. The two clients only add the I/O.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import mimetypes
+import os
+import platform
+import random
+import re
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from myosdk._exceptions import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+__version__: Final = "0.1.0"
+
+DEFAULT_BASE_URL: Final = "https://api.myolab.ai"
+DEFAULT_TIMEOUT: Final = 30.0
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_CHARACTER_ID: Final = "0199e278-06e6-7726-a6ba-9929f79005e8"
+DEFAULT_CHARACTER_VERSION: Final = "v1.0.0"
+API_KEY_ENV: Final = "MYOSDK_API_KEY"
+BASE_URL_ENV: Final = "MYOSDK_BASE_URL"
+LOG_ENV: Final = "MYOSDK_LOG"
+
+TERMINAL_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+#: Statuses worth a retry: rate limited, and the gateway/unavailable family (not a plain 500, which
+#: usually means the same request fails the same way again).
+RETRYABLE_STATUSES: Final = frozenset({429, 502, 503, 504})
+#: Extensions whose purpose the SDK knows; anything else needs an explicit ``purpose``.
+PURPOSE_BY_EXTENSION: Final[Mapping[str, str]] = {".c3d": "retarget", ".xml": "retarget"}
+CONTENT_TYPE_BY_EXTENSION: Final[Mapping[str, str]] = {
+    ".c3d": "application/octet-stream",
+    ".xml": "application/xml",
+    ".npz": "application/octet-stream",
+}
+#: 1 MiB: large enough that per-chunk overhead (syscalls, thread hops) vanishes, small for memory.
+CHUNK_SIZE: Final = 1 << 20
+
+logger = logging.getLogger("myosdk")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Resolved client settings. ``repr`` never shows the key."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    timeout: float | None
+    max_retries: int
+
+
+def resolve_config(
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int,
+    environ: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Resolve arguments against the environment (``MYOSDK_API_KEY``, ``MYOSDK_BASE_URL``).
+
+    Raises:
+        ConfigurationError: No API key anywhere, or a base URL that is not http(s).
+        ValueError: A negative ``max_retries`` or non-positive ``timeout``.
+    """
+    env = os.environ if environ is None else environ
+    key = api_key if api_key is not None else env.get(API_KEY_ENV)
+    if not key or not key.strip():
+        raise ConfigurationError(
+            "No API key: pass Client(api_key=...) or set the MYOSDK_API_KEY environment variable. "
+            "Get a key from your MyoSapiens account at https://myolab.ai, or for a local server "
+            "run `myo-server keys create` (and set MYOSDK_BASE_URL to its address)."
+        )
+    url = base_url if base_url is not None else env.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"Invalid base URL {url!r}: expected http(s)://host[:port], e.g. {DEFAULT_BASE_URL}."
+        )
+    if max_retries < 0:
+        raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
+    return ClientConfig(api_key=key.strip(), base_url=url, timeout=timeout, max_retries=max_retries)
+
+
+def user_agent(http_library: str) -> str:
+    """The User-Agent the SDK sends (SDK, HTTP library and Python versions)."""
+    return f"myosdk-python/{__version__} {http_library} python/{platform.python_version()}"
+
+
+def configure_logging_from_env(environ: Mapping[str, str] | None = None) -> None:
+    """Honour ``MYOSDK_LOG=debug|info|warning``: set the ``myosdk`` logger's level and, if nothing
+    handles it yet, attach one stderr handler. Does nothing when the variable is unset."""
+    env = os.environ if environ is None else environ
+    value = env.get(LOG_ENV, "").strip().upper()
+    if not value:
+        return
+    level = logging.getLevelName(value)
+    if not isinstance(level, int):
+        return
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One API call, ready to send. ``body`` is serialized once so retries send identical bytes.
+
+    Attributes:
+        operation: A readable name for messages and logs (``"jobs.get"``).
+        method: HTTP method.
+        path: Path below the base URL, already percent-encoded (``/v1/jobs/abc``).
+        params: Query parameters, stringified, repeated keys allowed, unset ones left out.
+        body: JSON body bytes, or None.
+        idempotency_key: Sent as ``Idempotency-Key``; makes a POST safe to retry.
+        retry_safe: Whether resending after the server may have acted is harmless.
+    """
+
+    operation: str
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    idempotency_key: str | None = None
+    retry_safe: bool = True
+
+
+def api_headers(config: ClientConfig, request: ApiRequest, agent: str) -> dict[str, str]:
+    """Headers for an API request: auth, user agent, JSON, idempotency."""
+    headers = {
+        "X-Api-Key": config.api_key,
+        "User-Agent": agent,
+        "Accept": "application/json",
+    }
+    if request.body is not None:
+        headers["Content-Type"] = "application/json"
+    if request.idempotency_key is not None:
+        headers["Idempotency-Key"] = request.idempotency_key
+    return headers
+
+
+def build_url(base_url: str, path: str) -> str:
+    """Absolute URL of an API path; keeps any path prefix of the base URL."""
+    return base_url.rstrip("/") + path
+
+
+def _segment(name: str, value: object) -> str:
+    """A validated, percent-encoded path segment (an id must not be empty nor escape its slot)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return quote(value.strip(), safe="")
+
+
+def _param_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def query(**params: object) -> tuple[tuple[str, str], ...]:
+    """Query pairs from keyword arguments: None left out, lists/tuples repeated, bools lowercase,
+    datetimes ISO 8601."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, set, frozenset)):
+            pairs.extend((key, _param_value(item)) for item in value if item is not None)
+        else:
+            pairs.append((key, _param_value(value)))
+    return tuple(pairs)
+
+
+def json_body(payload: Mapping[str, object]) -> bytes:
+    """Compact JSON of ``payload`` with None values left out (so the server's defaults apply)."""
+    return json.dumps(
+        {k: v for k, v in payload.items() if v is not None}, separators=(",", ":"), default=str
+    ).encode()
+
+
+def new_idempotency_key() -> str:
+    """A fresh key per logical call, reused by every retry of that call."""
+    return str(uuid.uuid4())
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValueError(f"limit must be an int, got {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be an int >= 0, got {offset!r}")
+
+
+def _check_optional_mapping(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a dict or None, got {type(value).__name__}")
+
+
+# assets ------------------------------------------------------------------------------
+
+
+def assets_initiate(
+    purpose: str,
+    filename: str,
+    content_type: str,
+    expected_size_bytes: int | None,
+    metadata: Mapping[str, Any] | None,
+) -> ApiRequest:
+    _check_optional_mapping("metadata", metadata)
+    return ApiRequest(
+        operation="assets.initiate",
+        method="POST",
+        path="/v1/assets/initiate",
+        body=json_body(
+            {
+                "purpose": purpose,
+                "filename": filename,
+                "content_type": content_type,
+                "expected_size_bytes": expected_size_bytes,
+                "metadata": dict(metadata) if metadata is not None else None,
+            }
+        ),
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+def assets_complete(asset_id: str) -> ApiRequest:
+    # Completing twice verifies twice: harmless, so retry-safe; the key helps servers that care.
+    return ApiRequest(
+        operation="assets.complete",
+        method="POST",
+        path=f"/v1/assets/{_segment('asset_id', asset_id)}/complete",
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+def assets_get(asset_id: str) -> ApiRequest:
+    return ApiRequest("assets.get", "GET", f"/v1/assets/{_segment('asset_id', asset_id)}")
+
+
+def assets_list(
+    purpose: str | None, reference_count: int | None, limit: int, offset: int
+) -> ApiRequest:
+    _check_page(limit, offset)
+    return ApiRequest(
+        "assets.list",
+        "GET",
+        "/v1/assets",
+        query(purpose=purpose, reference_count=reference_count, limit=limit, offset=offset),
+    )
+
+
+def assets_delete(asset_id: str) -> ApiRequest:
+    return ApiRequest("assets.delete", "DELETE", f"/v1/assets/{_segment('asset_id', asset_id)}")
+
+
+# jobs ---------------------------------------------------------------------------------
+
+
+def _exactly_one(what: str, asset_id: str | None, s3: str | None) -> None:
+    given = [n for n, v in ((f"{what}_asset_id", asset_id), (f"{what}_s3", s3)) if v is not None]
+    if len(given) != 1:
+        raise ValueError(
+            f"Pass exactly one of {what}_asset_id (an uploaded asset) or {what}_s3 (a storage "
+            f"key); got {' and '.join(given) if given else 'neither'}."
+        )
+    value = asset_id if asset_id is not None else s3
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{given[0]} must be a non-empty string, got {value!r}")
+
+
+def jobs_start_retarget(
+    c3d_asset_id: str | None = None,
+    c3d_s3: str | None = None,
+    markerset_asset_id: str | None = None,
+    markerset_s3: str | None = None,
+    character_id: str | None = DEFAULT_CHARACTER_ID,
+    character_version: str | None = DEFAULT_CHARACTER_VERSION,
+    enable_scaling: bool | None = True,
+    subject_gender: str | None = "male",
+    subject_height: float | None = None,
+    subject_weight: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> ApiRequest:
+    """``POST /v1/runs/retarget``; ValueError before any request on inconsistent arguments."""
+    _exactly_one("c3d", c3d_asset_id, c3d_s3)
+    _exactly_one("markerset", markerset_asset_id, markerset_s3)
+    _check_optional_mapping("metadata", metadata)
+    for name, number in (("subject_height", subject_height), ("subject_weight", subject_weight)):
+        if number is not None and (
+            isinstance(number, bool) or not isinstance(number, (int, float))
+        ):
+            raise ValueError(f"{name} must be a number or None, got {number!r}")
+    return ApiRequest(
+        operation="jobs.start_retarget",
+        method="POST",
+        path="/v1/runs/retarget",
+        body=json_body(
+            {
+                "c3d_asset_id": c3d_asset_id,
+                "c3d_s3": c3d_s3,
+                "markerset_asset_id": markerset_asset_id,
+                "markerset_s3": markerset_s3,
+                "character_id": character_id,
+                "character_version": character_version,
+                "enable_scaling": enable_scaling,
+                "subject_gender": subject_gender,
+                "subject_height": subject_height,
+                "subject_weight": subject_weight,
+                "metadata": dict(metadata) if metadata is not None else None,
+            }
+        ),
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+def jobs_get(job_id: str) -> ApiRequest:
+    return ApiRequest("jobs.get", "GET", f"/v1/jobs/{_segment('job_id', job_id)}")
+
+
+def jobs_cancel(job_id: str) -> ApiRequest:
+    return ApiRequest("jobs.cancel", "DELETE", f"/v1/jobs/{_segment('job_id', job_id)}")
+
+
+def jobs_list(
+    status: str | Sequence[str] | None = None,
+    job_type: str | Sequence[str] | None = None,
+    created_after: datetime | str | None = None,
+    created_before: datetime | str | None = None,
+    run_id: str | None = None,
+    has_output: bool | None = None,
+    input_asset_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ApiRequest:
+    _check_page(limit, offset)
+    for name, value in (("created_after", created_after), ("created_before", created_before)):
+        if value is not None and not isinstance(value, (datetime, str)):
+            raise ValueError(f"{name} must be a datetime or an ISO 8601 string, got {value!r}")
+    return ApiRequest(
+        "jobs.list",
+        "GET",
+        "/v1/jobs",
+        query(
+            status=[status] if isinstance(status, str) else status,
+            type=[job_type] if isinstance(job_type, str) else job_type,
+            created_after=created_after,
+            created_before=created_before,
+            run_id=run_id,
+            has_output=has_output,
+            input_asset_id=input_asset_id,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+# characters ---------------------------------------------------------------------------
+
+
+def characters_list(
+    name_contains: str | None, has_ready_versions: bool | None, limit: int, offset: int
+) -> ApiRequest:
+    _check_page(limit, offset)
+    return ApiRequest(
+        "characters.list",
+        "GET",
+        "/v1/characters",
+        query(
+            name_contains=name_contains,
+            has_ready_versions=has_ready_versions,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+def characters_get(character_id: str) -> ApiRequest:
+    return ApiRequest(
+        "characters.get", "GET", f"/v1/characters/{_segment('character_id', character_id)}"
+    )
+
+
+def characters_validate_manifest(character_id: str, version: str) -> ApiRequest:
+    # A check with no side effect beyond refreshing the version's status: safe to retry.
+    _segment("version", version)
+    return ApiRequest(
+        "characters.validate_manifest",
+        "POST",
+        f"/v1/characters/{_segment('character_id', character_id)}/validate-manifest",
+        query(version=version.strip()),
+    )
+
+
+# --------------------------------------------------------------------------- retries
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter.
+
+    Attributes:
+        max_retries: Retries after the first attempt (0 disables retrying).
+        base_delay: Backoff of the first retry before jitter, seconds.
+        max_delay: Ceiling of one backoff, seconds.
+        max_retry_after: A ``Retry-After`` longer than this is not waited for inside a call: the
+            error is raised so the caller can decide (the SDK never hangs for minutes silently).
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def backoff(self, retry_index: int, rng: random.Random | None = None) -> float:
+        """Delay before retry number ``retry_index`` (0-based): "equal jitter", i.e. half the
+        exponential step plus a uniform random half, so clients spread out but never retry at 0."""
+        step = min(self.max_delay, self.base_delay * 2.0**retry_index)
+        return step / 2 + (rng or random).uniform(0, step / 2)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds of a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def retry_delay_for_status(
+    policy: RetryPolicy,
+    retry_index: int,
+    status: int,
+    retry_after: float | None,
+    retry_safe: bool,
+    rng: random.Random | None = None,
+) -> float | None:
+    """Seconds to wait before resending after an HTTP ``status``, or None to stop.
+
+    A 429 means the server did not act, so it is retried even for unsafe requests; 502/503/504 may
+    come from a gateway after the server acted, so only retry-safe requests are resent.
+    """
+    if retry_index >= policy.max_retries or status not in RETRYABLE_STATUSES:
+        return None
+    if status != 429 and not retry_safe:
+        return None
+    if retry_after is not None:
+        if retry_after > policy.max_retry_after:
+            return None
+        return retry_after
+    return policy.backoff(retry_index, rng)
+
+
+def retry_delay_for_transport_error(
+    policy: RetryPolicy,
+    retry_index: int,
+    request_sent: bool,
+    retry_safe: bool,
+    rng: random.Random | None = None,
+) -> float | None:
+    """Seconds to wait before resending after a transport failure, or None to stop.
+
+    ``request_sent`` is False when the connection was never established (connect error or connect
+    timeout): nothing reached the server, so any request may be resent.
+    """
+    if retry_index >= policy.max_retries:
+        return None
+    if request_sent and not retry_safe:
+        return None
+    return policy.backoff(retry_index, rng)
+
+
+# --------------------------------------------------------------------------- errors
+
+_HINTS: Final[Mapping[type[APIError], str]] = {
+    AuthenticationError: "Check the API key (MYOSDK_API_KEY or api_key=...) and the base URL.",
+    PermissionDeniedError: "The presigned URL was refused: start the upload/download again.",
+    NotFoundError: "Check the id; objects are visible only to the key's tenant.",
+    ConflictError: "The object is in use or in a final state; check it with a get first.",
+    ValidationError: "Fix the argument named above and try again.",
+    RateLimitError: "Too many requests: wait and retry, or lower the request rate.",
+    ServerError: "The server failed; retry later and quote the request id if it persists.",
+}
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """The exception class of an HTTP error status."""
+    if status == 401:
+        return AuthenticationError
+    if status == 403:
+        return PermissionDeniedError
+    if status == 404:
+        return NotFoundError
+    if status == 409:
+        return ConflictError
+    if status in (400, 422):
+        return ValidationError
+    if status == 429:
+        return RateLimitError
+    if status >= 500:
+        return ServerError
+    return APIError
+
+
+def _format_detail(detail: Any) -> str:
+    """Readable text of a ``detail``: a string as-is; FastAPI's field errors as ``loc: msg``."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        items = []
+        for item in detail:
+            if isinstance(item, Mapping) and "msg" in item:
+                loc = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+                items.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+            else:
+                items.append(str(item))
+        return "; ".join(items)
+    return json.dumps(detail, default=str)
+
+
+_XML_TAG = re.compile(r"<(Code|Message)>([^<]*)</\1>")
+
+
+def parse_error_body(content: bytes, content_type: str | None) -> tuple[Any, Any]:
+    """``(detail, body)`` of an error response: JSON ``{"detail": ...}``, an S3-style XML
+    ``<Error><Code/><Message/></Error>``, or plain text."""
+    text = content.decode("utf-8", "replace")
+    body: Any = text
+    detail: Any = None
+    if content:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = text
+    if isinstance(body, Mapping):
+        detail = body.get("detail", body.get("message", body.get("error")))
+    elif isinstance(body, str) and "<Error>" in body:
+        tags = dict(_XML_TAG.findall(body))
+        detail = ": ".join(v for v in (tags.get("Code"), tags.get("Message")) if v) or None
+    elif isinstance(body, str) and body.strip():
+        detail = body.strip()[:500]
+    return detail, body
+
+
+def error_from_response(
+    operation: str,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    attempts: int = 1,
+) -> APIError:
+    """The exception for an error response, its message carrying detail, request id and hint."""
+    detail, body = parse_error_body(content, headers.get("content-type"))
+    request_id = headers.get("x-request-id")
+    cls = error_class_for_status(status)
+    parts = [f"{operation} failed with HTTP {status}"]
+    if detail is not None:
+        parts[0] += f": {_format_detail(detail)}"
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    if cls is RateLimitError and retry_after is not None:
+        parts.append(f"Retry after {retry_after:g} s.")
+    else:
+        hint = _HINTS.get(cls)
+        if hint:
+            parts.append(hint)
+    if attempts > 1:
+        parts.append(f"({attempts} attempts)")
+    if request_id:
+        parts.append(f"[request id {request_id}]")
+    message = " ".join(p if p.endswith((".", ")", "]")) else p + "." for p in parts)
+    if cls is RateLimitError:
+        return RateLimitError(message, status, detail, body, request_id, attempts, retry_after)
+    return cls(message, status, detail, body, request_id, attempts)
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+def next_offset(page: Mapping[str, Any], items_key: str) -> int | None:
+    """Offset of the page after ``page``, or None when it was the last one."""
+    items = page.get(items_key) or []
+    if not items:
+        return None
+    offset = int(page.get("offset", 0)) + len(items)
+    total = page.get("total")
+    if total is not None and offset >= int(total):
+        return None
+    return offset
+
+
+# --------------------------------------------------------------------------- files
+
+
+def detect_purpose(path: str | os.PathLike[str]) -> str:
+    """The asset purpose for a file name: .c3d and .xml → ``"retarget"``.
+
+    Raises:
+        ValueError: An extension the SDK does not know (pass ``purpose=`` explicitly).
+    """
+    suffix = Path(path).suffix.lower()
+    try:
+        return PURPOSE_BY_EXTENSION[suffix]
+    except KeyError:
+        known = ", ".join(sorted(PURPOSE_BY_EXTENSION))
+        raise ValueError(
+            f"Cannot tell the purpose of {os.fspath(path)!r} from its extension "
+            f"{suffix or '(none)'!r} (known: {known}); pass purpose=... explicitly, "
+            f"e.g. purpose='retarget'."
+        ) from None
+
+
+def content_type_for(path: str | os.PathLike[str]) -> str:
+    """MIME type sent for a file: known extensions first, then ``mimetypes``, else octet-stream."""
+    suffix = Path(path).suffix.lower()
+    if suffix in CONTENT_TYPE_BY_EXTENSION:
+        return CONTENT_TYPE_BY_EXTENSION[suffix]
+    guessed, _ = mimetypes.guess_type(Path(path).name)
+    return guessed or "application/octet-stream"
+
+
+def local_file(file_path: str | os.PathLike[str]) -> tuple[Path, int]:
+    """``(path, size)`` of a regular file to upload, checked before any request.
+
+    Raises:
+        FileNotFoundError: No such file.
+        IsADirectoryError: The path is a directory.
+    """
+    path = Path(os.fspath(file_path)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"No such file to upload: {os.fspath(file_path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"Expected a file to upload, got a directory: {str(path)!r}")
+    return path, path.stat().st_size
+
+
+def _quote_header_param(value: str) -> str:
+    # As browsers do for multipart names: escape the quote and line breaks, keep UTF-8 as-is.
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+@dataclass(frozen=True)
+class MultipartLayout:
+    """Byte layout of a ``multipart/form-data`` body: the form ``fields`` (verbatim, in order),
+    then one file part named ``file``. The file's bytes go between ``head`` and ``tail``, so the
+    body streams without holding the file, and its length is known before sending (presigned
+    POST endpoints such as S3 refuse chunked uploads)."""
+
+    boundary: str
+    head: bytes
+    tail: bytes
+    file_size: int
+
+    @property
+    def content_length(self) -> int:
+        return len(self.head) + self.file_size + len(self.tail)
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+
+def multipart_layout(
+    fields: Mapping[str, Any],
+    filename: str,
+    content_type: str,
+    file_size: int,
+    boundary: str | None = None,
+) -> MultipartLayout:
+    """Lay out the multipart body of a presigned POST upload."""
+    boundary = boundary or uuid.uuid4().hex
+    dash = f"--{boundary}\r\n".encode()
+    head = bytearray()
+    for name, value in fields.items():
+        head += dash
+        disposition = f'form-data; name="{_quote_header_param(str(name))}"'
+        head += f"Content-Disposition: {disposition}\r\n\r\n".encode()
+        head += (value if isinstance(value, bytes) else str(value).encode()) + b"\r\n"
+    head += dash
+    head += (
+        f'Content-Disposition: form-data; name="file"; filename="{_quote_header_param(filename)}"'
+        f"\r\nContent-Type: {content_type}\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return MultipartLayout(boundary, bytes(head), tail, file_size)
+
+
+def presigned_headers(layout: MultipartLayout, agent: str) -> dict[str, str]:
+    """Headers of the presigned upload POST: no API key (the signature in the fields authorises)."""
+    return {
+        "User-Agent": agent,
+        "Content-Type": layout.content_type,
+        "Content-Length": str(layout.content_length),
+    }
+
+
+def download_headers(agent: str, resume_from: int = 0) -> dict[str, str]:
+    """Headers of a presigned download: no API key; identity encoding so the bytes hashed are the
+    stored bytes; a ``Range`` when resuming."""
+    headers = {"User-Agent": agent, "Accept-Encoding": "identity"}
+    if resume_from > 0:
+        headers["Range"] = f"bytes={resume_from}-"
+    return headers
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    """``(first, last, total)`` of a ``Content-Range`` header, None if absent or malformed."""
+    if not value:
+        return None
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if not match:
+        return None
+    first, last, total = match.groups()
+    return int(first), int(last), None if total == "*" else int(total)
+
+
+def part_path(destination: Path) -> Path:
+    """The temporary file a download streams into before the verified rename."""
+    return destination.with_name(destination.name + ".part")
+
+
+def download_destination(destination: str | os.PathLike[str], filename: str | None) -> Path:
+    """Where a download lands: ``destination`` itself, or ``destination/filename`` when
+    ``destination`` is an existing directory."""
+    path = Path(os.fspath(destination)).expanduser()
+    if path.is_dir():
+        if not filename:
+            raise ValueError(
+                f"{str(path)!r} is a directory and the asset has no filename: "
+                "pass a file path as destination."
+            )
+        return path / Path(filename).name
+    return path
+
+
+# --------------------------------------------------------------------------- logging
+
+
+def redact_url(url: str) -> str:
+    """The URL without its query string (presigned URLs carry signatures there)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))
+
+
+def describe_request(method: str, url: str, presigned: bool) -> str:
+    """How a request appears in logs: presigned URLs lose their query string."""
+    return f"{method} {redact_url(url) if presigned else url}"
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+def is_terminal(job: Mapping[str, Any]) -> bool:
+    """Whether a job reached SUCCEEDED, FAILED or CANCELED."""
+    return job.get("status") in TERMINAL_STATUSES
+
+
+def progress_key(job: Mapping[str, Any]) -> tuple[Any, Any]:
+    """What ``wait`` compares to decide that a job changed enough to report it."""
+    return job.get("status"), job.get("progress")
+
+
+def wait_sleep(interval: float, deadline: float | None, now: float) -> float:
+    """The next poll delay: ``interval``, clipped so the deadline is checked on time."""
+    if deadline is None:
+        return interval
+    return max(0.0, min(interval, deadline - now))
+
+
+def check_wait_args(interval: float, timeout: float | None) -> None:
+    if not interval > 0:
+        raise ValueError(f"interval must be > 0 seconds, got {interval!r}")
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
+
+
+def timeout_message(job: Mapping[str, Any], timeout: float) -> str:
+    status = job.get("status")
+    progress = job.get("progress")
+    extra = f", progress {progress:.0%}" if isinstance(progress, (int, float)) else ""
+    return (
+        f"Job {job.get('job_id')} still {status}{extra} after {timeout:g} s; it keeps running. "
+        "Call jobs.wait again (or jobs.cancel to stop it)."
+    )

@@ -1,0 +1,400 @@
+"""``client.jobs``: start a retarget, get, wait, cancel, list. Twins ``Jobs`` and ``AsyncJobs``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from myosdk._core import (
+    DEFAULT_CHARACTER_ID,
+    DEFAULT_CHARACTER_VERSION,
+    check_wait_args,
+    is_terminal,
+    jobs_cancel,
+    jobs_get,
+    jobs_list,
+    jobs_start_retarget,
+    next_offset,
+    progress_key,
+    timeout_message,
+    wait_sleep,
+)
+from myosdk._exceptions import ConflictError, JobTimeoutError, RateLimitError
+from myosdk._types import CancelResult, Job, JobList, RetargetStarted
+
+if TYPE_CHECKING:
+    from myosdk._client import AsyncClient, Client
+
+__all__ = ["AsyncJobs", "JobProgress", "Jobs"]
+
+#: ``on_progress(job)``: called with the job whenever its status or progress changes.
+JobProgress = Callable[[Job], object]
+
+
+def _rate_limited_delay(err: RateLimitError, interval: float, streak: int) -> float:
+    """How long ``wait`` pauses after a 429: the server's ``Retry-After``, else a doubling."""
+    if err.retry_after is not None:
+        return max(interval, err.retry_after)
+    return min(60.0, interval * 2.0**streak)
+
+
+def _cancel_result(job: Mapping[str, Any]) -> CancelResult | None:
+    if job.get("status") != "CANCELED":
+        return None
+    return {
+        "job_id": job["job_id"],
+        "status": "CANCELED",
+        "message": str(job.get("message") or "Job canceled."),
+    }
+
+
+class Jobs:
+    """Retargeting jobs: start, follow, cancel, list."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def start_retarget(
+        self,
+        c3d_asset_id: str | None = None,
+        c3d_s3: str | None = None,
+        markerset_asset_id: str | None = None,
+        markerset_s3: str | None = None,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> RetargetStarted:
+        """Start retargeting a C3D recording onto a character.
+
+        Sent with an ``Idempotency-Key`` (fresh per call, the same across its retries), so a
+        retried request never starts a second job.
+
+        Args:
+            c3d_asset_id: The uploaded C3D (or give ``c3d_s3``, a storage key; exactly one).
+            c3d_s3: Storage key of the C3D.
+            markerset_asset_id: The uploaded markerset XML (or ``markerset_s3``; exactly one).
+            markerset_s3: Storage key of the markerset.
+            character_id: The character to drive (default: the standard humanoid).
+            character_version: Its version.
+            enable_scaling: Scale the character to the subject.
+            subject_gender: ``"male"`` or ``"female"``.
+            subject_height: Subject height in metres (None: the server's estimate/default).
+            subject_weight: Subject weight in kg (None: the server's default).
+            metadata: Free-form JSON stored with the job.
+
+        Returns:
+            ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
+
+        Raises:
+            ValueError: Not exactly one of each input pair (before any request).
+        """
+        request = jobs_start_retarget(
+            c3d_asset_id,
+            c3d_s3,
+            markerset_asset_id,
+            markerset_s3,
+            character_id,
+            character_version,
+            enable_scaling,
+            subject_gender,
+            subject_height,
+            subject_weight,
+            metadata,
+        )
+        return cast(RetargetStarted, self._client._call(request))
+
+    def get(self, job_id: str) -> Job:
+        """The job's state: status, progress, timestamps, output asset and download URL."""
+        return cast(Job, self._client._call(jobs_get(job_id)))
+
+    def wait(
+        self,
+        job_id: str,
+        interval: float = 2.0,
+        timeout: float | None = None,
+        *,
+        on_progress: JobProgress | None = None,
+    ) -> Job:
+        """Poll every ``interval`` seconds until the job is SUCCEEDED, FAILED or CANCELED.
+
+        Args:
+            job_id: The job.
+            interval: Seconds between polls (longer while rate limited).
+            timeout: Give up after this many seconds (None: wait as long as it takes).
+            on_progress: Called with the job whenever its status or progress changes.
+
+        Returns:
+            The final job (check its ``status``: a FAILED job is returned, not raised).
+
+        Raises:
+            JobTimeoutError: ``timeout`` passed (a builtin ``TimeoutError``; ``.job`` is the last
+                state seen, and the job keeps running).
+        """
+        check_wait_args(interval, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        last: tuple[Any, Any] | None = None
+        job: Job | None = None
+        limited = 0
+        while True:
+            try:
+                job = self.get(job_id)
+                limited = 0
+            except RateLimitError as err:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    if job is None:
+                        raise
+                    raise JobTimeoutError(timeout_message(job, timeout or 0), job) from err
+                self._client._sleep(
+                    wait_sleep(_rate_limited_delay(err, interval, limited), deadline, now)
+                )
+                limited += 1
+                continue
+            if on_progress is not None and progress_key(job) != last:
+                on_progress(job)
+            last = progress_key(job)
+            if is_terminal(job):
+                return job
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise JobTimeoutError(timeout_message(job, timeout or 0), job)
+            self._client._sleep(wait_sleep(interval, deadline, now))
+
+    def cancel(self, job_id: str) -> CancelResult:
+        """Cancel a QUEUED or RUNNING job: ``{"job_id", "status": "CANCELED", "message"}``.
+
+        Raises:
+            ConflictError: The job already finished.
+        """
+        try:
+            return cast(CancelResult, self._client._call(jobs_cancel(job_id)))
+        except ConflictError as err:
+            # A retried DELETE may find the job canceled by the attempt whose answer was lost.
+            if err.attempts > 1 and (result := _cancel_result(self.get(job_id))):
+                return result
+            raise
+
+    def list(
+        self,
+        status: str | Sequence[str] | None = None,
+        job_type: str | Sequence[str] | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        run_id: str | None = None,
+        has_output: bool | None = None,
+        input_asset_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> JobList:
+        """One page of jobs: ``{"jobs", "total", "limit", "offset"}``.
+
+        Args:
+            status: One status or several (e.g. ``["QUEUED", "RUNNING"]``).
+            job_type: One type or several (``"retarget"``).
+            created_after: Only jobs created at/after this time (datetime or ISO 8601).
+            created_before: Only jobs created before this time.
+            run_id: Only the job with this run id.
+            has_output: Only jobs with (True) or without (False) an output asset.
+            input_asset_id: Only jobs that use this asset as input.
+            limit: Page size, 1-100.
+            offset: Items to skip.
+        """
+        request = jobs_list(
+            status,
+            job_type,
+            created_after,
+            created_before,
+            run_id,
+            has_output,
+            input_asset_id,
+            limit,
+            offset,
+        )
+        return cast(JobList, self._client._call(request))
+
+    def iter_jobs(
+        self,
+        status: str | Sequence[str] | None = None,
+        job_type: str | Sequence[str] | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        run_id: str | None = None,
+        has_output: bool | None = None,
+        input_asset_id: str | None = None,
+        *,
+        page_size: int = 100,
+    ) -> Iterator[Job]:
+        """Every matching job, fetching pages of ``page_size`` as needed."""
+        seen: set[str] = set()
+        offset: int | None = 0
+        while offset is not None:
+            page = self.list(
+                status,
+                job_type,
+                created_after,
+                created_before,
+                run_id,
+                has_output,
+                input_asset_id,
+                page_size,
+                offset,
+            )
+            for item in page["jobs"]:
+                if item["job_id"] not in seen:
+                    seen.add(item["job_id"])
+                    yield item
+            offset = next_offset(page, "jobs")
+
+
+class AsyncJobs:
+    """Retargeting jobs: start, follow, cancel, list."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def start_retarget(
+        self,
+        c3d_asset_id: str | None = None,
+        c3d_s3: str | None = None,
+        markerset_asset_id: str | None = None,
+        markerset_s3: str | None = None,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> RetargetStarted:
+        """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
+        request = jobs_start_retarget(
+            c3d_asset_id,
+            c3d_s3,
+            markerset_asset_id,
+            markerset_s3,
+            character_id,
+            character_version,
+            enable_scaling,
+            subject_gender,
+            subject_height,
+            subject_weight,
+            metadata,
+        )
+        return cast(RetargetStarted, await self._client._call(request))
+
+    async def get(self, job_id: str) -> Job:
+        """The job's state; see ``Jobs.get``."""
+        return cast(Job, await self._client._call(jobs_get(job_id)))
+
+    async def wait(
+        self,
+        job_id: str,
+        interval: float = 2.0,
+        timeout: float | None = None,
+        *,
+        on_progress: JobProgress | None = None,
+    ) -> Job:
+        """Poll until the job finishes; see ``Jobs.wait``."""
+        check_wait_args(interval, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        last: tuple[Any, Any] | None = None
+        job: Job | None = None
+        limited = 0
+        while True:
+            try:
+                job = await self.get(job_id)
+                limited = 0
+            except RateLimitError as err:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    if job is None:
+                        raise
+                    raise JobTimeoutError(timeout_message(job, timeout or 0), job) from err
+                await self._client._sleep(
+                    wait_sleep(_rate_limited_delay(err, interval, limited), deadline, now)
+                )
+                limited += 1
+                continue
+            if on_progress is not None and progress_key(job) != last:
+                on_progress(job)
+            last = progress_key(job)
+            if is_terminal(job):
+                return job
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise JobTimeoutError(timeout_message(job, timeout or 0), job)
+            await self._client._sleep(wait_sleep(interval, deadline, now))
+
+    async def cancel(self, job_id: str) -> CancelResult:
+        """Cancel a QUEUED or RUNNING job; see ``Jobs.cancel``."""
+        try:
+            return cast(CancelResult, await self._client._call(jobs_cancel(job_id)))
+        except ConflictError as err:
+            if err.attempts > 1 and (result := _cancel_result(await self.get(job_id))):
+                return result
+            raise
+
+    async def list(
+        self,
+        status: str | Sequence[str] | None = None,
+        job_type: str | Sequence[str] | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        run_id: str | None = None,
+        has_output: bool | None = None,
+        input_asset_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> JobList:
+        """One page of jobs; see ``Jobs.list``."""
+        request = jobs_list(
+            status,
+            job_type,
+            created_after,
+            created_before,
+            run_id,
+            has_output,
+            input_asset_id,
+            limit,
+            offset,
+        )
+        return cast(JobList, await self._client._call(request))
+
+    async def iter_jobs(
+        self,
+        status: str | Sequence[str] | None = None,
+        job_type: str | Sequence[str] | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        run_id: str | None = None,
+        has_output: bool | None = None,
+        input_asset_id: str | None = None,
+        *,
+        page_size: int = 100,
+    ) -> AsyncIterator[Job]:
+        """Every matching job, fetching pages of ``page_size`` as needed."""
+        seen: set[str] = set()
+        offset: int | None = 0
+        while offset is not None:
+            page = await self.list(
+                status,
+                job_type,
+                created_after,
+                created_before,
+                run_id,
+                has_output,
+                input_asset_id,
+                page_size,
+                offset,
+            )
+            for item in page["jobs"]:
+                if item["job_id"] not in seen:
+                    seen.add(item["job_id"])
+                    yield item
+            offset = next_offset(page, "jobs")

@@ -1,0 +1,205 @@
+"""Shapes of the plain dicts the SDK returns (TypedDicts, so editors complete the keys).
+
+The dicts are the server's JSON as-is; keys the server adds later simply pass through. Keys marked
+optional (``total=False`` bases) are absent or null depending on the state of the object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+__all__ = [
+    "Asset",
+    "AssetList",
+    "CancelResult",
+    "Character",
+    "CharacterList",
+    "CharacterSummary",
+    "CharacterVersion",
+    "DownloadResult",
+    "Job",
+    "JobList",
+    "JobStatus",
+    "ManifestValidation",
+    "RetargetStarted",
+    "UploadResult",
+]
+
+JobStatus = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]
+
+
+class _UploadResultBase(TypedDict):
+    asset_id: str
+    verified: bool
+    size_bytes: int
+    checksum_sha256: str | None
+
+
+class UploadResult(_UploadResultBase, total=False):
+    """``assets.upload_file`` (the server's answer to ``complete``)."""
+
+    message: str
+
+
+class _AssetBase(TypedDict):
+    asset_id: str
+    purpose: str
+    filename: str
+    size_bytes: int | None
+    status: str
+    created_at: str
+
+
+class Asset(_AssetBase, total=False):
+    """``assets.get`` and the items of ``assets.list``."""
+
+    download_url: str | None
+    checksum_sha256: str | None
+    content_type: str | None
+    metadata: dict[str, Any] | None
+    reference_count: int
+    updated_at: str | None
+    completed_at: str | None
+
+
+class AssetList(TypedDict):
+    """``assets.list``."""
+
+    assets: list[Asset]
+    total: int
+    limit: int
+    offset: int
+
+
+class DownloadResult(TypedDict):
+    """``assets.download``: where the verified file is, its size and sha256."""
+
+    path: str
+    size_bytes: int
+    checksum_sha256: str
+
+
+class _RetargetStartedBase(TypedDict):
+    job_id: str
+    type: str
+    status: JobStatus
+
+
+class RetargetStarted(_RetargetStartedBase, total=False):
+    """``jobs.start_retarget``."""
+
+    message: str
+    estimated_wait_time_seconds: float | None
+
+
+class JobOutput(TypedDict, total=False):
+    retarget_output_asset_id: str | None
+
+
+class JobDownloadUrls(TypedDict, total=False):
+    retarget_output: str | None
+
+
+class _JobBase(TypedDict):
+    job_id: str
+    type: str
+    status: JobStatus
+
+
+class Job(_JobBase, total=False):
+    """``jobs.get``, ``jobs.wait`` and the items of ``jobs.list``."""
+
+    created_at: str
+    updated_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    message: str | None
+    output: JobOutput | None
+    download_urls: JobDownloadUrls | None
+    progress: float | None
+    error: str | None
+    metadata: dict[str, Any] | None
+
+
+class JobList(TypedDict):
+    """``jobs.list``."""
+
+    jobs: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+class _CancelResultBase(TypedDict):
+    job_id: str
+    status: JobStatus
+
+
+class CancelResult(_CancelResultBase, total=False):
+    """``jobs.cancel``."""
+
+    message: str
+
+
+class _CharacterSummaryBase(TypedDict):
+    character_id: str
+    name: str
+
+
+class CharacterSummary(_CharacterSummaryBase, total=False):
+    """Items of ``characters.list``."""
+
+    description: str | None
+    version_count: int
+    latest_version: str | dict[str, Any] | None
+
+
+class CharacterList(TypedDict):
+    """``characters.list``."""
+
+    characters: list[CharacterSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class _CharacterVersionBase(TypedDict):
+    version: str
+    status: str
+
+
+class CharacterVersion(_CharacterVersionBase, total=False):
+    created_at: str
+    manifest_s3: str | None
+
+
+class _CharacterBase(TypedDict):
+    character_id: str
+    name: str
+
+
+class Character(_CharacterBase, total=False):
+    """``characters.get``."""
+
+    description: str | None
+    created_at: str
+    versions: list[CharacterVersion]
+    latest_version: CharacterVersion | None
+    ready_versions: list[Any]
+    total_versions: int
+    ready_version_count: int
+
+
+class _ManifestValidationBase(TypedDict):
+    character_id: str
+    version: str
+    status: str
+
+
+class ManifestValidation(_ManifestValidationBase, total=False):
+    """``characters.validate_manifest``."""
+
+    version_id: str
+    created_at: str
+    updated_at: str | None
+    manifest_s3_key: str | None
