@@ -56,8 +56,11 @@ class Asset(_AssetBase, total=False):
     download_url: str | None
     checksum_sha256: str | None
     content_type: str | None
+    expected_size_bytes: int | None
+    download_url_expires_at: str | None
     metadata: dict[str, Any] | None
     reference_count: int
+    source_job_id: str | None
     updated_at: str | None
     completed_at: str | None
 
@@ -88,6 +91,7 @@ class _RetargetStartedBase(TypedDict):
 class RetargetStarted(_RetargetStartedBase, total=False):
     """``jobs.start_retarget``."""
 
+    run_id: str
     message: str
     estimated_wait_time_seconds: float | None
 
@@ -109,6 +113,7 @@ class _JobBase(TypedDict):
 class Job(_JobBase, total=False):
     """``jobs.get``, ``jobs.wait`` and the items of ``jobs.list``."""
 
+    run_id: str
     created_at: str
     updated_at: str | None
     started_at: str | None
@@ -118,7 +123,9 @@ class Job(_JobBase, total=False):
     download_urls: JobDownloadUrls | None
     progress: float | None
     error: str | None
+    input: dict[str, Any]
     metadata: dict[str, Any] | None
+    attempts: int
 
 
 class JobList(TypedDict):
@@ -151,7 +158,7 @@ class CharacterSummary(_CharacterSummaryBase, total=False):
 
     description: str | None
     version_count: int
-    latest_version: str | dict[str, Any] | None
+    latest_version: CharacterVersion | None
 
 
 class CharacterList(TypedDict):
@@ -169,7 +176,11 @@ class _CharacterVersionBase(TypedDict):
 
 
 class CharacterVersion(_CharacterVersionBase, total=False):
+    """One version of a character (``READY`` when usable)."""
+
+    version_id: str
     created_at: str
+    updated_at: str
     manifest_s3: str | None
 
 
@@ -185,7 +196,7 @@ class Character(_CharacterBase, total=False):
     created_at: str
     versions: list[CharacterVersion]
     latest_version: CharacterVersion | None
-    ready_versions: list[Any]
+    ready_versions: list[CharacterVersion]
     total_versions: int
     ready_version_count: int
 
@@ -200,6 +211,7 @@ class ManifestValidation(_ManifestValidationBase, total=False):
     """``characters.validate_manifest``."""
 
     version_id: str
+    message: str
     created_at: str
     updated_at: str | None
     manifest_s3_key: str | None
