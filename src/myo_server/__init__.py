@@ -1,1 +1,36 @@
-"""myo_server (in progress)."""
+"""myo_server: a local, self-hostable implementation of the MyoSapiens REST API.
+
+Embed it with :class:`LocalServer`; run it with the ``myo-server`` command. Importing this package
+is cheap: the web stack loads when a server starts, the engine (numpy, MuJoCo) only in worker
+processes and when the character catalog is first needed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._config import ServerConfig, default_data_dir
+from ._records import INPUT_PURPOSES, OUTPUT_PURPOSE, PURPOSES
+
+if TYPE_CHECKING:
+    from ._embed import LocalServer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "INPUT_PURPOSES",
+    "OUTPUT_PURPOSE",
+    "PURPOSES",
+    "LocalServer",
+    "ServerConfig",
+    "__version__",
+    "default_data_dir",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LocalServer":
+        from ._embed import LocalServer
+
+        return LocalServer
+    raise AttributeError(f"module 'myo_server' has no attribute {name!r}")

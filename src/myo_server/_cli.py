@@ -1,0 +1,192 @@
+"""The ``myo-server`` command: serve the API, manage API keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ._config import ServerConfig, default_data_dir, default_workers
+
+log = logging.getLogger("myo_server")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="myo-server",
+        description="Local MyoSapiens API server (assets, characters, retarget jobs).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_dir_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="data directory (default: $MYO_HOME or the user data directory)",
+        )
+
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    data_dir_arg(serve)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="job worker processes (default: CPU count)"
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=float,
+        default=2000.0,
+        help="requests per second per API key (0: unlimited; default 2000, burst twice that)",
+    )
+    serve.add_argument(
+        "--public-url", default=None, help="base URL clients use, for presigned URLs"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it (only it) on stdout")
+    data_dir_arg(create)
+    create.add_argument("--name", default="cli", help="a label for the key")
+    who = create.add_mutually_exclusive_group()
+    who.add_argument("--tenant", default=None, help="tenant id (default: the first tenant)")
+    who.add_argument(
+        "--new-tenant", metavar="NAME", default=None, help="create a new, isolated tenant for it"
+    )
+    lst = keys_sub.add_parser("list", help="list keys (never their secret part)")
+    data_dir_arg(lst)
+    lst.add_argument("--json", action="store_true", help="JSON output")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key")
+    data_dir_arg(revoke)
+    revoke.add_argument("key", help="the key id (as listed) or the key itself")
+    return parser
+
+
+def _runtime_for(data_dir: Path | None, **kwargs: object) -> ServerConfig:
+    return ServerConfig(data_dir=data_dir or default_data_dir(), **kwargs)  # type: ignore[arg-type]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ._app import build_asgi
+    from ._logging import configure_logging
+    from ._runtime import ServerRuntime
+
+    configure_logging(args.log_level)
+    config = _runtime_for(
+        args.data_dir,
+        workers=default_workers() if args.workers is None else max(0, args.workers),
+        rate_limit_per_second=args.rate_limit,
+        rate_limit_burst=max(1, int(args.rate_limit * 2)),
+        public_base_url=args.public_url,
+    )
+    runtime = ServerRuntime(config)
+    runtime.open()
+    try:
+        key = runtime.bootstrap_key()
+        if key is not None:
+            print(
+                "First start: created a tenant and this API key (shown once, keep it):",
+                file=sys.stderr,
+            )
+            print(key, flush=True)
+        runtime.start_background()
+        log.info(
+            "serving",
+            extra={
+                "url": f"http://{args.host}:{args.port}",
+                "data_dir": str(config.data_dir),
+                "workers": config.workers,
+            },
+        )
+        uvicorn.run(
+            build_asgi(runtime),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=5,
+            server_header=False,
+        )
+    finally:
+        runtime.close()
+    return 0
+
+
+def _fmt_time(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from ._auth import create_api_key, create_tenant, key_id_of
+    from ._runtime import ServerRuntime
+
+    config = _runtime_for(args.data_dir, workers=0)
+    runtime = ServerRuntime(config)
+    runtime.open()
+    store = runtime.store
+    try:
+        if args.keys_command == "create":
+            if args.new_tenant:
+                tenant = create_tenant(store, args.new_tenant)
+            elif args.tenant:
+                if not store.tenant_exists(args.tenant):
+                    print(f"error: no tenant {args.tenant} (see 'keys list')", file=sys.stderr)
+                    return 2
+                tenant = args.tenant
+            else:
+                tenant = store.default_tenant() or create_tenant(store, "default")
+            key, _ = create_api_key(store, tenant, args.name)
+            print(key)
+            return 0
+        if args.keys_command == "list":
+            records = store.list_api_keys()
+            if args.json:
+                rows = [
+                    {
+                        "key_id": r.key_id,
+                        "tenant_id": r.tenant_id,
+                        "name": r.name,
+                        "created_at": _fmt_time(r.created_at),
+                        "revoked_at": _fmt_time(r.revoked_at) if r.revoked_at else None,
+                    }
+                    for r in records
+                ]
+                print(json.dumps(rows, indent=2))
+            else:
+                print(f"{'KEY ID':<14}{'TENANT':<38}{'NAME':<12}{'CREATED':<22}STATUS")
+                for r in records:
+                    status = f"revoked {_fmt_time(r.revoked_at)}" if r.revoked_at else "active"
+                    print(
+                        f"{r.key_id:<14}{r.tenant_id:<38}{r.name:<12}{_fmt_time(r.created_at):<22}{status}"
+                    )
+            return 0
+        key_id = key_id_of(args.key) or args.key
+        if store.revoke_api_key(key_id):
+            print(f"revoked {key_id}", file=sys.stderr)
+            return 0
+        print(f"error: no active key {key_id} (see 'myo-server keys list')", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``myo-server``."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _keys(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Server settings and the data directory layout."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BUCKET = "myo-local"
+
+
+def default_data_dir() -> Path:
+    """``$MYO_HOME`` if set, else the platform's user data directory for "myo"."""
+    env = os.environ.get("MYO_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("myo", appauthor=False))
+
+
+def default_workers() -> int:
+    """One worker per CPU (jobs are CPU-bound)."""
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class ServerConfig:
+    """Settings of one server process.
+
+    Attributes:
+        data_dir: Where the database, the blobs and the server secret live.
+        workers: Worker processes running jobs (0: jobs stay QUEUED, useful in tests).
+        public_base_url: Base of the presigned URLs; default: the base URL each request came in on.
+        rate_limit_per_second: Sustained requests per second allowed per API key (0 disables).
+        rate_limit_burst: Requests a key may make at once before the sustained rate applies.
+        upload_url_ttl: Seconds an upload URL stays valid.
+        download_url_ttl: Seconds a download URL stays valid.
+        max_upload_bytes: Largest upload accepted when the client gives no expected size.
+        max_attempts: Times a job is started before a crashing worker makes it FAILED.
+        bucket: Bucket name shown in ``s3://bucket/key`` storage references.
+    """
+
+    data_dir: Path
+    workers: int = 1
+    public_base_url: str | None = None
+    rate_limit_per_second: float = 2000.0
+    rate_limit_burst: int = 4000
+    upload_url_ttl: int = 3600
+    download_url_ttl: int = 3600
+    max_upload_bytes: int = 20 * 1024**3
+    max_attempts: int = 2
+    bucket: str = DEFAULT_BUCKET
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database."""
+        return self.data_dir / "myo.sqlite3"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Root of the directory blob store."""
+        return self.data_dir / "blobs"
+
+    @property
+    def run_dir(self) -> Path:
+        """Lock files (worker liveness, initialisation)."""
+        return self.data_dir / "run"
+
+    @property
+    def secret_path(self) -> Path:
+        """The HMAC secret that signs presigned URLs."""
+        return self.data_dir / "secret.key"
+
+    @property
+    def embedded_key_path(self) -> Path:
+        """The API key of the embedded server's tenant (mode 0600)."""
+        return self.data_dir / "embedded_api_key"

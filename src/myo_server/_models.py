@@ -1,0 +1,294 @@
+"""Request and response bodies of the REST API (they define /openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ._records import INPUT_PURPOSES
+
+DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
+DEFAULT_CHARACTER_VERSION = "v1.0.0"
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a sentence saying what is wrong and what to do."""
+
+    detail: str
+
+
+class ValidationErrorResponse(BaseModel):
+    """A request that does not match the schema (400), with the individual problems."""
+
+    detail: str
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# -- assets -------------------------------------------------------------------------------------
+class InitiateUploadRequest(BaseModel):
+    """``POST /v1/assets/initiate``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(description=f"One of {', '.join(INPUT_PURPOSES)}.")
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", min_length=1, max_length=255)
+    expected_size_bytes: int | None = Field(default=None, ge=0)
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose(cls, value: str) -> str:
+        if value not in INPUT_PURPOSES:
+            raise ValueError(
+                f"unknown purpose {value!r}: use one of {', '.join(INPUT_PURPOSES)}"
+                " ('retarget' for C3D recordings and markerset XML files)"
+            )
+        return value
+
+    @field_validator("filename")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        if "/" in value or "\\" in value or "\x00" in value or value.strip() in {"", ".", ".."}:
+            raise ValueError("filename must be a bare file name (no directories), e.g. walk.c3d")
+        return value
+
+
+class InitiateUploadResponse(BaseModel):
+    """Where and how to upload the file."""
+
+    asset_id: str
+    upload_url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class CompleteUploadResponse(BaseModel):
+    """The verified, now usable, asset."""
+
+    asset_id: str
+    verified: bool
+    size_bytes: int
+    checksum_sha256: str
+    message: str
+
+
+class Asset(BaseModel):
+    """An asset (an uploaded file or a job output)."""
+
+    asset_id: str
+    purpose: str
+    filename: str
+    content_type: str
+    status: str = Field(description="pending (no file yet), uploaded (not verified), completed")
+    size_bytes: int | None
+    expected_size_bytes: int | None
+    checksum_sha256: str | None
+    download_url: str | None = Field(description="Presigned GET URL (no API key needed)")
+    download_url_expires_at: datetime | None
+    reference_count: int = Field(description="Jobs (QUEUED or RUNNING) using it as input")
+    source_job_id: str | None = Field(description="The job that produced it (outputs)")
+    metadata: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class AssetList(BaseModel):
+    """A page of assets, newest first."""
+
+    assets: list[Asset]
+    total: int
+    limit: int
+    offset: int
+
+
+# -- characters ---------------------------------------------------------------------------------
+class CharacterVersion(BaseModel):
+    """One version of a character."""
+
+    version_id: str
+    version: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    manifest_s3: str
+
+
+class CharacterSummary(BaseModel):
+    """A character in the catalog listing."""
+
+    character_id: str
+    name: str
+    description: str
+    version_count: int
+    latest_version: CharacterVersion | None
+
+
+class CharacterList(BaseModel):
+    """A page of characters."""
+
+    characters: list[CharacterSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class CharacterDetail(BaseModel):
+    """A character with all its versions."""
+
+    character_id: str
+    name: str
+    description: str
+    created_at: datetime
+    versions: list[CharacterVersion]
+    latest_version: CharacterVersion | None
+    ready_versions: list[CharacterVersion]
+    total_versions: int
+    ready_version_count: int
+
+
+class ValidateManifestResponse(BaseModel):
+    """The result of checking a character version's stored files and model."""
+
+    version_id: str
+    character_id: str
+    version: str
+    status: str = Field(description="READY, or FAILED (see message)")
+    message: str
+    created_at: datetime
+    updated_at: datetime
+    manifest_s3_key: str
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+class RetargetRequest(BaseModel):
+    """``POST /v1/runs/retarget``: one of each input pair is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    c3d_asset_id: str | None = Field(default=None, description="Asset id of the C3D recording")
+    c3d_s3: str | None = Field(default=None, description="Storage key of the C3D recording")
+    tracker_asset_id: str | None = Field(default=None, description="Alias of c3d_asset_id")
+    tracker_s3: str | None = Field(default=None, description="Alias of c3d_s3")
+    markerset_asset_id: str | None = None
+    markerset_s3: str | None = None
+    character_id: str | None = Field(default=DEFAULT_CHARACTER_ID)
+    character_version: str | None = Field(default=DEFAULT_CHARACTER_VERSION)
+    enable_scaling: bool = True
+    subject_gender: str = Field(default="male", description="male or female")
+    subject_height: float | None = Field(default=None, description="Metres, e.g. 1.80")
+    subject_weight: float | None = Field(default=None, description="Kilograms")
+    metadata: dict[str, Any] | None = None
+    # Sent by some versions of the vendor SDK; accepted so such clients work unchanged.
+    export_glb: bool = Field(default=False, description="Not supported locally: must be false")
+    mocap_scale: float | None = Field(default=None, description="Ignored: units come from the C3D")
+    clip_length: int | None = Field(default=None, description="Ignored")
+    chunk_size: int | None = Field(default=None, description="Ignored")
+    disable_contacts: bool | None = Field(default=None, description="Ignored")
+    n_frames_scaling: int | None = Field(default=None, description="Ignored")
+
+    @field_validator("subject_gender")
+    @classmethod
+    def _gender(cls, value: str) -> str:
+        if value not in ("male", "female"):
+            raise ValueError(f"subject_gender must be 'male' or 'female', got {value!r}")
+        return value
+
+    @field_validator("subject_height")
+    @classmethod
+    def _height(cls, value: float | None) -> float | None:
+        if value is not None and not 0.5 <= value <= 2.6:
+            hint = f" (in metres: {value / 100:.2f}?)" if 50 <= value <= 260 else ""
+            raise ValueError(f"subject_height is in metres, between 0.5 and 2.6; got {value}{hint}")
+        return value
+
+    @field_validator("subject_weight")
+    @classmethod
+    def _weight(cls, value: float | None) -> float | None:
+        if value is not None and not 10 <= value <= 400:
+            raise ValueError(f"subject_weight is in kilograms, between 10 and 400; got {value}")
+        return value
+
+
+class RetargetResponse(BaseModel):
+    """The queued job."""
+
+    job_id: str
+    run_id: str
+    type: str
+    status: str
+    message: str
+    estimated_wait_time_seconds: int
+
+
+class JobOutput(BaseModel):
+    """Assets a job produced."""
+
+    retarget_output_asset_id: str | None
+
+
+class JobDownloadUrls(BaseModel):
+    """Presigned URLs of a job's outputs."""
+
+    retarget_output: str | None
+
+
+class JobInput(BaseModel):
+    """What a retarget job was asked to do."""
+
+    c3d_asset_id: str | None
+    markerset_asset_id: str | None
+    character_id: str
+    character_version: str
+    enable_scaling: bool
+    subject_gender: str
+    subject_height: float | None
+    subject_weight: float | None
+
+
+class Job(BaseModel):
+    """A job; ``progress`` is 0–1, ``error`` is set when FAILED."""
+
+    job_id: str
+    run_id: str
+    type: str
+    status: str
+    message: str
+    progress: float
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    output: JobOutput | None
+    download_urls: JobDownloadUrls | None
+    input: JobInput
+    metadata: dict[str, Any] | None
+    attempts: int
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first."""
+
+    jobs: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+class CancelJobResponse(BaseModel):
+    """The canceled job."""
+
+    job_id: str
+    status: str
+    message: str
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: str
+    version: str

@@ -1,0 +1,113 @@
+"""Plain records exchanged between the routes, the workers and the metadata store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED")
+JOB_TYPES = ("retarget",)
+INPUT_PURPOSES = ("retarget", "video", "trackers")
+OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz
+PURPOSES = (*INPUT_PURPOSES, OUTPUT_PURPOSE)
+
+
+@dataclass
+class KeyRecord:
+    """An API key (only its hash is stored)."""
+
+    key_id: str
+    tenant_id: str
+    name: str
+    key_hash: str
+    created_at: float
+    revoked_at: float | None = None
+    last_used_at: float | None = None
+
+
+@dataclass
+class AssetRecord:
+    """An uploaded file or a job output."""
+
+    asset_id: str
+    tenant_id: str
+    purpose: str
+    filename: str
+    content_type: str
+    storage_key: str
+    status: str  # pending -> uploaded -> completed
+    created_at: float
+    updated_at: float
+    expected_size_bytes: int | None = None
+    size_bytes: int | None = None
+    checksum_sha256: str | None = None
+    metadata: dict[str, Any] | None = None
+    completed_at: float | None = None
+    source_job_id: str | None = None
+    reference_count: int = 0
+
+
+@dataclass
+class JobRecord:
+    """A job row."""
+
+    job_id: str
+    tenant_id: str
+    type: str
+    status: str
+    params: dict[str, Any]
+    created_at: float
+    updated_at: float
+    run_id: str
+    metadata: dict[str, Any] | None = None
+    message: str = ""
+    error: str | None = None
+    progress: float = 0.0
+    started_at: float | None = None
+    completed_at: float | None = None
+    output_asset_id: str | None = None
+    attempts: int = 0
+    worker_id: str | None = None
+    input_asset_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IdempotencyEntry:
+    """A stored answer to a POST made with an ``Idempotency-Key``."""
+
+    key: str
+    endpoint: str
+    request_hash: str
+    status_code: int
+    body: str
+
+
+@dataclass
+class CharacterVersionRecord:
+    """One version of a character of the catalog and where its files are stored."""
+
+    version_id: str
+    character_id: str
+    version: str
+    name: str
+    description: str
+    status: str  # READY | FAILED
+    manifest_key: str
+    files: dict[str, str]  # file name -> storage key
+    created_at: float
+    updated_at: float
+    message: str = ""
+
+
+@dataclass
+class JobFilters:
+    """Filters of ``GET /v1/jobs``."""
+
+    statuses: list[str] | None = None
+    types: list[str] | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+    run_id: str | None = None
+    has_output: bool | None = None
+    input_asset_id: str | None = None

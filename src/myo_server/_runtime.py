@@ -1,0 +1,99 @@
+"""Everything one server process holds: stores, signer, authenticator, catalog and workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant, hash_key, key_id_of
+from ._catalog import CharacterCatalog
+from ._config import ServerConfig
+from ._filelock import FileLock
+from ._metadata import MetadataStore, SqliteMetadataStore
+from ._pool import WorkerPool
+from ._signing import Signer, load_or_create_secret
+from ._storage import BlobStore, DirectoryBlobStore
+from ._util import write_private_file
+
+log = logging.getLogger("myo_server")
+
+
+class ServerRuntime:
+    """The state behind the routes. ``open`` prepares the data directory; ``close`` stops all."""
+
+    store: MetadataStore
+    blobs: BlobStore
+    signer: Signer
+    auth: Authenticator
+    limiter: RateLimiter
+    catalog: CharacterCatalog
+    pool: WorkerPool
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._opened = False
+
+    def open(self) -> None:
+        """Create or migrate the data directory (safe with other processes doing the same)."""
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        cfg.run_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(cfg.run_dir / "init.lock"):
+            self.store = SqliteMetadataStore(cfg.db_path)
+            self.signer = Signer(load_or_create_secret(cfg.secret_path))
+            blobs = DirectoryBlobStore(cfg.blob_dir)
+            blobs.cleanup_temp(older_than=24 * 3600)
+            self.blobs = blobs
+        self.auth = Authenticator(self.store)
+        self.limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
+        self.catalog = CharacterCatalog(self.store, self.blobs, cfg.run_dir / "catalog.lock")
+        self.pool = WorkerPool(cfg, self.store, cfg.workers)
+        self._opened = True
+
+    def start_background(self) -> None:
+        """Start the workers and synchronise the character catalog in the background."""
+        self.pool.start()
+        threading.Thread(target=self._sync_catalog, name="myo-catalog-sync", daemon=True).start()
+
+    def _sync_catalog(self) -> None:
+        try:
+            self.catalog.ensure_synced()
+        except Exception:
+            log.exception("character catalog synchronisation failed")
+
+    def notify_job_queued(self) -> None:
+        """Wake the workers."""
+        self.pool.notify()
+
+    def bootstrap_key(self) -> str | None:
+        """On a data directory without any key: create a tenant and a key, return the key."""
+        with FileLock(self.config.run_dir / "init.lock"):
+            if self.store.count_api_keys():
+                return None
+            tenant = self.store.default_tenant() or create_tenant(self.store, "default")
+            key, _ = create_api_key(self.store, tenant, "default")
+            return key
+
+    def embedded_key(self) -> str:
+        """The embedded server's key, kept in ``embedded_api_key`` (0600) so restarts reuse it."""
+        path = self.config.embedded_key_path
+        with FileLock(self.config.run_dir / "init.lock"):
+            if path.exists():
+                key = path.read_text().strip()
+                kid = key_id_of(key)
+                record = self.store.get_api_key(kid) if kid else None
+                if record and record.revoked_at is None and record.key_hash == hash_key(key):
+                    return key
+                path.unlink()
+            tenant = self.store.default_tenant() or create_tenant(self.store, "default")
+            key, _ = create_api_key(self.store, tenant, "embedded")
+            write_private_file(path, key.encode())
+            return key
+
+    def close(self) -> None:
+        """Stop the workers and close the database; idempotent."""
+        if not self._opened:
+            return
+        self._opened = False
+        self.pool.stop()
+        self.store.close()

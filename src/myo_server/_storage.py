@@ -1,0 +1,171 @@
+"""Blob storage: a narrow protocol (an S3-compatible store can be added) and a directory store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+
+
+class InvalidKeyError(ValueError):
+    """A storage key that is not of the form the server writes (``a/b/c``, safe characters)."""
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative key, else raise :class:`InvalidKeyError`."""
+    parts = key.split("/")
+    if not key or len(key) > 1024 or any(not _SEGMENT.match(p) or p in {".", ".."} for p in parts):
+        raise InvalidKeyError(f"invalid storage key {key!r}")
+    return key
+
+
+def safe_filename(name: str) -> str:
+    """A storage-safe version of a client's file name (the original is kept in the metadata)."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
+    return base[:120]
+
+
+class BlobWriter(Protocol):
+    """A pending object: bytes are invisible until :meth:`commit`."""
+
+    def write(self, data: bytes) -> None:
+        """Append bytes."""
+
+    def commit(self) -> int:
+        """Make the object visible atomically (replacing any previous one); returns its size."""
+
+    def abort(self) -> None:
+        """Discard the pending bytes (safe to call after commit or twice)."""
+
+
+class BlobStore(Protocol):
+    """What the server needs from an object store; keys are ``/``-separated safe segments."""
+
+    def writer(self, key: str) -> BlobWriter:
+        """Start writing the object ``key``."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for reading (seekable, for ranged reads).
+
+        Raises:
+            FileNotFoundError: No such object.
+        """
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, or None when it does not exist."""
+
+    def exists(self, key: str) -> bool:
+        """Whether the object exists."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object (no error when absent)."""
+
+    def local_path(self, key: str) -> contextlib.AbstractContextManager[Path]:
+        """A local file holding the object, valid inside the ``with`` block (for the engine)."""
+
+
+class _DirectoryWriter:
+    def __init__(self, final: Path, tmp_dir: Path) -> None:
+        self._final = final
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._tmp = tmp_dir / f"{secrets.token_hex(8)}.part"
+        self._fh: BinaryIO | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        assert self._fh is not None, "writer already closed"
+        self._fh.write(data)
+        self._size += len(data)
+
+    def commit(self) -> int:
+        assert self._fh is not None, "writer already closed"
+        fh, self._fh = self._fh, None
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            fh.close()
+        self._final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp, self._final)
+        _fsync_dir(self._final.parent)
+        return self._size
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - directories cannot be fsynced on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DirectoryBlobStore:
+    """Objects as files under a root directory; writes go to ``.tmp`` then are renamed in place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tmp = root / ".tmp"
+        self._tmp.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def writer(self, key: str) -> BlobWriter:
+        return _DirectoryWriter(self._path(key), self._tmp)
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        # Prune now-empty parents up to the root so deleted assets leave no directories behind.
+        parent = path.parent
+        while parent != self.root and parent.is_relative_to(self.root):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+    @contextlib.contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield path
+
+    def cleanup_temp(self, older_than: float) -> None:
+        """Remove temporary files older than ``older_than`` seconds ago (left by crashes)."""
+        import time
+
+        cutoff = time.time() - older_than
+        for p in self._tmp.glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()

@@ -1,0 +1,277 @@
+"""Worker processes: claim QUEUED jobs from the database and run the engine on them."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._config import ServerConfig
+from ._filelock import FileLock
+from ._metadata import MetadataStore, SqliteMetadataStore
+from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
+from ._storage import BlobStore, DirectoryBlobStore, safe_filename
+from ._util import new_id, now
+
+log = logging.getLogger("myo_server.worker")
+
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes
+CANCEL_CHECK_INTERVAL = 0.2  # seconds between cancellation look-ups
+
+
+def worker_lock_path(config: ServerConfig, worker_id: str) -> Path:
+    """The file a live worker keeps locked (its liveness signal to every server process)."""
+    return config.run_dir / f"worker-{worker_id}.lock"
+
+
+@dataclass
+class _Context:
+    store: MetadataStore
+    blobs: BlobStore
+    worker_id: str
+    stop: threading.Event
+
+
+class _ParentLink:
+    """The worker's stdin pipe from the supervisor: a byte means "a job was queued", EOF means
+    "stop" (also when the server process dies, whatever killed it)."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        threading.Thread(target=self._read, name="parent-link", daemon=True).start()
+
+    def _read(self) -> None:
+        fd = sys.stdin.fileno() if sys.stdin is not None else -1
+        try:
+            while fd >= 0 and os.read(fd, 4096):
+                self.wake.set()
+        except OSError:
+            pass
+        self.stop.set()
+        self.wake.set()
+
+
+def _set_parent_death_signal() -> None:
+    """Ask Linux to kill this process when its parent dies (even if stuck in C code)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
+    """Run jobs until the supervisor closes our stdin."""
+    _set_parent_death_signal()
+    if os.getppid() != parent_pid:
+        return
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C reaches the whole group: the parent decides
+    link = _ParentLink()
+    lock = FileLock(worker_lock_path(config, worker_id))
+    if not lock.try_acquire():
+        log.error("worker %s: liveness lock already held; exiting", worker_id)
+        return
+    store = SqliteMetadataStore(config.db_path)
+    ctx = _Context(store, DirectoryBlobStore(config.blob_dir), worker_id, link.stop)
+    with contextlib.suppress(Exception):  # warm the engine so the first job is fast
+        import myo_retarget  # noqa: F401
+    try:
+        while not link.stop.is_set():
+            job = store.claim_job(worker_id)
+            if job is None:
+                link.wake.wait(1.0)
+                link.wake.clear()
+                continue
+            run_job(ctx, job)
+    finally:
+        store.close()
+        lock.release()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m myo_server._worker CONFIG_JSON WORKER_ID PARENT_PID LOG_LEVEL``."""
+    args = sys.argv[1:] if argv is None else argv
+    doc = json.loads(args[0])
+    doc["data_dir"] = Path(doc["data_dir"])
+    logging.basicConfig(
+        level=int(args[3]),
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    worker_main(ServerConfig(**doc), args[1], int(args[2]))
+
+
+def _throttled(interval: float, fn: Callable[[], bool]) -> Callable[[], bool]:
+    last = [0.0]
+    cached = [False]
+
+    def check() -> bool:
+        t = time.monotonic()
+        if t - last[0] >= interval:
+            last[0] = t
+            cached[0] = fn()
+        return cached[0]
+
+    return check
+
+
+def run_job(ctx: _Context, job: JobRecord) -> None:
+    """Run one claimed job to a final state; never raises (a worker outlives any job)."""
+    store, worker_id = ctx.store, ctx.worker_id
+    params = job.params
+    log.info("job %s started (attempt %d)", job.job_id, job.attempts)
+    replacements: dict[str, str] = {}
+    stopping = [False]
+    try:
+        engine: Any = importlib.import_module("myo_retarget")
+
+        def cancel_requested() -> bool:
+            if ctx.stop.is_set():
+                stopping[0] = True  # the server is stopping: hand the job back to the queue
+                return True
+            return store.job_status(job.job_id) != "RUNNING"
+
+        should_cancel = _throttled(CANCEL_CHECK_INTERVAL, cancel_requested)
+        last_progress = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            t = time.monotonic()
+            if total > 0 and (t - last_progress[0] >= PROGRESS_INTERVAL or done >= total):
+                last_progress[0] = t
+                store.update_progress(
+                    job.job_id,
+                    worker_id,
+                    min(max(done / total, 0.0), 0.99),
+                    f"Retargeting: frame {done}/{total}",
+                )
+
+        options = engine.RetargetOptions(
+            enable_scaling=bool(params.get("enable_scaling", True)),
+            subject_gender=str(params.get("subject_gender", "male")),
+            subject_height=params.get("subject_height"),
+            subject_weight=params.get("subject_weight"),
+        )
+        with (
+            ctx.blobs.local_path(params["c3d_key"]) as c3d,
+            ctx.blobs.local_path(params["markerset_key"]) as markerset,
+        ):
+            replacements = {
+                str(c3d): params["c3d_filename"],
+                str(markerset): params["markerset_filename"],
+            }
+            motion: Any = engine.retarget(
+                c3d,
+                markerset,
+                character_id=params["character_id"],
+                character_version=params["character_version"],
+                options=options,
+                progress=progress,
+                should_cancel=should_cancel,
+            )
+        _store_output(ctx, job, motion)
+    except FileNotFoundError as exc:
+        if exc.filename is None and str(exc) in (
+            params.get("c3d_key"),
+            params.get("markerset_key"),
+        ):
+            msg = "An input file is missing from storage (asset deleted?): start the job again"
+            store.finish_job_failed(job.job_id, worker_id, msg)
+        else:
+            _fail(ctx, job, exc, replacements)
+    except Exception as exc:
+        if stopping[0]:
+            store.requeue_job(job.job_id, worker_id)
+            log.info("job %s handed back to the queue: server stopping", job.job_id)
+        else:
+            _fail(ctx, job, exc, replacements)
+
+
+def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str, str]) -> None:
+    try:
+        from myo_retarget._exceptions import RetargetCancelled, RetargetError
+    except Exception:  # the engine itself failed to import: every error is unexpected
+        RetargetCancelled = RetargetError = type("_Never", (Exception,), {})  # type: ignore[assignment,misc]
+    if isinstance(exc, RetargetCancelled):
+        log.info("job %s canceled", job.job_id)
+        return  # the API already made the row CANCELED
+    if isinstance(exc, RetargetError):
+        message = str(exc)
+        for local, shown in replacements.items():  # never show server paths, show the file names
+            message = message.replace(local, shown)
+        log.info("job %s failed: %s", job.job_id, message)
+    else:
+        message = (
+            f"Internal error while running the job ({type(exc).__name__}). The server log has"
+            " the details; report it with this job id if it persists."
+        )
+        log.error("job %s crashed:\n%s", job.job_id, traceback.format_exc())
+    ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+
+
+def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
+    params = job.params
+    stem = Path(params.get("c3d_filename", "motion")).stem or "motion"
+    filename = f"{stem}_retarget.npz"
+    asset_id = new_id()
+    key = f"tenants/{job.tenant_id}/assets/{asset_id}/{safe_filename(filename)}"
+    with tempfile.TemporaryDirectory(prefix="myo-job-") as tmp:
+        out = Path(tmp) / "motion.npz"
+        motion.save(out)
+        h = hashlib.sha256()
+        writer = ctx.blobs.writer(key)
+        try:
+            with open(out, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+                    writer.write(chunk)
+            size = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    t = now()
+    record = AssetRecord(
+        asset_id=asset_id,
+        tenant_id=job.tenant_id,
+        purpose=OUTPUT_PURPOSE,
+        filename=filename,
+        content_type="application/octet-stream",
+        storage_key=key,
+        status="completed",
+        created_at=t,
+        updated_at=t,
+        size_bytes=size,
+        expected_size_bytes=size,
+        checksum_sha256=h.hexdigest(),
+        completed_at=t,
+        source_job_id=job.job_id,
+    )
+    frames = getattr(motion, "n_frames", None) or getattr(motion, "num_frames", None)
+    message = f"Retarget completed ({frames} frames)" if frames else "Retarget completed"
+    if not ctx.store.finish_job_succeeded(job.job_id, ctx.worker_id, record, message):
+        ctx.blobs.delete(key)  # canceled meanwhile: drop the orphan output
+        log.info("job %s finished after it was canceled; output discarded", job.job_id)
+    else:
+        log.info("job %s succeeded -> asset %s", job.job_id, asset_id)
+
+
+if __name__ == "__main__":
+    main()
