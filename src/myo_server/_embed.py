@@ -63,7 +63,7 @@ class LocalServer:
         self._runtime: ServerRuntime | None = None
         self._server: object | None = None
         self._thread: threading.Thread | None = None
-        self._sock = socket.socket()
+        self._sock: socket.socket | None = None
         self._base_url: str | None = None
         self._api_key: str | None = None
 
@@ -140,6 +140,8 @@ class LocalServer:
                 runtime.start_background()
             except BaseException:
                 runtime.close()
+                if "sock" in locals():
+                    sock.close()
                 raise
             host = f"[{self._host}]" if ":" in self._host else self._host
             self._runtime, self._server, self._thread = runtime, server, thread
@@ -159,7 +161,9 @@ class LocalServer:
                 return
             server.should_exit = True  # type: ignore[union-attr]
             thread.join(10)
-            self._sock.close()
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
             runtime.close()
             _live.discard(self)
             self._base_url = None

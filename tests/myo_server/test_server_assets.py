@@ -1,0 +1,220 @@
+"""Assets over real HTTP: the three-step upload, get/list/delete, errors and tenancy."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from myo_server import LocalServer
+from myo_server.testing import initiate, new_tenant_client, post_file, upload
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("assets"), workers=0) as server:
+        yield server
+
+
+@pytest.fixture
+def client(srv: LocalServer) -> Iterator[httpx.Client]:
+    with new_tenant_client(srv) as c:
+        yield c
+
+
+def test_initiate_returns_absolute_url_signed_fields_and_expiry(client: httpx.Client) -> None:
+    info = initiate(client, "walk.c3d", 10)
+    assert info["upload_url"].startswith(str(client.base_url).rstrip("/") + "/")
+    assert set(info["fields"]) == {"key", "policy", "signature"}
+    assert info["fields"]["key"].endswith("/walk.c3d")
+    assert info["expires_at"].endswith("Z")
+    asset = client.get(f"/v1/assets/{info['asset_id']}").json()
+    assert asset["status"] == "pending"
+    assert asset["download_url"] is None
+
+
+def test_three_step_upload_then_get_and_download(client: httpx.Client) -> None:
+    data = bytes(range(256)) * 40
+    info = initiate(client, "rec ording.c3d", len(data))
+    r = post_file(info, data)
+    assert r.status_code == 204
+    assert "x-request-id" in r.headers
+    asset = client.get(f"/v1/assets/{info['asset_id']}").json()
+    assert asset["status"] == "uploaded"
+    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    assert r.status_code == 200
+    done = r.json()
+    assert done == {
+        "asset_id": info["asset_id"],
+        "verified": True,
+        "size_bytes": len(data),
+        "checksum_sha256": hashlib.sha256(data).hexdigest(),
+        "message": done["message"],
+    }
+    # complete is idempotent (clients retry it)
+    assert client.post(f"/v1/assets/{info['asset_id']}/complete").json()["verified"] is True
+    asset = client.get(f"/v1/assets/{info['asset_id']}").json()
+    assert asset["status"] == "completed"
+    assert asset["filename"] == "rec ording.c3d"
+    assert asset["purpose"] == "retarget"
+    assert asset["size_bytes"] == len(data)
+    assert asset["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+    assert asset["reference_count"] == 0
+    for field in ("created_at", "updated_at", "completed_at", "download_url_expires_at"):
+        assert asset[field].endswith("Z")
+    got = httpx.get(asset["download_url"], trust_env=False)  # no API key needed
+    assert got.status_code == 200
+    assert got.content == data
+    assert got.headers["etag"] == f'"{asset["checksum_sha256"]}"'
+
+
+def test_initiate_with_metadata_and_content_type(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/assets/initiate",
+        json={
+            "purpose": "retarget",
+            "filename": "cmu.xml",
+            "content_type": "application/xml",
+            "metadata": {"subject": "s01", "n": 3},
+        },
+    )
+    assert r.status_code == 201
+    asset = client.get(f"/v1/assets/{r.json()['asset_id']}").json()
+    assert asset["metadata"] == {"subject": "s01", "n": 3}
+    assert asset["content_type"] == "application/xml"
+    assert asset["expected_size_bytes"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"purpose": "nope", "filename": "a.c3d"}, "unknown purpose 'nope'"),
+        ({"purpose": "retarget_output", "filename": "a.c3d"}, "unknown purpose"),
+        ({"purpose": "retarget", "filename": "../a.c3d"}, "bare file name"),
+        ({"purpose": "retarget", "filename": ""}, "filename"),
+        ({"purpose": "retarget", "filename": "a.c3d", "expected_size_bytes": -1}, "expected_size"),
+        ({"purpose": "retarget"}, "filename: Field required"),
+        ({"purpose": "retarget", "filename": "a.c3d", "colour": "red"}, "colour"),
+    ],
+)
+def test_initiate_rejects_bad_bodies_with_a_precise_400(
+    client: httpx.Client, body: dict[str, object], fragment: str
+) -> None:
+    r = client.post("/v1/assets/initiate", json=body)
+    assert r.status_code == 400
+    assert fragment in r.json()["detail"]
+
+
+def test_invalid_json_is_400_not_500(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/assets/initiate", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert isinstance(r.json()["detail"], str)
+
+
+def test_complete_before_upload_is_400(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 4)
+    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    assert r.status_code == 400
+    assert "upload_url" in r.json()["detail"]
+
+
+def test_complete_with_fewer_bytes_than_expected_is_400(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 100)
+    assert post_file(info, b"x" * 60).status_code == 204
+    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    assert r.status_code == 400
+    assert "60 bytes were uploaded but expected_size_bytes is 100" in r.json()["detail"]
+    # uploading again (the URL is still valid) fixes it
+    assert post_file(info, b"y" * 100).status_code == 204
+    done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
+    assert done["checksum_sha256"] == hashlib.sha256(b"y" * 100).hexdigest()
+
+
+def test_unknown_asset_is_404_everywhere(client: httpx.Client) -> None:
+    missing = "01a203b1-0000-7000-8000-000000000000"
+    assert client.get(f"/v1/assets/{missing}").status_code == 404
+    assert client.post(f"/v1/assets/{missing}/complete").status_code == 404
+    r = client.delete(f"/v1/assets/{missing}")
+    assert r.status_code == 404
+    assert r.json() == {"detail": f"Asset {missing} not found"}
+
+
+def test_list_filters_and_paginates(client: httpx.Client) -> None:
+    ids = [upload(client, f"file {i}".encode(), f"f{i}.c3d") for i in range(5)]
+    video = upload(client, b"frames", "clip.mp4", purpose="video")
+    page = client.get("/v1/assets", params={"limit": 2}).json()
+    assert page["total"] == 6
+    assert (page["limit"], page["offset"]) == (2, 0)
+    assert [a["asset_id"] for a in page["assets"]] == [video, ids[4]]  # newest first
+    rest = client.get("/v1/assets", params={"limit": 100, "offset": 2}).json()
+    assert [a["asset_id"] for a in rest["assets"]] == ids[3::-1]
+    only = client.get("/v1/assets", params={"purpose": "video"}).json()
+    assert [a["asset_id"] for a in only["assets"]] == [video]
+    assert client.get("/v1/assets", params={"reference_count": 0}).json()["total"] == 6
+    assert client.get("/v1/assets", params={"reference_count": 1}).json()["total"] == 0
+    assert client.get("/v1/assets", params={"purpose": "retarget_output"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"purpose": "bogus"}, {"reference_count": -2}],
+)
+def test_list_rejects_bad_parameters(client: httpx.Client, params: dict[str, object]) -> None:
+    r = client.get("/v1/assets", params=params)
+    assert r.status_code == 400
+    assert isinstance(r.json()["detail"], str)
+
+
+def test_delete_removes_the_record_and_the_file(srv: LocalServer, client: httpx.Client) -> None:
+    asset_id = upload(client, b"to delete", "d.c3d")
+    url = client.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    key = srv.runtime.store.get_asset(asset_id, None)
+    assert key is not None
+    assert srv.runtime.blobs.exists(key.storage_key)
+    r = client.delete(f"/v1/assets/{asset_id}")
+    assert r.status_code == 204
+    assert r.content == b""
+    assert client.get(f"/v1/assets/{asset_id}").status_code == 404
+    assert not srv.runtime.blobs.exists(key.storage_key)
+    gone = httpx.get(url, trust_env=False)
+    assert gone.status_code == 404
+    assert "<Code>NoSuchKey</Code>" in gone.text
+
+
+def test_idempotent_initiate_returns_the_same_asset(client: httpx.Client) -> None:
+    body = {"purpose": "retarget", "filename": "same.c3d", "expected_size_bytes": 3}
+    headers = {"Idempotency-Key": "init-1"}
+    first = client.post("/v1/assets/initiate", json=body, headers=headers)
+    again = client.post("/v1/assets/initiate", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert client.get("/v1/assets").json()["total"] == 1
+    other = client.post("/v1/assets/initiate", json={**body, "filename": "x.c3d"}, headers=headers)
+    assert other.status_code == 409
+
+
+def test_tenants_cannot_see_each_others_assets(srv: LocalServer, client: httpx.Client) -> None:
+    asset_id = upload(client, b"mine", "mine.c3d")
+    with new_tenant_client(srv, "other") as other:
+        assert other.get(f"/v1/assets/{asset_id}").status_code == 404
+        assert other.post(f"/v1/assets/{asset_id}/complete").status_code == 404
+        assert other.delete(f"/v1/assets/{asset_id}").status_code == 404
+        assert other.get("/v1/assets").json()["total"] == 0
+    assert client.get(f"/v1/assets/{asset_id}").status_code == 200
+
+
+def test_upload_streams_a_real_recording(client: httpx.Client, tmp_path: Path) -> None:
+    data = (Path(__file__).parent / "test_server_assets.py").read_bytes() * 50
+    asset_id = upload(client, data, "big.bin", purpose="trackers")
+    url = client.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    out = tmp_path / "out.bin"
+    with httpx.stream("GET", url, trust_env=False) as r, open(out, "wb") as fh:
+        for chunk in r.iter_bytes():
+            fh.write(chunk)
+    assert out.read_bytes() == data

@@ -1,0 +1,256 @@
+"""The presigned storage endpoints: signatures, expiry, reuse, sizes, bad bodies, Range."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from myo_server import LocalServer
+from myo_server._signing import UploadPolicy
+from myo_server.testing import initiate, new_tenant_client, post_file, upload, wait_for
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("presigned"), workers=0) as server:
+        yield server
+
+
+@pytest.fixture
+def client(srv: LocalServer) -> Iterator[httpx.Client]:
+    with new_tenant_client(srv) as c:
+        yield c
+
+
+def _s3_code(r: httpx.Response) -> str:
+    assert r.headers["content-type"].startswith("application/xml")
+    assert "<RequestId>" in r.text
+    return r.text.split("<Code>")[1].split("</Code>")[0]
+
+
+def test_forged_signature_is_403(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    forged = {**info, "fields": {**info["fields"], "signature": "0" * 64}}
+    r = post_file(forged, b"abc")
+    assert r.status_code == 403
+    assert _s3_code(r) == "SignatureDoesNotMatch"
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+
+
+def test_tampered_policy_is_403(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    fields = dict(info["fields"])
+    fields["policy"] = fields["policy"][:-4] + "AAA="
+    r = post_file({**info, "fields": fields}, b"abc")
+    assert r.status_code == 403
+
+
+def test_key_swapped_for_another_assets_key_is_403(client: httpx.Client) -> None:
+    a = initiate(client, "a.c3d", 3)
+    b = initiate(client, "b.c3d", 3)
+    fields = {**a["fields"], "key": b["fields"]["key"]}
+    r = post_file({**a, "fields": fields}, b"abc")
+    assert r.status_code == 403
+    assert "key does not match" in r.text
+
+
+def test_missing_fields_are_403(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    r = httpx.post(info["upload_url"], files={"file": ("a.c3d", b"abc")}, trust_env=False)
+    assert r.status_code == 403
+    assert "Missing form field(s) key, policy, signature" in r.text
+
+
+def test_expired_policy_is_403(srv: LocalServer, client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    expired = srv.runtime.signer.upload_fields(
+        UploadPolicy(info["asset_id"], info["fields"]["key"], 3, int(time.time()) - 1)
+    )
+    r = post_file({**info, "fields": expired}, b"abc")
+    assert r.status_code == 403
+    assert "Policy expired" in r.text
+
+
+def test_reusing_a_completed_upload_is_403(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    assert post_file(info, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{info['asset_id']}/complete").status_code == 200
+    r = post_file(info, b"xyz")
+    assert r.status_code == 403
+    assert "already completed" in r.text
+    url = client.get(f"/v1/assets/{info['asset_id']}").json()["download_url"]
+    assert httpx.get(url, trust_env=False).content == b"abc"
+
+
+def test_oversize_upload_is_400_and_stores_nothing(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 10)
+    r = post_file(info, b"x" * 11)
+    assert r.status_code == 400
+    assert _s3_code(r) == "EntityTooLarge"
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+
+
+def test_large_oversize_upload_is_refused_from_its_content_length(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 10)
+    r = post_file(info, b"x" * (3 * 1024 * 1024))
+    assert r.status_code == 400
+    assert _s3_code(r) == "EntityTooLarge"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code"),
+    [
+        ("application/json", b"{}", "MalformedPOSTRequest"),
+        ("multipart/form-data", b"--x--", "MalformedPOSTRequest"),
+        ("multipart/form-data; boundary=zz", b"garbage without boundaries", "MalformedPOSTRequest"),
+        ("multipart/form-data; boundary=zz", b"--zz\r\nContent-Dispo", "MalformedPOSTRequest"),
+    ],
+)
+def test_malformed_bodies_are_400(
+    srv: LocalServer, content_type: str, body: bytes, code: str
+) -> None:
+    r = httpx.post(
+        srv.base_url + "/storage/upload",
+        content=body,
+        headers={"content-type": content_type},
+        trust_env=False,
+    )
+    assert r.status_code == 400, r.text
+    assert _s3_code(r) == code
+
+
+def test_fields_without_a_file_part_are_400(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", 3)
+    r = httpx.post(info["upload_url"], data=info["fields"], files={}, trust_env=False)
+    # httpx sends an urlencoded body when there are no files
+    assert r.status_code == 400
+    r = httpx.post(
+        info["upload_url"],
+        data=info["fields"],
+        files={"other": ("x.c3d", b"abc")},
+        trust_env=False,
+    )
+    assert r.status_code == 400
+    assert "name it 'file'" in r.text
+
+
+def test_upload_can_be_repeated_until_completed(client: httpx.Client) -> None:
+    info = initiate(client, "a.c3d", None)
+    assert post_file(info, b"first").status_code == 204
+    assert post_file(info, b"second!").status_code == 204
+    done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
+    assert done["size_bytes"] == 7
+
+
+def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
+    srv: LocalServer, client: httpx.Client
+) -> None:
+    info = initiate(client, "a.c3d", 1_000_000)
+    fields = "".join(
+        f'--BB\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in info["fields"].items()
+    )
+    head = (
+        fields + '--BB\r\nContent-Disposition: form-data; name="file"; filename="a.c3d"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    url = urlsplit(info["upload_url"])
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(
+            (
+                f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                f"Content-Type: multipart/form-data; boundary=BB\r\n"
+                f"Content-Length: {len(head) + 1_000_000 + 8}\r\n\r\n"
+            ).encode()
+            + head
+            + b"z" * 300_000
+        )
+        time.sleep(0.2)
+    tmp = srv.runtime.config.blob_dir / ".tmp"
+    wait_for(lambda: not any(tmp.glob("*.part")), timeout=10)
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    assert r.status_code == 400
+
+
+def _download_url(client: httpx.Client, data: bytes) -> str:
+    asset_id = upload(client, data, "r.bin", purpose="trackers")
+    url: str = client.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    return url
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status", "expected", "content_range"),
+    [
+        ("bytes=0-9", 206, b"0123456789", "bytes 0-9/36"),
+        ("bytes=30-", 206, b"uvwxyz", "bytes 30-35/36"),
+        ("bytes=-4", 206, b"wxyz", "bytes 32-35/36"),
+        ("bytes=34-1000", 206, b"yz", "bytes 34-35/36"),
+        ("bytes=0-1,4-5", 200, None, None),  # multiple ranges: the whole object
+        ("items=0-3", 200, None, None),
+    ],
+)
+def test_download_supports_range(
+    client: httpx.Client,
+    range_header: str,
+    status: int,
+    expected: bytes | None,
+    content_range: str | None,
+) -> None:
+    data = b"0123456789abcdefghijklmnopqrstuvwxyz"
+    r = httpx.get(_download_url(client, data), headers={"Range": range_header}, trust_env=False)
+    assert r.status_code == status
+    assert r.content == (expected if expected is not None else data)
+    assert r.headers.get("content-range") == content_range
+    assert r.headers["accept-ranges"] == "bytes"
+
+
+def test_unsatisfiable_range_is_416(client: httpx.Client) -> None:
+    r = httpx.get(
+        _download_url(client, b"short"), headers={"Range": "bytes=10-20"}, trust_env=False
+    )
+    assert r.status_code == 416
+    assert r.headers["content-range"] == "bytes */5"
+
+
+def test_head_gives_the_size_without_a_body(client: httpx.Client) -> None:
+    r = httpx.head(_download_url(client, b"12345"), trust_env=False)
+    assert r.status_code == 200
+    assert r.headers["content-length"] == "5"
+    assert r.content == b""
+
+
+def test_forged_and_expired_download_urls_are_403(srv: LocalServer, client: httpx.Client) -> None:
+    url = _download_url(client, b"secret")
+    base, _, query = url.partition("?")
+    params = dict(p.split("=") for p in query.split("&"))
+    forged = httpx.get(base, params={**params, "signature": "f" * 64}, trust_env=False)
+    assert forged.status_code == 403
+    assert _s3_code(forged) == "SignatureDoesNotMatch"
+    longer = httpx.get(base, params={**params, "expires": str(int(params["expires"]) + 60)})
+    assert longer.status_code == 403
+    assert httpx.get(base, trust_env=False).status_code == 403
+    key = base.split("/storage/objects/", 1)[1]
+    past = int(time.time()) - 5
+    sig = srv.runtime.signer.download_signature(key, past)
+    expired = httpx.get(base, params={"expires": past, "signature": sig}, trust_env=False)
+    assert expired.status_code == 403
+    assert "expired" in expired.text
+
+
+def test_signed_url_for_a_missing_object_is_404(srv: LocalServer) -> None:
+    key = "tenants/x/assets/y/none.bin"
+    exp = int(time.time()) + 60
+    sig = srv.runtime.signer.download_signature(key, exp)
+    r = httpx.get(
+        f"{srv.base_url}/storage/objects/{key}",
+        params={"expires": exp, "signature": sig},
+        trust_env=False,
+    )
+    assert r.status_code == 404
+    assert _s3_code(r) == "NoSuchKey"
