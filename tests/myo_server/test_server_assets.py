@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -164,7 +165,7 @@ def test_list_filters_and_paginates(client: httpx.Client) -> None:
     "params",
     [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"purpose": "bogus"}, {"reference_count": -2}],
 )
-def test_list_rejects_bad_parameters(client: httpx.Client, params: dict[str, object]) -> None:
+def test_list_rejects_bad_parameters(client: httpx.Client, params: dict[str, Any]) -> None:
     r = client.get("/v1/assets", params=params)
     assert r.status_code == 400
     assert isinstance(r.json()["detail"], str)
