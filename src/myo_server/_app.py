@@ -911,9 +911,8 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             return _s3_error(exc.status_code, exc.code, exc.message, rid)
         return Response(status_code=204)
 
-    @app.api_route(
+    @app.get(
         "/storage/objects/{key:path}",
-        methods=["GET", "HEAD"],
         response_class=Response,
         responses={
             200: {
@@ -929,6 +928,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         },
         tags=["storage"],
     )
+    @app.head("/storage/objects/{key:path}", response_class=Response, include_in_schema=False)
     async def presigned_download(
         key: str,
         request: Request,
@@ -991,10 +991,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             "Bearer": {"type": "http", "scheme": "bearer"},
         }
         for path, ops in schema.get("paths", {}).items():
-            if path.startswith("/v1/"):
-                for op in ops.values():
+            for op in ops.values():
+                op.setdefault("responses", {}).pop("422", None)  # validation errors are 400 here
+                if path.startswith("/v1/"):
                     op["security"] = [{"ApiKey": []}, {"Bearer": []}]
-                    op.setdefault("responses", {}).pop("422", None)
         app.openapi_schema = schema
         return schema
 

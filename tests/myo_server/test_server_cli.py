@@ -1,0 +1,126 @@
+"""The myo-server command: key management and serve (first start prints a key, JSON logs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from myo_server._cli import main
+from myo_server.testing import wait_for
+
+
+def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "myo_server._cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_keys_create_prints_only_the_key_and_list_never_shows_it(tmp_path: Path) -> None:
+    created = _run("keys", "create", "--name", "ci", data_dir=tmp_path)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert created.stdout == key + "\n"
+    assert key.startswith("myo_")
+    listed = _run("keys", "list", "--json", data_dir=tmp_path)
+    rows = json.loads(listed.stdout)
+    assert [r["name"] for r in rows] == ["ci"]
+    assert key not in listed.stdout
+    assert key.split("_")[2] not in listed.stdout  # not even the secret part
+    plain = _run("keys", "list", data_dir=tmp_path)
+    assert rows[0]["key_id"] in plain.stdout
+    assert "active" in plain.stdout
+
+
+def test_keys_revoke_by_id_or_by_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--data-dir", str(tmp_path)]) == 0
+    k1 = capsys.readouterr().out.strip()
+    assert main(["keys", "create", "--data-dir", str(tmp_path), "--new-tenant", "acme"]) == 0
+    k2 = capsys.readouterr().out.strip()
+    assert main(["keys", "list", "--json", "--data-dir", str(tmp_path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len({r["tenant_id"] for r in rows}) == 2
+    assert main(["keys", "revoke", rows[0]["key_id"], "--data-dir", str(tmp_path)]) == 0
+    assert main(["keys", "revoke", k2, "--data-dir", str(tmp_path)]) == 0
+    assert main(["keys", "revoke", k1, "--data-dir", str(tmp_path)]) == 1  # already revoked
+    assert "no active key" in capsys.readouterr().err
+    assert main(["keys", "create", "--tenant", "nope", "--data-dir", str(tmp_path)]) == 2
+
+
+def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        key = proc.stdout.readline().strip()
+        assert key.startswith("myo_")
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _up(base), timeout=30)
+        r = httpx.get(base + "/v1/assets", headers={"X-Api-Key": key}, trust_env=False)
+        assert r.status_code == 200
+        r = httpx.post(
+            base + "/v1/assets/initiate",
+            json={"purpose": "retarget", "filename": "a.c3d"},
+            headers={"Authorization": f"Bearer {key}"},
+            trust_env=False,
+        )
+        signature = r.json()["fields"]["signature"]
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "myo.sqlite3").exists()
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert any(doc.get("logger") == "myo_server.access" for doc in lines)
+    assert key not in err
+    assert key not in out
+    assert signature not in err
+    # a second start on the same data dir prints no new key
+    again = subprocess.Popen(
+        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}"), timeout=30)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        out2, _ = again.communicate(timeout=30)
+    assert out2 == ""
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(base + "/health", trust_env=False).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

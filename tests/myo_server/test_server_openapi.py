@@ -1,0 +1,68 @@
+"""The OpenAPI document: every endpoint, its responses and the security schemes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from myo_server import LocalServer
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("openapi"), workers=0) as srv:
+        r = httpx.get(srv.base_url + "/openapi.json", trust_env=False)
+        assert r.status_code == 200
+        yield r.json()
+
+
+EXPECTED = {
+    ("/v1/assets/initiate", "post"): {"201", "400", "401", "409", "429"},
+    ("/v1/assets/{asset_id}/complete", "post"): {"200", "400", "401", "404", "429"},
+    ("/v1/assets/{asset_id}", "get"): {"200", "400", "401", "404", "429"},
+    ("/v1/assets/{asset_id}", "delete"): {"204", "400", "401", "404", "409", "429"},
+    ("/v1/assets", "get"): {"200", "400", "401", "429"},
+    ("/v1/characters", "get"): {"200", "400", "401", "429"},
+    ("/v1/characters/{character_id}", "get"): {"200", "400", "401", "404", "429"},
+    ("/v1/characters/{character_id}/validate-manifest", "post"): {
+        "200",
+        "400",
+        "401",
+        "404",
+        "429",
+    },
+    ("/v1/runs/retarget", "post"): {"201", "400", "401", "404", "409", "429"},
+    ("/v1/jobs/{job_id}", "get"): {"200", "400", "401", "404", "429"},
+    ("/v1/jobs", "get"): {"200", "400", "401", "429"},
+    ("/v1/jobs/{job_id}", "delete"): {"200", "400", "401", "404", "409", "429"},
+    ("/storage/upload", "post"): {"204", "400", "403"},
+    ("/storage/objects/{key}", "get"): {"200", "206", "403", "404", "416"},
+}
+
+
+def test_every_endpoint_documents_its_responses(spec: dict[str, object]) -> None:
+    paths = spec["paths"]
+    assert isinstance(paths, dict)
+    for (path, method), codes in EXPECTED.items():
+        op = paths[path][method]
+        assert set(op["responses"]) == codes, (path, method)
+        if path.startswith("/v1/"):
+            assert op["security"] == [{"ApiKey": []}, {"Bearer": []}]
+
+
+def test_security_schemes_and_models(spec: dict[str, object]) -> None:
+    components = spec["components"]
+    assert isinstance(components, dict)
+    assert components["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Api-Key",
+    }
+    schemas = components["schemas"]
+    for name in ("Asset", "AssetList", "Job", "JobList", "RetargetRequest", "ErrorResponse"):
+        assert name in schemas
+    job = schemas["Job"]["properties"]
+    for field in ("job_id", "type", "status", "progress", "error", "output", "download_urls"):
+        assert field in job

@@ -1,0 +1,134 @@
+"""Storage and metadata internals: atomic blobs, safe keys, signatures, concurrent job claims."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from myo_server._metadata import SqliteMetadataStore
+from myo_server._records import JobRecord
+from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
+from myo_server._storage import DirectoryBlobStore, InvalidKeyError, check_key, safe_filename
+from myo_server._util import new_id, now
+
+
+def test_blob_writes_are_invisible_until_commit(tmp_path: Path) -> None:
+    store = DirectoryBlobStore(tmp_path)
+    w = store.writer("a/b/c.bin")
+    w.write(b"hello ")
+    w.write(b"world")
+    assert not store.exists("a/b/c.bin")
+    assert w.commit() == 11
+    assert store.size("a/b/c.bin") == 11
+    with store.open("a/b/c.bin") as fh:
+        fh.seek(6)
+        assert fh.read() == b"world"
+    w2 = store.writer("a/b/c.bin")
+    w2.write(b"partial")
+    w2.abort()
+    assert store.size("a/b/c.bin") == 11
+    assert not list((tmp_path / ".tmp").iterdir())
+    store.delete("a/b/c.bin")
+    store.delete("a/b/c.bin")
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("key", ["", "../x", "a/../b", "/abs", "a//b", "a/./b", "a\\b", "a/b\x00"])
+def test_unsafe_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidKeyError):
+        check_key(key)
+
+
+def test_safe_filename() -> None:
+    assert safe_filename("walk 01 (take 2).c3d") == "walk_01_take_2_.c3d"
+    assert safe_filename("..") == "file"
+    assert safe_filename("日本.xml") == "xml"
+
+
+def test_secret_is_private_and_stable(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    a = load_or_create_secret(path)
+    assert load_or_create_secret(path) == a
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_upload_policy_round_trip_and_tampering() -> None:
+    signer = Signer(b"k" * 32)
+    fields = signer.upload_fields(UploadPolicy("id1", "t/a/id1/f.c3d", 10, 4_000_000_000))
+    assert signer.verify_upload(fields).max_size == 10
+    with pytest.raises(SignatureError):
+        Signer(b"o" * 32).verify_upload(fields)
+    with pytest.raises(SignatureError):
+        signer.verify_upload({**fields, "key": "t/a/other/f.c3d"})
+
+
+def _job(job_id: str) -> JobRecord:
+    t = now()
+    return JobRecord(
+        job_id=job_id,
+        tenant_id="t",
+        type="retarget",
+        status="QUEUED",
+        params={},
+        created_at=t,
+        updated_at=t,
+        run_id=new_id(),
+    )
+
+
+def test_concurrent_claims_from_several_processes_never_share_a_job(tmp_path: Path) -> None:
+    db = tmp_path / "q.sqlite3"
+    store = SqliteMetadataStore(db)
+    ids = [new_id() for _ in range(120)]
+    for job_id in ids:
+        store.create_job(_job(job_id))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from myo_server._metadata import SqliteMetadataStore
+        store = SqliteMetadataStore(Path({str(db)!r}))
+        got = []
+        while (job := store.claim_job(sys.argv[1])) is not None:
+            got.append(job.job_id)
+        print("\\n".join(got))
+        """
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, f"w{i}"], stdout=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    claimed = [line for p in procs for line in p.communicate(timeout=60)[0].split()]
+    assert sorted(claimed) == sorted(ids)
+    assert store.claim_job("late") is None
+    running = store.running_worker_ids()
+    assert running <= {"w0", "w1", "w2", "w3"}
+
+
+def test_recovery_requeues_once_then_fails(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "r.sqlite3")
+    job_id = new_id()
+    store.create_job(_job(job_id))
+    assert store.claim_job("dead1") is not None
+    assert store.recover_worker_jobs("dead1", 2, "its worker died") == [(job_id, "QUEUED")]
+    assert store.claim_job("dead2") is not None
+    assert store.recover_worker_jobs("dead2", 2, "its worker died") == [(job_id, "FAILED")]
+    job = store.get_job(job_id, None)
+    assert job is not None
+    assert job.error is not None
+    assert "its worker died, on each of its 2 attempts" in job.error
+
+
+def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "f.sqlite3"
+    SqliteMetadataStore(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(RuntimeError, match="newer myo-server"):
+        SqliteMetadataStore(db)
