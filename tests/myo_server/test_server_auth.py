@@ -140,10 +140,10 @@ def test_the_embedded_key_survives_restarts(tmp_path_factory: pytest.TempPathFac
 
 @pytest.mark.anyio
 async def test_async_start_and_stop(tmp_path_factory: pytest.TempPathFactory) -> None:
-    async with LocalServer(data_dir=tmp_path_factory.mktemp("async"), workers=0) as server:
-        async with httpx.AsyncClient(trust_env=False) as c:
-            r = await c.get(server.base_url + "/v1/jobs", headers={"X-Api-Key": server.api_key})
-            assert r.status_code == 200
+    server = LocalServer(data_dir=tmp_path_factory.mktemp("async"), workers=0)
+    async with server, httpx.AsyncClient(trust_env=False) as c:
+        r = await c.get(server.base_url + "/v1/jobs", headers={"X-Api-Key": server.api_key})
+        assert r.status_code == 200
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.base_url
 
