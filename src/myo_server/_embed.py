@@ -113,7 +113,10 @@ class LocalServer:
             runtime.open()
             try:
                 api_key = runtime.embedded_key()
-                sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)
+                # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on such sockets, and
+                # without it small responses wait ~40 ms for delayed ACKs.
+                family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+                sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((self._host, self._port))
                 port = sock.getsockname()[1]
