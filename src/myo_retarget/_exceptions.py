@@ -1,4 +1,4 @@
-"""The engine's error hierarchy. Every message names the file/marker/field at fault and what to do."""
+"""The engine's error hierarchy: every message names the file, marker or field at fault."""
 
 from __future__ import annotations
 
@@ -66,5 +66,5 @@ class CharacterError(RetargetError):
     """An unknown character id/version, or a character model that does not compile."""
 
 
-class RetargetCancelled(RetargetError):
+class RetargetCancelled(RetargetError):  # noqa: N818 - the public name the server catches
     """The caller's cancellation check asked the engine to stop."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
-from scipy.linalg.lapack import dposv as _dposv
 from numpy.typing import NDArray
+from scipy.linalg.lapack import dposv as _dposv
 
 from ._exceptions import RetargetCancelled
 from ._kinematics import FloatArray, MarkerKinematics
@@ -18,10 +18,11 @@ CancelCheck = Callable[[], bool]
 
 # Lumbar and thoracic joints act in series with no marker between them: only their sum is
 # observable, so a coupling term splits the motion evenly and keeps the answer deterministic.
-DEFAULT_COUPLED_JOINTS: tuple[tuple[str, str], ...] = (
-    ("lumbar_flex", "thorax_flex"),
-    ("lumbar_bend", "thorax_bend"),
-    ("lumbar_arot", "thorax_arot"),
+# Entries: (joint, joint, weight in m² per rad²).
+DEFAULT_COUPLED_JOINTS: tuple[tuple[str, str, float], ...] = (
+    ("lumbar_flex", "thorax_flex", 1e-3),
+    ("lumbar_bend", "thorax_bend", 1e-3),
+    ("lumbar_arot", "thorax_arot", 1e-3),
 )
 
 
@@ -37,7 +38,6 @@ class IKSettings:
         temporal_weight: Pull of each hinge toward its previous-frame value (m² per rad²);
             holds unobserved joints still and breaks ties between redundant ones.
         posture_weight: Pull of each hinge toward its neutral value (m² per rad²).
-        coupling_weight: Weight of the lumbar/thorax split term (m² per rad²).
         min_markers: Fewer observed markers than this and the frame is not fitted (held).
         fail_rms: A frame whose RMS marker residual exceeds this (m) is flagged as failed.
     """
@@ -48,10 +48,9 @@ class IKSettings:
     rel_improvement: float = 1e-2
     temporal_weight: float = 1e-5
     posture_weight: float = 1e-7
-    coupling_weight: float = 1e-3
     min_markers: int = 4
     fail_rms: float = 0.03
-    coupled_joints: tuple[tuple[str, str], ...] = field(default=DEFAULT_COUPLED_JOINTS)
+    coupled_joints: tuple[tuple[str, str, float], ...] = field(default=DEFAULT_COUPLED_JOINTS)
 
 
 @dataclass
@@ -96,11 +95,11 @@ class IKSolver:
         nv, nh = kinematics.nv, len(kinematics.hinge_joints)
         names = kinematics.character.hinge_names
         coupling = np.zeros((nh, nh))
-        for a, b in s.coupled_joints:
+        for a, b, weight in s.coupled_joints:
             if a in names and b in names:
                 i, j = names.index(a), names.index(b)
-                coupling[[i, j], [i, j]] += s.coupling_weight
-                coupling[[i, j], [j, i]] -= s.coupling_weight
+                coupling[[i, j], [i, j]] += weight
+                coupling[[i, j], [j, i]] -= weight
         self._coupling = coupling
         reg = np.zeros((nv, nv))
         reg[6:, 6:] = np.eye(nh) * (s.temporal_weight + s.posture_weight) + coupling
@@ -150,7 +149,7 @@ class IKSolver:
         kin = self.kin
         m = kin.model
         nv = kin.nv
-        observed = ~np.isnan(targets).any(axis=1)
+        observed = np.asarray(~np.isnan(targets).any(axis=1))
         w = self.weights * observed
         w3 = np.repeat(w, 3)
         tgt = np.where(observed[:, None], targets, 0.0)
@@ -175,6 +174,16 @@ class IKSolver:
             g = Jw.T @ (r.reshape(-1) * np.sqrt(w3))
             g[6:] += g_reg
             H[diag] += mu * (1.0 + H[diag])
+            # Projected Newton: a joint resting on a limit that the gradient pushes further out
+            # is held for this step, so the others move as if the limit were a wall.
+            h = q[7:]
+            held = ((h <= lo + 1e-9) & (g[6:] > 0)) | ((h >= hi - 1e-9) & (g[6:] < 0))
+            if held.any():
+                idx = 6 + np.flatnonzero(held)
+                H[idx, :] = 0.0
+                H[:, idx] = 0.0
+                H[idx, idx] = 1.0
+                g[idx] = 0.0
             _, dq, info = _dposv(H, -g, overwrite_a=True, overwrite_b=False)
             if info != 0:
                 mu *= 10.0
@@ -207,7 +216,7 @@ class IKSolver:
         m = self.kin.model
         vel = np.empty(self.kin.nv)
         mujoco.mj_differentiatePos(m, vel, 1.0, q0, q1)
-        q2 = q1.copy()
+        q2: FloatArray = q1.copy()
         mujoco.mj_integratePos(m, q2, vel, 1.0)
         np.clip(q2[7:], self.kin.lower, self.kin.upper, out=q2[7:])
         return q2
@@ -269,4 +278,3 @@ class IKSolver:
         if progress is not None:
             progress(F, F)
         return IKResult(qpos=qpos, fitted=fitted, iterations=iters, ok=ok)
-

@@ -1,4 +1,4 @@
-"""Marker kinematics on a character: marker positions and their Jacobian from MuJoCo's kinematics."""
+"""Marker kinematics: marker positions and their Jacobian from MuJoCo's body kinematics."""
 
 from __future__ import annotations
 

@@ -1,0 +1,179 @@
+"""The engine's output: a retargeted motion, saved as a self-describing ``.npz``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+# Keys written to the .npz (documented in the README).
+ARRAY_KEYS = (
+    "joint_angles_degrees",
+    "qpos",
+    "time_s",
+    "root_position",
+    "root_quaternion",
+    "body_positions",
+    "marker_observed",
+    "marker_fitted",
+    "marker_residual_mm",
+    "frame_ok",
+    "scale_factors",
+)
+NAME_KEYS = ("joint_names", "qpos_names", "body_names", "marker_names", "scale_segments")
+
+
+@dataclass(eq=False)
+class Motion:
+    """A motion on a character, frame by frame.
+
+    Attributes:
+        joint_names: Hinge joint names, ``(J,)``.
+        joint_angles_degrees: Joint angles, ``(F, J)`` degrees.
+        qpos_names: Names of the ``qpos`` columns.
+        qpos: MuJoCo generalized coordinates, ``(F, nq)`` (root position m, root quaternion
+            w-x-y-z, hinge angles rad).
+        fps: Frame rate, Hz.
+        time_s: Time of each frame from the first, ``(F,)`` s.
+        body_names: Body names, ``(B,)``.
+        body_positions: World position of each body frame, ``(F, B, 3)`` m.
+        marker_names: Names of the fitted markers, ``(M,)``.
+        marker_observed: Recorded marker positions in the character's world frame, ``(F, M, 3)``
+            m, NaN where missing.
+        marker_fitted: The character's marker positions, ``(F, M, 3)`` m.
+        frame_ok: False for frames whose fit failed (too few markers or a large residual).
+        scale_factors: Segment name -> scale factor applied to the character.
+        metadata: Everything else (character, options, engine version, source file, markerset,
+            calibration), JSON-serialisable.
+    """
+
+    joint_names: list[str]
+    joint_angles_degrees: FloatArray
+    qpos_names: list[str]
+    qpos: FloatArray
+    fps: float
+    time_s: FloatArray
+    body_names: list[str]
+    body_positions: FloatArray
+    marker_names: list[str]
+    marker_observed: FloatArray
+    marker_fitted: FloatArray
+    frame_ok: NDArray[np.bool_]
+    scale_factors: dict[str, float]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.qpos.shape[0])
+
+    @property
+    def root_position(self) -> FloatArray:
+        return self.qpos[:, 0:3]
+
+    @property
+    def root_quaternion(self) -> FloatArray:
+        return self.qpos[:, 3:7]
+
+    @property
+    def marker_residual_mm(self) -> FloatArray:
+        """Distance between recorded and fitted markers, ``(F, M)`` mm, NaN where missing."""
+        d = np.linalg.norm(self.marker_fitted - self.marker_observed, axis=2)
+        return np.asarray(d * 1000.0, dtype=np.float64)
+
+    def summary(self, worst: int = 5) -> dict[str, Any]:
+        """Figures a person checks first: size, residuals, worst markers, failed frames."""
+        res = self.marker_residual_mm
+        valid = ~np.isnan(res)
+        per_frame_max = np.where(valid.any(axis=1), np.nanmax(np.where(valid, res, -1), axis=1), 0)
+        per_marker = np.full(res.shape[1], np.nan)
+        seen = valid.any(axis=0)
+        per_marker[seen] = np.sqrt(np.nanmean(res[:, seen] ** 2, axis=0))
+        order = [int(i) for i in np.argsort(-np.nan_to_num(per_marker, nan=-1.0))[:worst]]
+        return {
+            "frames": self.n_frames,
+            "fps": self.fps,
+            "duration_s": float(self.time_s[-1]) if self.n_frames else 0.0,
+            "rms_residual_mm": float(np.sqrt(np.mean(res[valid] ** 2))) if valid.any() else None,
+            "max_residual_mm": float(res[valid].max()) if valid.any() else None,
+            "p95_frame_max_residual_mm": float(np.percentile(per_frame_max, 95)),
+            "failed_frames": int((~self.frame_ok).sum()),
+            "worst_markers": [
+                {"marker": self.marker_names[i], "rms_mm": float(per_marker[i])}
+                for i in order
+                if not np.isnan(per_marker[i])
+            ],
+        }
+
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        """Every array the .npz holds, by key."""
+        segs = sorted(self.scale_factors)
+        return {
+            "joint_angles_degrees": self.joint_angles_degrees,
+            "joint_names": np.array(self.joint_names, dtype=str),
+            "qpos": self.qpos,
+            "qpos_names": np.array(self.qpos_names, dtype=str),
+            "fps": np.array(self.fps),
+            "time_s": self.time_s,
+            "root_position": self.root_position,
+            "root_quaternion": self.root_quaternion,
+            "body_names": np.array(self.body_names, dtype=str),
+            "body_positions": self.body_positions,
+            "marker_names": np.array(self.marker_names, dtype=str),
+            "marker_observed": self.marker_observed,
+            "marker_fitted": self.marker_fitted,
+            "marker_residual_mm": self.marker_residual_mm,
+            "frame_ok": self.frame_ok,
+            "scale_segments": np.array(segs, dtype=str),
+            "scale_factors": np.array([self.scale_factors[s] for s in segs]),
+            "metadata": np.array(json.dumps(self.metadata, sort_keys=True)),
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the motion as an uncompressed ``.npz`` atomically (temp file, fsync, rename).
+
+        Returns:
+            The path written.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **self.to_arrays())  # type: ignore[arg-type]
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Motion:
+        """Read a motion written by :meth:`save` (no pickles involved)."""
+        with np.load(path, allow_pickle=False) as d:
+            segs = [str(s) for s in d["scale_segments"]]
+            return cls(
+                joint_names=[str(s) for s in d["joint_names"]],
+                joint_angles_degrees=d["joint_angles_degrees"],
+                qpos_names=[str(s) for s in d["qpos_names"]],
+                qpos=d["qpos"],
+                fps=float(d["fps"]),
+                time_s=d["time_s"],
+                body_names=[str(s) for s in d["body_names"]],
+                body_positions=d["body_positions"],
+                marker_names=[str(s) for s in d["marker_names"]],
+                marker_observed=d["marker_observed"],
+                marker_fitted=d["marker_fitted"],
+                frame_ok=d["frame_ok"],
+                scale_factors={s: float(v) for s, v in zip(segs, d["scale_factors"], strict=True)},
+                metadata=json.loads(str(d["metadata"])),
+            )
