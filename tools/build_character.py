@@ -362,8 +362,9 @@ def build_manifest(root: Body) -> dict[str, object]:
 Marker = tuple[str, str, tuple[float, float, float], bool]
 
 HEAD = [
-    ("FHD", "skull", (0.060, 0.055, 0.030), False),  # front head (temple, on the headband)
-    ("BHD", "skull", (-0.045, 0.055, 0.035), False),  # back head
+    # Head markers ride on a headband whose placement varies: movable.
+    ("FHD", "skull", (0.060, 0.055, 0.030), True),  # front head (temple)
+    ("BHD", "skull", (-0.045, 0.055, 0.035), True),  # back head
 ]
 TRUNK_MID = [
     ("C7", "thoracic_spine", (-0.050, 0.150, 0.0), False),  # spinous process of C7
@@ -375,9 +376,10 @@ ARM = [
     ("SHO", "scapula", (0.0, 0.008, 0.0), False),  # acromio-clavicular joint
     ("UPA", "humerus", (-0.010, -0.100, 0.025), True),  # upper arm, lateral
     ("ELB", "humerus", (-0.005, -0.166, 0.022), False),  # lateral epicondyle
-    ("WRA", "radius", (0.0, -0.146, 0.016), False),  # wrist bar, thumb side (radial styloid)
-    ("WRB", "ulna", (0.0, -0.146, -0.022), False),  # wrist bar, little-finger side (ulnar styloid)
-    ("FIN", "lunate", (-0.010, -0.045, 0.005), False),  # dorsum, 2nd-3rd metacarpal head
+    # Wrist bar ends, about 5 cm beyond the radial and ulnar styloids.
+    ("WRA", "radius", (0.0, -0.146, 0.030), False),  # wrist bar, thumb side
+    ("WRB", "ulna", (0.0, -0.146, -0.030), False),  # wrist bar, little-finger side
+    ("FIN", "lunate", (-0.010, -0.045, 0.005), True),  # dorsum, 2nd-3rd metacarpal head
 ]
 FOOT = [
     ("ANK", "tibia", (-0.004, -0.246, 0.022), False),  # lateral malleolus

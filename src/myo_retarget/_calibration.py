@@ -16,7 +16,7 @@ DEFAULT_STATURE = {"male": 1.75, "female": 1.62}
 
 # Prior strength of the registered offset toward the markerset position, as a multiple of the
 # data's pull: markers placed on bony landmarks barely move, cluster/wand markers move freely.
-REGISTRATION_PRIOR_FIXED = 0.05
+REGISTRATION_PRIOR_FIXED = 0.1
 REGISTRATION_PRIOR_MOVABLE = 0.01
 # Pull of each segment scale toward the stature prior (m² per unit of scale, per frame).
 SCALE_PRIOR = 2e-4
