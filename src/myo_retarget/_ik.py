@@ -152,6 +152,7 @@ class IKSolver:
         observed = np.asarray(~np.isnan(targets).any(axis=1))
         w = self.weights * observed
         w3 = np.repeat(w, 3)
+        sw3 = np.sqrt(w3)
         tgt = np.where(observed[:, None], targets, 0.0)
         sw = np.sqrt(w)[:, None, None]
         q = np.array(q_init, dtype=np.float64)
@@ -165,15 +166,14 @@ class IKSolver:
         cost, g_reg = self._cost(r, w3, q, qp)
         mu = 1e-6
         it = 0
-        diag = np.diag_indices(nv)
         while it < n_iter:
             it += 1
             Jw = (J * sw).reshape(-1, nv)
             H = Jw.T @ Jw
             H += self._reg
-            g = Jw.T @ (r.reshape(-1) * np.sqrt(w3))
+            g = Jw.T @ (r.reshape(-1) * sw3)
             g[6:] += g_reg
-            H[diag] += mu * (1.0 + H[diag])
+            H.flat[:: nv + 1] += mu * (1.0 + H.flat[:: nv + 1])
             # Projected Newton: a joint resting on a limit that the gradient pushes further out
             # is held for this step, so the others move as if the limit were a wall.
             h = q[7:]

@@ -93,10 +93,11 @@ class MarkerKinematics:
         # MuJoCo's motion dofs (angular a, linear l at the root's subtree centre c): the column
         # for point p is l + a x (p - c) = (l - a x c) + S(p) a, with S(p) a = a x p. One batched
         # matmul then covers every (marker, dof) pair.
-        ang = self._cdof[:, 0:3]
-        base = self._cdof[:, 3:6] - _cross(ang, self._subtree_com[1])
-        J = (P @ _SKEW).reshape(-1, 3, 3) @ ang.T
-        J += base.T
+        ang_t = self._cdof[:, 0:3].T
+        # l - a x c = l - S(c) a, for all dofs at once
+        base_t = self._cdof[:, 3:6].T - (self._subtree_com[1] @ _SKEW).reshape(3, 3) @ ang_t
+        J = (P @ _SKEW).reshape(-1, 3, 3) @ ang_t
+        J += base_t
         J *= self._mask3
         return P, J
 
