@@ -16,6 +16,7 @@ from myosdk._core import (
     RetryPolicy,
     configure_logging_from_env,
     describe_request,
+    redact_url,
     resolve_config,
     user_agent,
 )
@@ -29,6 +30,31 @@ from myosdk._exceptions import (
 )
 
 logger = logging.getLogger("myosdk")
+
+
+class _RedactPresignedQueries(logging.Filter):
+    """Drops the query string of URLs in httpx's own request log lines: presigned URLs carry
+    signatures there, and an application that turns on INFO logging must not leak them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, httpx.URL) and arg.query for arg in record.args
+        ):
+            record.args = tuple(
+                redact_url(str(arg)) if isinstance(arg, httpx.URL) and arg.query else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACTOR = _RedactPresignedQueries()
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the ``httpx`` logger (once)."""
+    httpx_logger = logging.getLogger("httpx")
+    if _REDACTOR not in httpx_logger.filters:
+        httpx_logger.addFilter(_REDACTOR)
 
 
 def request_was_sent(exc: httpx.TransportError) -> bool:
@@ -63,6 +89,7 @@ class BaseClient:
         max_retries: int,
     ) -> None:
         configure_logging_from_env()
+        install_log_redaction()
         self._config: ClientConfig = resolve_config(api_key, base_url, timeout, max_retries)
         self._retry = RetryPolicy(max_retries=max_retries)
         self._agent = user_agent(self._http_library)

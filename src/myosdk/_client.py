@@ -72,6 +72,24 @@ def _resume_offset_ok(response: httpx.Response, offset: int) -> bool:
     return parsed is not None and parsed[0] == offset
 
 
+class _Batch:
+    """Small network reads gathered into one disk write."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> int:
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        return self.size
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return data
+
+
 class Client(BaseClient):
     """Synchronous client of the MyoSapiens API.
 
@@ -252,11 +270,13 @@ class Client(BaseClient):
             total = self._retry.max_retries + 1
             attempt = 0
             use_range = True
+            stalled = 0  # consecutive failed attempts that received nothing
             while True:
                 attempt += 1
                 offset = sink.size if use_range else 0
                 if offset == 0 and sink.size:
                     sink.restart()
+                received = 0
                 started = time.monotonic()
                 try:
                     with self._http.stream(
@@ -293,13 +313,19 @@ class Client(BaseClient):
                             self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
-                        for chunk in response.iter_raw(CHUNK_SIZE):
+                        for chunk in response.iter_raw():  # unbuffered: a drop loses nothing
                             sink.write(chunk)
+                            received += len(chunk)
                             if on_progress is not None:
                                 on_progress(sink.size, expected)
                     break
                 except httpx.TransportError as exc:
-                    delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                    # The retry budget counts attempts without progress: a flaky link that keeps
+                    # delivering bytes resumes until the file is complete.
+                    stalled = 0 if received else stalled + 1
+                    delay = retry_delay_for_transport_error(
+                        self._retry, max(stalled - 1, 0), True, True
+                    )
                     if delay is None:
                         if sink.size == 0 and not request_was_sent(exc):
                             raise transport_error(_DOWNLOAD, exc, redact_url(url), attempt) from exc
@@ -499,11 +525,13 @@ class AsyncClient(BaseClient):
             total = self._retry.max_retries + 1
             attempt = 0
             use_range = True
+            stalled = 0  # consecutive failed attempts that received nothing
             while True:
                 attempt += 1
                 offset = sink.size if use_range else 0
                 if offset == 0 and sink.size:
                     sink.restart()
+                received = 0
                 started = time.monotonic()
                 try:
                     async with self._http.stream(
@@ -540,14 +568,29 @@ class AsyncClient(BaseClient):
                             await self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
-                        async for chunk in response.aiter_raw(CHUNK_SIZE):
-                            # Disk writes and hashing leave the event loop (hashlib drops the GIL).
-                            await anyio.to_thread.run_sync(sink.write, chunk)
-                            if on_progress is not None:
-                                on_progress(sink.size, expected)
+                        # Network reads are small: batch them so that the disk writes and hashing
+                        # leave the event loop (hashlib drops the GIL) once per CHUNK_SIZE.
+                        batch = _Batch()
+                        try:
+                            async for chunk in response.aiter_raw():
+                                received += len(chunk)
+                                if batch.add(chunk) >= CHUNK_SIZE:
+                                    await anyio.to_thread.run_sync(sink.write, batch.take())
+                                    if on_progress is not None:
+                                        on_progress(sink.size, expected)
+                        finally:  # keep what arrived before a drop: the resume starts after it
+                            if batch.size:
+                                sink.write(batch.take())
+                        if on_progress is not None:
+                            on_progress(sink.size, expected)
                     break
                 except httpx.TransportError as exc:
-                    delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
+                    # The retry budget counts attempts without progress: a flaky link that keeps
+                    # delivering bytes resumes until the file is complete.
+                    stalled = 0 if received else stalled + 1
+                    delay = retry_delay_for_transport_error(
+                        self._retry, max(stalled - 1, 0), True, True
+                    )
                     if delay is None:
                         if sink.size == 0 and not request_was_sent(exc):
                             raise transport_error(_DOWNLOAD, exc, redact_url(url), attempt) from exc

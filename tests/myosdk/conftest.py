@@ -1,12 +1,17 @@
-"""Fixtures of the SDK tests: the anyio backend and a real myo_server on loopback."""
+"""Fixtures of the SDK tests: the anyio backend and real myo_servers on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+ServerFactory = Callable[..., contextlib.AbstractContextManager[Any]]
 
 
 @pytest.fixture
@@ -14,13 +19,50 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def _wait_until_serving(base_url: str, timeout: float = 10.0) -> None:
+    """Tolerate a server that reports started a moment before its socket accepts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{base_url}/health", timeout=1.0, trust_env=False)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 @pytest.fixture(scope="session")
-def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One embedded myo_server for the session (127.0.0.1, ephemeral port, its own key)."""
+def server_factory() -> ServerFactory:
+    """``server_factory(data_dir, **LocalServer kwargs)``: a context manager serving a started
+    myo_server (127.0.0.1, ephemeral port, its own key). Skips when the package is missing."""
     try:
-        from myo_server import LocalServer  # type: ignore[attr-defined,unused-ignore]
+        from myo_server import LocalServer
     except ImportError as exc:  # the server package is built in parallel
-        pytest.skip(f"myo_server.LocalServer is not available yet ({exc})")
-    data_dir: Path = tmp_path_factory.mktemp("myo-server")
-    with LocalServer(data_dir=data_dir, workers=1) as server:
+        pytest.skip(f"myo_server.LocalServer is not available ({exc})")
+
+    @contextlib.contextmanager
+    def start(data_dir: Path, **kwargs: Any) -> Iterator[Any]:
+        with LocalServer(data_dir=data_dir, **kwargs) as server:
+            _wait_until_serving(server.base_url)
+            yield server
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def local_server(
+    server_factory: ServerFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """A myo_server with one worker process: jobs really run."""
+    with server_factory(tmp_path_factory.mktemp("myo-server"), workers=1) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def idle_server(
+    server_factory: ServerFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """A myo_server without workers: jobs stay QUEUED, so queue states are deterministic."""
+    with server_factory(tmp_path_factory.mktemp("myo-idle"), workers=0) as server:
         yield server
