@@ -1,0 +1,377 @@
+"""The vendor reference's examples, as written, against a real myo_server on loopback.
+
+``idle_server`` has no workers, so jobs stay QUEUED (deterministic waits, cancels and conflicts);
+``local_server`` runs jobs for real with the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from myosdk import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    ConflictError,
+    JobTimeoutError,
+    NotFoundError,
+    ValidationError,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_C3D = ROOT.parent / "shared" / "data" / "c3d"
+CMU_MARKERSET = ROOT / "src" / "myo_retarget" / "data" / "markersets" / "cmu.xml"
+DEFAULT_CHARACTER = "0199e278-06e6-7726-a6ba-9929f79005e8"
+
+
+def _engine_has(name: str) -> bool:
+    return hasattr(importlib.import_module("myo_retarget"), name)
+
+
+def _wait_for_catalog(client: Client, timeout: float = 60.0) -> None:
+    """The server fills its catalog from the engine in the background after start."""
+    deadline = time.monotonic() + timeout
+    while not client.characters.list()["characters"]:
+        if not _engine_has("character_catalog"):
+            pytest.skip("the engine does not export character_catalog yet: the catalog is empty")
+        if time.monotonic() > deadline:
+            pytest.fail("the server's character catalog stayed empty")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def client(idle_server: Any) -> Iterator[Client]:
+    with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as c:
+        yield c
+
+
+@pytest.fixture
+def catalog(client: Client) -> None:
+    _wait_for_catalog(client)
+
+
+@pytest.fixture
+def inputs(client: Client, tmp_path: Path) -> tuple[str, str]:
+    """A synthetic C3D-named file and the shipped CMU markerset, uploaded (the idle server never
+    reads them: its jobs stay queued)."""
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(os.urandom(4096))
+    markers = tmp_path / "markers.xml"
+    markers.write_bytes(CMU_MARKERSET.read_bytes() if CMU_MARKERSET.exists() else b"<markerset/>")
+    return (
+        client.assets.upload_file(str(c3d))["asset_id"],
+        client.assets.upload_file(str(markers))["asset_id"],
+    )
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def test_upload_get_download_and_list_assets(client: Client, tmp_path: Path) -> None:
+    c3d = tmp_path / "walk.c3d"
+    data = os.urandom(300_000)
+    c3d.write_bytes(data)
+    progress: list[tuple[int, int | None]] = []
+    result = client.assets.upload_file(
+        str(c3d),
+        metadata={"subject": "S01"},
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert result["verified"] is True
+    assert result["size_bytes"] == len(data)
+    assert result["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+    assert progress[-1] == (len(data), len(data))
+
+    asset = client.assets.get(result["asset_id"])
+    assert asset["purpose"] == "retarget"  # detected from .c3d
+    assert asset["filename"] == "walk.c3d"
+    assert asset["status"] == "completed"
+    assert asset.get("metadata") == {"subject": "S01"}
+    assert (asset.get("download_url") or "").startswith("http")
+
+    # download(asset, destination): by id or with the dict from get(); parents are created.
+    by_dict = client.assets.download(asset, tmp_path / "a" / "b" / "copy.c3d")
+    assert Path(by_dict["path"]).read_bytes() == data
+    by_id = client.assets.download(result["asset_id"], tmp_path / "dir-target")
+    assert Path(by_id["path"]).read_bytes() == data
+    (tmp_path / "into").mkdir()
+    into_dir = client.assets.download(result["asset_id"], tmp_path / "into")
+    assert into_dir["path"] == str(tmp_path / "into" / "walk.c3d")
+    assert not list(tmp_path.rglob("*.part"))
+
+    page = client.assets.list(purpose="retarget", reference_count=0, limit=1, offset=0)
+    assert set(page) >= {"assets", "total", "limit", "offset"}
+    assert page["limit"] == 1
+    assert len(page["assets"]) == 1
+    assert page["total"] >= 1
+    every = list(client.assets.iter_assets(purpose="retarget", page_size=2))
+    assert len(every) == page["total"]
+    assert result["asset_id"] in {a["asset_id"] for a in every}
+
+
+def test_upload_errors_before_any_request(client: Client, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        client.assets.upload_file(str(tmp_path / "missing.c3d"))
+    (tmp_path / "walk.trc").write_text("x")
+    with pytest.raises(ValueError, match="purpose"):
+        client.assets.upload_file(str(tmp_path / "walk.trc"))
+    # With an explicit purpose, any file goes.
+    assert client.assets.upload_file(str(tmp_path / "walk.trc"), purpose="retarget")["verified"]
+
+
+def test_server_refuses_an_unknown_purpose_with_a_validation_error(
+    client: Client, tmp_path: Path
+) -> None:
+    (tmp_path / "x.c3d").write_bytes(b"1")
+    with pytest.raises(ValidationError, match="purpose") as info:
+        client.assets.upload_file(str(tmp_path / "x.c3d"), purpose="no-such-purpose")
+    assert info.value.status_code in (400, 422)
+    assert info.value.request_id
+
+
+def test_missing_asset_and_bad_key(client: Client, idle_server: Any) -> None:
+    with pytest.raises(NotFoundError) as info:
+        client.assets.get("01a00000-0000-7000-8000-000000000000")
+    assert info.value.request_id
+    with (
+        Client(api_key="wrong-key", base_url=idle_server.base_url) as bad,
+        pytest.raises(AuthenticationError),
+    ):
+        bad.assets.list()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@pytest.mark.usefixtures("catalog")
+def test_start_with_every_argument_wait_list_cancel_delete(
+    client: Client, inputs: tuple[str, str]
+) -> None:
+    c3d_id, markers_id = inputs
+    before = datetime.now(timezone.utc) - timedelta(seconds=5)
+    job = client.jobs.start_retarget(
+        c3d_asset_id=c3d_id,
+        markerset_asset_id=markers_id,
+        character_id=DEFAULT_CHARACTER,
+        character_version="v1.0.0",
+        enable_scaling=False,
+        subject_gender="female",
+        subject_height=1.68,
+        subject_weight=61.5,
+        metadata={"trial": 3},
+    )
+    assert job["status"] == "QUEUED"
+    assert job["type"] == "retarget"
+    job_id = job["job_id"]
+    state = client.jobs.get(job_id)
+    assert state.get("input") == {
+        "c3d_asset_id": c3d_id,
+        "markerset_asset_id": markers_id,
+        "character_id": DEFAULT_CHARACTER,
+        "character_version": "v1.0.0",
+        "enable_scaling": False,
+        "subject_gender": "female",
+        "subject_height": 1.68,
+        "subject_weight": 61.5,
+    }
+    assert state.get("metadata") == {"trial": 3}
+
+    # wait with a timeout: the builtin TimeoutError, carrying the last state.
+    seen: list[str] = []
+    with pytest.raises(TimeoutError) as timeout:
+        client.jobs.wait(
+            job_id, interval=0.1, timeout=0.3, on_progress=lambda j: seen.append(j["status"])
+        )
+    assert isinstance(timeout.value, JobTimeoutError)
+    assert timeout.value.job["status"] == "QUEUED"
+    assert seen == ["QUEUED"]
+
+    # list with every filter
+    page = client.jobs.list(
+        status=["QUEUED", "RUNNING"],
+        job_type="retarget",
+        created_after=before,
+        created_before=(datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat(),
+        run_id=state.get("run_id"),
+        has_output=False,
+        input_asset_id=c3d_id,
+        limit=10,
+        offset=0,
+    )
+    assert [j["job_id"] for j in page["jobs"]] == [job_id]
+    assert page["total"] == 1
+    assert client.jobs.list(status="SUCCEEDED", input_asset_id=c3d_id)["total"] == 0
+    assert client.jobs.list(has_output=True, input_asset_id=c3d_id)["total"] == 0
+    assert (
+        client.jobs.list(created_after=datetime.now(timezone.utc) + timedelta(hours=1))["total"]
+        == 0
+    )
+    assert [j["job_id"] for j in client.jobs.iter_jobs(input_asset_id=markers_id)] == [job_id]
+
+    # the inputs are in use: reference_count and delete → ValidationError (409)
+    assert client.assets.get(c3d_id).get("reference_count") == 1
+    in_use = {a["asset_id"] for a in client.assets.list(reference_count=1, limit=100)["assets"]}
+    assert {c3d_id, markers_id} <= in_use
+    with pytest.raises(ValidationError) as conflict:
+        client.assets.delete(c3d_id)
+    assert isinstance(conflict.value, ConflictError)
+    assert conflict.value.status_code == 409
+
+    canceled = client.jobs.cancel(job_id)
+    assert canceled["job_id"] == job_id
+    assert canceled["status"] == "CANCELED"
+    assert client.jobs.wait(job_id, interval=0.1, timeout=5)["status"] == "CANCELED"
+    with pytest.raises(ConflictError):
+        client.jobs.cancel(job_id)
+
+    client.assets.delete(c3d_id)
+    with pytest.raises(NotFoundError):
+        client.assets.get(c3d_id)
+
+
+@pytest.mark.usefixtures("catalog")
+def test_start_with_storage_keys(client: Client, inputs: tuple[str, str]) -> None:
+    def key_of(asset_id: str) -> str:
+        url = client.assets.get(asset_id).get("download_url") or ""
+        return unquote(urlsplit(url).path.removeprefix("/storage/objects/"))
+
+    c3d_id, markers_id = inputs
+    job = client.jobs.start_retarget(c3d_s3=key_of(c3d_id), markerset_s3=key_of(markers_id))
+    assert client.jobs.get(job["job_id"]).get("input", {}).get("c3d_asset_id") == c3d_id
+    client.jobs.cancel(job["job_id"])
+
+
+@pytest.mark.usefixtures("catalog")
+def test_server_side_validation_errors_name_the_field(
+    client: Client, inputs: tuple[str, str]
+) -> None:
+    c3d_id, markers_id = inputs
+    with pytest.raises(ValidationError, match="subject_height"):
+        client.jobs.start_retarget(
+            c3d_asset_id=c3d_id, markerset_asset_id=markers_id, subject_height=180
+        )
+    with pytest.raises(NotFoundError, match="no version"):
+        client.jobs.start_retarget(
+            c3d_asset_id=c3d_id, markerset_asset_id=markers_id, character_version="v9.9.9"
+        )
+    assert client.jobs.list(input_asset_id=c3d_id)["total"] == 0
+
+
+# --------------------------------------------------------------------------- characters
+
+
+@pytest.mark.usefixtures("catalog")
+def test_characters_list_get_validate(client: Client) -> None:
+    page = client.characters.list()
+    assert set(page) >= {"characters", "total", "limit", "offset"}
+    ids = [c["character_id"] for c in page["characters"]]
+    assert DEFAULT_CHARACTER in ids
+    summary = page["characters"][ids.index(DEFAULT_CHARACTER)]
+    name = summary["name"]
+    assert (
+        client.characters.list(name_contains=name[:3], has_ready_versions=True, limit=5)["total"]
+        >= 1
+    )
+    assert client.characters.list(name_contains="no-such-character-name")["total"] == 0
+    assert [c["character_id"] for c in client.characters.iter_characters(page_size=1)] == ids
+
+    character = client.characters.get(DEFAULT_CHARACTER)
+    versions = [v["version"] for v in character.get("versions", [])]
+    assert "v1.0.0" in versions
+    assert character.get("ready_version_count", 0) >= 1
+    assert all((v.get("manifest_s3") or "").startswith("s3://") for v in character["versions"])
+
+    checked = client.characters.validate_manifest(DEFAULT_CHARACTER, "v1.0.0")
+    assert checked["status"] == "READY"
+    assert checked["character_id"] == DEFAULT_CHARACTER
+    assert checked["version"] == "v1.0.0"
+    with pytest.raises(NotFoundError):
+        client.characters.validate_manifest(DEFAULT_CHARACTER, "v0.0.0-missing")
+    with pytest.raises(NotFoundError):
+        client.characters.get("01a00000-0000-7000-8000-00000000dead")
+
+
+# --------------------------------------------------------------------------- async twin
+
+
+@pytest.mark.anyio
+async def test_async_client_reference_flow(idle_server: Any, tmp_path: Path) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(os.urandom(70_000))
+    async with AsyncClient(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
+        uploaded = await client.assets.upload_file(c3d)
+        asset = await client.assets.get(uploaded["asset_id"])
+        saved = await client.assets.download(asset, tmp_path / "out" / "copy.c3d")
+        assert Path(saved["path"]).read_bytes() == c3d.read_bytes()
+        listed = [a["asset_id"] async for a in client.assets.iter_assets(page_size=3)]
+        assert uploaded["asset_id"] in listed
+        page = await client.assets.list(purpose="retarget", limit=2)
+        assert len(page["assets"]) <= 2
+        characters = await client.characters.list()
+        if characters["characters"]:  # the catalog may still be loading: jobs need it
+            markers = tmp_path / "m.xml"
+            markers.write_text("<markerset/>")
+            markers_id = (await client.assets.upload_file(markers))["asset_id"]
+            job = await client.jobs.start_retarget(
+                c3d_asset_id=uploaded["asset_id"], markerset_asset_id=markers_id
+            )
+            with pytest.raises(JobTimeoutError):
+                await client.jobs.wait(job["job_id"], interval=0.05, timeout=0.2)
+            assert (await client.jobs.cancel(job["job_id"]))["status"] == "CANCELED"
+            jobs = [j["job_id"] async for j in client.jobs.iter_jobs(input_asset_id=markers_id)]
+            assert jobs == [job["job_id"]]
+        await client.assets.delete(uploaded["asset_id"])
+        with pytest.raises(NotFoundError):
+            await client.assets.get(uploaded["asset_id"])
+
+
+# --------------------------------------------------------------------------- real jobs
+
+
+@pytest.fixture
+def real_client(local_server: Any) -> Iterator[Client]:
+    if not _engine_has("retarget"):
+        pytest.skip("the engine does not export retarget yet: jobs cannot succeed")
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as c:
+        _wait_for_catalog(c)
+        yield c
+
+
+@pytest.mark.slow
+def test_reference_example_end_to_end(real_client: Client, tmp_path: Path) -> None:
+    """Upload a real C3D and the CMU markerset, retarget, wait, download the npz."""
+    recording = SHARED_C3D / "cmu_01_01.c3d"
+    if not recording.exists():
+        pytest.skip(f"{recording} is absent (shared test data)")
+    client = real_client
+    c3d = client.assets.upload_file(str(recording))
+    markerset = client.assets.upload_file(str(CMU_MARKERSET))
+    job = client.jobs.start_retarget(
+        c3d_asset_id=c3d["asset_id"],
+        markerset_asset_id=markerset["asset_id"],
+        subject_height=1.75,
+    )
+    statuses: list[str] = []
+    final = client.jobs.wait(
+        job["job_id"], interval=0.5, timeout=600, on_progress=lambda j: statuses.append(j["status"])
+    )
+    assert final["status"] == "SUCCEEDED", final.get("error")
+    assert statuses[-1] == "SUCCEEDED"
+    output_id = (final.get("output") or {}).get("retarget_output_asset_id")
+    assert output_id
+    saved = client.assets.download(output_id, tmp_path / "results" / "walk.npz")
+    import numpy as np
+
+    with np.load(saved["path"]) as npz:
+        assert len(npz.files) > 0
+    assert client.jobs.list(has_output=True, input_asset_id=c3d["asset_id"])["total"] == 1
