@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from myosdk import Client
 
 ServerFactory = Callable[..., contextlib.AbstractContextManager[Any]]
 
@@ -66,3 +69,30 @@ def idle_server(
     """A myo_server without workers: jobs stay QUEUED, so queue states are deterministic."""
     with server_factory(tmp_path_factory.mktemp("myo-idle"), workers=0) as server:
         yield server
+
+
+def _engine_has(name: str) -> bool:
+    return hasattr(importlib.import_module("myo_retarget"), name)
+
+
+def _wait_for_catalog(client: Client, timeout: float = 60.0) -> None:
+    """The server fills its catalog from the engine in the background after start."""
+    deadline = time.monotonic() + timeout
+    while not client.characters.list()["characters"]:
+        if not _engine_has("character_catalog"):
+            pytest.skip("the engine does not export character_catalog yet: the catalog is empty")
+        if time.monotonic() > deadline:
+            pytest.fail("the server's character catalog stayed empty")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def wait_for_catalog() -> Callable[[Client], None]:
+    """``wait_for_catalog(client)``: return once the server lists characters (jobs need them)."""
+    return _wait_for_catalog
+
+
+@pytest.fixture(scope="session")
+def engine_has() -> Callable[[str], bool]:
+    """``engine_has(name)``: whether the engine package exports ``name`` yet."""
+    return _engine_has

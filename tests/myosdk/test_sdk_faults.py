@@ -277,3 +277,45 @@ async def test_async_upload_and_download_survive_resets(
     assert proxy.resets == 2
     assert saved["checksum_sha256"] == sha
     assert (tmp_path / "copy.xml").read_bytes() == path.read_bytes()
+
+
+def test_lost_start_retarget_answers_create_no_duplicate_jobs(
+    proxied: tuple[Any, FaultProxy],
+    proxy: FaultProxy,
+    tmp_path: Path,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    """The server acts, the answer is lost (connection reset): the retries carry the same
+    Idempotency-Key, so each call yields exactly one job."""
+    server = proxied[0]
+    with Client(api_key=server.api_key, base_url=server.base_url) as direct:
+        wait_for_catalog(direct)
+        c3d, markers = tmp_path / "walk.c3d", tmp_path / "markers.xml"
+        c3d.write_bytes(os.urandom(1000))
+        markers.write_text("<markerset/>")
+        c3d_id = direct.assets.upload_file(c3d)["asset_id"]
+        markers_id = direct.assets.upload_file(markers)["asset_id"]
+    proxy.reset_counters()
+    started = []
+    for _ in range(4):
+        proxy.arm("down", after=0, times=2)  # two lost answers, the third attempt gets through
+        with Client(api_key=server.api_key, base_url=proxy.url) as client:
+            started.append(
+                client.jobs.start_retarget(c3d_asset_id=c3d_id, markerset_asset_id=markers_id)
+            )
+    assert proxy.resets == 8
+    assert proxy.connections == 12
+    keys = [
+        line.split(b":", 1)[1].strip()
+        for request in proxy.requests
+        for line in bytes(request).split(b"\r\n")
+        if line.lower().startswith(b"idempotency-key:")
+    ]
+    assert len(keys) == 12
+    assert len(set(keys)) == 4  # one key per call, the same across its retries
+    with Client(api_key=server.api_key, base_url=server.base_url) as direct:
+        jobs = direct.jobs.list(input_asset_id=c3d_id, limit=100)
+        assert jobs["total"] == 4  # zero duplicates
+        assert {j["job_id"] for j in jobs["jobs"]} == {s["job_id"] for s in started}
+        for job in started:
+            direct.jobs.cancel(job["job_id"])

@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -34,21 +32,6 @@ CMU_MARKERSET = ROOT / "src" / "myo_retarget" / "data" / "markersets" / "cmu.xml
 DEFAULT_CHARACTER = "0199e278-06e6-7726-a6ba-9929f79005e8"
 
 
-def _engine_has(name: str) -> bool:
-    return hasattr(importlib.import_module("myo_retarget"), name)
-
-
-def _wait_for_catalog(client: Client, timeout: float = 60.0) -> None:
-    """The server fills its catalog from the engine in the background after start."""
-    deadline = time.monotonic() + timeout
-    while not client.characters.list()["characters"]:
-        if not _engine_has("character_catalog"):
-            pytest.skip("the engine does not export character_catalog yet: the catalog is empty")
-        if time.monotonic() > deadline:
-            pytest.fail("the server's character catalog stayed empty")
-        time.sleep(0.2)
-
-
 @pytest.fixture
 def client(idle_server: Any) -> Iterator[Client]:
     with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as c:
@@ -56,8 +39,8 @@ def client(idle_server: Any) -> Iterator[Client]:
 
 
 @pytest.fixture
-def catalog(client: Client) -> None:
-    _wait_for_catalog(client)
+def catalog(client: Client, wait_for_catalog: Callable[[Client], None]) -> None:
+    wait_for_catalog(client)
 
 
 @pytest.fixture
@@ -339,11 +322,15 @@ async def test_async_client_reference_flow(idle_server: Any, tmp_path: Path) -> 
 
 
 @pytest.fixture
-def real_client(local_server: Any) -> Iterator[Client]:
-    if not _engine_has("retarget"):
+def real_client(
+    local_server: Any,
+    engine_has: Callable[[str], bool],
+    wait_for_catalog: Callable[[Client], None],
+) -> Iterator[Client]:
+    if not engine_has("retarget"):
         pytest.skip("the engine does not export retarget yet: jobs cannot succeed")
     with Client(api_key=local_server.api_key, base_url=local_server.base_url) as c:
-        _wait_for_catalog(c)
+        wait_for_catalog(c)
         yield c
 
 
