@@ -49,15 +49,18 @@ def _emit(args: argparse.Namespace, value: Any, human: Callable[[Any], None]) ->
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output is for grep/awk: never wrap it to a pretend 80 columns.
+    width = None if sys.stdout.isatty() else 10_000
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def _table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for _, title in columns:
-        table.add_column(title, overflow="fold")
+    for key, title in columns:
+        # Ids must stay copyable in one piece; free text may fold.
+        table.add_column(title, overflow="fold", no_wrap=key.endswith("id"))
     for row in rows:
         table.add_row(*("" if row.get(key) is None else str(row.get(key)) for key, _ in columns))
     _console().print(table)

@@ -1,0 +1,224 @@
+"""The ``myo`` CLI against a real myo_server: JSON for scripts, tables for people, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from myosdk import Client
+from myosdk._cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CMU_MARKERSET = ROOT / "src" / "myo_retarget" / "data" / "markersets" / "cmu.xml"
+SHARED_C3D = ROOT.parent / "shared" / "data" / "c3d"
+DEFAULT_CHARACTER = "0199e278-06e6-7726-a6ba-9929f79005e8"
+
+
+@pytest.fixture
+def env(idle_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("MYOSDK_API_KEY", idle_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", idle_server.base_url)
+    return idle_server
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = _run(capsys, "--json", *argv)
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.usefixtures("env")
+def test_assets_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(os.urandom(50_000))
+    uploaded = _json(capsys, "upload", str(c3d), "--metadata", '{"subject": "S02"}')
+    asset_id = uploaded["asset_id"]
+    assert uploaded["verified"] is True
+
+    code, out, _ = _run(capsys, "upload", "-q", str(c3d))  # people: just the id
+    assert code == 0
+    assert out.strip() != asset_id
+    assert len(out.strip()) > 10
+
+    asset = _json(capsys, "assets", "get", asset_id)
+    assert asset["metadata"] == {"subject": "S02"}
+    listed = _json(capsys, "assets", "list", "--purpose", "retarget", "--limit", "100")
+    assert asset_id in {a["asset_id"] for a in listed["assets"]}
+    everything = _json(capsys, "assets", "list", "--all", "--reference-count", "0")
+    assert asset_id in {a["asset_id"] for a in everything["assets"]}
+
+    code, out, _ = _run(capsys, "assets", "list")  # a table for people
+    assert code == 0
+    assert "walk.c3d" in out
+
+    saved = _json(capsys, "assets", "download", asset_id, str(tmp_path / "out"))
+    assert Path(saved["path"]).read_bytes() == c3d.read_bytes()
+
+    code, out, _ = _run(capsys, "assets", "delete", asset_id)
+    assert (code, out.strip()) == (0, "deleted")
+    code, out, err = _run(capsys, "assets", "delete", asset_id)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("myo: error: assets.delete failed with HTTP 404")
+    assert err.count("\n") == 1  # one line
+
+
+@pytest.mark.usefixtures("env")
+def test_jobs_and_characters_commands(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    idle_server: Any,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
+        wait_for_catalog(client)
+        c3d, markers = tmp_path / "walk.c3d", tmp_path / "m.xml"
+        c3d.write_bytes(b"x" * 100)
+        markers.write_text("<markerset/>")
+        c3d_id = client.assets.upload_file(c3d)["asset_id"]
+        markers_id = client.assets.upload_file(markers)["asset_id"]
+        job_id = client.jobs.start_retarget(c3d_asset_id=c3d_id, markerset_asset_id=markers_id)[
+            "job_id"
+        ]
+
+    page = _json(
+        capsys, "jobs", "list", "--status", "QUEUED", "--status", "RUNNING",
+        "--type", "retarget", "--has-output", "false", "--input-asset-id", c3d_id,
+    )  # fmt: skip
+    assert [j["job_id"] for j in page["jobs"]] == [job_id]
+    assert _json(capsys, "jobs", "get", job_id)["status"] == "QUEUED"
+    code, out, _ = _run(capsys, "jobs", "list", "--input-asset-id", c3d_id)
+    assert code == 0
+    assert job_id in out
+    code, _, err = _run(capsys, "jobs", "wait", job_id, "--timeout", "0.2", "--interval", "0.05")
+    assert code == 1
+    assert "still QUEUED" in err
+    assert _json(capsys, "jobs", "cancel", job_id)["status"] == "CANCELED"
+    code, _, err = _run(capsys, "jobs", "cancel", job_id)
+    assert code == 1
+    assert "HTTP 409" in err
+
+    characters = _json(capsys, "characters", "list", "--ready", "true")
+    assert DEFAULT_CHARACTER in {c["character_id"] for c in characters["characters"]}
+    detail = _json(capsys, "characters", "get", DEFAULT_CHARACTER)
+    assert any(v["version"] == "v1.0.0" for v in detail["versions"])
+    code, out, _ = _run(capsys, "characters", "get", DEFAULT_CHARACTER)
+    assert code == 0
+    assert "character_id" in out
+
+
+def test_usage_and_configuration_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["jobs"])
+    assert usage.value.code == 2
+    with pytest.raises(SystemExit) as unknown:
+        main(["frobnicate"])
+    assert unknown.value.code == 2
+    capsys.readouterr()
+    monkeypatch.delenv("MYOSDK_API_KEY", raising=False)
+    code, _, err = _run(capsys, "characters", "list")
+    assert code == 1
+    assert "--api-key" in err
+    assert "MYOSDK_API_KEY" in err
+    code, _, err = _run(
+        capsys, "--api-key", "k", "--base-url", "http://127.0.0.1:9", "jobs", "get", "x"
+    )
+    assert code == 1
+    assert "could not complete" in err
+
+
+def test_options_after_the_subcommand_and_a_wrong_key(
+    capsys: pytest.CaptureFixture[str], idle_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MYOSDK_API_KEY", raising=False)
+    monkeypatch.delenv("MYOSDK_BASE_URL", raising=False)
+    code, out, err = _run(
+        capsys, "characters", "list", "--json", "--api-key", idle_server.api_key,
+        "--base-url", idle_server.base_url,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "characters" in json.loads(out)
+    code, _, err = _run(
+        capsys, "--base-url", idle_server.base_url, "--api-key", "nope", "assets", "list"
+    )
+    assert code == 1
+    assert "HTTP 401" in err
+    assert "nope" not in err
+
+
+def test_installed_entry_point(idle_server: Any) -> None:
+    script = Path(sysconfig.get_path("scripts")) / "myo"
+    if not script.exists():
+        pytest.skip(f"the myo console script is not installed at {script}")
+    env = {
+        **os.environ,
+        "MYOSDK_API_KEY": idle_server.api_key,
+        "MYOSDK_BASE_URL": idle_server.base_url,
+    }
+    done = subprocess.run(
+        [str(script), "--json", "assets", "list", "--limit", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["limit"] == 1
+    usage = subprocess.run(
+        [str(script), "retarget"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert usage.returncode == 2
+    assert "usage: myo retarget" in usage.stderr
+    assert sys.executable  # the script runs in this environment's interpreter
+
+
+@pytest.mark.slow
+def test_retarget_command_end_to_end(
+    capsys: pytest.CaptureFixture[str],
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    engine_has: Callable[[str], bool],
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    recording = SHARED_C3D / "cmu_01_01.c3d"
+    if not recording.exists():
+        pytest.skip(f"{recording} is absent (shared test data)")
+    if not engine_has("retarget"):
+        pytest.skip("the engine does not export retarget yet")
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        wait_for_catalog(client)
+    monkeypatch.setenv("MYOSDK_API_KEY", local_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
+    out_path = tmp_path / "res" / "walk.npz"
+    code, out, err = _run(
+        capsys, "retarget", str(recording), str(CMU_MARKERSET), "-o", str(out_path),
+        "--height", "1.75", "--interval", "0.3",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip() == str(out_path)
+    assert out_path.stat().st_size > 0
+    assert "SUCCEEDED" in err  # the progress bar on stderr
+    result = _json(
+        capsys, "retarget", str(recording), str(CMU_MARKERSET), "-o", str(tmp_path / "b.npz")
+    )
+    assert result["status"] == "SUCCEEDED"
+    assert result["path"] == str(tmp_path / "b.npz")
+    assert len(result["checksum_sha256"]) == 64
