@@ -27,7 +27,6 @@ from myosdk._base import (
 )
 from myosdk._characters import AsyncCharacters, Characters
 from myosdk._core import (
-    CHUNK_SIZE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ApiRequest,
@@ -50,6 +49,8 @@ from myosdk._streaming import (
     DownloadSink,
     FileMultipartStream,
     TransferProgress,
+    astream_to_sink,
+    stream_to_sink,
 )
 from myosdk._types import DownloadResult
 
@@ -70,24 +71,6 @@ def _resume_offset_ok(response: httpx.Response, offset: int) -> bool:
     """Whether a 206 answer continues exactly where the partial file stops."""
     parsed = parse_content_range(response.headers.get("content-range"))
     return parsed is not None and parsed[0] == offset
-
-
-class _Batch:
-    """Small network reads gathered into one disk write."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def add(self, chunk: bytes) -> int:
-        self.parts.append(chunk)
-        self.size += len(chunk)
-        return self.size
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts, self.size = [], 0
-        return data
 
 
 class Client(BaseClient):
@@ -276,7 +259,6 @@ class Client(BaseClient):
                 offset = sink.size if use_range else 0
                 if offset == 0 and sink.size:
                     sink.restart()
-                received = 0
                 started = time.monotonic()
                 try:
                     with self._http.stream(
@@ -313,16 +295,12 @@ class Client(BaseClient):
                             self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
-                        for chunk in response.iter_raw():  # unbuffered: a drop loses nothing
-                            sink.write(chunk)
-                            received += len(chunk)
-                            if on_progress is not None:
-                                on_progress(sink.size, expected)
+                        stream_to_sink(response.iter_raw(), sink, on_progress, expected)
                     break
                 except httpx.TransportError as exc:
                     # The retry budget counts attempts without progress: a flaky link that keeps
                     # delivering bytes resumes until the file is complete.
-                    stalled = 0 if received else stalled + 1
+                    stalled = 0 if sink.size > offset else stalled + 1
                     delay = retry_delay_for_transport_error(
                         self._retry, max(stalled - 1, 0), True, True
                     )
@@ -531,7 +509,6 @@ class AsyncClient(BaseClient):
                 offset = sink.size if use_range else 0
                 if offset == 0 and sink.size:
                     sink.restart()
-                received = 0
                 started = time.monotonic()
                 try:
                     async with self._http.stream(
@@ -568,26 +545,12 @@ class AsyncClient(BaseClient):
                             await self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
-                        # Network reads are small: batch them so that the disk writes and hashing
-                        # leave the event loop (hashlib drops the GIL) once per CHUNK_SIZE.
-                        batch = _Batch()
-                        try:
-                            async for chunk in response.aiter_raw():
-                                received += len(chunk)
-                                if batch.add(chunk) >= CHUNK_SIZE:
-                                    await anyio.to_thread.run_sync(sink.write, batch.take())
-                                    if on_progress is not None:
-                                        on_progress(sink.size, expected)
-                        finally:  # keep what arrived before a drop: the resume starts after it
-                            if batch.size:
-                                sink.write(batch.take())
-                        if on_progress is not None:
-                            on_progress(sink.size, expected)
+                        await astream_to_sink(response.aiter_raw(), sink, on_progress, expected)
                     break
                 except httpx.TransportError as exc:
                     # The retry budget counts attempts without progress: a flaky link that keeps
                     # delivering bytes resumes until the file is complete.
-                    stalled = 0 if received else stalled + 1
+                    stalled = 0 if sink.size > offset else stalled + 1
                     delay = retry_delay_for_transport_error(
                         self._retry, max(stalled - 1, 0), True, True
                     )
