@@ -1,0 +1,712 @@
+"""Read C3D motion-capture files (through ezc3d) into metres in the engine's +Z-up world frame.
+
+The engine world frame is right-handed with +Z up. Whatever lab axis the recording used as vertical
+is rotated onto +Z by the smallest proper rotation (see :func:`lab_to_world_rotation`).
+
+Only physical markers are kept: model outputs that Vicon and others store as points (joint angles,
+forces, moments, powers, scalars, centre of mass, Plug-in Gait bone frames such as ``PELO``) are
+listed in :attr:`MarkerRecording.ignored_labels` and stay reachable through
+:func:`read_model_outputs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._exceptions import C3DReadError
+
+__all__ = [
+    "VERTICAL_AXES",
+    "GapStats",
+    "MarkerRecording",
+    "lab_to_world_rotation",
+    "read_c3d",
+    "read_model_outputs",
+    "strip_prefix",
+]
+
+VERTICAL_AXES: tuple[str, ...] = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
+
+# The smallest rotation taking each lab axis onto world +Z (a quarter or half turn about X or Y).
+_ROTATIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
+    "+Z": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "-Z": ((1, 0, 0), (0, -1, 0), (0, 0, -1)),  # half turn about X
+    "+Y": ((1, 0, 0), (0, 0, -1), (0, 1, 0)),  # +90 deg about X
+    "-Y": ((1, 0, 0), (0, 0, 1), (0, -1, 0)),  # -90 deg about X
+    "+X": ((0, 0, -1), (0, 1, 0), (1, 0, 0)),  # -90 deg about Y
+    "-X": ((0, 0, 1), (0, 1, 0), (-1, 0, 0)),  # +90 deg about Y
+}
+
+_PROCESSORS = {84: "Intel", 85: "DEC", 86: "SGI"}
+_UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
+_UNIT_ALIASES = {
+    "mm": "mm",
+    "millimeter": "mm",
+    "millimeters": "mm",
+    "millimetre": "mm",
+    "millimetres": "mm",
+    "cm": "cm",
+    "centimeter": "cm",
+    "centimeters": "cm",
+    "centimetre": "cm",
+    "centimetres": "cm",
+    "m": "m",
+    "meter": "m",
+    "meters": "m",
+    "metre": "m",
+    "metres": "m",
+}
+# POINT parameters in which Vicon (and others) list the labels of model-output points.
+_MODEL_OUTPUT_GROUPS = ("ANGLES", "FORCES", "MOMENTS", "POWERS", "SCALARS", "REACTIONS")
+# Names of model outputs, for files that do not list them (or list only some of them).
+_MODEL_OUTPUT_NAME = re.compile(
+    r"(angles?|forces?|moments?|powers?|GRF)$|^(centre|center)ofmass", re.IGNORECASE
+)
+# Plug-in Gait bone frames: segment code + Origin/Anterior/Lateral/Proximal axis point.
+_BONE_FRAME = re.compile(r"^(HED|TRX|PEL|[LR](CL|HU|RA|HN|FE|TI|FO|TO))[OALP]$")
+# Head and foot marker names across common conventions (Vicon, CMU, OpenSim, Qualisys, OptiTrack),
+# matched against the upper-case label with non-alphanumerics removed.
+_HEAD = re.compile(r"^(L|R|LEFT|RIGHT)?([FB]HD|HD[FB]|HEAD\w*|FOREHEAD|TEMPLE\w?|VERTEX)$")
+_FOOT = re.compile(
+    r"^(L|R|LEFT|RIGHT)?(TOE|HEE|HEEL|ANK|ANKLE|MT\d|CAL|FCC|FM\d|FAL|TAM|[LM]MAL)(IN)?$"
+)
+
+
+@dataclass(frozen=True)
+class GapStats:
+    """Missing samples of one marker.
+
+    Attributes:
+        missing_frames: Frames without a valid sample.
+        n_gaps: Number of maximal runs of missing frames.
+        longest_gap: Length in frames of the longest run (0 when nothing is missing).
+    """
+
+    missing_frames: int
+    n_gaps: int
+    longest_gap: int
+
+
+@dataclass(frozen=True, eq=False)
+class MarkerRecording:
+    """The physical markers of a C3D file, in metres in the engine's +Z-up world frame.
+
+    Labels are what markersets match against: the subject prefix (text up to the last ``:``) and
+    surrounding whitespace removed, original case kept. When stripping makes two labels equal
+    (case-insensitively), e.g. ``ArmL:Marker1`` and ``ArmR:Marker1``, every label of that clash
+    keeps its full (whitespace-stripped) text so that they stay distinguishable; identical full
+    labels get a ``#2``, ``#3``... suffix on the later copies.
+
+    Attributes:
+        path: The path as given.
+        filename: Its basename.
+        sha256: Hex digest of the file's bytes.
+        labels: Marker labels for matching (see above), one per column of ``positions``.
+        raw_labels: The labels as stored in the file, same order.
+        positions: (frames, markers, 3) float64 metres, world frame; NaN where missing.
+        rate: Frame rate in Hz.
+        first_frame: Number of the first frame kept, 1-based like C3D.
+        units: POINT:UNITS as stored, normalised to ``mm``, ``cm`` or ``m``.
+        vertical_axis: The lab axis that was vertical, one of :data:`VERTICAL_AXES`.
+        vertical_axis_detected: False when the caller chose the axis.
+        lab_to_world: 3x3 proper rotation applied: ``world = lab_to_world @ lab``.
+        ignored_labels: Raw labels of the points dropped as model outputs.
+        processor: ``Intel`` or ``DEC`` (``SGI`` files are rejected).
+        storage: ``float`` or ``int16``.
+        n_analog_channels: Analog channels in the file (never used for fitting).
+        vertical_axis_source: How the vertical axis was chosen (``override``, ``head and foot
+            markers``, ``head markers``, ``foot markers``, ``marker spread``, ``POINT:Y_SCREEN``
+            or ``default``).
+    """
+
+    path: str
+    filename: str
+    sha256: str
+    labels: list[str]
+    raw_labels: list[str]
+    positions: NDArray[np.float64]
+    rate: float
+    first_frame: int
+    units: str
+    vertical_axis: str
+    vertical_axis_detected: bool
+    lab_to_world: NDArray[np.float64]
+    ignored_labels: list[str]
+    processor: str
+    storage: str
+    n_analog_channels: int
+    vertical_axis_source: str = field(default="default")
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.positions.shape[0])
+
+    @property
+    def n_markers(self) -> int:
+        """Number of physical markers kept."""
+        return int(self.positions.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        """Duration in seconds (frames / rate)."""
+        return self.n_frames / self.rate
+
+    @property
+    def time_s(self) -> NDArray[np.float64]:
+        """Time of each frame in seconds, starting at 0."""
+        return np.arange(self.n_frames, dtype=np.float64) / self.rate
+
+    @property
+    def valid(self) -> NDArray[np.bool_]:
+        """(frames, markers) True where the sample is present."""
+        return ~np.isnan(self.positions[..., 0])
+
+    @property
+    def observed(self) -> NDArray[np.bool_]:
+        """(markers,) True for markers with at least one valid sample."""
+        return np.asarray(self.valid.any(axis=0), dtype=bool)
+
+    def gaps(self) -> dict[str, GapStats]:
+        """Missing-sample statistics per marker label."""
+        missing = ~self.valid
+        n_frames, n_markers = missing.shape
+        padded = np.zeros((n_frames + 2, n_markers), dtype=np.int8)
+        padded[1:-1] = missing
+        edges = np.diff(padded, axis=0)
+        result: dict[str, GapStats] = {}
+        for j, label in enumerate(self.labels):
+            starts = np.flatnonzero(edges[:, j] == 1)
+            ends = np.flatnonzero(edges[:, j] == -1)
+            lengths = ends - starts
+            result[label] = GapStats(
+                missing_frames=int(missing[:, j].sum()),
+                n_gaps=len(starts),
+                longest_gap=int(lengths.max()) if len(lengths) else 0,
+            )
+        return result
+
+
+def strip_prefix(label: str) -> str:
+    """Return ``label`` without its subject prefix (text up to the last ``:``) and whitespace.
+
+    >>> strip_prefix("Justin3:LFHD ")
+    'LFHD'
+    """
+    return label.rsplit(":", 1)[-1].strip()
+
+
+def lab_to_world_rotation(vertical_axis: str) -> NDArray[np.float64]:
+    """The proper rotation taking the lab's ``vertical_axis`` onto world +Z.
+
+    It is the smallest such rotation: identity for +Z, a half turn about X for -Z, a quarter turn
+    about X for +/-Y (so a Y-up lab's +X stays forward) and a quarter turn about Y for +/-X.
+
+    Raises:
+        ValueError: ``vertical_axis`` is not one of :data:`VERTICAL_AXES`.
+    """
+    axis = _normalise_axis(vertical_axis)
+    if axis is None:
+        raise ValueError(
+            f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}"
+        )
+    return np.array(_ROTATIONS[axis], dtype=np.float64)
+
+
+def read_c3d(
+    path: str | os.PathLike[str],
+    *,
+    vertical_axis: str | None = None,
+    frame_range: tuple[int, int] | None = None,
+) -> MarkerRecording:
+    """Read the physical markers of a C3D file.
+
+    Args:
+        path: The C3D file.
+        vertical_axis: Force the lab's vertical axis (one of :data:`VERTICAL_AXES`) instead of
+            detecting it from the data.
+        frame_range: ``(start, stop)``: keep frames ``start <= i < stop``, 0-based indices into the
+            file's frames (like a Python slice; ``stop`` may not exceed the frame count).
+
+    Returns:
+        The markers in metres in the +Z-up world frame, NaN where missing (NaN, exactly (0,0,0), or
+        a negative residual in the file).
+
+    Raises:
+        C3DReadError: The file is missing, is not a readable C3D, uses the SGI processor format,
+            has unsupported units, no markers, no frames or a bad rate, or an argument is invalid.
+    """
+    spath = os.fspath(path)
+    override = None
+    if vertical_axis is not None:
+        override = _normalise_axis(vertical_axis)
+        if override is None:
+            raise C3DReadError(
+                spath,
+                f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}",
+            )
+    blob = _read_bytes(spath)
+    processor = _check_structure(spath, blob)
+    c3d = _ezc3d_read(spath)
+    point = c3d["parameters"]["POINT"]
+
+    raw_labels = _point_labels(point, c3d["data"]["points"].shape[1])
+    data = c3d["data"]["points"]  # (4, points, frames)
+    residuals = c3d["data"]["meta_points"]["residuals"]  # (1, points, frames)
+    n_frames_file = int(data.shape[2])
+    _check_frame_count(spath, c3d, n_frames_file)
+    rate = _rate(spath, c3d)
+    units = _units(spath, point)
+    scale = point.get("SCALE", {}).get("value", [])
+    storage = "int16" if len(scale) and float(scale[0]) > 0 else "float"
+
+    start, stop = _frame_slice(spath, frame_range, n_frames_file)
+    keep = [i for i, label in enumerate(raw_labels) if not _is_model_output(label, point)]
+    ignored = [raw_labels[i] for i in range(len(raw_labels)) if i not in set(keep)]
+    if not keep:
+        reason = "it has no marker points"
+        if ignored:
+            reason += f" (only model outputs such as {', '.join(ignored[:5])})"
+        raise C3DReadError(spath, reason + "; export the marker trajectories to the C3D")
+    if n_frames_file == 0:
+        raise C3DReadError(spath, "it holds no frames of point data")
+
+    lab = np.ascontiguousarray(
+        np.transpose(data[:3, keep, start:stop], (2, 1, 0)), dtype=np.float64
+    )  # (frames, markers, 3), file units
+    missing = np.isnan(lab).any(axis=2) | np.all(lab == 0.0, axis=2)
+    missing |= residuals[0, keep, start:stop].T < 0
+    lab[missing] = np.nan
+    lab *= _UNIT_SCALE[units]
+
+    kept_raw = [raw_labels[i] for i in keep]
+    labels = _matching_labels(kept_raw)
+    if override is not None:
+        axis, source = override, "override"
+    else:
+        axis, source = _detect_vertical(lab, labels, point)
+    rotation = lab_to_world_rotation(axis)
+    positions = lab @ rotation.T
+
+    first = int(c3d["header"]["points"]["first_frame"]) + 1 + start
+    n_analogs = int(c3d["header"]["analogs"]["size"])
+    return MarkerRecording(
+        path=spath,
+        filename=os.path.basename(spath),
+        sha256=hashlib.sha256(blob).hexdigest(),
+        labels=labels,
+        raw_labels=kept_raw,
+        positions=positions,
+        rate=rate,
+        first_frame=first,
+        units=units,
+        vertical_axis=axis,
+        vertical_axis_detected=override is None,
+        lab_to_world=rotation,
+        ignored_labels=ignored,
+        processor=processor,
+        storage=storage,
+        n_analog_channels=n_analogs,
+        vertical_axis_source=source,
+    )
+
+
+def read_model_outputs(
+    path: str | os.PathLike[str],
+    names: list[str] | tuple[str, ...] | None = None,
+    *,
+    frame_range: tuple[int, int] | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Read model-output points (e.g. Vicon's ``LKneeAngles``) exactly as stored.
+
+    No unit conversion and no rotation: angles stay in the file's ANGLE_UNITS (degrees for Vicon),
+    in the file's component order. Samples with a negative residual are NaN (ezc3d's convention).
+
+    Args:
+        path: The C3D file.
+        names: Point labels to return, matched case-insensitively after prefix stripping; None for
+            every model-output point of the file.
+        frame_range: Same meaning as in :func:`read_c3d`.
+
+    Returns:
+        ``{name: (frames, 3) array}``, keyed by the names as requested (or by stripped label).
+
+    Raises:
+        C3DReadError: The file cannot be read, or a requested name is not a point of the file.
+    """
+    spath = os.fspath(path)
+    blob = _read_bytes(spath)
+    _check_structure(spath, blob)
+    c3d = _ezc3d_read(spath)
+    point = c3d["parameters"]["POINT"]
+    data = c3d["data"]["points"]
+    raw_labels = _point_labels(point, data.shape[1])
+    start, stop = _frame_slice(spath, frame_range, int(data.shape[2]))
+    index: dict[str, int] = {}
+    for i, label in enumerate(raw_labels):
+        index.setdefault(strip_prefix(label).upper(), i)
+    if names is None:
+        wanted = [strip_prefix(lb) for lb in raw_labels if _is_model_output(lb, point)]
+    else:
+        wanted = list(names)
+    out: dict[str, NDArray[np.float64]] = {}
+    for name in wanted:
+        column = index.get(strip_prefix(name).upper())
+        if column is None:
+            outputs = [strip_prefix(lb) for lb in raw_labels if _is_model_output(lb, point)]
+            hint = ", ".join(outputs[:30]) if outputs else "none"
+            raise C3DReadError(
+                spath, f"it has no point named {name!r}; its model outputs are: {hint}"
+            )
+        out[name] = np.ascontiguousarray(data[:3, column, start:stop].T, dtype=np.float64)
+    return out
+
+
+# --------------------------------------------------------------------------- file-level checks
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise C3DReadError(path, "file not found") from None
+    except IsADirectoryError:
+        raise C3DReadError(path, "is a directory, not a C3D file") from None
+    except OSError as exc:
+        raise C3DReadError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _check_structure(path: str, blob: bytes) -> str:
+    """Validate the header and walk the parameter section before ezc3d sees the file.
+
+    ezc3d trusts the sizes written in the parameter section; a corrupted dimension can make it read
+    out of bounds and crash the process. Checking that every record fits where it claims to be is
+    cheap (a few hundred records) and keeps a bad upload from killing a worker.
+
+    Returns:
+        The processor name.
+    """
+    size = len(blob)
+    if size == 0:
+        raise C3DReadError(path, "the file is empty")
+    if size < 512 or blob[1] != 0x50:
+        raise C3DReadError(path, "not a C3D file (the header's C3D signature byte 0x50 is missing)")
+    param_block = blob[0]
+    if param_block < 2:
+        raise C3DReadError(path, f"corrupt header: parameter section at block {param_block}")
+    start = (param_block - 1) * 512
+    if size < start + 4:
+        raise C3DReadError(path, f"truncated: the file ends ({size} bytes) before its parameters")
+    proc_byte = blob[start + 3]
+    processor = _PROCESSORS.get(proc_byte)
+    if processor is None:
+        raise C3DReadError(
+            path,
+            f"corrupt parameter section: unknown processor type byte {proc_byte} "
+            "(expected 84 Intel, 85 DEC or 86 SGI)",
+        )
+    if processor == "SGI":
+        raise C3DReadError(
+            path,
+            "it uses the SGI/MIPS (big-endian) processor format, which ezc3d cannot read; "
+            "re-export it as an Intel (PC) C3D, e.g. from your capture software or with a C3D "
+            "converter, and try again",
+        )
+    n_blocks = blob[start + 2]
+    end = start + max(n_blocks, 1) * 512
+    if end > size:
+        raise C3DReadError(
+            path,
+            f"truncated: the parameter section ({n_blocks} blocks) runs past the end of the "
+            f"file ({size} bytes)",
+        )
+    _walk_parameters(path, blob, start + 4, end)
+    return processor
+
+
+def _walk_parameters(path: str, blob: bytes, offset: int, end: int) -> None:
+    """Check that each group/parameter record fits inside the section, and the few semantic
+    properties whose absence makes ezc3d crash (found by fuzzing it with damaged real files)."""
+    groups: dict[int, str] = {}
+    params: dict[tuple[int, str], tuple[int, int]] = {}  # (group id, name) -> (type, data offset)
+    while offset + 2 <= end:
+        name_len = abs(struct.unpack_from("<b", blob, offset)[0])
+        record_id = struct.unpack_from("<b", blob, offset + 1)[0]
+        if name_len == 0 or record_id == 0:
+            break  # end-of-parameters marker
+        next_field = offset + 2 + name_len
+        name = blob[offset + 2 : min(next_field, end)].decode("latin-1")
+        if next_field + 2 > end:
+            raise _corrupt(path, offset, name, "its name runs past the section")
+        (to_next,) = struct.unpack_from("<H", blob, next_field)
+        limit = end if to_next == 0 else next_field + to_next
+        if limit > end:
+            raise _corrupt(path, offset, name, "it points past the end of the section")
+        body = next_field + 2
+        if record_id > 0:  # a parameter: type, dimensions, data, description
+            if body + 2 > limit:
+                raise _corrupt(path, offset, name, "its header is cut short")
+            kind = struct.unpack_from("<b", blob, body)[0]
+            n_dims = blob[body + 1]
+            if kind not in (-1, 1, 2, 4) or body + 2 + n_dims > limit:
+                raise _corrupt(path, offset, name, "it has an invalid type or dimensions")
+            if kind == -1 and n_dims == 0:
+                raise _corrupt(path, offset, name, "it is a text parameter without dimensions")
+            count = math.prod(blob[body + 2 : body + 2 + n_dims])
+            data_at = body + 2 + n_dims
+            desc_at = data_at + abs(kind) * count
+            if desc_at + 1 > limit or desc_at + 1 + blob[desc_at] > limit:
+                raise _corrupt(
+                    path, offset, name, "its dimensions claim more data than the record holds"
+                )
+            params[(record_id, name.upper())] = (kind if count else 0, data_at)
+        else:
+            if body + 1 > limit or body + 1 + blob[body] > limit:
+                raise _corrupt(path, offset, name, "its description runs past the record")
+            groups[-record_id] = name.upper()
+        if to_next == 0:
+            break
+        offset = limit
+    ids = {gname: gid for gid, gname in groups.items()}
+
+    def used(group: str) -> int:
+        kind, at = params.get((ids.get(group, 0), "USED"), (0, 0))
+        return int(struct.unpack_from("<H", blob, at)[0]) if kind == 2 else 0
+
+    n_analogs = used("ANALOG")
+    absent = [p for p in ("SCALE", "OFFSET") if (ids.get("ANALOG", 0), p) not in params]
+    if n_analogs and absent:
+        raise C3DReadError(
+            path,
+            f"malformed parameter section: ANALOG:USED is {n_analogs} but ANALOG:"
+            f"{' and ANALOG:'.join(absent)} is missing; the file is damaged, re-export it",
+        )
+    if used("EVENT_CONTEXT"):
+        gid = ids["EVENT_CONTEXT"]
+        empty = [name for (g, name), (kind, _) in params.items() if g == gid and kind == 0]
+        if empty:
+            raise C3DReadError(
+                path,
+                "malformed parameter section: EVENT_CONTEXT is used but EVENT_CONTEXT:"
+                f"{empty[0]} is empty; the file is damaged, re-export it",
+            )
+
+
+def _corrupt(path: str, offset: int, name: str, what: str) -> C3DReadError:
+    return C3DReadError(
+        path,
+        f"malformed parameter section: record {name!r} at byte {offset}: {what}; the file is "
+        "damaged or was written by a non-conforming exporter, re-export it",
+    )
+
+
+def _ezc3d_read(path: str) -> Any:
+    import ezc3d  # imported lazily: it is a heavy extension module
+
+    try:
+        return ezc3d.c3d(path, extract_forceplat_data=False)
+    except (OSError, RuntimeError, ValueError, IndexError, MemoryError) as exc:
+        detail = str(exc).replace(": iostream error", "").strip()
+        if "ignoreBadFormatting" in detail:
+            detail = "the parameter section is not standard-conforming"
+        raise C3DReadError(path, f"ezc3d cannot read it: {detail}") from None
+
+
+def _check_frame_count(path: str, c3d: Any, n_frames: int) -> None:
+    header = c3d["header"]["points"]
+    expected = int(header["last_frame"]) - int(header["first_frame"]) + 1
+    if n_frames < expected:
+        raise C3DReadError(
+            path,
+            f"truncated: the header announces {expected} frames but the file holds only {n_frames}",
+        )
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _point_labels(point: Any, n_points: int) -> list[str]:
+    labels: list[str] = list(point.get("LABELS", {}).get("value", []))
+    k = 2
+    while f"LABELS{k}" in point:  # files with more than 255 points continue in LABELS2, ...
+        labels.extend(point[f"LABELS{k}"]["value"])
+        k += 1
+    labels = [str(lb) for lb in labels[:n_points]]
+    labels.extend(f"POINT{i + 1}" for i in range(len(labels), n_points))
+    return labels
+
+
+def _rate(path: str, c3d: Any) -> float:
+    values = c3d["parameters"]["POINT"].get("RATE", {}).get("value", [])
+    rate = float(values[0]) if len(values) else float(c3d["header"]["points"]["frame_rate"])
+    if not math.isfinite(rate) or rate <= 0:
+        raise C3DReadError(path, f"invalid frame rate {rate} Hz (POINT:RATE must be > 0)")
+    return rate
+
+
+def _units(path: str, point: Any) -> str:
+    values = [str(v).strip().lower() for v in point.get("UNITS", {}).get("value", [])]
+    values = [v for v in values if v]
+    if not values:
+        raise C3DReadError(
+            path, "POINT:UNITS is missing, so marker distances cannot be interpreted"
+        )
+    distinct = sorted(set(values))
+    if len(distinct) > 1:
+        raise C3DReadError(path, f"POINT:UNITS mixes units {distinct}; re-export in one unit")
+    unit = _UNIT_ALIASES.get(distinct[0])
+    if unit is None:
+        raise C3DReadError(path, f"unsupported POINT:UNITS {distinct[0]!r} (supported: mm, cm, m)")
+    return unit
+
+
+def _frame_slice(path: str, frame_range: tuple[int, int] | None, n: int) -> tuple[int, int]:
+    if frame_range is None:
+        return 0, n
+    start, stop = (int(v) for v in frame_range)
+    if not 0 <= start < stop <= n:
+        raise C3DReadError(
+            path,
+            f"frame range {tuple(frame_range)} is outside the recording: use 0 <= start < stop "
+            f"<= {n} (0-based frame indices, stop excluded)",
+        )
+    return start, stop
+
+
+def _is_model_output(label: str, point: Any) -> bool:
+    name = strip_prefix(label)
+    if _MODEL_OUTPUT_NAME.search(name) or _BONE_FRAME.match(name):
+        return True
+    return name.upper() in _listed_model_outputs(point)
+
+
+def _listed_model_outputs(point: Any) -> frozenset[str]:
+    groups = list(_MODEL_OUTPUT_GROUPS)
+    type_groups = point.get("TYPE_GROUPS", {}).get("value", [])
+    groups.extend(str(g).strip().upper() for g in type_groups[::2])  # (parameter, type) pairs
+    names: set[str] = set()
+    for group in groups:
+        if group in ("LABELS", "DESCRIPTIONS", "UNITS"):
+            continue
+        for value in point.get(group, {}).get("value", []):
+            if isinstance(value, str) and value.strip():
+                names.add(strip_prefix(value).upper())
+    return frozenset(names)
+
+
+def _matching_labels(raw_labels: list[str]) -> list[str]:
+    stripped = [strip_prefix(lb) for lb in raw_labels]
+    counts: dict[str, int] = {}
+    for s in stripped:
+        counts[s.upper()] = counts.get(s.upper(), 0) + 1
+    labels = []
+    for i, (raw, s) in enumerate(zip(raw_labels, stripped, strict=True)):
+        label = raw.strip() if counts[s.upper()] > 1 else s
+        labels.append(label or f"POINT{i + 1}")
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        key = label.upper()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            labels[i] = f"{label}#{seen[key]}"
+    return labels
+
+
+# --------------------------------------------------------------------------- vertical axis
+
+
+def _normalise_axis(axis: str) -> str | None:
+    text = axis.strip().upper()
+    if text in ("X", "Y", "Z"):
+        text = "+" + text
+    return text if text in _ROTATIONS else None
+
+
+def _axis_name(index: int, sign: float) -> str:
+    return ("+" if sign >= 0 else "-") + "XYZ"[index]
+
+
+def _dominant(vector: NDArray[np.float64], min_norm: float) -> str | None:
+    """The signed axis carrying most of ``vector``, or None if it is short or ambiguous."""
+    if not np.all(np.isfinite(vector)):
+        return None
+    magnitude = np.abs(vector)
+    order = np.argsort(magnitude)[::-1]
+    if magnitude[order[0]] < min_norm or magnitude[order[0]] < 2.0 * magnitude[order[1]]:
+        return None
+    return _axis_name(int(order[0]), float(vector[order[0]]))
+
+
+def _group_mean(lab: NDArray[np.float64], columns: list[int]) -> NDArray[np.float64]:
+    """Per-frame centroid (frames, 3) of ``columns``, NaN in frames where none is present."""
+    sub = lab[:, columns, :]
+    present = ~np.isnan(sub[..., 0])
+    count = present.sum(axis=1)
+    total = np.where(present[..., None], sub, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count[:, None] > 0, total / np.maximum(count, 1)[:, None], np.nan)
+
+
+def _median_difference(upper: NDArray[np.float64], lower: NDArray[np.float64]) -> Any:
+    diff = upper - lower
+    rows = ~np.isnan(diff).any(axis=1)
+    if not rows.any():
+        return None
+    return np.median(diff[rows], axis=0)
+
+
+def _detect_vertical(lab: NDArray[np.float64], labels: list[str], point: Any) -> tuple[str, str]:
+    """Find the lab axis that points up, from the data first and from metadata last.
+
+    1. Head markers sit above foot markers (or above the other markers, or foot markers below
+       them) along the vertical axis, by a clear margin, in the median frame.
+    2. Otherwise a body is taller than it is wide: the axis along which the markers of a frame are
+       spread the most, signed by where most coordinates lie (lab origins are on the floor).
+    3. Otherwise Vicon's POINT:Y_SCREEN hint, else +Z.
+    """
+    keys = [re.sub(r"[^A-Z0-9]", "", strip_prefix(lb).upper().split("#")[0]) for lb in labels]
+    head = [i for i, k in enumerate(keys) if _HEAD.match(k)]
+    foot = [i for i, k in enumerate(keys) if _FOOT.match(k)]
+    others = [i for i in range(len(labels)) if i not in set(head) | set(foot)]
+    candidates = []
+    if head and foot:
+        candidates.append((head, foot, "head and foot markers"))
+    if head and others:
+        candidates.append((head, others, "head markers"))
+    if foot and others:
+        candidates.append((others, foot, "foot markers"))
+    for upper, lower, source in candidates:
+        diff = _median_difference(_group_mean(lab, upper), _group_mean(lab, lower))
+        if diff is not None:
+            axis = _dominant(np.asarray(diff, dtype=np.float64), min_norm=0.1)
+            if axis is not None:
+                return axis, source
+
+    present = ~np.isnan(lab[..., 0])
+    frames = present.sum(axis=1) >= 3
+    if frames.any():
+        sub = lab[frames]
+        with np.errstate(invalid="ignore"):
+            extent = np.nanmax(sub, axis=1) - np.nanmin(sub, axis=1)
+        spread = np.median(extent, axis=0)
+        order = np.argsort(spread)[::-1]
+        if spread[order[0]] > 0.3 and spread[order[0]] >= 1.3 * spread[order[1]]:
+            centre = float(np.nanmedian(sub[..., order[0]]))
+            return _axis_name(int(order[0]), centre), "marker spread"
+
+    hint = point.get("Y_SCREEN", {}).get("value", [])
+    if len(hint):
+        axis = _normalise_axis(str(hint[0]))
+        if axis is not None:
+            return axis, "POINT:Y_SCREEN"
+    return "+Z", "default"

@@ -1,0 +1,510 @@
+"""Markersets: the vendor's XML format, its validation, and matching against C3D labels.
+
+```
+<markers name="CMU" model="...">
+  <marker body="femur_r" name="RKNE" pos="x y z" movable="0.0|1.0" ik_weight="1"/>
+</markers>
+```
+``pos`` is in metres in the body's frame; ``movable`` 1 lets the offset be re-registered per
+subject; ``ik_weight`` weighs the marker's residual. ``movable`` defaults to 0 and ``ik_weight``
+to 1 when absent; ``name``, ``body`` and ``pos`` are required.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import xml.parsers.expat
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._exceptions import MarkersetError, MarkersetMismatchError
+
+__all__ = [
+    "SHIPPED_MARKERSETS",
+    "TRUNK_BODIES",
+    "MarkerDef",
+    "MarkerMatch",
+    "Markerset",
+    "best_markerset",
+    "is_trunk_body",
+    "load_markerset",
+    "match_markers",
+    "parse_markerset",
+    "shipped_markerset_path",
+]
+
+SHIPPED_MARKERSETS: tuple[str, ...] = ("cmu", "plug-in-gait")
+_SHIPPED_DIR = Path(__file__).parent / "data" / "markersets"
+
+# Bodies whose markers pin down the trunk and pelvis; without enough of them no fit is meaningful.
+# Any body whose name starts with "lumbar" counts too (see is_trunk_body).
+TRUNK_BODIES = frozenset(
+    {
+        "pelvis",
+        "lumbar_spine",
+        "lumbar1",
+        "lumbar2",
+        "lumbar3",
+        "lumbar4",
+        "lumbar5",
+        "thoracic_spine",
+        "clavicle_r",
+        "clavicle_l",
+        "scapula_r",
+        "scapula_l",
+    }
+)
+
+
+def is_trunk_body(body: str) -> bool:
+    """Whether markers on ``body`` constrain the trunk/pelvis (see :data:`TRUNK_BODIES`)."""
+    return body in TRUNK_BODIES or body.startswith("lumbar")
+
+
+@dataclass(frozen=True)
+class MarkerDef:
+    """One marker of a markerset.
+
+    Attributes:
+        name: Marker label as in the C3D (matched case-insensitively).
+        body: Character body it is attached to.
+        pos: Position in that body's frame, metres.
+        movable: Whether the offset may be re-registered per subject.
+        ik_weight: Weight of its residual in the fit (0 disables it).
+        line: 1-based line of its element in the source.
+    """
+
+    name: str
+    body: str
+    pos: tuple[float, float, float]
+    movable: bool
+    ik_weight: float
+    line: int
+
+
+@dataclass(frozen=True)
+class Markerset:
+    """A parsed, validated markerset.
+
+    Attributes:
+        name: The ``name`` attribute of ``<markers>`` (empty when absent).
+        model: The ``model`` attribute (which character it was written for; may be empty).
+        markers: The markers in file order.
+        source: The file path, or ``shipped:NAME``.
+    """
+
+    name: str
+    model: str
+    markers: tuple[MarkerDef, ...]
+    source: str
+
+    @property
+    def names(self) -> list[str]:
+        """Marker names in file order."""
+        return [m.name for m in self.markers]
+
+    @property
+    def bodies(self) -> list[str]:
+        """Body of each marker."""
+        return [m.body for m in self.markers]
+
+    @property
+    def positions(self) -> NDArray[np.float64]:
+        """(markers, 3) positions in their bodies' frames, metres."""
+        return np.array([m.pos for m in self.markers], dtype=np.float64).reshape(-1, 3)
+
+    @property
+    def weights(self) -> NDArray[np.float64]:
+        """(markers,) IK weights."""
+        return np.array([m.ik_weight for m in self.markers], dtype=np.float64)
+
+    @property
+    def movable(self) -> NDArray[np.bool_]:
+        """(markers,) True where the offset may be re-registered per subject."""
+        return np.array([m.movable for m in self.markers], dtype=bool)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _number(value: str, source: str, line: int, what: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise MarkersetError(source, f"{what} must be a number, not {value!r}", line) from None
+    if not math.isfinite(x):
+        raise MarkersetError(source, f"{what} must be finite, not {value!r}", line)
+    return x
+
+
+def _read_elements(text: str | bytes, source: str) -> list[tuple[str, dict[str, str], int, int]]:
+    """Parse with expat, refusing DTDs; returns (tag, attributes, line, depth) per element."""
+    elements: list[tuple[str, dict[str, str], int, int]] = []
+    depth = 0
+    parser = xml.parsers.expat.ParserCreate()
+    # Never read external DTD subsets or parameter entities.
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        elements.append((tag, attrs, parser.CurrentLineNumber, depth))
+        depth += 1
+
+    def end(_tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def refuse_dtd(*_: object) -> None:
+        # DTDs open the door to entity-expansion and external-entity attacks; markersets never
+        # need one.
+        raise MarkersetError(
+            source,
+            "DOCTYPE/ENTITY declarations are not allowed in a markerset; remove them",
+            parser.CurrentLineNumber,
+        )
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    parser.EntityDeclHandler = refuse_dtd
+    try:
+        parser.Parse(text, True)
+    except xml.parsers.expat.ExpatError as exc:
+        reason = xml.parsers.expat.ErrorString(exc.code)
+        raise MarkersetError(
+            source, f"not well-formed XML ({reason}, column {exc.offset + 1})", exc.lineno
+        ) from None
+    return elements
+
+
+def parse_markerset(
+    text: str | bytes, *, source: str, valid_bodies: Collection[str] | None = None
+) -> Markerset:
+    """Parse and validate markerset XML.
+
+    Args:
+        text: The XML document.
+        source: Where it came from, for error messages (a path or ``shipped:NAME``).
+        valid_bodies: Body names of the target character; markers on other bodies are rejected.
+
+    Returns:
+        The markerset.
+
+    Raises:
+        MarkersetError: Malformed XML, a DOCTYPE, wrong root, bad or missing attributes, unknown
+            body, duplicate marker names (case-insensitive), or no markers; with the element's
+            1-based line.
+    """
+    elements = _read_elements(text, source)
+    if not elements or elements[0][0] != "markers":
+        found = f"<{elements[0][0]}>" if elements else "no element"
+        line = elements[0][2] if elements else 1
+        raise MarkersetError(source, f"the root element must be <markers>, found {found}", line)
+    root_attrs, root_line = elements[0][1], elements[0][2]
+    markers: list[MarkerDef] = []
+    seen: dict[str, tuple[str, int]] = {}
+    bodies = set(valid_bodies) if valid_bodies is not None else None
+    for tag, attrs, line, depth in elements[1:]:
+        if depth != 1 or tag != "marker":
+            where = "inside <markers>" if depth == 1 else "inside <marker>"
+            raise MarkersetError(
+                source, f"unexpected element <{tag}> {where} (only <marker/> elements)", line
+            )
+        for key in ("name", "body", "pos"):
+            if not attrs.get(key, "").strip():
+                raise MarkersetError(source, f"<marker> lacks the {key!r} attribute", line)
+        name = attrs["name"].strip()
+        body = attrs["body"].strip()
+        key = name.upper()
+        if key in seen:
+            first_name, first_line = seen[key]
+            raise MarkersetError(
+                source,
+                f"duplicate marker name {name!r}: lines {first_line} ({first_name!r}) and {line} "
+                "(names are compared case-insensitively); rename or remove one",
+                line,
+            )
+        seen[key] = (name, line)
+        if bodies is not None and body not in bodies:
+            close = difflib.get_close_matches(body, sorted(bodies), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise MarkersetError(
+                source,
+                f"marker {name!r} is attached to unknown body {body!r}{hint}; valid bodies: "
+                + ", ".join(sorted(bodies)),
+                line,
+            )
+        parts = [p for p in re.split(r"[\s,]+", attrs["pos"].strip()) if p]
+        if len(parts) != 3:
+            raise MarkersetError(
+                source,
+                f"marker {name!r}: pos must be three numbers 'x y z' in metres, not "
+                f"{attrs['pos']!r}",
+                line,
+            )
+        x, y, z = (_number(p, source, line, f"marker {name!r}: pos") for p in parts)
+        movable = _number(attrs.get("movable", "0"), source, line, f"marker {name!r}: movable")
+        if movable not in (0.0, 1.0):
+            raise MarkersetError(
+                source, f"marker {name!r}: movable must be 0 or 1, not {attrs['movable']!r}", line
+            )
+        weight = _number(attrs.get("ik_weight", "1"), source, line, f"marker {name!r}: ik_weight")
+        if weight < 0:
+            raise MarkersetError(
+                source, f"marker {name!r}: ik_weight must be >= 0, not {attrs['ik_weight']!r}", line
+            )
+        markers.append(MarkerDef(name, body, (x, y, z), movable == 1.0, weight, line))
+    if not markers:
+        raise MarkersetError(source, "the markerset defines no <marker> elements", root_line)
+    return Markerset(
+        name=root_attrs.get("name", "").strip(),
+        model=root_attrs.get("model", "").strip(),
+        markers=tuple(markers),
+        source=source,
+    )
+
+
+def _shipped_key(name: str) -> str | None:
+    key = name.strip().lower().replace("_", "-")
+    if key.endswith(".xml"):
+        key = key[:-4]
+    return key if key in SHIPPED_MARKERSETS else None
+
+
+def shipped_markerset_path(name: str) -> Path:
+    """Path of a shipped markerset by name (case-insensitive; ``_`` and ``-`` are equivalent).
+
+    Raises:
+        MarkersetError: No shipped markerset has that name.
+    """
+    key = _shipped_key(name)
+    if key is None:
+        raise MarkersetError(
+            name, f"no shipped markerset of that name; shipped: {', '.join(SHIPPED_MARKERSETS)}"
+        )
+    return _SHIPPED_DIR / f"{key}.xml"
+
+
+def load_markerset(
+    name_or_path: str | os.PathLike[str], *, valid_bodies: Collection[str] | None = None
+) -> Markerset:
+    """Load a shipped markerset by name, or a markerset XML file by path.
+
+    A plain string that names a shipped markerset (``"cmu"``, ``"Plug-in-Gait"``) wins over a file
+    of the same name in the working directory.
+
+    Raises:
+        MarkersetError: Not found (the message lists the shipped names), unreadable or invalid.
+    """
+    text_name = os.fspath(name_or_path)
+    key = _shipped_key(text_name) if isinstance(name_or_path, str) else None
+    if key is not None:
+        path = shipped_markerset_path(key)
+        source = f"shipped:{key}"
+    else:
+        path = Path(text_name)
+        source = text_name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MarkersetError(
+            source,
+            "file not found; give the path of a markerset XML file or a shipped markerset name ("
+            + ", ".join(SHIPPED_MARKERSETS)
+            + ")",
+        ) from None
+    except IsADirectoryError:
+        raise MarkersetError(source, "is a directory, not a markerset XML file") from None
+    except OSError as exc:
+        raise MarkersetError(source, f"cannot read the file ({exc.strerror or exc})") from None
+    return parse_markerset(data, source=source, valid_bodies=valid_bodies)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class MarkerMatch:
+    """How a markerset's markers map onto a recording's labels.
+
+    Attributes:
+        markerset: The markerset.
+        marker_indices: Indices into ``markerset.markers`` of the matched markers.
+        label_indices: Recording column of each matched marker (same order).
+        matched: Names of the matched markers.
+        missing: Markerset markers absent from (or never observed in) the recording.
+        unused_labels: Recording labels the markerset does not use.
+        coverage: Fraction of the markerset's markers matched.
+    """
+
+    markerset: Markerset
+    marker_indices: NDArray[np.int64]
+    label_indices: NDArray[np.int64]
+    matched: list[str]
+    missing: list[str]
+    unused_labels: list[str]
+    coverage: float
+
+
+def _columns(labels: Sequence[str], observed: NDArray[np.bool_] | None) -> dict[str, int]:
+    """Upper-case key -> first observed column.
+
+    A label matches by its full text, and also by its text without subject prefix when that is
+    unambiguous (two columns ``ArmL:Marker1`` and ``ArmR:Marker1`` keep only their full keys).
+    """
+    full: dict[str, int] = {}
+    stripped: dict[str, list[int]] = {}
+    for col, label in enumerate(labels):
+        if observed is not None and not observed[col]:
+            continue
+        full.setdefault(label.strip().upper(), col)
+        stripped.setdefault(label.rsplit(":", 1)[-1].strip().upper(), []).append(col)
+    columns = {key: cols[0] for key, cols in stripped.items() if len(cols) == 1}
+    columns.update(full)
+    return columns
+
+
+def _match(
+    markerset: Markerset, labels: Sequence[str], observed: NDArray[np.bool_] | None
+) -> MarkerMatch:
+    if observed is not None and len(observed) != len(labels):
+        raise ValueError(f"observed has {len(observed)} entries for {len(labels)} labels")
+    columns = _columns(labels, observed)
+    m_idx: list[int] = []
+    l_idx: list[int] = []
+    matched: list[str] = []
+    missing: list[str] = []
+    taken: set[int] = set()
+    for i, marker in enumerate(markerset.markers):
+        name = marker.name.strip().upper()
+        found = columns.get(name)
+        if found is None:
+            found = columns.get(name.rsplit(":", 1)[-1])
+        if found is None or found in taken:
+            missing.append(marker.name)
+        else:
+            taken.add(found)
+            m_idx.append(i)
+            l_idx.append(found)
+            matched.append(marker.name)
+    unused = [label for col, label in enumerate(labels) if col not in taken]
+    return MarkerMatch(
+        markerset=markerset,
+        marker_indices=np.array(m_idx, dtype=np.int64),
+        label_indices=np.array(l_idx, dtype=np.int64),
+        matched=matched,
+        missing=missing,
+        unused_labels=unused,
+        coverage=len(matched) / len(markerset.markers),
+    )
+
+
+def match_markers(
+    markerset: Markerset,
+    labels: Sequence[str],
+    *,
+    min_trunk: int = 6,
+    observed: NDArray[np.bool_] | None = None,
+) -> MarkerMatch:
+    """Match a markerset against a recording's labels (case-insensitive, prefixes stripped).
+
+    Args:
+        markerset: The markerset.
+        labels: The recording's marker labels (e.g. :attr:`MarkerRecording.labels`).
+        min_trunk: Fewest matched markers on trunk/pelvis bodies for a meaningful fit.
+        observed: Per label, whether it has any valid sample; never-observed labels count as
+            missing (they are not listed as unused either).
+
+    Returns:
+        The match; each recording column is used by at most one marker.
+
+    Raises:
+        MarkersetMismatchError: Fewer than ``min_trunk`` trunk/pelvis markers matched; the message
+            lists what matched and what was missing and suggests a markerset.
+    """
+    match = _match(markerset, labels, observed)
+    trunk_matched = [
+        markerset.markers[int(i)].name
+        for i in match.marker_indices
+        if is_trunk_body(markerset.markers[int(i)].body)
+    ]
+    if len(trunk_matched) < min_trunk:
+        matched_set = set(match.matched)
+        trunk_missing = [
+            m.name for m in markerset.markers if is_trunk_body(m.body) and m.name not in matched_set
+        ]
+        label = markerset.name or markerset.source
+        hint = _best_hint(labels, observed, exclude=markerset.source)
+        raise MarkersetMismatchError(
+            f"markerset {label!r} matches only {len(trunk_matched)} trunk/pelvis markers of the "
+            f"recording (need {min_trunk}): matched {_listing(match.matched)}; trunk/pelvis "
+            f"markers missing {_listing(trunk_missing)}; recording labels "
+            f"{_listing(list(labels))}. {hint}",
+            matched=match.matched,
+            missing=match.missing,
+            unused=match.unused_labels,
+        )
+    return match
+
+
+def _listing(names: Sequence[str], limit: int = 40) -> str:
+    if not names:
+        return "none"
+    more = f" … (+{len(names) - limit})" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def best_markerset(
+    labels: Sequence[str], observed: NDArray[np.bool_] | None = None
+) -> list[tuple[str, MarkerMatch | None, float]]:
+    """Rank the shipped markersets by how much of each the recording covers. Never raises.
+
+    Returns:
+        ``(name, match, coverage)`` per shipped markerset, best first: those that pass the
+        trunk check (``match`` not None) before those that do not, then by coverage.
+    """
+    ranked: list[tuple[str, MarkerMatch | None, float]] = []
+    for name in SHIPPED_MARKERSETS:
+        try:
+            mset = load_markerset(name)
+            coverage = _match(mset, labels, observed).coverage
+        except (MarkersetError, ValueError):
+            ranked.append((name, None, 0.0))
+            continue
+        try:
+            match: MarkerMatch | None = match_markers(mset, labels, observed=observed)
+        except MarkersetMismatchError:
+            match = None
+        ranked.append((name, match, coverage))
+    ranked.sort(key=lambda r: (r[1] is not None, r[2]), reverse=True)
+    return ranked
+
+
+def _best_hint(labels: Sequence[str], observed: NDArray[np.bool_] | None, exclude: str) -> str:
+    best: tuple[float, str] | None = None
+    for name in SHIPPED_MARKERSETS:
+        if exclude == f"shipped:{name}":
+            continue
+        try:
+            mset = load_markerset(name)
+            raw = _match(mset, labels, observed)
+        except (MarkersetError, ValueError):
+            continue
+        trunk = sum(1 for i in raw.marker_indices if is_trunk_body(mset.markers[int(i)].body))
+        if trunk >= 6 and (best is None or raw.coverage > best[0]):
+            best = (raw.coverage, name)
+    if best is not None:
+        return f"Try the shipped markerset {best[1]!r} ({best[0]:.0%} of it matches)."
+    return (
+        "No shipped markerset fits these labels: write a markerset XML "
+        '(<markers name="..."><marker name="LABEL" body="pelvis" pos="x y z" movable="0" '
+        "ik_weight=\"1\"/>…</markers>) that attaches the recording's labels to the character's "
+        "bodies, with at least 6 markers on the pelvis/trunk, and pass its path."
+    )
