@@ -18,6 +18,10 @@ DEFAULT_STATURE = {"male": 1.75, "female": 1.62}
 # data's pull: markers placed on bony landmarks barely move, cluster/wand markers move freely.
 REGISTRATION_PRIOR_FIXED = 0.1
 REGISTRATION_PRIOR_MOVABLE = 0.01
+# Landmarks on the pelvis, thighs and shanks define the hip and knee angles' zero: if they
+# floated freely the pelvis could tilt and the knee bend with the offsets compensating.
+ANCHOR_PRIOR = 2.0
+ANCHOR_BODIES = ("pelvis", "femur_r", "femur_l", "tibia_r", "tibia_l")
 # Pull of each segment scale toward the stature prior (m² per unit of scale, per frame).
 SCALE_PRIOR = 2e-4
 SCALE_BOUNDS = (0.6, 1.6)
@@ -59,6 +63,10 @@ class Calibration:
     offsets: FloatArray
     frames: NDArray[np.int64]
     stature_prior: float
+
+
+def _anchor_bodies(character: Character) -> list[int]:
+    return [character.body_id(n) for n in ANCHOR_BODIES if n in character.body_names]
 
 
 def apply_scales(character: Character, scales: dict[str, float]) -> None:
@@ -311,6 +319,7 @@ def calibrate(
     # Per-subject registration: average each marker's observed position in its body frame and
     # blend it with the markerset position.
     nominal = scaled_offsets(character, attachment, scales)
+    anchored = np.isin(attachment.bodies, _anchor_bodies(character)) & ~attachment.movable
     for _ in range(REGISTRATION_ROUNDS):
         qs = solve_frames()
         acc = np.zeros_like(nominal)
@@ -323,6 +332,7 @@ def calibrate(
             acc[obs] += local
             count[obs] += 1
         k = np.where(attachment.movable, REGISTRATION_PRIOR_MOVABLE, REGISTRATION_PRIOR_FIXED)
+        k = np.where(anchored, ANCHOR_PRIOR, k)
         seen = count > 0
         registered = nominal.copy()
         registered[seen] = (acc[seen] / count[seen, None] + k[seen, None] * nominal[seen]) / (

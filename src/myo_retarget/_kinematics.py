@@ -108,13 +108,6 @@ class MarkerKinematics:
         return self._xpos.copy(), self._xmat.reshape(-1, 3, 3).copy()
 
 
-def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Cross product on the last axis with broadcasting (cheaper than np.cross for small arrays)."""
-    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
-    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
-
-
 # p @ _SKEW, reshaped to 3x3, is the matrix S(p) with S(p) @ a = a x p.
 _SKEW = np.zeros((3, 9))
 _SKEW[2, 1], _SKEW[1, 2] = 1.0, -1.0  # row 0: (0, p2, -p1)

@@ -28,6 +28,7 @@ ARRAY_KEYS = (
     "frame_ok",
     "scale_factors",
 )
+MIN_FITTED_MARKERS = 4
 NAME_KEYS = ("joint_names", "qpos_names", "body_names", "marker_names", "scale_segments")
 
 
@@ -92,6 +93,9 @@ class Motion:
         """Figures a person checks first: size, residuals, worst markers, failed frames."""
         res = self.marker_residual_mm
         valid = ~np.isnan(res)
+        # Frames with too few markers to fit are held, not fitted: they count as failed frames
+        # but do not enter the residual figures.
+        valid &= valid.sum(axis=1, keepdims=True) >= MIN_FITTED_MARKERS
         per_frame_max = np.where(valid.any(axis=1), np.nanmax(np.where(valid, res, -1), axis=1), 0)
         per_marker = np.full(res.shape[1], np.nan)
         seen = valid.any(axis=0)

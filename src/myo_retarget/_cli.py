@@ -1,0 +1,170 @@
+"""``myo-retarget``: retarget or inspect a C3D recording from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import RetargetError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="myo-retarget",
+        description="Retarget motion capture (C3D) onto the default MuJoCo humanoid.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="retarget a C3D file and write the motion as .npz")
+    run.add_argument("input", help="the C3D recording")
+    run.add_argument(
+        "--markerset",
+        required=True,
+        help="a shipped markerset (cmu, plug-in-gait) or the path of a markerset XML file",
+    )
+    run.add_argument("-o", "--output", help="output .npz (default: INPUT with .npz)")
+    run.add_argument("--height", type=float, help="subject height in metres")
+    run.add_argument("--weight", type=float, help="subject mass in kg")
+    run.add_argument("--gender", choices=["male", "female"], default="male")
+    run.add_argument("--no-scaling", action="store_true", help="keep the character's default size")
+    run.add_argument("--vertical-axis", help="override the detected vertical axis, e.g. +Y")
+    run.add_argument("--frames", help="frame range FIRST:STOP (0-based, stop exclusive)")
+    run.add_argument("--calibration-window", help="calibration window START:STOP in seconds")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ins = sub.add_parser("inspect", help="describe a C3D file and the best-matching markerset")
+    ins.add_argument("input", help="the C3D recording")
+    ins.add_argument("--vertical-axis", help="override the detected vertical axis")
+    ins.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _pair(text: str | None, kind: type[int] | type[float], what: str) -> Any:
+    if text is None:
+        return None
+    try:
+        a, b = text.split(":")
+        return (kind(a), kind(b))
+    except ValueError:
+        raise RetargetError(f"{what} must look like START:STOP, not {text!r}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from ._retarget import RetargetOptions, retarget
+
+    options = RetargetOptions(
+        enable_scaling=not args.no_scaling,
+        subject_gender=args.gender,
+        subject_height=args.height,
+        subject_weight=args.weight,
+        vertical_axis=args.vertical_axis,
+        frame_range=_pair(args.frames, int, "--frames"),
+        calibration_window=_pair(args.calibration_window, float, "--calibration-window"),
+    )
+    out = Path(args.output) if args.output else Path(args.input).with_suffix(".npz")
+    err = Console(stderr=True)
+    progress = Progress(
+        TextColumn("retargeting"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=args.quiet,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("ik", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        motion = retarget(args.input, args.markerset, options=options, progress=on_progress)
+    motion.save(out)
+    summary = motion.summary()
+    summary["output"] = str(out)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    table = Table(title=f"{Path(args.input).name} -> {out}", show_header=False)
+    table.add_row("frames", f"{summary['frames']} at {summary['fps']:g} Hz")
+    table.add_row("duration", f"{summary['duration_s']:.2f} s")
+    table.add_row("RMS residual", _mm(summary["rms_residual_mm"]))
+    table.add_row("max residual", _mm(summary["max_residual_mm"]))
+    table.add_row("p95 frame max", _mm(summary["p95_frame_max_residual_mm"]))
+    table.add_row("failed frames", str(summary["failed_frames"]))
+    worst = ", ".join(f"{w['marker']} {w['rms_mm']:.1f}" for w in summary["worst_markers"])
+    table.add_row("worst markers (mm)", worst)
+    Console().print(table)
+    return 0
+
+
+def _mm(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1f} mm"
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from ._inspect import inspect_c3d
+
+    info = inspect_c3d(args.input, vertical_axis=args.vertical_axis)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=info["filename"], show_header=False)
+    table.add_row(
+        "frames", f"{info['frames']} at {info['rate_hz']:g} Hz ({info['duration_s']:.2f} s)"
+    )
+    table.add_row("units", info["units"])
+    det = "detected" if info["vertical_axis_detected"] else "given"
+    table.add_row("vertical axis", f"{info['vertical_axis']} ({det})")
+    table.add_row("markers", f"{len(info['labels'])}: " + " ".join(info["labels"]))
+    table.add_row("ignored points", str(len(info["ignored_labels"])))
+    table.add_row("analog channels", str(info["analog_channels"]))
+    gappy = [g for g in info["gaps"] if g["missing_frames"]]
+    table.add_row(
+        "gaps",
+        ", ".join(f"{g['label']} {g['missing_pct']:.0f}%" for g in gappy[:12]) or "none",
+    )
+    best = info["best_markerset"]
+    if best is not None:
+        table.add_row(
+            "best markerset",
+            f"{best['name']} ({best['coverage'] * 100:.0f}% of its markers; missing: "
+            + (", ".join(best["missing"]) or "none")
+            + ")",
+        )
+    else:
+        table.add_row("best markerset", "none fits: write a markerset XML for these labels")
+    Console().print(table)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _inspect(args)
+    except RetargetError as exc:
+        print(f"myo-retarget: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"myo-retarget: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("myo-retarget: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

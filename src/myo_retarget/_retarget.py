@@ -1,0 +1,203 @@
+"""The retarget pipeline: C3D + markerset + character -> :class:`Motion`."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from ._c3d import read_c3d
+from ._calibration import MarkerAttachment, calibrate, initial_pose
+from ._character import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION, load_character
+from ._exceptions import RetargetError
+from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
+from ._kinematics import MarkerKinematics
+from ._markerset import load_markerset, match_markers
+from ._motion import Motion
+
+GENDERS = ("male", "female")
+
+
+@dataclass(frozen=True)
+class RetargetOptions:
+    """Options of a retarget run; the first four mirror the API's retarget arguments.
+
+    Attributes:
+        enable_scaling: Fit segment scales and register markers to the subject.
+        subject_gender: ``"male"`` or ``"female"``; sets the stature prior when no height is given.
+        subject_height: Standing height, metres (0.5-2.5).
+        subject_weight: Body mass, kg (recorded in the output's metadata; kinematics ignore it).
+        vertical_axis: Override the detected vertical axis of the recording (``"+Y"``, ``"-Z"``...).
+        frame_range: ``(first, stop)`` 0-based frame indices to retarget (stop exclusive).
+        calibration_window: ``(start, stop)`` seconds of the calibration window; default: the
+            best-observed second of the first ten.
+    """
+
+    enable_scaling: bool = True
+    subject_gender: str = "male"
+    subject_height: float | None = None
+    subject_weight: float | None = None
+    vertical_axis: str | None = None
+    frame_range: tuple[int, int] | None = None
+    calibration_window: tuple[float, float] | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`RetargetError` naming the first bad field."""
+        if self.subject_gender not in GENDERS:
+            raise RetargetError(
+                f"subject_gender must be 'male' or 'female', not {self.subject_gender!r}"
+            )
+        h = self.subject_height
+        if h is not None and not (math.isfinite(h) and 0.5 <= h <= 2.5):
+            raise RetargetError(f"subject_height must be in metres between 0.5 and 2.5, not {h}")
+        w = self.subject_weight
+        if w is not None and not (math.isfinite(w) and 2.0 <= w <= 500.0):
+            raise RetargetError(f"subject_weight must be in kg between 2 and 500, not {w}")
+        cw = self.calibration_window
+        if cw is not None and not (0 <= cw[0] < cw[1]):
+            raise RetargetError(f"calibration_window must be (start, stop) seconds, not {cw}")
+        fr = self.frame_range
+        if fr is not None and not (0 <= fr[0] < fr[1]):
+            raise RetargetError(f"frame_range must be (first, stop) with first < stop, not {fr}")
+
+
+def _engine_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def retarget(
+    c3d: str | os.PathLike[str],
+    markerset: str | os.PathLike[str],
+    *,
+    character_id: str = DEFAULT_CHARACTER_ID,
+    character_version: str = DEFAULT_CHARACTER_VERSION,
+    options: RetargetOptions | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+    ik_settings: IKSettings | None = None,
+) -> Motion:
+    """Retarget a motion-capture recording onto a character.
+
+    Args:
+        c3d: Path of the C3D recording.
+        markerset: A shipped markerset name (``"cmu"``, ``"plug-in-gait"``) or a markerset XML path.
+        character_id: Character to retarget onto (default: the built-in humanoid).
+        character_version: Its version.
+        options: Subject and engine options.
+        progress: Called with ``(frames_done, total_frames)`` as the fit advances.
+        should_cancel: Polled regularly; returning True stops with :class:`RetargetCancelled`.
+        ik_settings: Solver tuning (advanced).
+
+    Returns:
+        The retargeted :class:`Motion`; ``motion.save(path)`` writes the ``.npz``.
+
+    Raises:
+        C3DReadError: The recording cannot be read.
+        MarkersetError: The markerset file is invalid.
+        MarkersetMismatchError: Too few of the markerset's markers are in the recording.
+        CharacterError: Unknown character or version.
+        RetargetError: Bad options.
+        RetargetCancelled: ``should_cancel`` returned True.
+    """
+    opts = options or RetargetOptions()
+    opts.validate()
+    character = load_character(character_id, character_version)
+    rec = read_c3d(c3d, vertical_axis=opts.vertical_axis, frame_range=opts.frame_range)
+    mset = load_markerset(markerset, valid_bodies=character.body_names)
+    observed_cols = np.asarray(~np.isnan(rec.positions).any(axis=2).all(axis=0))
+    match = match_markers(mset, rec.labels, observed=observed_cols)
+    defs = [mset.markers[int(i)] for i in match.marker_indices]
+    attachment = MarkerAttachment(
+        names=[d.name for d in defs],
+        bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),
+        offsets=np.array([d.pos for d in defs], dtype=np.float64),
+        movable=np.array([d.movable for d in defs], dtype=bool),
+        weights=np.array([d.ik_weight for d in defs], dtype=np.float64),
+    )
+    targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
+    F = targets.shape[0]
+    if progress is not None:
+        progress(0, F)
+    calib = calibrate(
+        character,
+        attachment,
+        targets,
+        rec.rate,
+        enable_scaling=opts.enable_scaling,
+        subject_gender=opts.subject_gender,
+        subject_height=opts.subject_height,
+        window_s=opts.calibration_window,
+        should_cancel=should_cancel,
+    )
+    kin = MarkerKinematics(character, attachment.bodies, calib.offsets)
+    solver = IKSolver(kin, attachment.weights, ik_settings)
+
+    seen = np.asarray(~np.isnan(targets).any(axis=2))
+    first = int(np.argmax(seen.sum(axis=1) >= min(solver.settings.min_markers, seen.shape[1])))
+    q0 = initial_pose(kin, targets[first])
+    result = solver.solve_sequence(targets, q0, progress=progress, should_cancel=should_cancel)
+
+    m = character.model
+    data = mujoco.MjData(m)
+    body_positions = np.empty((F, m.nbody - 1, 3))
+    for f in range(F):
+        data.qpos[:] = result.qpos[f]
+        mujoco.mj_kinematics(m, data)
+        body_positions[f] = data.xpos[1:]
+    opts_dict: dict[str, Any] = asdict(opts)
+    metadata: dict[str, Any] = {
+        "engine": "myo_retarget",
+        "engine_version": _engine_version(),
+        "character_id": character.character_id,
+        "character_version": character.version,
+        "character_name": character.info.name,
+        "options": opts_dict,
+        "source": {
+            "filename": rec.filename,
+            "sha256": rec.sha256,
+            "rate_hz": rec.rate,
+            "units": rec.units,
+            "vertical_axis": rec.vertical_axis,
+            "vertical_axis_detected": rec.vertical_axis_detected,
+            "first_frame": rec.first_frame,
+            "frames": rec.n_frames,
+        },
+        "markerset": {
+            "name": mset.name,
+            "source": mset.source if not Path(str(mset.source)).is_absolute() else None,
+            "matched": match.matched,
+            "missing": match.missing,
+            "unused_labels": match.unused_labels,
+            "coverage": match.coverage,
+        },
+        "calibration": {
+            "frames": [int(i) for i in calib.frames],
+            "stature_prior_m": calib.stature_prior,
+            "scaled": opts.enable_scaling,
+        },
+        "scale_factors": calib.scales,
+        "world": {"up": "+Z", "units": "m", "faces": "character's pelvis +x is anterior"},
+    }
+    return Motion(
+        joint_names=list(character.hinge_names),
+        joint_angles_degrees=np.degrees(result.qpos[:, 7:]),
+        qpos_names=character.qpos_names,
+        qpos=result.qpos,
+        fps=rec.rate,
+        time_s=np.arange(F) / rec.rate,
+        body_names=list(character.body_names),
+        body_positions=body_positions,
+        marker_names=attachment.names,
+        marker_observed=targets,
+        marker_fitted=result.fitted,
+        frame_ok=result.ok,
+        scale_factors=calib.scales,
+        metadata=metadata,
+    )

@@ -1,0 +1,74 @@
+"""``myo-retarget`` from the shell: exit statuses, outputs, messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myo_retarget._cli import main
+
+
+def test_run_writes_npz_and_prints_a_summary(
+    walk_c3d: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "walk.npz"
+    assert main(["run", str(walk_c3d), "--markerset", "cmu", "-o", str(out), "--json", "-q"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames"] == 240 and summary["output"] == str(out)
+    with np.load(out) as d:
+        assert d["joint_angles_degrees"].shape[0] == 240
+
+
+def test_run_table_and_options(
+    walk_c3d: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "short.npz"
+    code = main(
+        ["run", str(walk_c3d), "--markerset", "CMU", "-o", str(out), "--height", "1.8",
+         "--gender", "female", "--frames", "0:50", "--calibration-window", "0:0.4", "-q"]
+    )  # fmt: skip
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "RMS residual" in text and "50 at 120 Hz" in text
+
+
+def test_inspect_reports_the_best_markerset(
+    walk_c3d: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inspect", str(walk_c3d), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["frames"] == 240 and info["rate_hz"] == 120.0
+    assert info["vertical_axis"] == "+Z" and info["units"] == "mm"
+    assert info["best_markerset"]["name"] == "cmu"
+    assert info["best_markerset"]["coverage"] == 1.0
+    assert main(["inspect", str(walk_c3d)]) == 0
+    assert "best markerset" in capsys.readouterr().out
+
+
+def test_bad_input_is_one_line_exit_1(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.c3d"
+    bogus.write_text("this is not a C3D file")
+    result = subprocess.run(
+        [sys.executable, "-m", "myo_retarget._cli", "run", str(bogus), "--markerset", "cmu"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "notes.c3d" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_usage_error_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "myo_retarget._cli", "run", "x.c3d"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "--markerset" in result.stderr

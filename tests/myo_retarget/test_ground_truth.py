@@ -1,0 +1,77 @@
+"""Ground truth: motion generated from known joint angles, written as C3D, must come back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myo_retarget import RetargetOptions, load_character, retarget
+
+from .c3d_factory import write_c3d
+from .motion_factory import UNOBSERVED, known_motion, marker_trajectories
+
+RATE = 120.0
+FRAMES = 360
+
+
+def _recording(
+    tmp_path: Path, scales: dict[str, float] | None, vertical: str, seed: int
+) -> tuple[Path, np.ndarray, list[str]]:
+    character = load_character()
+    qpos = known_motion(character, FRAMES, RATE, seed=seed)
+    labels, positions = marker_trajectories(character, "cmu", qpos, scales)
+    rng = np.random.default_rng(seed)
+    positions = positions + rng.normal(0.0, 0.001, positions.shape)  # 1 mm per axis
+    for k in rng.choice(len(labels), size=6, replace=False):  # gaps of 1/6 s
+        start = int(rng.integers(0, FRAMES - 20))
+        positions[start : start + 20, k] = np.nan
+    path = write_c3d(
+        tmp_path / "known.c3d", labels, positions, RATE, vertical=vertical, prefix="Sub:"
+    )
+    return path, qpos, character.hinge_names
+
+
+def _angle_rms(motion_angles: np.ndarray, qpos: np.ndarray, names: list[str]) -> dict[str, float]:
+    truth = np.degrees(qpos[:, 7:])
+    return {
+        n: float(np.sqrt(np.mean((motion_angles[:, k] - truth[:, k]) ** 2)))
+        for k, n in enumerate(names)
+        if n not in UNOBSERVED
+    }
+
+
+def test_recovers_joint_angles_without_scaling(tmp_path: Path) -> None:
+    path, qpos, names = _recording(tmp_path, None, "+Y", seed=3)
+    motion = retarget(path, "cmu", options=RetargetOptions(enable_scaling=False))
+    per_joint = _angle_rms(motion.joint_angles_degrees, qpos, names)
+    overall = float(np.sqrt(np.mean(np.square(list(per_joint.values())))))
+    assert overall <= 1.0, sorted(per_joint.items(), key=lambda kv: -kv[1])[:6]
+    assert max(per_joint.values()) < 3.0, per_joint
+    assert motion.metadata["source"]["vertical_axis"] == "+Y"
+    assert motion.frame_ok.all()
+
+
+def test_recovers_joint_angles_with_scaling_from_a_perturbed_size(tmp_path: Path) -> None:
+    scales = {
+        "pelvis": 1.08,
+        "trunk": 1.03,
+        "head": 1.02,
+        "shoulder": 1.06,
+        "upper_arm": 1.10,
+        "forearm": 1.05,
+        "hand": 1.04,
+        "thigh": 1.12,
+        "shank": 1.06,
+        "foot": 1.05,
+    }
+    path, qpos, names = _recording(tmp_path, scales, "+Z", seed=5)
+    motion = retarget(path, "cmu", options=RetargetOptions(subject_height=1.75 * 1.06))
+    per_joint = _angle_rms(motion.joint_angles_degrees, qpos, names)
+    overall = float(np.sqrt(np.mean(np.square(list(per_joint.values())))))
+    assert overall <= 1.0, sorted(per_joint.items(), key=lambda kv: -kv[1])[:6]
+    for segment in ("thigh", "shank", "upper_arm", "trunk"):
+        assert motion.scale_factors[segment] == pytest.approx(scales[segment], abs=0.02)
+    rms = motion.summary()["rms_residual_mm"]
+    assert rms is not None and rms < 2.5

@@ -1,0 +1,72 @@
+"""Every real recording in ../shared/data/c3d retargets with a markerset that fits it, or fails
+with a specific error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myo_retarget import (
+    SHIPPED_MARKERSETS,
+    C3DReadError,
+    MarkersetMismatchError,
+    inspect_c3d,
+    retarget,
+)
+
+# file -> (markerset, coverage at least, RMS residual below mm)
+RETARGETS = {
+    "cmu_01_01.c3d": ("cmu", 1.0, 9.0),
+    "pig_motion_flatfoot_full.c3d": ("plug-in-gait", 0.8, 10.0),
+    "pig_static_one_frame.c3d": ("plug-in-gait", 0.8, 6.0),
+    "shd01_prefixed.c3d": ("plug-in-gait", 0.6, 8.0),  # upper body, every label prefixed
+    "opensim_walking2.c3d": ("plug-in-gait", 0.3, 10.0),  # trunk and head only; half missing
+}
+# No shipped markerset fits these labels: each must say so, naming what matched.
+MISMATCHES = [
+    "functional_static_dec.c3d",  # DEC floats; the upper-body markers are all (0,0,0) = missing
+    "optotrak.c3d",  # Marker_1 … Marker_54
+    "qualisys.c3d",  # Qualisys names (L_IAS, SXS, …)
+    "sprintbasket_metres.c3d",  # wheelchair, rigid-body prefixes, metres
+]
+
+
+def test_the_list_covers_every_shared_file(shared_c3d: Path) -> None:
+    listed = set(RETARGETS) | set(MISMATCHES) | {"mocap36_malformed.c3d"}
+    assert {p.name for p in shared_c3d.glob("*.c3d")} == listed
+
+
+@pytest.mark.parametrize("name", sorted(RETARGETS))
+def test_retargets(shared_c3d: Path, name: str) -> None:
+    markerset, coverage, rms_limit = RETARGETS[name]
+    info = inspect_c3d(shared_c3d / name)
+    assert info["best_markerset"]["name"] == markerset
+    assert info["best_markerset"]["coverage"] >= coverage
+    motion = retarget(shared_c3d / name, markerset)
+    s = motion.summary()
+    assert s["rms_residual_mm"] < rms_limit, s
+    assert np.isfinite(motion.joint_angles_degrees).all()
+    assert motion.frame_ok.any()
+
+
+@pytest.mark.parametrize("name", MISMATCHES)
+def test_mismatch_is_specific(shared_c3d: Path, name: str) -> None:
+    assert inspect_c3d(shared_c3d / name)["best_markerset"] is None
+    for markerset in SHIPPED_MARKERSETS:
+        with pytest.raises(MarkersetMismatchError, match="trunk/pelvis markers") as info:
+            retarget(shared_c3d / name, markerset)
+        assert len(info.value.matched) < len(info.value.missing)
+
+
+def test_malformed_file_is_rejected(shared_c3d: Path) -> None:
+    with pytest.raises(C3DReadError, match=r"mocap36_malformed\.c3d: "):
+        retarget(shared_c3d / "mocap36_malformed.c3d", "cmu")
+
+
+def test_units_and_prefixes_are_handled(shared_c3d: Path) -> None:
+    metres = inspect_c3d(shared_c3d / "sprintbasket_metres.c3d")
+    assert metres["units"] == "m"
+    prefixed = inspect_c3d(shared_c3d / "shd01_prefixed.c3d")
+    assert "RASI" in prefixed["labels"]
