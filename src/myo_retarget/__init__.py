@@ -42,12 +42,14 @@ from ._markerset import (
 )
 from ._motion import Motion
 from ._retarget import RetargetOptions, retarget
+from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
+    "SAMPLE_ACKNOWLEDGEMENT",
     "SHIPPED_MARKERSETS",
     "C3DReadError",
     "Character",
@@ -77,6 +79,7 @@ __all__ = [
     "read_c3d",
     "read_model_outputs",
     "retarget",
+    "sample_c3d_path",
     "strip_prefix",
     "validate_character_files",
 ]

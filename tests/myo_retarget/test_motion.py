@@ -90,3 +90,15 @@ def test_deterministic(walk_c3d: Path) -> None:
     a = retarget(walk_c3d, "cmu", options=RetargetOptions(frame_range=(0, 60)))
     b = retarget(walk_c3d, "cmu", options=RetargetOptions(frame_range=(0, 60)))
     np.testing.assert_array_equal(a.qpos, b.qpos)
+
+
+def test_shipped_sample_retargets_with_cmu() -> None:
+    from myo_retarget import inspect_c3d, sample_c3d_path
+
+    path = sample_c3d_path()
+    info = inspect_c3d(path)
+    assert info["frames"] == 412 and info["rate_hz"] == 120.0
+    assert info["best_markerset"]["name"] == "cmu"
+    motion = retarget(path, "cmu")
+    s = motion.summary()
+    assert s["rms_residual_mm"] < 9.0 and s["failed_frames"] == 0
