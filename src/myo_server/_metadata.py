@@ -607,11 +607,13 @@ class SqliteMetadataStore:
         if f.types:
             any_of("j.type", f.types)
         if f.created_after is not None:
-            where.append("j.created_at > ?")
-            args.append(f.created_after)
+            # Times are shown to the microsecond: half a microsecond of slack keeps a job out of
+            # the filters bounded by its own created_at.
+            where.append("j.created_at >= ?")
+            args.append(f.created_after + 5e-7)
         if f.created_before is not None:
             where.append("j.created_at < ?")
-            args.append(f.created_before)
+            args.append(f.created_before - 5e-7)
         if f.run_id is not None:
             where.append("j.run_id = ?")
             args.append(f.run_id)

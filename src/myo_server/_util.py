@@ -24,8 +24,8 @@ def new_id() -> str:
 
 
 def now() -> float:
-    """Seconds since the epoch (UTC); every stored time uses this unit."""
-    return time.time()
+    """Seconds since the epoch (UTC), to the microsecond; every stored time uses this unit."""
+    return round(time.time(), 6)
 
 
 def to_datetime(ts: float | None) -> datetime | None:

@@ -1,0 +1,308 @@
+"""Jobs and characters over real HTTP, without workers: validation, queue, cancel, tenancy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from myo_server import LocalServer
+from myo_server.testing import initiate, new_tenant_client, upload
+
+DEFAULT_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
+
+engine = pytest.importorskip("myo_retarget")
+if not hasattr(engine, "character_catalog"):
+    pytest.skip("myo_retarget has no character catalog yet", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("jobs"), workers=0) as server:
+        yield server
+
+
+@pytest.fixture
+def client(srv: LocalServer) -> Iterator[httpx.Client]:
+    with new_tenant_client(srv) as c:
+        yield c
+
+
+@pytest.fixture
+def inputs(client: httpx.Client) -> tuple[str, str]:
+    return upload(client, b"C3D bytes", "walk.c3d"), upload(client, b"<xml/>", "cmu.xml")
+
+
+def _start(client: httpx.Client, **body: Any) -> httpx.Response:
+    return client.post("/v1/runs/retarget", json=body)
+
+
+def test_start_queues_a_job_with_the_reference_shape(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms)
+    assert r.status_code == 201
+    body = r.json()
+    assert body["type"] == "retarget"
+    assert body["status"] == "QUEUED"
+    assert isinstance(body["estimated_wait_time_seconds"], int)
+    assert body["message"]
+    job = client.get(f"/v1/jobs/{body['job_id']}").json()
+    assert job["status"] == "QUEUED"
+    assert job["progress"] == 0
+    assert job["output"] is None
+    assert job["download_urls"] is None
+    assert job["error"] is None
+    assert job["started_at"] is None
+    assert job["input"] == {
+        "c3d_asset_id": c3d,
+        "markerset_asset_id": ms,
+        "character_id": DEFAULT_ID,
+        "character_version": "v1.0.0",
+        "enable_scaling": True,
+        "subject_gender": "male",
+        "subject_height": None,
+        "subject_weight": None,
+    }
+    # inputs now have an active reference: they cannot be deleted
+    asset = client.get(f"/v1/assets/{c3d}").json()
+    assert asset["reference_count"] == 1
+    r = client.delete(f"/v1/assets/{c3d}")
+    assert r.status_code == 409
+    assert "active references" in r.json()["detail"]
+    assert client.get("/v1/assets", params={"reference_count": 1}).json()["total"] == 2
+    # canceling releases them
+    assert client.delete(f"/v1/jobs/{body['job_id']}").json()["status"] == "CANCELED"
+    assert client.delete(f"/v1/assets/{c3d}").status_code == 204
+
+
+def test_every_argument_is_accepted_and_echoed(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    r = _start(
+        client,
+        c3d_asset_id=c3d,
+        markerset_asset_id=ms,
+        character_id=DEFAULT_ID,
+        character_version="v1.0.0",
+        enable_scaling=False,
+        subject_gender="female",
+        subject_height=1.62,
+        subject_weight=55.5,
+        metadata={"session": 7},
+    )
+    assert r.status_code == 201, r.text
+    job = client.get(f"/v1/jobs/{r.json()['job_id']}").json()
+    assert job["input"]["enable_scaling"] is False
+    assert job["input"]["subject_gender"] == "female"
+    assert job["input"]["subject_height"] == 1.62
+    assert job["input"]["subject_weight"] == 55.5
+    assert job["metadata"] == {"session": 7}
+
+
+def test_inputs_by_storage_key_and_vendor_aliases(
+    srv: LocalServer, client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    store = srv.runtime.store
+    c3d_key = store.get_asset(c3d, None).storage_key  # type: ignore[union-attr]
+    ms_key = store.get_asset(ms, None).storage_key  # type: ignore[union-attr]
+    r = _start(client, c3d_s3=f"s3://myo-local/{c3d_key}", markerset_s3=ms_key)
+    assert r.status_code == 201, r.text
+    assert client.get(f"/v1/jobs/{r.json()['job_id']}").json()["input"]["c3d_asset_id"] == c3d
+    r = _start(client, tracker_asset_id=c3d, markerset_asset_id=ms, export_glb=False)
+    assert r.status_code == 201, r.text
+    r = _start(client, c3d_s3=f"s3://other-bucket/{c3d_key}", markerset_asset_id=ms)
+    assert r.status_code == 404
+    assert "not in this server's store" in r.json()["detail"]
+
+
+_BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "fragment"),
+    [
+        ({"markerset_asset_id": "M"}, 400, "c3d_asset_id or c3d_s3 is required"),
+        ({"c3d_asset_id": "C"}, 400, "markerset_asset_id or markerset_s3 is required"),
+        ({**_BOTH, "c3d_s3": "k"}, 400, "Give only one of c3d_asset_id and c3d_s3"),
+        ({**_BOTH, "tracker_asset_id": "C"}, 400, "not both"),
+        ({**_BOTH, "c3d_asset_id": "nope"}, 404, "asset nope not found"),
+        ({"c3d_s3": "tenants/x/y.c3d", "markerset_asset_id": "M"}, 404, "no object"),
+        ({**_BOTH, "character_id": "unknown"}, 404, "Character unknown not found"),
+        ({**_BOTH, "character_version": "v9.9.9"}, 404, "no version 'v9.9.9' (versions: v1.0.0)"),
+        ({**_BOTH, "subject_gender": "other"}, 400, "subject_gender must be 'male' or 'female'"),
+        ({**_BOTH, "subject_height": 180}, 400, "in metres: 1.80?"),
+        ({**_BOTH, "subject_height": 0.1}, 400, "subject_height is in metres"),
+        ({**_BOTH, "subject_weight": 0}, 400, "subject_weight is in kilograms"),
+        ({**_BOTH, "export_glb": True}, 400, "export_glb is not supported"),
+        ({**_BOTH, "subject_heigth": 1.7}, 400, "subject_heigth"),
+        ({**_BOTH, "enable_scaling": "maybe"}, 400, "enable_scaling"),
+        ({}, 400, "c3d_asset_id or c3d_s3 is required"),
+    ],
+)
+def test_bad_requests_get_a_precise_error(
+    client: httpx.Client,
+    inputs: tuple[str, str],
+    body: dict[str, Any],
+    status: int,
+    fragment: str,
+) -> None:
+    c3d, ms = inputs
+    full = {k: (c3d if v == "C" else ms if v == "M" else v) for k, v in body.items()}
+    r = _start(client, **full)
+    assert r.status_code == status, r.text
+    assert fragment in r.json()["detail"]
+    assert client.get("/v1/jobs").json()["total"] == 0
+
+
+def test_an_asset_not_completed_is_refused(client: httpx.Client, inputs: tuple[str, str]) -> None:
+    pending = initiate(client, "later.c3d", 10)["asset_id"]
+    r = _start(client, c3d_asset_id=pending, markerset_asset_id=inputs[1])
+    assert r.status_code == 400
+    assert f"asset {pending} is not completed (status pending)" in r.json()["detail"]
+
+
+def test_idempotency_key_returns_the_same_job(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    headers = {"Idempotency-Key": "retry-me"}
+    body = {"c3d_asset_id": c3d, "markerset_asset_id": ms, "subject_height": 1.7}
+    first = client.post("/v1/runs/retarget", json=body, headers=headers)
+    second = client.post("/v1/runs/retarget", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json()["job_id"] == first.json()["job_id"]
+    assert client.get("/v1/jobs").json()["total"] == 1
+    other = client.post("/v1/runs/retarget", json={**body, "subject_height": 1.8}, headers=headers)
+    assert other.status_code == 409
+    assert "different request body" in other.json()["detail"]
+    fresh = client.post("/v1/runs/retarget", json=body, headers={"Idempotency-Key": "new"})
+    assert fresh.json()["job_id"] != first.json()["job_id"]
+    bad = client.post("/v1/runs/retarget", json=body, headers={"Idempotency-Key": "a b"})
+    assert bad.status_code == 400
+
+
+def test_list_filters(srv: LocalServer, client: httpx.Client, inputs: tuple[str, str]) -> None:
+    c3d, ms = inputs
+    other_c3d = upload(client, b"other", "other.c3d")
+    ids = [
+        _start(client, c3d_asset_id=c, markerset_asset_id=ms).json()["job_id"]
+        for c in (c3d, c3d, other_c3d)
+    ]
+    client.delete(f"/v1/jobs/{ids[0]}")
+
+    def listed(**params: Any) -> list[str]:
+        r = client.get("/v1/jobs", params=params)
+        assert r.status_code == 200, r.text
+        return [j["job_id"] for j in r.json()["jobs"]]
+
+    assert listed() == ids[::-1]
+    assert listed(status="QUEUED") == [ids[2], ids[1]]
+    assert listed(status=["CANCELED", "QUEUED"]) == ids[::-1]
+    assert listed(status="canceled") == [ids[0]]
+    assert listed(type="retarget") == ids[::-1]
+    assert listed(input_asset_id=other_c3d) == [ids[2]]
+    assert listed(input_asset_id=ms) == ids[::-1]
+    assert listed(has_output="false") == ids[::-1]
+    assert listed(has_output="true") == []
+    run_id = client.get(f"/v1/jobs/{ids[1]}").json()["run_id"]
+    assert listed(run_id=run_id) == [ids[1]]
+    created = client.get(f"/v1/jobs/{ids[1]}").json()["created_at"]
+    assert listed(created_after=created) == [ids[2]]
+    assert listed(created_before=created) == [ids[0]]
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    assert listed(created_after=tomorrow) == []
+    assert listed(created_before="2000-01-01") == []
+    page = client.get("/v1/jobs", params={"limit": 1, "offset": 1}).json()
+    assert (page["total"], page["limit"], page["offset"]) == (3, 1, 1)
+    assert [j["job_id"] for j in page["jobs"]] == [ids[1]]
+    for params in ({"status": "DONE"}, {"type": "video"}, {"created_after": "yesterday"}):
+        r = client.get("/v1/jobs", params=params)
+        assert r.status_code == 400
+        assert isinstance(r.json()["detail"], str)
+
+
+def test_cancel_a_queued_job_then_a_finished_one(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    job_id = _start(client, c3d_asset_id=inputs[0], markerset_asset_id=inputs[1]).json()["job_id"]
+    r = client.delete(f"/v1/jobs/{job_id}")
+    assert r.status_code == 200
+    assert r.json() == {"job_id": job_id, "status": "CANCELED", "message": r.json()["message"]}
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "CANCELED"
+    assert job["completed_at"] is not None
+    again = client.delete(f"/v1/jobs/{job_id}")
+    assert again.status_code == 409
+    assert "already finished (CANCELED)" in again.json()["detail"]
+    assert client.delete("/v1/jobs/unknown").status_code == 404
+
+
+def test_tenants_cannot_see_each_others_jobs(
+    srv: LocalServer, client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    job_id = _start(client, c3d_asset_id=inputs[0], markerset_asset_id=inputs[1]).json()["job_id"]
+    with new_tenant_client(srv, "intruder") as other:
+        assert other.get(f"/v1/jobs/{job_id}").status_code == 404
+        assert other.delete(f"/v1/jobs/{job_id}").status_code == 404
+        assert other.get("/v1/jobs").json()["total"] == 0
+        r = other.post(
+            "/v1/runs/retarget", json={"c3d_asset_id": inputs[0], "markerset_asset_id": inputs[1]}
+        )
+        assert r.status_code == 404
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "QUEUED"
+
+
+def test_characters_catalog(client: httpx.Client) -> None:
+    listing = client.get("/v1/characters").json()
+    assert listing["total"] >= 1
+    assert (listing["limit"], listing["offset"]) == (50, 0)
+    default = next(c for c in listing["characters"] if c["character_id"] == DEFAULT_ID)
+    assert default["version_count"] >= 1
+    assert default["latest_version"]["status"] == "READY"
+    assert default["latest_version"]["manifest_s3"].startswith("s3://myo-local/characters/")
+    detail = client.get(f"/v1/characters/{DEFAULT_ID}").json()
+    assert detail["character_id"] == DEFAULT_ID
+    assert detail["name"] == default["name"]
+    assert "v1.0.0" in [v["version"] for v in detail["ready_versions"]]
+    assert detail["total_versions"] == len(detail["versions"])
+    assert detail["ready_version_count"] == len(detail["ready_versions"])
+    assert detail["created_at"].endswith("Z")
+    name = default["name"]
+    assert (
+        client.get("/v1/characters", params={"name_contains": name[:3].upper()}).json()["total"]
+        >= 1
+    )
+    assert client.get("/v1/characters", params={"name_contains": "zzz-none"}).json()["total"] == 0
+    ready = client.get("/v1/characters", params={"has_ready_versions": "true"}).json()
+    assert DEFAULT_ID in [c["character_id"] for c in ready["characters"]]
+    assert (
+        client.get("/v1/characters", params={"has_ready_versions": "false"}).json()["characters"]
+        == []
+    )
+    assert client.get("/v1/characters/unknown").status_code == 404
+
+
+def test_validate_manifest(srv: LocalServer, client: httpx.Client) -> None:
+    url = f"/v1/characters/{DEFAULT_ID}/validate-manifest"
+    r = client.post(url, params={"version": "v1.0.0"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "READY", body
+    assert body["character_id"] == DEFAULT_ID
+    assert body["version"] == "v1.0.0"
+    assert body["manifest_s3_key"].startswith("s3://myo-local/characters/")
+    key = body["manifest_s3_key"].removeprefix("s3://myo-local/")
+    assert srv.runtime.blobs.exists(key)
+    assert client.post(url, params={"version": "v0"}).status_code == 404
+    assert client.post(url).status_code == 400
+    assert (
+        client.post("/v1/characters/nope/validate-manifest", params={"version": "v1"}).status_code
+        == 404
+    )
