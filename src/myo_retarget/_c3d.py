@@ -256,7 +256,7 @@ def read_c3d(
                 f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}",
             )
     blob = _read_bytes(spath)
-    processor = _check_structure(spath, blob)
+    processor, announced_frames = _check_structure(spath, blob)
     c3d = _ezc3d_read(spath)
     point = c3d["parameters"]["POINT"]
 
@@ -264,7 +264,7 @@ def read_c3d(
     data = c3d["data"]["points"]  # (4, points, frames)
     residuals = c3d["data"]["meta_points"]["residuals"]  # (1, points, frames)
     n_frames_file = int(data.shape[2])
-    _check_frame_count(spath, c3d, n_frames_file)
+    _check_size(spath, c3d, len(blob), announced_frames)
     rate = _rate(spath, c3d)
     units = _units(spath, point)
     scale = point.get("SCALE", {}).get("value", [])
@@ -386,7 +386,7 @@ def _read_bytes(path: str) -> bytes:
         raise C3DReadError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
-def _check_structure(path: str, blob: bytes) -> str:
+def _check_structure(path: str, blob: bytes) -> tuple[str, int | None]:
     """Validate the header and walk the parameter section before ezc3d sees the file.
 
     ezc3d trusts the sizes written in the parameter section; a corrupted dimension can make it read
@@ -394,7 +394,7 @@ def _check_structure(path: str, blob: bytes) -> str:
     cheap (a few hundred records) and keeps a bad upload from killing a worker.
 
     Returns:
-        The processor name.
+        The processor name, and the frame count that POINT:FRAMES announces (None if absent).
     """
     size = len(blob)
     if size == 0:
@@ -430,13 +430,17 @@ def _check_structure(path: str, blob: bytes) -> str:
             f"truncated: the parameter section ({n_blocks} blocks) runs past the end of the "
             f"file ({size} bytes)",
         )
-    _walk_parameters(path, blob, start + 4, end)
-    return processor
+    frames = _walk_parameters(path, blob, start + 4, end, intel=processor == "Intel")
+    return processor, frames
 
 
-def _walk_parameters(path: str, blob: bytes, offset: int, end: int) -> None:
+def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bool) -> int | None:
     """Check that each group/parameter record fits inside the section, and the few semantic
-    properties whose absence makes ezc3d crash (found by fuzzing it with damaged real files)."""
+    properties whose absence makes ezc3d crash (found by fuzzing it with damaged real files).
+
+    Returns:
+        POINT:FRAMES as stored (ezc3d rewrites it to what it could read), or None.
+    """
     groups: dict[int, str] = {}
     params: dict[tuple[int, str], tuple[int, int]] = {}  # (group id, name) -> (type, data offset)
     while offset + 2 <= end:
@@ -491,6 +495,13 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int) -> None:
             f"malformed parameter section: ANALOG:USED is {n_analogs} but ANALOG:"
             f"{' and ANALOG:'.join(absent)} is missing; the file is damaged, re-export it",
         )
+    frames: int | None = None
+    kind, at = params.get((ids.get("POINT", 0), "FRAMES"), (0, 0))
+    if kind == 2:
+        frames = int(struct.unpack_from("<H", blob, at)[0])  # unsigned: files beyond 32767 frames
+    elif kind == 4 and intel:
+        value = struct.unpack_from("<f", blob, at)[0]
+        frames = int(value) if math.isfinite(value) and value >= 0 else None
     if used("EVENT_CONTEXT"):
         gid = ids["EVENT_CONTEXT"]
         empty = [name for (g, name), (kind, _) in params.items() if g == gid and kind == 0]
@@ -500,6 +511,7 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int) -> None:
                 "malformed parameter section: EVENT_CONTEXT is used but EVENT_CONTEXT:"
                 f"{empty[0]} is empty; the file is damaged, re-export it",
             )
+    return frames
 
 
 def _corrupt(path: str, offset: int, name: str, what: str) -> C3DReadError:
@@ -522,13 +534,37 @@ def _ezc3d_read(path: str) -> Any:
         raise C3DReadError(path, f"ezc3d cannot read it: {detail}") from None
 
 
-def _check_frame_count(path: str, c3d: Any, n_frames: int) -> None:
-    header = c3d["header"]["points"]
-    expected = int(header["last_frame"]) - int(header["first_frame"]) + 1
-    if n_frames < expected:
+def _check_size(path: str, c3d: Any, size: int, announced: int | None) -> None:
+    """Reject files shorter than the data their parameters announce.
+
+    ezc3d silently reads what is there (and rewrites its header and POINT:FRAMES to match), so
+    a cut-off upload would otherwise look like a shorter recording.
+    """
+    params = c3d["parameters"]
+    point, analog = params["POINT"], params.get("ANALOG", {})
+
+    def first(group: Any, name: str, default: float = 0.0) -> float:
+        values = group.get(name, {}).get("value", [])
+        return float(values[0]) if len(values) else default
+
+    frames = announced if announced is not None else int(c3d["data"]["points"].shape[2])
+    word = 4 if first(point, "SCALE", -1.0) < 0 else 2
+    n_points = int(first(point, "USED"))
+    n_analogs = int(first(analog, "USED"))
+    point_rate = first(point, "RATE")
+    per_frame = round(first(analog, "RATE") / point_rate) if n_analogs and point_rate > 0 else 0
+    frame_bytes = word * (4 * n_points + n_analogs * per_frame)
+    data_at = (max(int(first(point, "DATA_START", 1.0)), 1) - 1) * 512
+    if not frame_bytes or size >= data_at + frames * frame_bytes:
+        return
+    held, leftover = divmod(max(size - data_at, 0), frame_bytes)
+    # A file that stops exactly at a frame boundary is a writer that announced the wrong count
+    # (NDI's Optotrak export does this); one that stops inside a frame was cut off.
+    if leftover or held == 0:
         raise C3DReadError(
             path,
-            f"truncated: the header announces {expected} frames but the file holds only {n_frames}",
+            f"truncated: its parameters announce {frames} frames but the file ({size} bytes) "
+            f"stops inside frame {held + 1}; upload or copy the whole file again",
         )
 
 

@@ -1,0 +1,449 @@
+"""C3D reading: units, vertical axes, prefixes, missing samples, model outputs, bad files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from myo_retarget._c3d import (
+    VERTICAL_AXES,
+    GapStats,
+    lab_to_world_rotation,
+    read_c3d,
+    read_model_outputs,
+    strip_prefix,
+)
+from myo_retarget._exceptions import C3DReadError
+
+from .c3d_factory import write_c3d
+
+SHARED_C3D = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
+LABELS = ["LFHD", "RFHD", "C7", "LASI", "RASI", "LKNE", "RKNE", "LTOE", "RTOE", "LHEE"]
+
+
+def person(n_frames: int = 60, seed: int = 0) -> NDArray[np.float64]:
+    """A crude standing-and-swaying figure in the world frame (z up, metres), walking along +x."""
+    rng = np.random.default_rng(seed)
+    base = np.array(
+        [
+            [0.10, 0.08, 1.70],  # LFHD
+            [0.10, -0.08, 1.70],  # RFHD
+            [-0.05, 0.00, 1.45],  # C7
+            [0.10, 0.12, 0.95],  # LASI
+            [0.10, -0.12, 0.95],  # RASI
+            [0.05, 0.10, 0.50],  # LKNE
+            [0.05, -0.10, 0.50],  # RKNE
+            [0.15, 0.10, 0.03],  # LTOE
+            [0.15, -0.10, 0.03],  # RTOE
+            [-0.05, 0.10, 0.05],  # LHEE
+        ]
+    )
+    t = np.arange(n_frames)[:, None, None] / 60.0
+    walk = np.array([1.2, 0.0, 0.0]) * t + np.array([0.5, 0.3, 0.0])
+    out: NDArray[np.float64] = base[None] + walk + rng.normal(0.0, 0.002, (n_frames, len(base), 3))
+    return out
+
+
+def shared_file(name: str) -> Path:
+    if not SHARED_C3D.is_dir():
+        pytest.skip(f"real recordings not available at {SHARED_C3D} (../shared/data is absent)")
+    return SHARED_C3D / name
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("storage", ["float", "int16"])
+@pytest.mark.parametrize("units", ["mm", "cm", "m"])
+@pytest.mark.parametrize("vertical", VERTICAL_AXES)
+def test_round_trip_detects_vertical_axis_and_units(
+    tmp_path: Path, storage: str, units: str, vertical: str
+) -> None:
+    pos = person()
+    path = write_c3d(
+        tmp_path / "p.c3d", LABELS, pos, 60.0, units=units, vertical=vertical, storage=storage
+    )
+    rec = read_c3d(path)
+    assert rec.vertical_axis == vertical
+    assert rec.vertical_axis_detected
+    assert rec.vertical_axis_source == "head and foot markers"
+    assert rec.units == units
+    assert rec.storage == storage
+    assert rec.processor == "Intel"
+    assert rec.labels == LABELS
+    tol = 1e-5 if storage == "float" else 2e-4  # int16 quantises to ~1/60000 of the range
+    np.testing.assert_allclose(rec.positions, pos, atol=tol)
+    R = rec.lab_to_world
+    np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(R) == pytest.approx(1.0)
+    up = np.zeros(3)
+    up["XYZ".index(vertical[1])] = 1.0 if vertical[0] == "+" else -1.0
+    np.testing.assert_allclose(R @ up, [0.0, 0.0, 1.0], atol=1e-12)
+    assert rec.positions.dtype == np.float64 and rec.positions.shape == (60, len(LABELS), 3)
+
+
+@pytest.mark.parametrize("axis", VERTICAL_AXES)
+def test_rotations_are_proper_and_lift_the_axis(axis: str) -> None:
+    R = lab_to_world_rotation(axis)
+    assert np.linalg.det(R) == pytest.approx(1.0)
+    np.testing.assert_allclose(R.T @ R, np.eye(3), atol=1e-12)
+    up = np.zeros(3)
+    up["XYZ".index(axis[1])] = 1.0 if axis[0] == "+" else -1.0
+    np.testing.assert_allclose(R @ up, [0, 0, 1], atol=1e-12)
+
+
+def test_override_of_the_vertical_axis(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "y.c3d", LABELS, person(), 60.0, vertical="+Y")
+    rec = read_c3d(path, vertical_axis="z")  # wrong on purpose: the caller is obeyed
+    assert rec.vertical_axis == "+Z" and not rec.vertical_axis_detected
+    assert rec.vertical_axis_source == "override"
+    np.testing.assert_array_equal(rec.lab_to_world, np.eye(3))
+    right = read_c3d(path, vertical_axis="+Y")
+    np.testing.assert_allclose(right.positions, person(), atol=1e-5)
+    with pytest.raises(C3DReadError, match=r"vertical axis 'up' is not one of \+X"):
+        read_c3d(path, vertical_axis="up")
+
+
+def test_vertical_axis_without_head_or_foot_labels_uses_the_marker_spread(
+    tmp_path: Path,
+) -> None:
+    names = [f"Marker_{i}" for i in range(len(LABELS))]
+    path = write_c3d(tmp_path / "anon.c3d", names, person(), 60.0, vertical="-Y")
+    rec = read_c3d(path)
+    assert (rec.vertical_axis, rec.vertical_axis_source) == ("-Y", "marker spread")
+
+
+def test_vertical_axis_falls_back_to_default_when_the_data_says_nothing(tmp_path: Path) -> None:
+    cube = np.array([[0, 0, 0], [0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]], dtype=float) + 0.5
+    path = write_c3d(tmp_path / "cube.c3d", ["A", "B", "C", "D"], cube[None].repeat(5, 0), 50.0)
+    rec = read_c3d(path)
+    assert (rec.vertical_axis, rec.vertical_axis_source) == ("+Z", "default")
+
+
+def test_head_above_other_markers_is_enough(tmp_path: Path) -> None:
+    labels = ["Forehead", "TempleL", "C7", "ShoulderL", "ElbowL", "HandL"]
+    pos = person()[:, [0, 1, 2, 3, 4, 5]]
+    path = write_c3d(tmp_path / "upper.c3d", labels, pos, 60.0, vertical="+X")
+    rec = read_c3d(path)
+    assert (rec.vertical_axis, rec.vertical_axis_source) == ("+X", "head markers")
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_prefixes_are_stripped_and_raw_labels_kept(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "pre.c3d", LABELS, person(), 60.0, prefix="Justin3:")
+    rec = read_c3d(path)
+    assert rec.labels == LABELS
+    assert rec.raw_labels == ["Justin3:" + lb for lb in LABELS]
+    assert strip_prefix(" Sub:Part:LFHD ") == "LFHD"
+    assert strip_prefix("RBAC-1") == "RBAC-1"
+
+
+def test_labels_that_collide_after_stripping_keep_their_prefix(tmp_path: Path) -> None:
+    labels = ["ArmL:Marker1", "ArmR:Marker1", "ArmR:marker2", "Body:LFHD", "LFHD", "Solo:C7"]
+    pos = person()[:, :6]
+    rec = read_c3d(write_c3d(tmp_path / "dup.c3d", labels, pos, 60.0))
+    assert rec.labels == ["ArmL:Marker1", "ArmR:Marker1", "marker2", "Body:LFHD", "LFHD", "C7"]
+
+
+def test_identical_labels_get_a_suffix(tmp_path: Path) -> None:
+    rec = read_c3d(write_c3d(tmp_path / "same.c3d", ["A", "B", "A"], person()[:, :3], 60.0))
+    assert rec.labels == ["A", "B", "A#2"]
+    assert rec.raw_labels == ["A", "B", "A"]
+
+
+def test_model_outputs_are_ignored_but_readable(tmp_path: Path) -> None:
+    pos = person()
+    angles = np.stack([np.linspace(0, 60, 60), np.zeros(60), np.full(60, -5.0)], axis=1)
+    extra = {"LKneeAngles": angles, "PELO": pos[:, 3], "CentreOfMass": pos[:, 4]}
+    path = write_c3d(tmp_path / "mo.c3d", LABELS, pos, 60.0, extra_points=extra)
+    rec = read_c3d(path)
+    assert rec.labels == LABELS
+    assert rec.ignored_labels == ["LKneeAngles", "PELO", "CentreOfMass"]
+    out = read_model_outputs(path, ["lkneeangles"])
+    np.testing.assert_allclose(out["lkneeangles"], angles, atol=1e-4)  # degrees, no conversion
+    everything = read_model_outputs(path)
+    assert list(everything) == ["LKneeAngles", "PELO", "CentreOfMass"]
+    np.testing.assert_allclose(everything["PELO"], pos[:, 3], atol=1e-6)  # as stored
+    with pytest.raises(C3DReadError, match=r"no point named 'RKneeAngles'.*LKneeAngles"):
+        read_model_outputs(path, ["RKneeAngles"])
+
+
+# --------------------------------------------------------------------------- missing samples
+
+
+def test_nan_zeros_and_negative_residuals_are_missing(tmp_path: Path) -> None:
+    pos = person(40)
+    pos[5:9, 0] = np.nan  # written as a negative residual by the factory
+    pos[20, 1] = 0.0  # exactly (0, 0, 0) in the file
+    residuals = np.ones((40, len(LABELS)))
+    residuals[30:32, 2] = -1.0  # negative residual with non-zero coordinates stored
+    path = write_c3d(tmp_path / "gaps.c3d", LABELS, pos, 60.0, residuals=residuals)
+    rec = read_c3d(path)
+    missing = np.isnan(rec.positions).any(axis=2)
+    assert np.isnan(rec.positions[missing]).all()  # all three coordinates, never one
+    expected = np.zeros_like(missing)
+    expected[5:9, 0] = expected[20, 1] = expected[30:32, 2] = True
+    np.testing.assert_array_equal(missing, expected)
+    assert rec.gaps()["LFHD"] == GapStats(missing_frames=4, n_gaps=1, longest_gap=4)
+    assert rec.gaps()["RFHD"] == GapStats(1, 1, 1)
+    assert rec.gaps()["LTOE"] == GapStats(0, 0, 0)
+    assert rec.observed.all()
+
+
+def test_gaps_count_runs(tmp_path: Path) -> None:
+    pos = person(30)
+    pos[[0, 1, 5, 10, 11, 12, 29], 3] = np.nan
+    rec = read_c3d(write_c3d(tmp_path / "runs.c3d", LABELS, pos, 60.0))
+    assert rec.gaps()["LASI"] == GapStats(missing_frames=7, n_gaps=4, longest_gap=3)
+
+
+def test_never_observed_marker(tmp_path: Path) -> None:
+    pos = person(10)
+    pos[:, 2] = 0.0
+    rec = read_c3d(write_c3d(tmp_path / "zero.c3d", LABELS, pos, 60.0))
+    assert rec.observed.tolist() == [lb != "C7" for lb in LABELS]
+
+
+# --------------------------------------------------------------------------- frames and timing
+
+
+def test_frame_range_rate_and_time(tmp_path: Path) -> None:
+    pos = person(100)
+    path = write_c3d(tmp_path / "fr.c3d", LABELS, pos, 250.0, first_frame=11)
+    rec = read_c3d(path)
+    assert (rec.n_frames, rec.rate, rec.first_frame) == (100, 250.0, 11)
+    assert rec.duration_s == pytest.approx(0.4)
+    np.testing.assert_allclose(rec.time_s, np.arange(100) / 250.0)
+    part = read_c3d(path, frame_range=(20, 30))
+    assert (part.n_frames, part.first_frame) == (10, 31)
+    np.testing.assert_allclose(part.positions, rec.positions[20:30])
+    for bad in [(30, 20), (-1, 5), (0, 101)]:
+        with pytest.raises(C3DReadError, match="frame range"):
+            read_c3d(path, frame_range=bad)
+
+
+def test_metadata(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "meta.c3d", LABELS, person(), 60.0)
+    rec = read_c3d(str(path))
+    import hashlib
+
+    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (rec.path, rec.filename, rec.n_markers) == (str(path), "meta.c3d", len(LABELS))
+    assert rec.n_analog_channels == 0
+
+
+# --------------------------------------------------------------------------- bad files
+
+
+def test_missing_empty_and_foreign_files(tmp_path: Path) -> None:
+    with pytest.raises(C3DReadError, match=r"nope\.c3d: file not found"):
+        read_c3d(tmp_path / "nope.c3d")
+    empty = tmp_path / "empty.c3d"
+    empty.write_bytes(b"")
+    with pytest.raises(C3DReadError, match=r"empty\.c3d: the file is empty"):
+        read_c3d(empty)
+    text = tmp_path / "notes.c3d"
+    text.write_text("LFHD,RFHD\n" * 200)
+    with pytest.raises(C3DReadError, match=r"notes\.c3d: not a C3D file"):
+        read_c3d(text)
+    with pytest.raises(C3DReadError, match="is a directory"):
+        read_c3d(tmp_path)
+
+
+def test_truncated_files_are_rejected(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "full.c3d", LABELS, person(200), 60.0)
+    blob = path.read_bytes()
+    data_start = (blob[16] + 256 * blob[17] - 1) * 512
+    frame_bytes = len(LABELS) * 4 * 4
+    for cut in [10, 600, 1000, data_start + 100, len(blob) // 2 + 7, data_start + 199 * 160 + 1]:
+        short = tmp_path / f"cut{cut}.c3d"
+        short.write_bytes(blob[:cut])
+        with pytest.raises(C3DReadError, match=rf"cut{cut}\.c3d: "):
+            read_c3d(short)
+    # Stopping exactly at a frame boundary is what writers that announce the wrong frame count
+    # produce (the shared optotrak.c3d): those frames are read.
+    exact = tmp_path / "exact.c3d"
+    exact.write_bytes(blob[: data_start + 150 * frame_bytes])
+    np.testing.assert_allclose(read_c3d(exact).positions, person(200)[:150], atol=1e-5)
+
+
+def test_sgi_files_get_a_clear_message(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "intel.c3d", LABELS, person(), 60.0)
+    blob = bytearray(path.read_bytes())
+    blob[(blob[0] - 1) * 512 + 3] = 86  # processor type: 84 Intel, 85 DEC, 86 SGI/MIPS
+    sgi = tmp_path / "sgi.c3d"
+    sgi.write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError, match=r"sgi\.c3d: .*SGI.*re-export it as an Intel \(PC\)"):
+        read_c3d(sgi)
+    blob[(blob[0] - 1) * 512 + 3] = 99
+    odd = tmp_path / "odd.c3d"
+    odd.write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError, match="unknown processor type byte 99"):
+        read_c3d(odd)
+
+
+def test_parameter_dimensions_that_overflow_are_caught_before_ezc3d(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0, storage="int16")
+    blob = bytearray(path.read_bytes())
+    at = blob.index(b"LABELS") + len("LABELS") + 2  # type byte, then dims count, then dims
+    blob[at + 3] = 250  # claim 250 labels
+    bad = tmp_path / "dims.c3d"
+    bad.write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError, match=r"record 'LABELS'.*claim more data"):
+        read_c3d(bad)
+
+
+def test_only_model_outputs_means_no_markers(tmp_path: Path) -> None:
+    angles = {"LKneeAngles": np.zeros((5, 3)), "RKneeAngles": np.ones((5, 3))}
+    path = write_c3d(tmp_path / "angles.c3d", [], np.zeros((5, 0, 3)), 60.0, extra_points=angles)
+    with pytest.raises(C3DReadError, match=r"no marker points.*LKneeAngles"):
+        read_c3d(path)
+
+
+def test_zero_frames_and_bad_rate(tmp_path: Path) -> None:
+    none = write_c3d(tmp_path / "none.c3d", LABELS, np.zeros((0, 10, 3)), 60.0, storage="int16")
+    with pytest.raises(C3DReadError, match=r"none\.c3d: it holds no frames"):
+        read_c3d(none)
+    still = write_c3d(tmp_path / "rate0.c3d", LABELS, person(5), 0.0, storage="int16")
+    with pytest.raises(C3DReadError, match=r"rate0.c3d: .*rate"):
+        read_c3d(still)
+
+
+def test_unsupported_units(tmp_path: Path) -> None:
+    path = write_c3d(tmp_path / "in.c3d", LABELS, person(), 60.0, storage="int16")
+    blob = path.read_bytes().replace(b"mm", b"in", 1)
+    inches = tmp_path / "inches.c3d"
+    inches.write_bytes(blob)
+    with pytest.raises(C3DReadError, match=r"unsupported POINT:UNITS 'in' \(supported"):
+        read_c3d(inches)
+
+
+_FUZZ = textwrap.dedent(
+    """
+    import json, random, sys
+    from pathlib import Path
+    from myo_retarget._c3d import read_c3d
+    from myo_retarget._exceptions import C3DReadError
+
+    sources, workdir, n = sys.argv[1].split(","), Path(sys.argv[2]), int(sys.argv[3])
+    rng = random.Random(1234)
+    counts = {"ok": 0, "rejected": 0}
+    for src in sources:
+        blob = Path(src).read_bytes()
+        section_end = (blob[0] - 1 + blob[(blob[0] - 1) * 512 + 2]) * 512
+        for k in range(n):
+            b = bytearray(blob)
+            if k % 5 == 0:
+                b = b[: rng.randrange(len(b))]
+            else:
+                for _ in range(rng.choice([1, 1, 2, 4, 12])):
+                    b[rng.randrange(section_end)] = rng.randrange(256)
+            case = workdir / f"case{k}.c3d"
+            case.write_bytes(bytes(b))
+            try:
+                read_c3d(case)
+                counts["ok"] += 1
+            except C3DReadError:
+                counts["rejected"] += 1
+    print(json.dumps(counts))
+    """
+)
+
+
+@pytest.mark.timeout(300)
+def test_damaged_files_never_crash_or_hang(tmp_path: Path) -> None:
+    """Truncations and random byte changes in the header/parameters: every outcome is a read or a
+    C3DReadError. Runs in a child process, so a crash inside ezc3d fails the test instead of
+    killing pytest."""
+    sources = [write_c3d(tmp_path / "src.c3d", LABELS, person(30), 60.0)]
+    if SHARED_C3D.is_dir():
+        sources += [SHARED_C3D / "shd01_prefixed.c3d", SHARED_C3D / "cmu_01_01.c3d"]
+    result = subprocess.run(
+        [sys.executable, "-c", _FUZZ, ",".join(map(str, sources)), str(tmp_path), "60"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, f"reader crashed (rc {result.returncode}): {result.stderr}"
+    counts = json.loads(result.stdout)
+    assert counts["ok"] + counts["rejected"] == 60 * len(sources)
+    assert counts["rejected"] > 0
+
+
+# --------------------------------------------------------------------------- real recordings
+
+# file -> (vertical axis, units, processor, markers kept, model outputs ignored, frames, rate)
+REAL = {
+    "cmu_01_01.c3d": ("+Z", "mm", "Intel", 42, 0, 2751, 120.0),
+    "functional_static_dec.c3d": ("+Z", "mm", "DEC", 68, 48, 655, 120.0),
+    "opensim_walking2.c3d": ("+Z", "mm", "Intel", 44, 0, 1249, 250.0),
+    "optotrak.c3d": ("+X", "mm", "Intel", 54, 0, 29, 30.0),
+    "pig_motion_flatfoot_full.c3d": ("+Z", "mm", "Intel", 35, 158, 315, 100.0),
+    "pig_static_one_frame.c3d": ("+Z", "mm", "Intel", 36, 102, 1, 100.0),
+    "qualisys.c3d": ("+Z", "mm", "Intel", 55, 0, 340, 200.0),
+    "shd01_prefixed.c3d": ("+Z", "mm", "Intel", 27, 0, 237, 250.0),
+    "sprintbasket_metres.c3d": ("+Z", "m", "Intel", 26, 0, 3678, 120.0),
+}
+
+
+def test_every_shared_file_is_listed() -> None:
+    shared_file("cmu_01_01.c3d")
+    assert {p.name for p in SHARED_C3D.glob("*.c3d")} == set(REAL) | {"mocap36_malformed.c3d"}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_recordings(name: str) -> None:
+    axis, units, processor, kept, ignored, frames, rate = REAL[name]
+    rec = read_c3d(shared_file(name))
+    assert (rec.vertical_axis, rec.units, rec.processor) == (axis, units, processor)
+    assert (rec.n_markers, len(rec.ignored_labels), rec.n_frames, rec.rate) == (
+        kept,
+        ignored,
+        frames,
+        rate,
+    )
+    assert rec.vertical_axis_detected and rec.storage == "float"
+    z = rec.positions[..., 2]
+    # Upright people in metres: nothing far below the floor, heads below 2.1 m.
+    assert np.nanmin(z) > -0.3 and 0.9 < np.nanmax(z) < 2.1
+    assert len({lb.upper() for lb in rec.labels}) == len(rec.labels)
+
+
+def test_real_recording_details() -> None:
+    dec = read_c3d(shared_file("functional_static_dec.c3d"))
+    never = [lb for lb, seen in zip(dec.labels, dec.observed, strict=True) if not seen]
+    assert {"LFHD", "C7", "STRN", "RFIN", "SACR"} <= set(never)  # upper body all (0,0,0)
+    assert "LKneeAngles" in dec.ignored_labels and "PELO" in dec.ignored_labels
+    prefixed = read_c3d(shared_file("shd01_prefixed.c3d"))
+    assert prefixed.labels[0] == "RASI" and prefixed.raw_labels[0] == "AbcdeFghijk:RASI"
+    sprint = read_c3d(shared_file("sprintbasket_metres.c3d"))
+    assert "ArmL:Marker1" in sprint.labels and "Forehead" in sprint.labels
+    assert sprint.gaps()["Forehead"].n_gaps >= 0
+    optotrak = read_c3d(shared_file("optotrak.c3d"))
+    assert optotrak.vertical_axis_source == "marker spread"
+
+
+def test_vicon_angles_of_the_plug_in_gait_file() -> None:
+    path = shared_file("pig_motion_flatfoot_full.c3d")
+    rec = read_c3d(path)
+    out = read_model_outputs(path, ["LKneeAngles", "RKneeAngles", "LHipAngles"])
+    knee = out["LKneeAngles"]
+    assert knee.shape == (rec.n_frames, 3)
+    flexion = knee[:, 0][np.isfinite(knee[:, 0])]
+    assert flexion.size > 250 and -10.0 < flexion.min() < 15.0 and 45.0 < flexion.max() < 80.0
+
+
+def test_malformed_real_file() -> None:
+    with pytest.raises(C3DReadError, match=r"mocap36_malformed\.c3d: malformed parameter") as e:
+        read_c3d(shared_file("mocap36_malformed.c3d"))
+    assert e.value.path.endswith("mocap36_malformed.c3d")
