@@ -394,6 +394,15 @@ def _match(
             m_idx.append(i)
             l_idx.append(found)
             matched.append(marker.name)
+    if observed is not None:
+        # Columns a marker names but that hold no data are reported as missing markers, not as
+        # unused labels.
+        blind = _columns(labels, None)
+        for marker in markerset.markers:
+            name = marker.name.strip().upper()
+            col = blind.get(name, blind.get(name.rsplit(":", 1)[-1]))
+            if col is not None and not observed[col]:
+                taken.add(col)
     unused = [label for col, label in enumerate(labels) if col not in taken]
     return MarkerMatch(
         markerset=markerset,
