@@ -6,7 +6,7 @@ upload; get + presigned GET for a download, curl doing the same steps) and, for 
 RSS growth of the client process during the transfer (``/proc/self/clear_refs`` resets the peak,
 ``VmHWM`` reads it). Each SDK transfer runs in a fresh child process; the server runs in another.
 
-Run by hand: ``uv run python benchmarks/bench_sdk.py [--size-mib 1024] [--repeat 2]``.
+Run by hand: ``uv run python benchmarks/bench_sdk.py [--size-mib 1024] [--repeat 3]``.
 Targets: RSS growth <= 64 MiB per transfer; throughput >= 70 % of curl's.
 """
 
@@ -196,7 +196,7 @@ def _make_file(path: Path, size: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per client; best is kept")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per client; best is kept")
     parser.add_argument("--dir", help="scratch directory (default: a temporary one)")
     args = parser.parse_args()
     if shutil.which("curl") is None:

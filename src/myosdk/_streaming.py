@@ -64,14 +64,60 @@ class _UploadBase:
         if state.done > self.layout.file_size:
             raise _changed(self.path, self.layout.file_size, state.done)
 
-    def _progress(self) -> None:
+    def _progress(self, sent: int) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.state.done, self.layout.file_size)
+            self.on_progress(sent, self.layout.file_size)
 
     def _finish(self) -> None:
         if self.state.done != self.layout.file_size:
             raise _changed(self.path, self.layout.file_size, self.state.done)
         self.complete = True
+
+
+#: Chunks read (and hashed) ahead of the socket at most: bounds memory to about 4 MiB.
+_READ_AHEAD = 4
+
+
+def _read_ahead(path: Path, take: Callable[[bytes], None]) -> Iterator[bytes]:
+    """Chunks of ``path``, read and passed to ``take`` (hashing) by a thread that stays a few
+    chunks ahead, so disk reads and hashing overlap with the socket writes."""
+    ready: queue.Queue[bytes | BaseException] = queue.Queue(_READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: bytes | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            with open(path, "rb") as f:
+                while not stop.is_set():
+                    chunk = f.read(CHUNK_SIZE)
+                    if chunk:
+                        take(chunk)
+                    put(chunk)  # b"" marks the end
+                    if not chunk:
+                        return
+        except BaseException as exc:  # reported to the consumer, which re-raises it
+            put(exc)
+
+    reader = threading.Thread(target=produce, name="myosdk-upload-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:  # also when the send fails midway: stop the reader before a retry re-opens the file
+        stop.set()
+        reader.join()
 
 
 class FileMultipartStream(_UploadBase, httpx.SyncByteStream):
@@ -84,11 +130,11 @@ class FileMultipartStream(_UploadBase, httpx.SyncByteStream):
         self.state = _UploadState()
         self.complete = False
         yield self.layout.head
-        with open(self.path, "rb") as f:
-            while chunk := f.read(CHUNK_SIZE):
-                self._take(chunk)
-                yield chunk
-                self._progress()
+        sent = 0
+        for chunk in _read_ahead(self.path, self._take):
+            yield chunk
+            sent += len(chunk)
+            self._progress(sent)
         self._finish()
         yield self.layout.tail
 
@@ -114,7 +160,7 @@ class AsyncFileMultipartStream(_UploadBase, httpx.AsyncByteStream):
         try:
             while chunk := await anyio.to_thread.run_sync(self._read, f):
                 yield chunk
-                self._progress()
+                self._progress(self.state.done)
         finally:
             f.close()
         self._finish()

@@ -14,11 +14,14 @@ import selectors
 import socket
 import struct
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 
 from myosdk import (
@@ -261,22 +264,69 @@ def test_persistently_truncated_download_leaves_nothing(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("own_pool", [True, False], ids=["threaded-pump", "caller-http-client"])
 async def test_async_upload_and_download_survive_resets(
-    proxied: tuple[Any, FaultProxy], proxy: FaultProxy, tmp_path: Path
+    proxied: tuple[Any, FaultProxy], proxy: FaultProxy, tmp_path: Path, own_pool: bool
 ) -> None:
     server = proxied[0]
     path = tmp_path / "markers.xml"
     sha = _random_file(path, 3 * MiB)
-    async with AsyncClient(api_key=server.api_key, base_url=server.base_url) as client:
+
+    @contextlib.asynccontextmanager
+    async def make() -> AsyncIterator[AsyncClient]:
+        http = None if own_pool else httpx.AsyncClient(timeout=30)
+        async with AsyncClient(
+            api_key=server.api_key, base_url=server.base_url, http_client=http
+        ) as client:
+            yield client
+        if http is not None:  # the caller's client stays the caller's to close
+            await http.aclose()
+
+    async with make() as client:
         proxy.arm("up", after=2 * MiB)
         result = await client.assets.upload_file(path)
         assert result["checksum_sha256"] == sha
-    async with AsyncClient(api_key=server.api_key, base_url=server.base_url) as client:
+    seen: list[int] = []
+    async with make() as client:
         proxy.arm("down", after=MiB, how="close")
-        saved = await client.assets.download(result["asset_id"], tmp_path / "copy.xml")
+        saved = await client.assets.download(
+            result["asset_id"], tmp_path / "copy.xml", on_progress=lambda d, t: seen.append(d)
+        )
     assert proxy.resets == 2
     assert saved["checksum_sha256"] == sha
     assert (tmp_path / "copy.xml").read_bytes() == path.read_bytes()
+    assert seen[-1] == 3 * MiB
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("own_pool", [True, False], ids=["threaded-pump", "caller-http-client"])
+async def test_cancelled_async_download_leaves_nothing(
+    proxied: tuple[Any, FaultProxy], tmp_path: Path, own_pool: bool
+) -> None:
+    server = proxied[0]
+    path = tmp_path / "big.c3d"
+    _random_file(path, 24 * MiB)
+    http = None if own_pool else httpx.AsyncClient(timeout=30)
+    destination = tmp_path / "out" / "big.c3d"
+    async with (
+        contextlib.AsyncExitStack() as stack,
+        AsyncClient(api_key=server.api_key, base_url=server.base_url, http_client=http) as client,
+    ):
+        if http is not None:
+            await stack.enter_async_context(http)
+        asset_id = (await client.assets.upload_file(path))["asset_id"]
+        with anyio.CancelScope() as scope:
+            # Progress callbacks run on the event loop, so they may cancel the download.
+            await client.assets.download(
+                asset_id, destination, on_progress=lambda done, total: scope.cancel()
+            )
+        assert scope.cancelled_caught
+    part = Path(str(destination) + ".part")
+    deadline = time.monotonic() + 5
+    while part.exists() and time.monotonic() < deadline:  # a pump thread stops at its next chunk
+        await anyio.sleep(0.02)
+    assert not part.exists()
+    assert not destination.exists()
 
 
 def test_lost_start_retarget_answers_create_no_duplicate_jobs(
