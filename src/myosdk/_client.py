@@ -54,6 +54,7 @@ from myosdk._streaming import (
     FileMultipartStream,
     TransferProgress,
     astream_to_sink,
+    notify,
     stream_to_sink,
 )
 from myosdk._types import DownloadResult
@@ -523,7 +524,7 @@ class AsyncClient(BaseClient):
             if stop.is_set():  # the awaiting task was cancelled: abandon (the .part is removed)
                 raise _AbandonedError(f"download to {destination} cancelled")
             if on_progress is not None:
-                anyio.from_thread.run_sync(on_progress, done, total, token=token)
+                anyio.from_thread.run(notify, on_progress, done, total, token=token)
 
         async def renew() -> str:
             assert refresh_url is not None

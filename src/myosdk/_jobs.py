@@ -22,6 +22,7 @@ from myosdk._core import (
     wait_sleep,
 )
 from myosdk._exceptions import ConflictError, JobTimeoutError, RateLimitError
+from myosdk._streaming import notify
 from myosdk._types import CancelResult, Job, JobList, RetargetStarted
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncJobs", "JobProgress", "Jobs"]
 
-#: ``on_progress(job)``: called with the job whenever its status or progress changes.
+#: ``on_progress(job)``: called with the job whenever its status or progress changes. With
+#: ``AsyncJobs.wait`` it may be a coroutine function (e.g. to send a progress notification).
 JobProgress = Callable[[Job], object]
 
 
@@ -322,7 +324,7 @@ class AsyncJobs:
                 limited += 1
                 continue
             if on_progress is not None and progress_key(job) != last:
-                on_progress(job)
+                await notify(on_progress, job)
             last = progress_key(job)
             if is_terminal(job):
                 return job

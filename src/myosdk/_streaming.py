@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import os
 import queue
 import threading
@@ -22,7 +23,15 @@ from myosdk._core import CHUNK_SIZE, MultipartLayout, part_path
 from myosdk._exceptions import IntegrityError
 
 #: ``on_progress(bytes_done, bytes_total)`` for uploads and downloads (total None if unknown).
+#: With ``AsyncClient`` it runs on the event loop and may be a coroutine function.
 TransferProgress = Callable[[int, "int | None"], object]
+
+
+async def notify(callback: Callable[..., object], *args: object) -> None:
+    """Call a progress callback from async code, awaiting it when it is a coroutine function."""
+    result = callback(*args)
+    if inspect.isawaitable(result):
+        await result
 
 
 class _UploadState:
@@ -160,7 +169,8 @@ class AsyncFileMultipartStream(_UploadBase, httpx.AsyncByteStream):
         try:
             while chunk := await anyio.to_thread.run_sync(self._read, f):
                 yield chunk
-                self._progress(self.state.done)
+                if self.on_progress is not None:
+                    await notify(self.on_progress, self.state.done, self.layout.file_size)
         finally:
             f.close()
         self._finish()
@@ -308,7 +318,8 @@ async def astream_to_sink(
         async with receive:
             async for data in receive:
                 await anyio.to_thread.run_sync(sink.write, data)
-                _progress(sink, on_progress, total)
+                if on_progress is not None:
+                    await notify(on_progress, sink.size, total)
 
     async with anyio.create_task_group() as group:
         group.start_soon(write_all)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import anyio
 import pytest
 
 from myosdk import (
@@ -292,10 +293,21 @@ async def test_async_client_reference_flow(idle_server: Any, tmp_path: Path) -> 
     c3d = tmp_path / "walk.c3d"
     c3d.write_bytes(os.urandom(70_000))
     async with AsyncClient(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
-        uploaded = await client.assets.upload_file(c3d)
+        sizes: list[int] = []
+
+        async def progress(done: int, total: int | None) -> None:  # coroutines are awaited
+            await anyio.sleep(0)
+            sizes.append(done)
+
+        uploaded = await client.assets.upload_file(c3d, on_progress=progress)
+        assert sizes[-1] == 70_000
         asset = await client.assets.get(uploaded["asset_id"])
-        saved = await client.assets.download(asset, tmp_path / "out" / "copy.c3d")
+        saved = await client.assets.download(
+            asset, tmp_path / "out" / "c.c3d", on_progress=progress
+        )
         assert Path(saved["path"]).read_bytes() == c3d.read_bytes()
+        assert sizes[-1] == 70_000
+        assert len(sizes) >= 2
         listed = [a["asset_id"] async for a in client.assets.iter_assets(page_size=3)]
         assert uploaded["asset_id"] in listed
         page = await client.assets.list(purpose="retarget", limit=2)

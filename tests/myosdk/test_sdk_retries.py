@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import anyio
 import httpx
 import pytest
 
@@ -18,6 +19,7 @@ from myosdk import (
     AuthenticationError,
     Client,
     ConflictError,
+    Job,
     JobTimeoutError,
     NotFoundError,
     RateLimitError,
@@ -284,3 +286,21 @@ async def test_async_wait_timeout_and_paging() -> None:
     assert ids == ["j0", "j1", "j2", "j3", "j4"]
     with _sync(pages) as sync_client:
         assert [j["job_id"] for j in sync_client.jobs.iter_jobs(page_size=3)] == ids
+
+
+@pytest.mark.anyio
+async def test_async_wait_awaits_coroutine_callbacks() -> None:
+    script = Script(
+        httpx.Response(200, json=_job("RUNNING", 0.5)),
+        httpx.Response(200, json=_job("SUCCEEDED", 1.0)),
+    )
+    seen: list[str] = []
+
+    async def report(job: Job) -> None:  # e.g. an MCP progress notification
+        await anyio.sleep(0)
+        seen.append(job["status"])
+
+    async with _async(script) as client:
+        final = await client.jobs.wait("j1", interval=0.01, on_progress=report)
+    assert final["status"] == "SUCCEEDED"
+    assert seen == ["RUNNING", "SUCCEEDED"]
