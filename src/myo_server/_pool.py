@@ -162,8 +162,13 @@ class WorkerPool:
             if slot.alive() or self._halt.is_set():
                 continue
             code = slot.process.returncode
+            slot.close_pipe()
             log.warning("worker %s exited (code %s); restarting it", slot.worker_id, code)
-            reason = f"its worker process exited unexpectedly (exit code {code})"
+            reason = (
+                f"its worker process was killed by signal {-code}"
+                if code is not None and code < 0
+                else f"its worker process exited unexpectedly (exit code {code})"
+            )
             for job_id, status in self._store.recover_worker_jobs(
                 slot.worker_id, self._config.max_attempts, reason
             ):

@@ -1,0 +1,280 @@
+"""Jobs run by real worker processes with the real engine: the whole flow, bad inputs, cancel,
+crashes and restarts."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+import myo_retarget
+from myo_server import LocalServer
+from myo_server.testing import (
+    new_tenant_client,
+    upload,
+    upload_path,
+    wait_for,
+    wait_job,
+)
+
+MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
+SAMPLE = myo_retarget.sample_c3d_path()
+pytestmark = pytest.mark.timeout(300)
+
+
+def _long_recording(path: Path, repeats: int = 40) -> Path:
+    """The sample tiled ``repeats`` times: a job that runs for seconds."""
+    import ezc3d
+
+    c = ezc3d.c3d(str(SAMPLE))
+    pts = c["data"]["points"]
+    c["data"]["points"] = np.concatenate([pts] * repeats, axis=2)
+    meta = c["data"]["meta_points"]
+    for name in ("residuals", "camera_masks"):
+        c["data"]["meta_points"][name] = np.concatenate([meta[name]] * repeats, axis=2)
+    c.write(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("worker"), workers=1) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(srv: LocalServer) -> Iterator[httpx.Client]:
+    with new_tenant_client(srv) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def cmu(client: httpx.Client) -> str:
+    return upload_path(client, MARKERSETS / "cmu.xml")
+
+
+@pytest.fixture(scope="module")
+def sample(client: httpx.Client) -> str:
+    return upload_path(client, SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def long_c3d(client: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return upload_path(client, _long_recording(tmp_path_factory.mktemp("long") / "long.c3d"))
+
+
+def _start(client: httpx.Client, c3d: str, markerset: str, **extra: object) -> str:
+    r = client.post(
+        "/v1/runs/retarget", json={"c3d_asset_id": c3d, "markerset_asset_id": markerset, **extra}
+    )
+    assert r.status_code == 201, r.text
+    job_id: str = r.json()["job_id"]
+    return job_id
+
+
+def test_upload_retarget_download(client: httpx.Client, sample: str, cmu: str) -> None:
+    job_id = _start(client, sample, cmu, subject_height=1.75, subject_gender="female")
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", job
+    assert job["progress"] == 1
+    assert job["error"] is None
+    assert job["started_at"] <= job["completed_at"]
+    assert "412 frames" in job["message"]
+    out_id = job["output"]["retarget_output_asset_id"]
+    r = httpx.get(job["download_urls"]["retarget_output"], trust_env=False)
+    assert r.status_code == 200
+    motion = np.load(io.BytesIO(r.content))
+    assert motion["qpos"].shape[0] == 412
+    assert motion["joint_angles_degrees"].shape == (412, len(motion["joint_names"]))
+    assert np.isfinite(motion["joint_angles_degrees"]).all()
+    asset = client.get(f"/v1/assets/{out_id}").json()
+    assert asset["purpose"] == "retarget_output"
+    assert asset["status"] == "completed"
+    assert asset["source_job_id"] == job_id
+    assert asset["filename"] == "cmu_01_01_412_retarget.npz"
+    assert asset["size_bytes"] == len(r.content)
+    listed = client.get("/v1/jobs", params={"has_output": "true"}).json()["jobs"]
+    assert job_id in [j["job_id"] for j in listed]
+    outputs = client.get("/v1/assets", params={"purpose": "retarget_output"}).json()
+    assert out_id in [a["asset_id"] for a in outputs["assets"]]
+    # finished jobs hold no reference: inputs can be deleted now (not the shared ones here)
+    assert client.get(f"/v1/assets/{sample}").json()["reference_count"] == 0
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "fragment"),
+    [
+        ("not_a_c3d.c3d", b"this is not a C3D file at all" * 10, "not_a_c3d.c3d"),
+        ("truncated.c3d", SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 3], "truncated.c3d"),
+        ("empty.c3d", b"", "empty.c3d"),
+    ],
+)
+def test_bad_recordings_fail_the_job_with_a_message(
+    srv: LocalServer, client: httpx.Client, cmu: str, name: str, payload: bytes, fragment: str
+) -> None:
+    pids = srv.runtime.pool.worker_pids()
+    bad = upload(client, payload, name)
+    job = wait_job(client, _start(client, bad, cmu), ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "FAILED", job
+    assert fragment in job["error"]
+    assert job["message"] == job["error"]
+    assert str(srv.data_dir) not in job["error"]  # no server paths
+    assert job["output"] is None
+    assert srv.runtime.pool.worker_pids() == pids  # the worker survived
+
+
+def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sample: str) -> None:
+    # the CMU markerset with every label renamed: valid, but none of its markers is recorded
+    xml = (MARKERSETS / "cmu.xml").read_text().replace('name="', 'name="X_')
+    foreign = upload(client, xml.encode(), "foreign.xml")
+    job = wait_job(client, _start(client, sample, foreign), ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "FAILED", job
+    assert "marker" in job["error"].lower()
+
+
+def test_a_broken_markerset_fails_clearly(client: httpx.Client, sample: str) -> None:
+    broken = upload(client, b"<markerset><marker name='x'", "broken.xml")
+    job = wait_job(client, _start(client, sample, broken), ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "FAILED", job
+    assert "broken.xml" in job["error"]
+
+
+def test_progress_then_cancel_stops_the_running_job_within_a_second(
+    srv: LocalServer, client: httpx.Client, long_c3d: str, sample: str, cmu: str
+) -> None:
+    job_id = _start(client, long_c3d, cmu)
+    running = wait_for(
+        lambda: (j := client.get(f"/v1/jobs/{job_id}").json())["progress"] > 0.05 and j,
+        timeout=60,
+    )
+    assert running["status"] == "RUNNING"
+    assert running["started_at"] is not None
+    assert running["message"].startswith("Retargeting: frame ")
+    assert 0 < running["progress"] < 1
+    follower = _start(client, sample, cmu)  # queued behind it (one worker)
+    t0 = time.monotonic()
+    r = client.delete(f"/v1/jobs/{job_id}")
+    assert r.status_code == 200
+    assert r.json()["status"] == "CANCELED"
+    # the worker is free again within a second: the follower starts
+    wait_for(
+        lambda: client.get(f"/v1/jobs/{follower}").json()["status"] != "QUEUED",
+        timeout=5,
+        interval=0.01,
+    )
+    assert time.monotonic() - t0 < 1.0
+    final = wait_job(client, follower, ("SUCCEEDED", "FAILED"))
+    assert final["status"] == "SUCCEEDED"
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "CANCELED"
+    assert job["output"] is None
+
+
+def test_a_killed_worker_is_replaced_and_its_job_requeued_once(
+    srv: LocalServer, client: httpx.Client, long_c3d: str, cmu: str
+) -> None:
+    job_id = _start(client, long_c3d, cmu)
+
+    def kill_when_running() -> None:
+        wait_for(lambda: client.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+        (pid,) = srv.runtime.pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+
+    kill_when_running()
+    wait_for(lambda: client.get(f"/v1/jobs/{job_id}").json()["attempts"] == 2, timeout=30)
+    kill_when_running()
+    job = wait_job(client, job_id, ("FAILED",), timeout=30)
+    assert "worker process was killed by signal 9" in job["error"]
+    assert "2 attempts" in job["error"]
+    # a fresh worker serves the next job
+    wait_for(lambda: len(srv.runtime.pool.worker_pids()) == 1, timeout=30)
+
+
+def test_killed_worker_job_succeeds_on_retry(
+    srv: LocalServer, client: httpx.Client, sample: str, long_c3d: str, cmu: str
+) -> None:
+    job_id = _start(client, long_c3d, cmu)
+    wait_for(lambda: client.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+    os.kill(srv.runtime.pool.worker_pids()[0], signal.SIGKILL)
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED"), timeout=120)
+    assert job["status"] == "SUCCEEDED", job
+    assert job["attempts"] == 2
+
+
+_SERVE = """
+import sys, time
+from myo_server import LocalServer
+srv = LocalServer(data_dir=sys.argv[1], workers=1).start()
+print(srv.base_url, flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().strip()
+        key = (tmp_path / "embedded_api_key").read_text().strip()
+        with httpx.Client(base_url=base, headers={"X-Api-Key": key}, trust_env=False) as c:
+            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+        workers = _children(proc.pid)
+        assert workers
+    finally:
+        proc.kill()
+        proc.communicate()
+    # its worker dies with it: no orphan keeps running
+    wait_for(lambda: not any(Path(f"/proc/{p}").exists() for p in workers), timeout=10)
+    with LocalServer(data_dir=tmp_path, workers=1) as srv:
+        assert srv.api_key == key
+        with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": key}) as c:
+            job = wait_job(c, job_id, ("SUCCEEDED", "FAILED"), timeout=120)
+    assert job["status"] == "SUCCEEDED", job
+    assert job["attempts"] == 2
+
+
+def test_stop_hands_a_running_job_back_and_leaves_no_workers(tmp_path: Path) -> None:
+    with LocalServer(data_dir=tmp_path, workers=1) as srv:
+        with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c:
+            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+        pids = srv.runtime.pool.worker_pids()
+        t0 = time.monotonic()
+    assert time.monotonic() - t0 < 5
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)
+    again = LocalServer(data_dir=tmp_path, workers=0)
+    with again, httpx.Client(base_url=again.start().base_url) as c:
+        job = c.get(f"/v1/jobs/{job_id}", headers={"X-Api-Key": again.api_key}).json()
+    assert job["status"] == "QUEUED"
+    assert job["attempts"] == 0
+    assert "re-queued" in job["message"]
