@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -374,3 +375,18 @@ def test_reference_example_end_to_end(real_client: Client, tmp_path: Path) -> No
     with np.load(saved["path"]) as npz:
         assert len(npz.files) > 0
     assert client.jobs.list(has_output=True, input_asset_id=c3d["asset_id"])["total"] == 1
+
+
+def test_logs_never_show_keys_or_signatures(
+    client: Client, idle_server: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "m.xml").write_text("<markerset/>")
+    with caplog.at_level(logging.DEBUG, logger="myosdk"), caplog.at_level(logging.DEBUG, "httpx"):
+        uploaded = client.assets.upload_file(tmp_path / "m.xml")
+        client.assets.download(uploaded["asset_id"], tmp_path / "copy.xml")
+    assert "assets.download" in caplog.text  # the SDK did log the transfer...
+    assert "/storage/objects/" in caplog.text
+    assert "signature=" not in caplog.text  # ...without the presigned URL's signature
+    assert idle_server.api_key not in caplog.text
+    fields = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert fields  # httpx's own request lines are there, redacted
