@@ -163,7 +163,7 @@ def upload_mismatch(
     result: Mapping[str, Any], path: Path, size: int, sha256: str
 ) -> IntegrityError | None:
     """The error to raise when the server's view of an uploaded object differs from the file."""
-    asset_id = result.get("asset_id")
+    asset_id = str(result.get("asset_id"))
     server_sha = result.get("checksum_sha256")
     if isinstance(server_sha, str) and server_sha and server_sha.lower() != sha256:
         return ChecksumMismatchError(
@@ -173,6 +173,7 @@ def upload_mismatch(
             str(path),
             server_sha,
             sha256,
+            asset_id,
         )
     server_size = result.get("size_bytes")
     if isinstance(server_size, int) and server_size != size:
@@ -182,6 +183,7 @@ def upload_mismatch(
             str(path),
             size,
             server_size,
+            asset_id,
         )
     if result.get("verified") is False:
         return IntegrityError(
@@ -190,6 +192,7 @@ def upload_mismatch(
             str(path),
             "verified",
             result.get("message"),
+            asset_id,
         )
     return None
 
@@ -211,6 +214,7 @@ def download_mismatch(
             str(destination),
             expected_size,
             size,
+            asset_id,
         )
     if expected_size is not None and size != expected_size:
         return IntegrityError(
@@ -219,6 +223,7 @@ def download_mismatch(
             str(destination),
             expected_size,
             size,
+            asset_id,
         )
     if expected_sha and expected_sha.lower() != sha256:
         return ChecksumMismatchError(
@@ -227,6 +232,7 @@ def download_mismatch(
             str(destination),
             expected_sha,
             sha256,
+            asset_id,
         )
     return None
 
@@ -247,4 +253,5 @@ def incomplete_download(
         str(destination),
         expected,
         received,
+        asset_id,
     )

@@ -125,13 +125,22 @@ class IntegrityError(MyoSDKError):
         path: The local file concerned.
         expected: What the server (or the declared size) says.
         actual: What the SDK measured while streaming.
+        asset_id: The asset concerned, when known.
     """
 
-    def __init__(self, message: str, path: str, expected: object, actual: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str,
+        expected: object,
+        actual: object,
+        asset_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.expected = expected
         self.actual = actual
+        self.asset_id = asset_id
 
 
 class ChecksumMismatchError(IntegrityError):

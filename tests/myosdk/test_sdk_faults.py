@@ -27,8 +27,10 @@ import pytest
 from myosdk import (
     APIConnectionError,
     AsyncClient,
+    ChecksumMismatchError,
     Client,
     IncompleteDownloadError,
+    NotFoundError,
 )
 
 
@@ -51,6 +53,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.connections = 0
         self.resets = 0
+        self.corrupted = 0
         self.requests: list[bytearray] = []
         self._closed = False
         threading.Thread(target=self._accept_loop, name="fault-proxy", daemon=True).start()
@@ -61,8 +64,8 @@ class FaultProxy:
 
     def arm(self, direction: str, after: int, times: int = 1, how: str = "reset") -> None:
         """Cut each of the next ``times`` connections once ``after`` bytes went ``direction``
-        (``"up"``: client to server, ``"down"``: server to client); ``how`` is ``"reset"`` or
-        ``"close"``."""
+        (``"up"``: client to server, ``"down"``: server to client); ``how`` is ``"reset"``,
+        ``"close"``, or ``"flip"`` (invert that one byte and carry on: silent corruption)."""
         with self._lock:
             self._faults.extend([(direction, after, how)] * times)
 
@@ -71,6 +74,7 @@ class FaultProxy:
             self._faults.clear()
             self.connections = 0
             self.resets = 0
+            self.corrupted = 0
             self.requests = []
 
     def close(self) -> None:
@@ -124,6 +128,14 @@ class FaultProxy:
                         record += data[: 2048 - len(record)]
                     if fault and fault[0] == direction and counts[direction] + len(data) > fault[1]:
                         keep = fault[1] - counts[direction]
+                        if fault[2] == "flip":  # one corrupted byte, then business as usual
+                            data = data[:keep] + bytes([data[keep] ^ 0xFF]) + data[keep + 1 :]
+                            fault = None
+                            with self._lock:
+                                self.corrupted += 1
+                            dst.sendall(data)
+                            counts[direction] += len(data)
+                            continue
                         if keep > 0:
                             dst.sendall(data[:keep])
                         with self._lock:
@@ -259,6 +271,44 @@ def test_persistently_truncated_download_leaves_nothing(
     assert proxy.resets == 4
     assert info.value.expected == 2 * MiB
     assert 100_000 < int(info.value.actual) < 200_000  # type: ignore[call-overload]
+    assert not destination.exists()
+    assert not Path(str(destination) + ".part").exists()
+
+
+def test_corrupted_upload_is_detected_and_the_asset_discarded(
+    client: Client, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    path = tmp_path / "walk.c3d"
+    sha = _random_file(path, 2 * MiB)
+    proxy.arm("up", after=MiB, how="flip")  # inside the file part: the server stores other bytes
+    with pytest.raises(ChecksumMismatchError, match="corrupt") as info:
+        client.assets.upload_file(path)
+    assert proxy.corrupted == 1
+    assert info.value.actual == sha
+    assert info.value.expected != sha
+    assert info.value.asset_id
+    with pytest.raises(NotFoundError):  # not left behind for a job to use
+        client.assets.get(info.value.asset_id)
+
+
+def test_corrupted_download_is_detected_and_nothing_is_kept(
+    proxied: tuple[Any, FaultProxy], client: Client, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    server = proxied[0]
+    path = tmp_path / "walk.c3d"
+    _random_file(path, 2 * MiB)
+    asset_id = client.assets.upload_file(path)["asset_id"]
+    client.close()
+    proxy.reset_counters()
+    proxy.arm("down", after=MiB, how="flip")
+    destination = tmp_path / "out" / "copy.c3d"
+    with (
+        Client(api_key=server.api_key, base_url=server.base_url) as fresh,
+        pytest.raises(ChecksumMismatchError, match="nothing was written") as info,
+    ):
+        fresh.assets.download(asset_id, destination)
+    assert info.value.asset_id == asset_id
+    assert proxy.corrupted == 1
     assert not destination.exists()
     assert not Path(str(destination) + ".part").exists()
 
