@@ -1,0 +1,137 @@
+"""Local computations for ``inspect_c3d`` and ``summarize_motion`` (the engine, lazily).
+
+Both run in a worker thread: numpy, MuJoCo and matplotlib load on first use, never at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PLOT_JOINTS = (
+    "hip_flex_r",
+    "knee_flex_r",
+    "ankle_flex_r",
+    "hip_flex_l",
+    "knee_flex_l",
+    "ankle_flex_l",
+)
+MAX_PLOT_JOINTS = 8
+
+
+def engine_data_dir() -> Path:
+    """``myo_retarget/data`` without importing the engine (which loads numpy and MuJoCo)."""
+    spec = importlib.util.find_spec("myo_retarget")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the myo_retarget package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+SHIPPED_MARKERSETS = ("cmu", "plug-in-gait")
+
+
+def shipped_markerset_path(name: str) -> Path:
+    """The XML file of a shipped markerset."""
+    return engine_data_dir() / "markersets" / f"{name}.xml"
+
+
+def sample_c3d_path() -> Path:
+    """The shipped 412-frame CMU sample."""
+    return engine_data_dir() / "samples" / "cmu_01_01_412.c3d"
+
+
+def inspect_recording(path: Path) -> dict[str, Any]:
+    """``myo_retarget.inspect_c3d`` of ``path``."""
+    from myo_retarget import inspect_c3d
+
+    return inspect_c3d(path)
+
+
+def summarize_npz(
+    path: Path, joints: list[str] | None, worst: int = 5
+) -> tuple[dict[str, Any], bytes]:
+    """Figures of a motion .npz and a PNG plot of ``joints`` (or the leg flexions) over time.
+
+    Raises:
+        ValueError: The file is not a motion .npz, or a joint name is unknown.
+    """
+    import numpy as np
+
+    from myo_retarget import Motion
+
+    try:
+        motion = Motion.load(path)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ValueError(
+            f"{path.name} is not a retargeted motion .npz ({exc}); pass the output of a "
+            "retarget job (its output asset, or the file download_asset wrote)."
+        ) from exc
+    names = list(motion.joint_names)
+    angles = np.asarray(motion.joint_angles_degrees, dtype=float)
+    if joints:
+        unknown = [j for j in joints if j not in names]
+        if unknown:
+            raise ValueError(
+                f"Unknown joint(s) {unknown}; this motion's joints are: {', '.join(names)}."
+            )
+        chosen = list(dict.fromkeys(joints))[:MAX_PLOT_JOINTS]
+    else:
+        chosen = [j for j in DEFAULT_PLOT_JOINTS if j in names] or names[:4]
+    selected = names if not joints else chosen
+    ranges = []
+    for name in selected:
+        col = angles[:, names.index(name)]
+        finite = col[np.isfinite(col)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        ranges.append(
+            {
+                "joint": name,
+                "min_deg": round(lo, 1),
+                "max_deg": round(hi, 1),
+                "range_deg": round(hi - lo, 1),
+            }
+        )
+    summary = motion.summary(worst=worst)
+    figures = {
+        "frames": summary["frames"],
+        "fps": float(summary["fps"]),
+        "duration_s": round(float(summary["duration_s"]), 3),
+        "joints": ranges,
+        "plotted_joints": chosen,
+        "rms_residual_mm": _round(summary["rms_residual_mm"]),
+        "max_residual_mm": _round(summary["max_residual_mm"]),
+        "failed_frames": summary["failed_frames"],
+        "worst_markers": [
+            {"marker": w["marker"], "rms_mm": round(w["rms_mm"], 1)}
+            for w in summary["worst_markers"]
+        ],
+    }
+    png = _plot(np.asarray(motion.time_s, dtype=float), angles, names, chosen, path.name)
+    return figures, png
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _plot(time_s: Any, angles: Any, names: list[str], chosen: list[str], title: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.2), dpi=80)  # 512 x 256 px: a few tens of kB
+    ax = fig.add_subplot(1, 1, 1)
+    for name in chosen:
+        ax.plot(time_s, angles[:, names.index(name)], label=name, linewidth=1.2)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("angle (deg)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, loc="best")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,179 @@
+"""The ``myo-mcp`` command: the MCP server (stdio or streamable HTTP), and ``myo-mcp demo``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hmac
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ._config import McpConfig
+
+log = logging.getLogger("myo_mcp")
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="myo-mcp",
+        description="MCP server for motion-capture retargeting (C3D -> MuJoCo character). "
+        "Without MYOSDK_API_KEY it runs an embedded local backend. "
+        "'myo-mcp demo' runs the whole story on a shipped sample.",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["local", "remote"],
+        help="default: remote if MYOSDK_API_KEY is set, else local",
+    )
+    p.add_argument(
+        "--base-url", help="remote API address (default MYOSDK_BASE_URL or https://api.myolab.ai)"
+    )
+    p.add_argument(
+        "--data-dir", help="embedded backend's data (default MYO_HOME or the user data directory)"
+    )
+    p.add_argument("--workers", type=int, help="embedded backend's worker processes (default 1)")
+    p.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory tools may read/write (repeatable; default: the client's "
+        "roots, else home and cwd; env MYO_MCP_ALLOW_DIRS)",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="register no tool that writes or deletes (env MYO_MCP_READ_ONLY=1)",
+    )
+    p.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1", help="streamable-http address")
+    p.add_argument("--port", type=int, default=8765, help="streamable-http port")
+    p.add_argument(
+        "--auth-token", default=None, help="streamable-http bearer token (env MYO_MCP_TOKEN)"
+    )
+    p.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="stderr log level",
+    )
+    return p
+
+
+def _configure_logging(level: str) -> None:
+    # Logs go to stderr only: stdout carries the protocol.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``myo-mcp``."""
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["demo"]:
+        from ._demo import main as demo_main
+
+        return demo_main(args_in[1:])
+    args = _parser().parse_args(args_in)
+    _configure_logging(args.log_level)
+    config = McpConfig.from_env(
+        backend=args.backend,
+        base_url=args.base_url,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        allow_dirs=args.allow_dir,
+        read_only=args.read_only,
+    )
+    token = args.auth_token or os.environ.get("MYO_MCP_TOKEN") or None
+    import anyio
+
+    try:
+        anyio.run(_serve, config, args.transport, args.host, args.port, token)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _serve(
+    config: McpConfig, transport: str, host: str, port: int, token: str | None
+) -> None:
+    import anyio
+
+    from ._backend import Backend
+    from ._server import build_server
+
+    backend = Backend(config)
+    server = build_server(config, backend)
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def watch_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for signum in signals:
+                        log.info("signal %s: shutting down", signum)
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(watch_signals)
+            if transport == "stdio":
+                await server.run_stdio_async()
+            else:
+                await _serve_http(server, host, port, token)
+            tg.cancel_scope.cancel()  # the client went away
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(20):
+            await backend.aclose()
+
+
+async def _serve_http(server: Any, host: str, port: int, token: str | None) -> None:
+    import uvicorn
+
+    app: ASGIApp = server.streamable_http_app(host=host)
+    if token:
+        app = _bearer_auth(app, token)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, server_header=False)
+    await uvicorn.Server(config).serve()
+
+
+def _bearer_auth(app: ASGIApp, token: str) -> ASGIApp:
+    """Refuse HTTP requests without ``Authorization: Bearer <token>`` (constant-time check)."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            given = headers.get(b"authorization", b"")
+            if not hmac.compare_digest(given, expected):
+                body = b'{"error": "missing or wrong bearer token (see --auth-token)"}'
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"Bearer"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+if __name__ == "__main__":  # pragma: no cover
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(main())

@@ -1,0 +1,238 @@
+"""The tools' result shapes (their outputSchema). Kept small: ids, figures and resource links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AssetInfo(BaseModel):
+    """A stored file: an input (C3D, markerset XML) or a job's output (.npz)."""
+
+    asset_id: str
+    purpose: str
+    filename: str
+    size_bytes: int | None = None
+    status: str
+    created_at: str | None = None
+    checksum_sha256: str | None = None
+    reference_count: int | None = Field(None, description="Jobs that use this asset as input.")
+    source_job_id: str | None = Field(None, description="The job that produced this asset.")
+    metadata: dict[str, Any] | None = None
+    resource_uri: str = Field(description="Read it as an MCP resource (metadata JSON).")
+
+
+class UploadedAsset(BaseModel):
+    """Result of ``upload_asset``."""
+
+    asset: AssetInfo
+    verified: bool = Field(description="Size and sha256 checked by the backend.")
+    next_step: str
+
+
+class AssetPage(BaseModel):
+    """One page of assets."""
+
+    assets: list[AssetInfo]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(
+        description="Pass as offset for the next page; null at the end."
+    )
+
+
+class DownloadedFile(BaseModel):
+    """A verified local copy of an asset."""
+
+    asset_id: str
+    path: str
+    size_bytes: int
+    sha256: str
+
+
+class DeletedAsset(BaseModel):
+    """Result of ``delete_asset``."""
+
+    asset_id: str
+    deleted: bool
+    message: str
+
+
+class CharacterVersionInfo(BaseModel):
+    """One version of a character; only READY versions can be retargeted onto."""
+
+    version: str
+    status: str
+    created_at: str | None = None
+
+
+class CharacterInfo(BaseModel):
+    """A character (MuJoCo model) motions are retargeted onto."""
+
+    character_id: str
+    name: str
+    description: str | None = None
+    latest_version: str | None = None
+    version_count: int | None = None
+    resource_uri: str
+
+
+class CharacterPage(BaseModel):
+    """One page of characters."""
+
+    characters: list[CharacterInfo]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class CharacterDetail(BaseModel):
+    """A character with its versions."""
+
+    character_id: str
+    name: str
+    description: str | None = None
+    versions: list[CharacterVersionInfo]
+    ready_versions: list[str]
+    latest_version: str | None = None
+    resource_uri: str
+
+
+class ManifestCheck(BaseModel):
+    """Result of ``validate_character_manifest``."""
+
+    character_id: str
+    version: str
+    status: str
+    valid: bool
+
+
+class JobInfo(BaseModel):
+    """A retargeting job. Statuses: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELED."""
+
+    job_id: str
+    type: str
+    status: str
+    progress: float | None = Field(None, description="0..1 while RUNNING.")
+    message: str | None = None
+    error: str | None = Field(None, description="Why it FAILED.")
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    output_asset_id: str | None = Field(None, description="The .npz asset once SUCCEEDED.")
+    output_resource_uri: str | None = None
+    resource_uri: str
+
+
+class StartedJob(BaseModel):
+    """Result of ``start_retarget``."""
+
+    job: JobInfo
+    next_step: str
+
+
+class JobWait(BaseModel):
+    """Result of ``wait_for_job``."""
+
+    job: JobInfo
+    done: bool = Field(description="True once SUCCEEDED, FAILED or CANCELED.")
+    waited_s: float
+    next_step: str
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first."""
+
+    jobs: list[JobInfo]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class CanceledJob(BaseModel):
+    """Result of ``cancel_job``."""
+
+    job_id: str
+    status: str
+    message: str | None = None
+
+
+class MarkersetFit(BaseModel):
+    """How well a shipped markerset fits a recording's labels."""
+
+    name: str
+    fits: bool
+    coverage: float = Field(description="Fraction of the markerset's markers found (0..1).")
+    missing: list[str]
+
+
+class MarkerGap(BaseModel):
+    """A marker missing in some frames."""
+
+    label: str
+    missing_frames: int
+    missing_pct: float
+    gaps: int
+    longest_gap: int
+
+
+class C3DInspection(BaseModel):
+    """What a C3D recording holds, to choose a markerset before uploading."""
+
+    path: str
+    frames: int
+    rate_hz: float
+    duration_s: float
+    units: str
+    vertical_axis: str
+    labels: list[str]
+    gaps: list[MarkerGap] = Field(description="Markers with missing frames, worst first (max 25).")
+    best_markerset: MarkersetFit | None = Field(description="The best-fitting shipped markerset.")
+    markersets: list[MarkersetFit]
+    next_step: str
+
+
+class JointRange(BaseModel):
+    """Range of motion of one joint, degrees."""
+
+    joint: str
+    min_deg: float
+    max_deg: float
+    range_deg: float
+
+
+class WorstMarker(BaseModel):
+    """A marker the fit follows least well."""
+
+    marker: str
+    rms_mm: float
+
+
+class MotionSummary(BaseModel):
+    """Figures of a retargeted motion (.npz); the plot comes as image content beside them."""
+
+    source: str
+    frames: int
+    fps: float
+    duration_s: float
+    joints: list[JointRange]
+    plotted_joints: list[str]
+    rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
+    max_residual_mm: float | None
+    failed_frames: int
+    worst_markers: list[WorstMarker]
+
+
+class RetargetResult(BaseModel):
+    """Result of ``retarget_motion``."""
+
+    done: bool
+    job: JobInfo
+    c3d_asset_id: str
+    markerset_asset_id: str
+    output: DownloadedFile | None = None
+    next_step: str

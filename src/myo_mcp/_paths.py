@@ -1,0 +1,56 @@
+"""Which local files the tools may read and write: the allowed roots."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class AccessDeniedError(PermissionError):
+    """A path lies outside every allowed root."""
+
+
+def default_roots() -> list[Path]:
+    """The user's home directory and the current directory."""
+    return [Path.home(), Path.cwd()]
+
+
+def roots_from_uris(uris: Iterable[str]) -> list[Path]:
+    """Local directories of ``file://`` root URIs (others are ignored)."""
+    out: list[Path] = []
+    for uri in uris:
+        parts = urlsplit(uri)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            out.append(Path(unquote(parts.path)))
+    return out
+
+
+def resolve_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` absolute, with ``~``, ``..`` and symlinks resolved (relative to the cwd)."""
+    p = Path(os.fspath(path)).expanduser()
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    return p.resolve(strict=False)
+
+
+def check_access(path: str | os.PathLike[str], roots: Sequence[Path]) -> Path:
+    """The resolved ``path`` if it lies inside one of ``roots``.
+
+    Both sides are resolved first, so neither ``..`` nor a symlink pointing outside escapes.
+
+    Raises:
+        AccessDeniedError: Outside every root; the message lists them and says how to widen them.
+    """
+    resolved = resolve_path(path)
+    real_roots = [resolve_path(r) for r in roots]
+    for root in real_roots:
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    listed = ", ".join(str(r) for r in real_roots) or "(none)"
+    raise AccessDeniedError(
+        f"{str(resolved)!r} is outside the directories this server may access ({listed}). "
+        "Use a file inside one of them, or restart myo-mcp with --allow-dir DIR "
+        "(or MYO_MCP_ALLOW_DIRS) to allow another directory."
+    )

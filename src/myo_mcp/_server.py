@@ -1,0 +1,1129 @@
+"""The MCP server: the MyoSapiens API (through ``myosdk``) as tools, resources and a prompt.
+
+This module deliberately does not use ``from __future__ import annotations``: the SDK reads the
+tools' annotations at registration, and some of them (``Resolve(...)``) name local functions.
+"""
+
+import base64
+import contextlib
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    ListRoots,
+    MCPServer,
+    Resolve,
+)
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.types import (
+    CallToolResult,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    ImageContent,
+    ListRootsResult,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+    ToolAnnotations,
+)
+from mcp.types import Resource as MCPResource
+from pydantic import BaseModel, Field
+
+from . import _analysis
+from ._backend import Backend, BackendUnavailableError
+from ._config import McpConfig
+from ._models import (
+    AssetInfo,
+    AssetPage,
+    C3DInspection,
+    CanceledJob,
+    CharacterDetail,
+    CharacterInfo,
+    CharacterPage,
+    CharacterVersionInfo,
+    DeletedAsset,
+    DownloadedFile,
+    JobInfo,
+    JobPage,
+    JobWait,
+    ManifestCheck,
+    MarkerGap,
+    MarkersetFit,
+    MotionSummary,
+    RetargetResult,
+    StartedJob,
+    UploadedAsset,
+)
+from ._paths import AccessDeniedError, check_access, default_roots, roots_from_uris
+
+log = logging.getLogger("myo_mcp")
+
+__all__ = ["WAIT_CAP_S", "build_server"]
+
+WAIT_CAP_S = 50.0
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
+TEXT_RESOURCE_MAX_BYTES = 256 * 1024
+TEXT_SUFFIXES = (".xml", ".json", ".txt", ".csv", ".md")
+
+INSTRUCTIONS = """\
+Retargets motion capture (C3D files) onto a MuJoCo humanoid: joint angles over time (.npz).
+Typical flow: inspect_c3d(path) to see the markers and the best shipped markerset -> \
+retarget_motion(c3d_path, markerset) does upload, job, wait and download in one call -> \
+summarize_motion(path) for ranges of motion and a plot. Step by step instead: \
+upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
+done=false) -> download_asset. \
+Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \
+resources myo://markersets/<name>. Local paths must lie inside the directories the server allows."""
+
+# -- annotations ---------------------------------------------------------------------------
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+READ_LOCAL = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)
+WRITE_LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+
+
+def _with_title(annotations: ToolAnnotations, title: str) -> ToolAnnotations:
+    return annotations.model_copy(update={"title": title})
+
+
+# -- conversions from the SDK's dicts ------------------------------------------------------------
+def _asset_uri(asset_id: str) -> str:
+    return f"myo://assets/{asset_id}"
+
+
+def _job_uri(job_id: str) -> str:
+    return f"myo://jobs/{job_id}"
+
+
+def _character_uri(character_id: str) -> str:
+    return f"myo://characters/{character_id}"
+
+
+def _asset_info(a: Mapping[str, Any]) -> AssetInfo:
+    return AssetInfo(
+        asset_id=a["asset_id"],
+        purpose=a.get("purpose") or "",
+        filename=a.get("filename") or "",
+        size_bytes=a.get("size_bytes"),
+        status=a.get("status") or "",
+        created_at=a.get("created_at"),
+        checksum_sha256=a.get("checksum_sha256"),
+        reference_count=a.get("reference_count"),
+        source_job_id=a.get("source_job_id"),
+        metadata=a.get("metadata") or None,
+        resource_uri=_asset_uri(a["asset_id"]),
+    )
+
+
+def _job_info(j: Mapping[str, Any]) -> JobInfo:
+    output = j.get("output") or {}
+    out_id = output.get("retarget_output_asset_id")
+    return JobInfo(
+        job_id=j["job_id"],
+        type=j.get("type") or "retarget",
+        status=j["status"],
+        progress=j.get("progress"),
+        message=j.get("message"),
+        error=j.get("error"),
+        created_at=j.get("created_at"),
+        started_at=j.get("started_at"),
+        completed_at=j.get("completed_at"),
+        output_asset_id=out_id,
+        output_resource_uri=_asset_uri(out_id) if out_id else None,
+        resource_uri=_job_uri(j["job_id"]),
+    )
+
+
+def _version_name(v: Any) -> str | None:
+    if isinstance(v, Mapping):
+        return str(v.get("version")) if v.get("version") else None
+    return str(v) if v else None
+
+
+def _next_offset(page: Mapping[str, Any], key: str) -> int | None:
+    nxt = int(page["offset"]) + len(page[key])
+    return nxt if nxt < int(page["total"]) and page[key] else None
+
+
+def _job_next_step(job: JobInfo) -> str:
+    if job.status == "SUCCEEDED":
+        return (
+            f"Done. download_asset(asset_id='{job.output_asset_id}', destination=...) saves the "
+            "motion (.npz); summarize_motion(asset_id=...) shows ranges of motion and a plot."
+        )
+    if job.status == "FAILED":
+        return (
+            f"The job failed: {job.error or job.message}. Fix the inputs (inspect_c3d helps "
+            "choose a markerset) and start a new job."
+        )
+    if job.status == "CANCELED":
+        return "The job was canceled; start a new one if needed."
+    return f"Still {job.status}: call wait_for_job(job_id='{job.job_id}') again."
+
+
+# -- errors --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _tool_errors(backend: Backend, doing: str) -> Iterator[None]:
+    """Turn what the model can act on into a tool error (isError) that says what to do next."""
+    try:
+        yield
+    except ToolError as exc:
+        raise ToolError(backend.redact(exc)) from None
+    except AccessDeniedError as exc:
+        raise ToolError(f"Cannot {doing}: {exc}") from None
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise ToolError(
+            f"Cannot {doing}: {exc}. Check the path (an absolute path is safest)."
+        ) from None
+    except BackendUnavailableError as exc:
+        raise ToolError(f"Cannot {doing}: {exc}") from None
+    except Exception as exc:
+        raise ToolError(_describe_error(backend, doing, exc)) from None
+
+
+def _describe_error(backend: Backend, doing: str, exc: Exception) -> str:
+    """One message: what failed, the backend's detail, and the next step."""
+    from myosdk import (
+        APIConnectionError,
+        APIError,
+        AuthenticationError,
+        ConfigurationError,
+        MyoSDKError,
+        NotFoundError,
+        RateLimitError,
+        ServerError,
+    )
+    from myosdk import ValidationError as SDKValidationError
+
+    detail = exc.detail if isinstance(exc, APIError) and exc.detail else str(exc)
+    if isinstance(detail, list):  # FastAPI-style field errors
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail
+        )
+    if isinstance(exc, AuthenticationError | ConfigurationError):
+        hint = (
+            "The API key was rejected or is missing: check MYOSDK_API_KEY in the MCP client's "
+            "configuration, or remove it to use the embedded local backend."
+        )
+    elif isinstance(exc, NotFoundError):
+        hint = "No such id: list_assets, list_jobs or list_characters show the valid ones."
+    elif isinstance(exc, RateLimitError):
+        hint = f"Too many requests: wait {exc.retry_after or 'a few'} s and try again."
+    elif isinstance(exc, SDKValidationError):
+        hint = "The backend refused the request: fix the argument it names and call again."
+    elif isinstance(exc, ServerError):
+        hint = "The backend had an internal error: try again shortly."
+    elif isinstance(exc, APIConnectionError):
+        hint = f"Cannot reach {backend.describe()}: check the network or --base-url."
+    elif isinstance(exc, MyoSDKError | ValueError):
+        hint = "Fix the arguments and call again."
+    else:
+        log.exception("unexpected error while trying to %s", doing)
+        hint = "Unexpected error (logged on the server's stderr)."
+    return backend.redact(f"Cannot {doing}: {detail}. {hint}")
+
+
+# -- parameters shared by several tools ------------------------------------------------------------
+AssetId = Annotated[
+    str, Field(description="An asset id (from upload_asset, list_assets or a job's output).")
+]
+JobId = Annotated[str, Field(description="A job id (from start_retarget or list_jobs).")]
+CharacterId = Annotated[str, Field(description="A character id (from list_characters).")]
+Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
+Offset = Annotated[int, Field(ge=0, description="Items to skip (from next_offset).")]
+Gender = Literal["male", "female"]
+Height = Annotated[
+    float | None,
+    Field(gt=0.5, lt=2.6, description="Subject height in metres (scales the character)."),
+]
+Weight = Annotated[float | None, Field(gt=10, lt=400, description="Subject weight in kg.")]
+
+
+class DeleteConfirmation(BaseModel):
+    """What the user is asked before an asset is deleted."""
+
+    confirm: bool = Field(description="Delete this asset for good?")
+
+
+def _client_roots(ctx: Context[Any, Any]) -> ListRoots | None:
+    """Ask the client for its roots when it offers them (the file tools' allowed directories)."""
+    caps = ctx.client_capabilities
+    return ListRoots() if caps is not None and caps.roots is not None else None
+
+
+def _confirm_delete(
+    asset_id: str, confirm: bool, ctx: Context[Any, Any]
+) -> Elicit[DeleteConfirmation] | None:
+    """Ask the user to confirm a deletion, unless ``confirm`` already says so."""
+    if confirm:
+        return None
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return None
+    return Elicit(f"Delete asset {asset_id}? This cannot be undone.", DeleteConfirmation)
+
+
+ClientRoots = Annotated[ListRootsResult | None, Resolve(_client_roots)]
+DeleteDecision = Annotated[ElicitationResult[DeleteConfirmation] | None, Resolve(_confirm_delete)]
+
+
+class MyoMCPServer(MCPServer[Any]):
+    """MCPServer whose resource list also shows recent assets and jobs of the backend."""
+
+    def __init__(self, backend: Backend, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+
+    async def list_resources(self) -> list[MCPResource]:
+        """Static resources (shipped markersets), then the 20 newest assets and jobs."""
+        resources = await super().list_resources()
+        try:
+            with anyio.fail_after(15):
+                client = await self.backend.client()
+                assets = await client.assets.list(limit=20)
+                jobs = await client.jobs.list(limit=20)
+        except Exception as exc:  # a listing must not fail because the backend is away
+            log.warning("resources/list without backend items: %s", self.backend.redact(exc))
+            return resources
+        for a in assets["assets"]:
+            resources.append(
+                MCPResource(
+                    uri=_asset_uri(a["asset_id"]),
+                    name=f"asset {a.get('filename') or a['asset_id']}",
+                    description=f"{a.get('purpose')} asset, {a.get('size_bytes')} bytes, "
+                    f"{a.get('status')}, created {a.get('created_at')}",
+                    mime_type="application/json",
+                )
+            )
+        for j in jobs["jobs"]:
+            resources.append(
+                MCPResource(
+                    uri=_job_uri(j["job_id"]),
+                    name=f"job {j['job_id']}",
+                    description=f"{j.get('type')} job, {j['status']}, "
+                    f"created {j.get('created_at')}",
+                    mime_type="application/json",
+                )
+            )
+        return resources
+
+
+def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
+    """The MCP server over ``backend`` (the caller starts and closes the backend).
+
+    Args:
+        config: Settings (allowed directories, read-only mode, call budget).
+        backend: Where the tools send their requests.
+    """
+    from myo_mcp import __version__
+
+    mcp = MyoMCPServer(
+        backend,
+        name="myo-mcp",
+        title="Myo motion retargeting",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://github.com/myolab/myo-mcp",
+    )
+
+    async def warm_up(ctx: Any, call_next: Any) -> Any:
+        # The embedded backend starts after the handshake, never delaying the initialize reply.
+        if ctx.method not in ("initialize", "server/discover"):
+            backend.start_background()
+        return await call_next(ctx)
+
+    mcp.middleware.append(warm_up)
+
+    def allowed_roots(roots: ListRootsResult | None) -> list[Path]:
+        if config.allow_dirs:
+            return list(config.allow_dirs)
+        if roots is not None and roots.roots:
+            from_client = roots_from_uris(str(r.uri) for r in roots.roots)
+            if from_client:
+                return from_client
+        return default_roots()
+
+    def local_path(path: str, roots: ListRootsResult | None) -> Path:
+        return check_access(path, allowed_roots(roots))
+
+    poll_interval = 0.25 if config.backend == "local" else 1.0
+
+    async def poll_job(
+        job_id: str,
+        timeout_s: float,
+        ctx: Context[Any, Any],
+        span: tuple[float, float] = (0.0, 100.0),
+    ) -> tuple[JobInfo, float]:
+        """Poll ``job_id`` until it ends or ``timeout_s`` passes, reporting progress."""
+        client = await backend.client()
+        started = time.monotonic()
+        deadline = started + timeout_s
+        last: tuple[str, float | None] | None = None
+        lo, hi = span
+        while True:
+            raw = await client.jobs.get(job_id)
+            job = _job_info(raw)
+            fraction = 1.0 if job.status in TERMINAL else (job.progress or 0.0)
+            if (job.status, job.progress) != last:
+                last = (job.status, job.progress)
+                await ctx.report_progress(
+                    lo + (hi - lo) * fraction,
+                    100.0,
+                    f"job {job.status.lower()}"
+                    + (f" {job.progress:.0%}" if job.progress is not None else ""),
+                )
+            now = time.monotonic()
+            if job.status in TERMINAL or now >= deadline:
+                return job, now - started
+            await anyio.sleep(min(poll_interval, max(0.0, deadline - now)))
+
+    # ---------------------------------------------------------------------- read-only tools
+    @mcp.tool(annotations=_with_title(READ, "List assets"))
+    async def list_assets(
+        purpose: Annotated[
+            str | None,
+            Field(description="Only this purpose: 'retarget' (inputs) or 'retarget_output'."),
+        ] = None,
+        reference_count: Annotated[
+            int | None, Field(ge=0, description="Only assets used by this many jobs (0 = unused).")
+        ] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> AssetPage:
+        """List stored assets (uploaded C3D/markerset files and job outputs), newest first.
+
+        Use it to find an asset id; page with offset=next_offset. Read one with get_asset.
+        """
+        with _tool_errors(backend, "list assets"):
+            client = await backend.client()
+            page = await client.assets.list(purpose, reference_count, limit, offset)
+            return AssetPage(
+                assets=[_asset_info(a) for a in page["assets"]],
+                total=page["total"],
+                limit=page["limit"],
+                offset=page["offset"],
+                next_offset=_next_offset(page, "assets"),
+            )
+
+    @mcp.tool(annotations=_with_title(READ, "Get an asset"))
+    async def get_asset(asset_id: AssetId) -> AssetInfo:
+        """Details of one asset: file name, purpose, size, status, checksum, producing job.
+
+        Next: download_asset to save it locally, or summarize_motion for a job's .npz output.
+        """
+        with _tool_errors(backend, f"get asset {asset_id}"):
+            client = await backend.client()
+            return _asset_info(await client.assets.get(asset_id))
+
+    @mcp.tool(annotations=_with_title(READ, "List characters"))
+    async def list_characters(
+        name_contains: Annotated[
+            str | None, Field(description="Only names containing this text.")
+        ] = None,
+        has_ready_versions: Annotated[
+            bool | None, Field(description="Only characters with a READY version.")
+        ] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> CharacterPage:
+        """List the characters (MuJoCo models) motions can be retargeted onto.
+
+        start_retarget uses the default humanoid when no character is given, so this is only
+        needed to pick another one; get_character shows its versions.
+        """
+        with _tool_errors(backend, "list characters"):
+            client = await backend.client()
+            page = await client.characters.list(name_contains, has_ready_versions, limit, offset)
+            return CharacterPage(
+                characters=[
+                    CharacterInfo(
+                        character_id=c["character_id"],
+                        name=c["name"],
+                        description=c.get("description"),
+                        latest_version=_version_name(c.get("latest_version")),
+                        version_count=c.get("version_count"),
+                        resource_uri=_character_uri(c["character_id"]),
+                    )
+                    for c in page["characters"]
+                ],
+                total=page["total"],
+                limit=page["limit"],
+                offset=page["offset"],
+                next_offset=_next_offset(page, "characters"),
+            )
+
+    @mcp.tool(annotations=_with_title(READ, "Get a character"))
+    async def get_character(character_id: CharacterId) -> CharacterDetail:
+        """A character with its versions; only READY versions can be used by start_retarget."""
+        with _tool_errors(backend, f"get character {character_id}"):
+            client = await backend.client()
+            c = await client.characters.get(character_id)
+            versions = [
+                CharacterVersionInfo(
+                    version=v["version"], status=v["status"], created_at=v.get("created_at")
+                )
+                for v in c.get("versions") or []
+            ]
+            return CharacterDetail(
+                character_id=c["character_id"],
+                name=c["name"],
+                description=c.get("description"),
+                versions=versions,
+                ready_versions=[v.version for v in versions if v.status == "READY"],
+                latest_version=_version_name(c.get("latest_version")),
+                resource_uri=_character_uri(c["character_id"]),
+            )
+
+    @mcp.tool(annotations=_with_title(READ, "Validate a character version"))
+    async def validate_character_manifest(
+        character_id: CharacterId,
+        version: Annotated[str, Field(description="The version, e.g. 'v1.0.0'.")],
+    ) -> ManifestCheck:
+        """Check that a character version's files exist and its model compiles.
+
+        Use it when a retarget job fails on the character; a valid version has status READY.
+        """
+        with _tool_errors(backend, f"validate {character_id} {version}"):
+            client = await backend.client()
+            r = await client.characters.validate_manifest(character_id, version)
+            return ManifestCheck(
+                character_id=r.get("character_id", character_id),
+                version=r.get("version", version),
+                status=r.get("status", ""),
+                valid=r.get("status") == "READY",
+            )
+
+    @mcp.tool(annotations=_with_title(READ, "Get a job"))
+    async def get_job(job_id: JobId) -> JobInfo:
+        """Status of a job now (no waiting): progress while RUNNING, output asset once SUCCEEDED,
+        error once FAILED. To wait for it, use wait_for_job."""
+        with _tool_errors(backend, f"get job {job_id}"):
+            client = await backend.client()
+            return _job_info(await client.jobs.get(job_id))
+
+    @mcp.tool(annotations=_with_title(READ, "Wait for a job"))
+    async def wait_for_job(
+        job_id: JobId,
+        ctx: Context[Any, Any],
+        timeout_s: Annotated[
+            float,
+            Field(ge=0, description=f"Seconds to wait at most (capped at {WAIT_CAP_S:.0f})."),
+        ] = 25.0,
+    ) -> JobWait:
+        """Wait until a job ends or timeout_s passes, sending progress notifications.
+
+        Returns the job whatever its state; done=false means it is still running: call
+        wait_for_job again. Once SUCCEEDED, download_asset(job.output_asset_id, ...) saves it.
+        """
+        with _tool_errors(backend, f"wait for job {job_id}"):
+            job, waited = await poll_job(job_id, min(timeout_s, WAIT_CAP_S), ctx)
+            return JobWait(
+                job=job,
+                done=job.status in TERMINAL,
+                waited_s=round(waited, 2),
+                next_step=_job_next_step(job),
+            )
+
+    @mcp.tool(annotations=_with_title(READ, "List jobs"))
+    async def list_jobs(
+        status: Annotated[
+            list[Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None,
+            Field(description="Only jobs in these statuses."),
+        ] = None,
+        job_type: Annotated[
+            str | None, Field(description="Only jobs of this type ('retarget').")
+        ] = None,
+        created_after: Annotated[
+            str | None, Field(description="ISO 8601 time, e.g. 2026-01-31T12:00:00Z.")
+        ] = None,
+        created_before: Annotated[str | None, Field(description="ISO 8601 time.")] = None,
+        has_output: Annotated[
+            bool | None, Field(description="Only jobs with (or without) an output.")
+        ] = None,
+        input_asset_id: Annotated[
+            str | None, Field(description="Only jobs using this asset as input.")
+        ] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> JobPage:
+        """List retargeting jobs, newest first, with filters; page with offset=next_offset."""
+        with _tool_errors(backend, "list jobs"):
+            client = await backend.client()
+            page = await client.jobs.list(
+                status=status,
+                job_type=job_type,
+                created_after=created_after,
+                created_before=created_before,
+                has_output=has_output,
+                input_asset_id=input_asset_id,
+                limit=limit,
+                offset=offset,
+            )
+            return JobPage(
+                jobs=[_job_info(j) for j in page["jobs"]],
+                total=page["total"],
+                limit=page["limit"],
+                offset=page["offset"],
+                next_offset=_next_offset(page, "jobs"),
+            )
+
+    @mcp.tool(annotations=_with_title(READ_LOCAL, "Inspect a C3D file"))
+    async def inspect_c3d(
+        path: Annotated[str, Field(description="Local path of the .c3d file.")],
+        roots: ClientRoots,
+    ) -> C3DInspection:
+        """Describe a local C3D recording before uploading it: marker labels, frame rate, frames,
+        units, vertical axis, gaps, and how well each shipped markerset fits (coverage, missing
+        markers).
+
+        Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
+        fits, the user needs a markerset XML for their marker names.
+        """
+        with _tool_errors(backend, f"inspect {path}"):
+            file = local_path(path, roots)
+            try:
+                info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
+            except (FileNotFoundError, AccessDeniedError):
+                raise
+            except Exception as exc:
+                raise ToolError(
+                    f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
+                    ".c3d file (not truncated)."
+                ) from None
+            fits = [
+                MarkersetFit(
+                    name=m["name"], fits=m["fits"], coverage=m["coverage"], missing=m["missing"]
+                )
+                for m in info["markersets"]
+            ]
+            best = next(
+                (f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None
+            )
+            gaps = sorted(
+                (g for g in info["gaps"] if g["missing_frames"] > 0),
+                key=lambda g: -g["missing_frames"],
+            )[:25]
+            if best is not None:
+                step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
+            else:
+                step = "No shipped markerset fits: a markerset XML naming these labels is needed."
+            return C3DInspection(
+                path=str(file),
+                frames=info["frames"],
+                rate_hz=info["rate_hz"],
+                duration_s=info["duration_s"],
+                units=info["units"],
+                vertical_axis=info["vertical_axis"],
+                labels=info["labels"],
+                gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
+                best_markerset=best,
+                markersets=fits,
+                next_step=step,
+            )
+
+    @mcp.tool(annotations=_with_title(READ_LOCAL, "Summarize a motion"))
+    async def summarize_motion(
+        roots: ClientRoots,
+        asset_id: Annotated[
+            str | None, Field(description="A job's output asset (.npz) to summarize.")
+        ] = None,
+        path: Annotated[
+            str | None, Field(description="Or a local .npz file (e.g. from download_asset).")
+        ] = None,
+        joints: Annotated[
+            list[str] | None,
+            Field(
+                description="Joints to report and plot (max 8 plotted), e.g. ['knee_flex_r']; "
+                "default: every joint's range, the hip/knee/ankle flexions plotted."
+            ),
+        ] = None,
+    ) -> Annotated[CallToolResult, MotionSummary]:
+        """Summarize a retargeted motion: frames, duration, per-joint range of motion (degrees),
+        marker-fit quality (residuals, worst markers), and a small PNG plot of joint angles over
+        time. Give exactly one of asset_id or path.
+
+        Joint names: <joint>_<r|l> for hip_flex, hip_abdu, hip_arot, knee_flex, ankle_flex,
+        subtal_inve, mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex,
+        wrist_pron, wrist_flex, wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
+        """
+        with _tool_errors(backend, "summarize the motion"):
+            if (asset_id is None) == (path is None):
+                raise ToolError("Give exactly one of asset_id or path.")
+            with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
+                if asset_id is not None:
+                    client = await backend.client()
+                    got = await client.assets.download(asset_id, Path(tmp) / "motion.npz")
+                    file, source = Path(got["path"]), _asset_uri(asset_id)
+                else:
+                    assert path is not None
+                    file = local_path(path, roots)
+                    source = str(file)
+                try:
+                    figures, png = await anyio.to_thread.run_sync(
+                        _analysis.summarize_npz, file, joints
+                    )
+                except ValueError as exc:
+                    raise ToolError(str(exc)) from None
+            summary = MotionSummary(source=source, **figures)
+            data = summary.model_dump(mode="json")
+            return CallToolResult(
+                content=[
+                    TextContent(type="text", text=json.dumps(data)),
+                    ImageContent(
+                        type="image", data=base64.b64encode(png).decode(), mime_type="image/png"
+                    ),
+                ],
+                structured_content=data,
+            )
+
+    # ------------------------------------------------------------------ write/destructive tools
+    if not config.read_only:
+
+        @mcp.tool(annotations=_with_title(WRITE, "Upload a file"))
+        async def upload_asset(
+            path: Annotated[
+                str, Field(description="Local file: a .c3d recording or a markerset .xml.")
+            ],
+            roots: ClientRoots,
+            purpose: Annotated[
+                str | None,
+                Field(description="Asset purpose; default from the extension ('retarget')."),
+            ] = None,
+            metadata: Annotated[
+                dict[str, Any] | None, Field(description="Small JSON metadata to attach.")
+            ] = None,
+        ) -> UploadedAsset:
+            """Upload a local file (C3D recording or markerset XML) so a job can use it.
+
+            Each call creates a new asset. Next: start_retarget with the C3D's and the markerset's
+            asset ids. (retarget_motion does upload + job + download in one call.)
+            """
+            with _tool_errors(backend, f"upload {path}"):
+                file = local_path(path, roots)
+                client = await backend.client()
+                up = await client.assets.upload_file(file, purpose, metadata)
+                asset = _asset_info(await client.assets.get(up["asset_id"]))
+                return UploadedAsset(
+                    asset=asset,
+                    verified=bool(up.get("verified")),
+                    next_step="start_retarget(c3d_asset_id=..., markerset_asset_id=...) once "
+                    "both the C3D and the markerset are uploaded.",
+                )
+
+        @mcp.tool(annotations=_with_title(WRITE_LOCAL, "Download an asset"))
+        async def download_asset(
+            asset_id: AssetId,
+            destination: Annotated[
+                str,
+                Field(description="Local file path (or an existing directory) to write to."),
+            ],
+            roots: ClientRoots,
+        ) -> DownloadedFile:
+            """Save an asset (e.g. a job's .npz output) to a local file, verified by sha256.
+
+            An existing file at destination is replaced. Next: summarize_motion(path=...).
+            """
+            with _tool_errors(backend, f"download asset {asset_id}"):
+                dest = local_path(destination, roots)
+                client = await backend.client()
+                info = await client.assets.get(asset_id)
+                if dest.is_dir():
+                    dest = local_path(
+                        str(dest / Path(info.get("filename") or asset_id).name), roots
+                    )
+                got = await client.assets.download(info, dest)
+                return DownloadedFile(
+                    asset_id=asset_id,
+                    path=got["path"],
+                    size_bytes=got["size_bytes"],
+                    sha256=got["checksum_sha256"],
+                )
+
+        @mcp.tool(annotations=_with_title(DESTRUCTIVE, "Delete an asset"))
+        async def delete_asset(
+            asset_id: AssetId,
+            decision: DeleteDecision,
+            confirm: Annotated[
+                bool,
+                Field(
+                    description="Set true once the user agreed, when the client cannot ask them."
+                ),
+            ] = False,
+        ) -> DeletedAsset:
+            """Delete an asset for good. The user is asked to confirm first (or, when the client
+            cannot ask, call again with confirm=true after the user agreed). An asset a job still
+            references cannot be deleted."""
+            with _tool_errors(backend, f"delete asset {asset_id}"):
+                if not confirm:
+                    if decision is None or not isinstance(decision, AcceptedElicitation):
+                        action = getattr(decision, "action", None)
+                        if action in ("decline", "cancel"):
+                            return DeletedAsset(
+                                asset_id=asset_id, deleted=False, message="The user declined."
+                            )
+                        raise ToolError(
+                            f"Deleting asset {asset_id} needs confirmation: ask the user, then "
+                            "call delete_asset again with confirm=true."
+                        )
+                    if decision.data is None or not decision.data.confirm:
+                        return DeletedAsset(
+                            asset_id=asset_id, deleted=False, message="The user did not confirm."
+                        )
+                client = await backend.client()
+                await client.assets.delete(asset_id)
+                return DeletedAsset(asset_id=asset_id, deleted=True, message="Deleted.")
+
+        @mcp.tool(annotations=_with_title(WRITE, "Start a retarget job"))
+        async def start_retarget(
+            c3d_asset_id: Annotated[str, Field(description="The uploaded C3D recording.")],
+            markerset_asset_id: Annotated[str, Field(description="The uploaded markerset XML.")],
+            character_id: Annotated[
+                str | None, Field(description="Character; default: the built-in humanoid.")
+            ] = None,
+            character_version: Annotated[
+                str | None, Field(description="A READY version; default v1.0.0.")
+            ] = None,
+            enable_scaling: Annotated[
+                bool | None, Field(description="Scale the character to the subject (default).")
+            ] = None,
+            subject_gender: Annotated[
+                Gender | None, Field(description="Subject gender (default male).")
+            ] = None,
+            subject_height: Height = None,
+            subject_weight: Weight = None,
+            metadata: Annotated[
+                dict[str, Any] | None, Field(description="Small JSON metadata for the job.")
+            ] = None,
+        ) -> StartedJob:
+            """Start retargeting an uploaded C3D onto a character; returns at once with a job id.
+
+            Next: wait_for_job(job_id) until done, then download_asset the output.
+            """
+            with _tool_errors(backend, "start the retarget job"):
+                from myosdk import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION
+
+                client = await backend.client()
+                started = await client.jobs.start_retarget(
+                    c3d_asset_id=c3d_asset_id,
+                    markerset_asset_id=markerset_asset_id,
+                    character_id=character_id or DEFAULT_CHARACTER_ID,
+                    character_version=character_version or DEFAULT_CHARACTER_VERSION,
+                    enable_scaling=True if enable_scaling is None else enable_scaling,
+                    subject_gender=subject_gender or "male",
+                    subject_height=subject_height,
+                    subject_weight=subject_weight,
+                    metadata=metadata,
+                )
+                job = _job_info(await client.jobs.get(started["job_id"]))
+                return StartedJob(
+                    job=job, next_step=f"wait_for_job(job_id='{job.job_id}') until done=true."
+                )
+
+        @mcp.tool(annotations=_with_title(DESTRUCTIVE, "Cancel a job"))
+        async def cancel_job(job_id: JobId) -> CanceledJob:
+            """Cancel a QUEUED or RUNNING job (a finished job cannot be canceled)."""
+            with _tool_errors(backend, f"cancel job {job_id}"):
+                client = await backend.client()
+                r = await client.jobs.cancel(job_id)
+                return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))
+
+        @mcp.tool(annotations=_with_title(WRITE, "Retarget a C3D file"))
+        async def retarget_motion(
+            c3d_path: Annotated[str, Field(description="Local .c3d recording.")],
+            markerset: Annotated[
+                str,
+                Field(
+                    description="A shipped markerset name ('cmu', 'plug-in-gait') or a local "
+                    "markerset .xml path. inspect_c3d tells which shipped one fits."
+                ),
+            ],
+            ctx: Context[Any, Any],
+            roots: ClientRoots,
+            output_path: Annotated[
+                str | None,
+                Field(description="Where to write the .npz; default: beside the C3D."),
+            ] = None,
+            subject_gender: Annotated[
+                Gender | None, Field(description="Subject gender (default male).")
+            ] = None,
+            subject_height: Height = None,
+            subject_weight: Weight = None,
+            enable_scaling: Annotated[
+                bool | None, Field(description="Scale the character to the subject (default).")
+            ] = None,
+        ) -> RetargetResult:
+            """Retarget a local C3D recording in one call: upload it and the markerset, start the
+            job, wait with progress, download the motion (.npz) next to the C3D (or output_path).
+
+            If the job is not finished within this call's time budget, done=false and the job id
+            is returned: continue with wait_for_job, then download_asset. Next when done:
+            summarize_motion(path=output.path).
+            """
+            with _tool_errors(backend, f"retarget {c3d_path}"):
+                from myosdk import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION
+
+                started_at = time.monotonic()
+                c3d = local_path(c3d_path, roots)
+                if markerset in _analysis.SHIPPED_MARKERSETS:
+                    ms_file = _analysis.shipped_markerset_path(markerset)
+                else:
+                    ms_file = local_path(markerset, roots)
+                out = local_path(output_path or str(c3d.with_suffix(".npz")), roots)
+                client = await backend.client()
+                await ctx.report_progress(0, 100, f"uploading {c3d.name}")
+                c3d_up = await client.assets.upload_file(c3d)
+                await ctx.report_progress(5, 100, f"uploading markerset {ms_file.name}")
+                ms_up = await client.assets.upload_file(ms_file)
+                started = await client.jobs.start_retarget(
+                    c3d_asset_id=c3d_up["asset_id"],
+                    markerset_asset_id=ms_up["asset_id"],
+                    character_id=DEFAULT_CHARACTER_ID,
+                    character_version=DEFAULT_CHARACTER_VERSION,
+                    enable_scaling=True if enable_scaling is None else enable_scaling,
+                    subject_gender=subject_gender or "male",
+                    subject_height=subject_height,
+                    subject_weight=subject_weight,
+                )
+                budget = config.call_budget_s - (time.monotonic() - started_at) - 3.0
+                job, _ = await poll_job(started["job_id"], max(1.0, budget), ctx, (10.0, 95.0))
+                common: dict[str, Any] = {
+                    "job": job,
+                    "c3d_asset_id": c3d_up["asset_id"],
+                    "markerset_asset_id": ms_up["asset_id"],
+                }
+                if job.status in ("FAILED", "CANCELED"):
+                    raise ToolError(
+                        f"Retarget job {job.job_id} {job.status}: {job.error or job.message}. "
+                        "inspect_c3d shows which markerset fits; fix the inputs and try again."
+                    )
+                if job.status != "SUCCEEDED":
+                    return RetargetResult(
+                        done=False,
+                        next_step=f"Still {job.status}: call wait_for_job(job_id='{job.job_id}'), "
+                        f"then download_asset(asset_id=<output_asset_id>, destination='{out}').",
+                        **common,
+                    )
+                assert job.output_asset_id is not None
+                await ctx.report_progress(95, 100, "downloading the motion")
+                got = await client.assets.download(job.output_asset_id, out)
+                await ctx.report_progress(100, 100, "done")
+                return RetargetResult(
+                    done=True,
+                    output=DownloadedFile(
+                        asset_id=job.output_asset_id,
+                        path=got["path"],
+                        size_bytes=got["size_bytes"],
+                        sha256=got["checksum_sha256"],
+                    ),
+                    next_step=f"summarize_motion(path='{got['path']}') for ranges of motion "
+                    "and a plot.",
+                    **common,
+                )
+
+    # ------------------------------------------------------------------------------ resources
+    async def _json_resource(kind: str, fetch: Any) -> str:
+        try:
+            client = await backend.client()
+            return json.dumps(await fetch(client), default=str)
+        except Exception as exc:
+            from myosdk import NotFoundError
+
+            if isinstance(exc, NotFoundError):
+                raise ResourceNotFoundError(backend.redact(f"No such {kind}: {exc}")) from None
+            raise ResourceError(backend.redact(f"Cannot read the {kind}: {exc}")) from None
+
+    def _public_asset(a: Mapping[str, Any]) -> dict[str, Any]:
+        # Presigned URLs stay out: they are long, expire, and carry a signature.
+        return _asset_info(a).model_dump(mode="json")
+
+    @mcp.resource(
+        "myo://assets/{asset_id}",
+        name="asset",
+        title="Asset metadata",
+        description="An asset's metadata (JSON); text assets' content is at .../content.",
+        mime_type="application/json",
+    )
+    async def asset_resource(asset_id: str) -> str:
+        async def fetch(client: Any) -> Any:
+            return _public_asset(await client.assets.get(asset_id))
+
+        return await _json_resource("asset", fetch)
+
+    @mcp.resource(
+        "myo://assets/{asset_id}/content",
+        name="asset-content",
+        title="Asset content (text)",
+        description="The content of a small text asset, such as a markerset XML.",
+        mime_type="text/plain",
+    )
+    async def asset_content_resource(asset_id: str) -> str:
+        try:
+            client = await backend.client()
+            info = await client.assets.get(asset_id)
+            name = str(info.get("filename") or "")
+            size = info.get("size_bytes") or 0
+            if not name.lower().endswith(TEXT_SUFFIXES) or size > TEXT_RESOURCE_MAX_BYTES:
+                raise ResourceError(
+                    f"Asset {asset_id} ({name}, {size} bytes) is not a small text file: use "
+                    "download_asset to save it, or summarize_motion for a motion."
+                )
+            with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
+                got = await client.assets.download(info, Path(tmp) / "content")
+                return Path(got["path"]).read_text(encoding="utf-8", errors="replace")
+        except ResourceError:
+            raise
+        except Exception as exc:
+            from myosdk import NotFoundError
+
+            if isinstance(exc, NotFoundError):
+                raise ResourceNotFoundError(backend.redact(f"No such asset: {exc}")) from None
+            raise ResourceError(backend.redact(f"Cannot read asset {asset_id}: {exc}")) from None
+
+    @mcp.resource(
+        "myo://jobs/{job_id}",
+        name="job",
+        title="Job",
+        description="A job's status, progress, output asset and error (JSON).",
+        mime_type="application/json",
+    )
+    async def job_resource(job_id: str) -> str:
+        async def fetch(client: Any) -> Any:
+            return _job_info(await client.jobs.get(job_id)).model_dump(mode="json")
+
+        return await _json_resource("job", fetch)
+
+    @mcp.resource(
+        "myo://characters/{character_id}",
+        name="character",
+        title="Character",
+        description="A character with its versions (JSON).",
+        mime_type="application/json",
+    )
+    async def character_resource(character_id: str) -> str:
+        async def fetch(client: Any) -> Any:
+            return await client.characters.get(character_id)
+
+        return await _json_resource("character", fetch)
+
+    def _add_markerset(name: str) -> None:
+        async def read_markerset() -> str:
+            return _analysis.shipped_markerset_path(name).read_text(encoding="utf-8")
+
+        read_markerset.__name__ = f"markerset_{name.replace('-', '_')}"
+        mcp.resource(
+            f"myo://markersets/{name}",
+            name=f"markerset-{name}",
+            title=f"Shipped markerset '{name}'",
+            description=f"The shipped '{name}' markerset XML (marker names, bodies, offsets); "
+            f"pass markerset='{name}' to retarget_motion.",
+            mime_type="application/xml",
+        )(read_markerset)
+
+    for _name in _analysis.SHIPPED_MARKERSETS:
+        _add_markerset(_name)
+
+    # -------------------------------------------------------------------------------- prompt
+    @mcp.prompt(
+        name="retarget_c3d",
+        title="Retarget a C3D recording",
+        description="Guides the assistant through inspect -> upload -> start -> wait -> summarize.",
+    )
+    def retarget_c3d(
+        c3d_path: Annotated[str, Field(description="Local path of the .c3d recording.")],
+        subject: Annotated[
+            str | None,
+            Field(description="The subject, e.g. 'woman, 1.65 m, 60 kg' (optional)."),
+        ] = None,
+    ) -> str:
+        who = (
+            f"The subject: {subject}. Pass subject_gender, subject_height (metres) and "
+            "subject_weight (kg) accordingly."
+            if subject
+            else "Nothing is known about the subject: keep the defaults (scaling on)."
+        )
+        return (
+            f"Retarget the motion capture recording {c3d_path} onto the default humanoid.\n"
+            f"1. inspect_c3d(path='{c3d_path}'): check frames, rate and gaps, and pick the "
+            "best-fitting shipped markerset (best_markerset). If none fits, stop and ask me for "
+            "a markerset XML.\n"
+            "2. upload_asset the C3D, and the markerset (a shipped one is the resource "
+            "myo://markersets/<name>; retarget_motion accepts its name directly).\n"
+            "3. start_retarget(c3d_asset_id, markerset_asset_id, ...subject figures).\n"
+            "4. wait_for_job(job_id) until done=true; report FAILED errors to me.\n"
+            "5. download_asset(output_asset_id, destination next to the C3D), then "
+            "summarize_motion(path=...) and show me the ranges of motion, the fit quality "
+            "(rms residual, worst markers) and the plot.\n"
+            f"(Steps 2-5 are also one call: retarget_motion.) {who}"
+        )
+
+    # ---------------------------------------------------------------------------- completion
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        prefix = argument.value or ""
+        values: list[str] = []
+        if argument.name in ("asset_id", "job_id", "character_id"):
+            try:
+                client = await backend.client()
+                if argument.name == "asset_id":
+                    values = [
+                        a["asset_id"] for a in (await client.assets.list(limit=100))["assets"]
+                    ]
+                elif argument.name == "job_id":
+                    values = [j["job_id"] for j in (await client.jobs.list(limit=100))["jobs"]]
+                else:
+                    page = await client.characters.list(limit=100)
+                    values = [c["character_id"] for c in page["characters"]]
+            except Exception as exc:
+                log.warning("completion of %s failed: %s", argument.name, backend.redact(exc))
+                return None
+        elif argument.name == "c3d_path":
+            values = _complete_path(prefix, allowed_roots(None))
+        else:
+            return None
+        matches = [v for v in values if v.startswith(prefix)]
+        return Completion(values=matches[:100], total=len(matches), has_more=len(matches) > 100)
+
+    mcp.completion()(complete)  # type: ignore[no-untyped-call]
+
+    return mcp
+
+
+def _complete_path(prefix: str, roots: list[Path]) -> list[str]:
+    """Directories and .c3d files that continue ``prefix`` (inside the allowed roots)."""
+    base = Path(prefix).expanduser() if prefix else Path.cwd()
+    folder = base if prefix.endswith("/") or not prefix else base.parent
+    try:
+        check_access(folder, roots)
+        entries = sorted(folder.iterdir())[:500]
+    except (OSError, AccessDeniedError):
+        return []
+    shown = (
+        prefix[: len(prefix) - len(base.name)] if prefix and not prefix.endswith("/") else prefix
+    )
+    out = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            out.append(f"{shown}{entry.name}/")
+        elif entry.suffix.lower() == ".c3d":
+            out.append(f"{shown}{entry.name}")
+    return out
