@@ -225,7 +225,11 @@ class Client(BaseClient):
                 self._sleep(delay)
                 continue
             self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
-            if response.is_success and body.complete:
+            if response.is_success:
+                if not body.complete:  # answered before the whole body was sent
+                    raise error_from_response(
+                        _UPLOAD, 502, response.headers, b"storage answered mid-upload", attempt
+                    )
                 return body.state.sha256
             status = response.status_code
             if status == 403 and attempt > 1:
@@ -480,7 +484,11 @@ class AsyncClient(BaseClient):
                 await self._sleep(delay)
                 continue
             self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
-            if response.is_success and body.complete:
+            if response.is_success:
+                if not body.complete:  # answered before the whole body was sent
+                    raise error_from_response(
+                        _UPLOAD, 502, response.headers, b"storage answered mid-upload", attempt
+                    )
                 return body.state.sha256
             status = response.status_code
             if status == 403 and attempt > 1:

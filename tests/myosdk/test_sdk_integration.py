@@ -104,6 +104,24 @@ def test_upload_get_download_and_list_assets(client: Client, tmp_path: Path) -> 
     assert result["asset_id"] in {a["asset_id"] for a in every}
 
 
+def test_empty_and_non_ascii_files_round_trip(client: Client, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    result = client.assets.upload_file(empty)
+    assert result["size_bytes"] == 0
+    assert result["checksum_sha256"] == hashlib.sha256(b"").hexdigest()
+    saved = client.assets.download(result["asset_id"], tmp_path / "back" / "empty.xml")
+    assert Path(saved["path"]).read_bytes() == b""
+    named = tmp_path / "marche rapide été 歩.c3d"
+    named.write_bytes(b"\x00\x01" * 1000)
+    uploaded = client.assets.upload_file(named)
+    assert client.assets.get(uploaded["asset_id"])["filename"] == named.name
+    (tmp_path / "into").mkdir()
+    into = client.assets.download(uploaded["asset_id"], tmp_path / "into")
+    assert Path(into["path"]).name == named.name
+    assert Path(into["path"]).read_bytes() == named.read_bytes()
+
+
 def test_upload_errors_before_any_request(client: Client, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         client.assets.upload_file(str(tmp_path / "missing.c3d"))
