@@ -788,13 +788,15 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         responses={**_COMMON_ERRORS, 404: _E},
         tags=["jobs"],
     )
-    async def get_job(job_id: str, request: Request) -> Job:
+    async def get_job(job_id: str, request: Request) -> Response:
         """A job's status, progress, error and outputs (with presigned download URLs)."""
         p = _principal(request)
         j = rt.store.get_job(job_id, p.tenant_id)
         if j is None:
             raise HTTPException(404, f"Job {job_id} not found")
-        return _job_model(rt, _base_url(rt, request), j)
+        # The hottest route (clients poll it): serialise once, skip FastAPI's re-validation.
+        body = _job_model(rt, _base_url(rt, request), j).model_dump_json()
+        return Response(body, media_type="application/json")
 
     @app.get("/v1/jobs", response_model=JobList, responses=_COMMON_ERRORS, tags=["jobs"])
     async def list_jobs(

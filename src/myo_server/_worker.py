@@ -92,8 +92,9 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
         return
     store = SqliteMetadataStore(config.db_path)
     ctx = _Context(store, DirectoryBlobStore(config.blob_dir), worker_id, link.stop)
-    with contextlib.suppress(Exception):  # warm the engine so the first job is fast
-        import myo_retarget  # noqa: F401
+    with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
+        engine: Any = importlib.import_module("myo_retarget")
+        engine.load_character()
     try:
         while not link.stop.is_set():
             job = store.claim_job(worker_id)
