@@ -33,7 +33,12 @@ class Backend:
     :meth:`start_background` (or on the first :meth:`client` call) and stops on :meth:`aclose`.
     """
 
-    def __init__(self, config: McpConfig) -> None:
+    def __init__(self, config: McpConfig, *, local_server: LocalServer | None = None) -> None:
+        """Args:
+        config: Which backend, and its settings.
+        local_server: An already started embedded server to use (and leave running) instead of
+            starting one; for tests and programs embedding several MCP servers.
+        """
         self.config = config
         self._lock = threading.Lock()
         self._started = threading.Event()
@@ -42,6 +47,9 @@ class Backend:
         self._error: BaseException | None = None
         self._client: AsyncClient | None = None
         self._closed = False
+        if local_server is not None:
+            self._server = local_server
+            self._started.set()
 
     @property
     def kind(self) -> str:
@@ -68,7 +76,7 @@ class Backend:
             self._started.set()
             return
         with self._lock:
-            if self._thread is not None or self._closed:
+            if self._thread is not None or self._closed or self._started.is_set():
                 return
             self._thread = threading.Thread(target=self._start_local, name="myo-mcp-backend")
             self._thread.daemon = True

@@ -123,8 +123,12 @@ async def _serve(
                 with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
                     async for signum in signals:
                         log.info("signal %s: shutting down", signum)
-                        tg.cancel_scope.cancel()
-                        return
+                        with anyio.CancelScope(shield=True), anyio.move_on_after(20):
+                            await backend.aclose()
+                        # The stdio transport reads stdin in a thread no cancellation can
+                        # interrupt: with the backend and its workers stopped, leave now.
+                        sys.stderr.flush()
+                        os._exit(128 + int(signum))
 
             tg.start_soon(watch_signals)
             if transport == "stdio":

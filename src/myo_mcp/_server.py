@@ -279,7 +279,8 @@ def _confirm_delete(
 
 
 ClientRoots = Annotated[ListRootsResult | None, Resolve(_client_roots)]
-DeleteDecision = Annotated[ElicitationResult[DeleteConfirmation] | None, Resolve(_confirm_delete)]
+# No confirmation needed (confirm=true) or possible (no elicitation): accepted with data None.
+DeleteDecision = Annotated[ElicitationResult[DeleteConfirmation], Resolve(_confirm_delete)]
 
 
 class MyoMCPServer(MCPServer[Any]):
@@ -770,17 +771,18 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             references cannot be deleted."""
             with _tool_errors(backend, f"delete asset {asset_id}"):
                 if not confirm:
-                    if decision is None or not isinstance(decision, AcceptedElicitation):
-                        action = getattr(decision, "action", None)
-                        if action in ("decline", "cancel"):
-                            return DeletedAsset(
-                                asset_id=asset_id, deleted=False, message="The user declined."
-                            )
+                    if not isinstance(decision, AcceptedElicitation):
+                        return DeletedAsset(
+                            asset_id=asset_id,
+                            deleted=False,
+                            message=f"The user {decision.action}d the deletion; nothing deleted.",
+                        )
+                    if decision.data is None:
                         raise ToolError(
                             f"Deleting asset {asset_id} needs confirmation: ask the user, then "
                             "call delete_asset again with confirm=true."
                         )
-                    if decision.data is None or not decision.data.confirm:
+                    if not decision.data.confirm:
                         return DeletedAsset(
                             asset_id=asset_id, deleted=False, message="The user did not confirm."
                         )
@@ -881,6 +883,12 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 c3d = local_path(c3d_path, roots)
                 if markerset in _analysis.SHIPPED_MARKERSETS:
                     ms_file = _analysis.shipped_markerset_path(markerset)
+                elif "/" not in markerset and not markerset.lower().endswith(".xml"):
+                    raise ToolError(
+                        f"Unknown markerset {markerset!r}: the shipped ones are "
+                        f"{', '.join(_analysis.SHIPPED_MARKERSETS)}; otherwise pass the path of "
+                        "a markerset .xml file."
+                    )
                 else:
                     ms_file = local_path(markerset, roots)
                 out = local_path(output_path or str(c3d.with_suffix(".npz")), roots)

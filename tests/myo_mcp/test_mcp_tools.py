@@ -1,0 +1,606 @@
+"""Every tool through the SDK's in-memory client, against the real embedded backend, in both
+protocol eras (the ``mode`` fixture): results, progress notifications and tool errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import mcp.types as types
+import pytest
+from mcp import Client
+from mcp.client.context import ClientRequestContext
+
+from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
+from myo_server import LocalServer
+
+pytestmark = pytest.mark.anyio
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HUMANOID = "0199e278-06e6-7726-a6ba-9929f79005e8"
+
+
+def structured(result: types.CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, error_text_of(result)
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def error_text_of(result: types.CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+def error_text(result: types.CallToolResult) -> str:
+    assert result.is_error, f"expected a tool error, got {result.structured_content}"
+    return error_text_of(result)
+
+
+async def upload(client: Client, path: Path) -> str:
+    result = await client.call_tool("upload_asset", {"path": str(path)})
+    return str(structured(result)["asset"]["asset_id"])
+
+
+# -- characters -----------------------------------------------------------------------------
+async def test_characters(server: MyoMCPServer, mode: str) -> None:
+    async with Client(server, mode=mode) as client:
+        page = structured(await client.call_tool("list_characters", {"has_ready_versions": True}))
+        assert page["total"] == 1
+        assert page["next_offset"] is None
+        (char,) = page["characters"]
+        assert char["character_id"] == HUMANOID
+        assert char["latest_version"] == "v1.0.0"
+        assert char["resource_uri"] == f"myo://characters/{HUMANOID}"
+        none = structured(await client.call_tool("list_characters", {"name_contains": "zebra"}))
+        assert none["characters"] == [] and none["total"] == 0
+
+        detail = structured(await client.call_tool("get_character", {"character_id": HUMANOID}))
+        assert detail["ready_versions"] == ["v1.0.0"]
+        assert detail["versions"][0]["status"] == "READY"
+
+        check = structured(
+            await client.call_tool(
+                "validate_character_manifest", {"character_id": HUMANOID, "version": "v1.0.0"}
+            )
+        )
+        assert check == {
+            "character_id": HUMANOID,
+            "version": "v1.0.0",
+            "status": "READY",
+            "valid": True,
+        }
+
+        missing = error_text(await client.call_tool("get_character", {"character_id": "nope"}))
+        assert "list_characters" in missing
+        bad_version = error_text(
+            await client.call_tool(
+                "validate_character_manifest", {"character_id": HUMANOID, "version": "v9"}
+            )
+        )
+        assert "v9" in bad_version
+
+
+# -- assets ---------------------------------------------------------------------------------
+async def test_upload_get_list_assets(server: MyoMCPServer, work: Path, mode: str) -> None:
+    async with Client(server, mode=mode) as client:
+        up = structured(
+            await client.call_tool(
+                "upload_asset", {"path": str(work / "cmu.xml"), "metadata": {"note": "t"}}
+            )
+        )
+        asset = up["asset"]
+        assert up["verified"] is True
+        assert asset["filename"] == "cmu.xml"
+        assert asset["purpose"] == "retarget"
+        assert asset["size_bytes"] == (work / "cmu.xml").stat().st_size
+        assert asset["metadata"] == {"note": "t"}
+        assert asset["resource_uri"] == f"myo://assets/{asset['asset_id']}"
+        assert "start_retarget" in up["next_step"]
+
+        got = structured(await client.call_tool("get_asset", {"asset_id": asset["asset_id"]}))
+        assert got["asset_id"] == asset["asset_id"] and got["status"] == "completed"
+        second = await upload(client, work / "walk.c3d")
+
+        page = structured(
+            await client.call_tool("list_assets", {"purpose": "retarget", "limit": 1})
+        )
+        assert len(page["assets"]) == 1 and page["total"] >= 2
+        assert page["next_offset"] == 1
+        rest = structured(
+            await client.call_tool(
+                "list_assets", {"purpose": "retarget", "limit": 100, "offset": 1}
+            )
+        )
+        ids = {a["asset_id"] for a in page["assets"] + rest["assets"]}
+        assert {asset["asset_id"], second} <= ids
+        unused = structured(await client.call_tool("list_assets", {"reference_count": 0}))
+        assert all(a["reference_count"] == 0 for a in unused["assets"])
+
+        assert "list_assets" in error_text(
+            await client.call_tool("get_asset", {"asset_id": "does-not-exist"})
+        )
+        bad_limit = await client.call_tool("list_assets", {"limit": 1000})
+        assert bad_limit.is_error
+
+
+async def test_upload_errors(server: MyoMCPServer, work: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.c3d"
+    secret.write_bytes(b"x" * 10)
+    (work / "link.c3d").symlink_to(secret)
+    async with Client(server) as client:
+        missing = error_text(
+            await client.call_tool("upload_asset", {"path": str(work / "nope.c3d")})
+        )
+        assert "nope.c3d" in missing and "path" in missing
+        for path in (
+            str(secret),
+            str(work / ".." / "outside" / "secret.c3d"),
+            str(work / "link.c3d"),
+        ):
+            text = error_text(await client.call_tool("upload_asset", {"path": path}))
+            assert "outside the directories" in text and "--allow-dir" in text, path
+            assert str(work) in text
+        odd = work / "notes.weird"
+        odd.write_text("hello")
+        assert "weird" in error_text(await client.call_tool("upload_asset", {"path": str(odd)}))
+
+
+async def test_download_asset(server: MyoMCPServer, work: Path, tmp_path: Path, mode: str) -> None:
+    async with Client(server, mode=mode) as client:
+        asset_id = await upload(client, work / "cmu.xml")
+        got = structured(
+            await client.call_tool(
+                "download_asset", {"asset_id": asset_id, "destination": str(work / "out" / "m.xml")}
+            )
+        )
+        assert Path(got["path"]) == work / "out" / "m.xml"
+        assert Path(got["path"]).read_bytes() == (work / "cmu.xml").read_bytes()
+        assert got["size_bytes"] == (work / "cmu.xml").stat().st_size
+        assert len(got["sha256"]) == 64
+        into_dir = structured(
+            await client.call_tool(
+                "download_asset", {"asset_id": asset_id, "destination": str(work / "out")}
+            )
+        )
+        assert Path(into_dir["path"]) == work / "out" / "cmu.xml"
+        denied = error_text(
+            await client.call_tool(
+                "download_asset", {"asset_id": asset_id, "destination": str(tmp_path / "x.xml")}
+            )
+        )
+        assert "outside the directories" in denied
+        assert not (tmp_path / "x.xml").exists()
+        assert "list_assets" in error_text(
+            await client.call_tool(
+                "download_asset", {"asset_id": "nope", "destination": str(work / "y")}
+            )
+        )
+
+
+async def test_delete_asset_with_confirm_flag(server: MyoMCPServer, work: Path, mode: str) -> None:
+    async with Client(server, mode=mode) as client:  # no elicitation capability
+        asset_id = await upload(client, work / "cmu.xml")
+        ask = error_text(await client.call_tool("delete_asset", {"asset_id": asset_id}))
+        assert "confirm=true" in ask
+        assert not (await client.call_tool("get_asset", {"asset_id": asset_id})).is_error
+        done = structured(
+            await client.call_tool("delete_asset", {"asset_id": asset_id, "confirm": True})
+        )
+        assert done == {"asset_id": asset_id, "deleted": True, "message": "Deleted."}
+        assert (await client.call_tool("get_asset", {"asset_id": asset_id})).is_error
+
+
+@pytest.mark.parametrize("answer", ["yes", "no", "decline"])
+async def test_delete_asset_elicitation(
+    server: MyoMCPServer, work: Path, mode: str, answer: str
+) -> None:
+    asked: list[str] = []
+
+    async def elicit(
+        context: ClientRequestContext, params: types.ElicitRequestParams
+    ) -> types.ElicitResult:
+        assert isinstance(params, types.ElicitRequestFormParams)
+        asked.append(params.message)
+        if answer == "decline":
+            return types.ElicitResult(action="decline")
+        return types.ElicitResult(action="accept", content={"confirm": answer == "yes"})
+
+    async with Client(server, mode=mode, elicitation_callback=elicit) as client:
+        asset_id = await upload(client, work / "cmu.xml")
+        out = structured(await client.call_tool("delete_asset", {"asset_id": asset_id}))
+        assert len(asked) == 1 and asset_id in asked[0]
+        assert out["deleted"] is (answer == "yes")
+        exists = not (await client.call_tool("get_asset", {"asset_id": asset_id})).is_error
+        assert exists is (answer != "yes")
+
+
+async def test_delete_asset_in_use_is_refused(server: MyoMCPServer, work: Path) -> None:
+    async with Client(server) as client:
+        c3d, xml = await upload(client, work / "walk.c3d"), await upload(client, work / "cmu.xml")
+        job = structured(
+            await client.call_tool(
+                "start_retarget", {"c3d_asset_id": c3d, "markerset_asset_id": xml}
+            )
+        )["job"]
+        text = error_text(
+            await client.call_tool("delete_asset", {"asset_id": c3d, "confirm": True})
+        )
+        assert "refused" in text or "referenc" in text
+        structured(await client.call_tool("wait_for_job", {"job_id": job["job_id"]}))
+
+
+# -- jobs -----------------------------------------------------------------------------------
+async def test_job_flow_with_progress(server: MyoMCPServer, work: Path, mode: str) -> None:
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    async with Client(server, mode=mode) as client:
+        c3d, xml = await upload(client, work / "walk.c3d"), await upload(client, work / "cmu.xml")
+        started = structured(
+            await client.call_tool(
+                "start_retarget",
+                {
+                    "c3d_asset_id": c3d,
+                    "markerset_asset_id": xml,
+                    "subject_gender": "female",
+                    "subject_height": 1.7,
+                    "subject_weight": 60,
+                    "metadata": {"take": 1},
+                },
+            )
+        )
+        job = started["job"]
+        assert job["status"] in ("QUEUED", "RUNNING", "SUCCEEDED")
+        assert "wait_for_job" in started["next_step"]
+        now = structured(await client.call_tool("get_job", {"job_id": job["job_id"]}))
+        assert now["job_id"] == job["job_id"]
+
+        waited = structured(
+            await client.call_tool(
+                "wait_for_job",
+                {"job_id": job["job_id"], "timeout_s": 50},
+                progress_callback=on_progress,
+            )
+        )
+        assert waited["done"] is True
+        final = waited["job"]
+        assert final["status"] == "SUCCEEDED", final
+        assert final["output_asset_id"]
+        assert final["output_resource_uri"] == f"myo://assets/{final['output_asset_id']}"
+        assert "download_asset" in waited["next_step"]
+        assert updates and updates[-1][0] == 100.0 and updates[-1][1] == 100.0
+        assert all(m and m.startswith("job ") for _, _, m in updates)
+
+        listed = structured(
+            await client.call_tool(
+                "list_jobs",
+                {
+                    "status": ["SUCCEEDED"],
+                    "has_output": True,
+                    "input_asset_id": c3d,
+                    "job_type": "retarget",
+                },
+            )
+        )
+        assert [j["job_id"] for j in listed["jobs"]] == [job["job_id"]]
+        recent = structured(
+            await client.call_tool(
+                "list_jobs",
+                {
+                    "created_after": "2000-01-01T00:00:00Z",
+                    "created_before": "2999-01-01T00:00:00Z",
+                    "limit": 1,
+                },
+            )
+        )
+        assert len(recent["jobs"]) == 1 and recent["total"] >= 1
+        assert error_text(await client.call_tool("list_jobs", {"created_after": "yesterday"}))
+
+        out = structured(
+            await client.call_tool(
+                "download_asset",
+                {"asset_id": final["output_asset_id"], "destination": str(work / "walk.npz")},
+            )
+        )
+        summary = await client.call_tool("summarize_motion", {"path": out["path"]})
+        figures = structured(summary)
+        assert figures["frames"] == 412 and figures["fps"] == 120.0
+        assert figures["rms_residual_mm"] < 20
+        image = [c for c in summary.content if isinstance(c, types.ImageContent)]
+        assert len(image) == 1 and image[0].mime_type == "image/png"
+        png = base64.b64decode(image[0].data)
+        assert png.startswith(PNG_MAGIC) and len(png) < 150_000
+
+        by_asset = structured(
+            await client.call_tool(
+                "summarize_motion",
+                {"asset_id": final["output_asset_id"], "joints": ["knee_flex_r"]},
+            )
+        )
+        assert by_asset["source"] == f"myo://assets/{final['output_asset_id']}"
+        (knee,) = by_asset["joints"]
+        assert knee["joint"] == "knee_flex_r" and knee["range_deg"] > 40
+        assert by_asset["plotted_joints"] == ["knee_flex_r"]
+
+        late = error_text(await client.call_tool("cancel_job", {"job_id": job["job_id"]}))
+        assert job["job_id"] in late or "SUCCEEDED" in late or "finished" in late
+
+
+async def test_job_errors(server: MyoMCPServer, work: Path, mode: str) -> None:
+    async with Client(server, mode=mode) as client:
+        for tool in ("get_job", "wait_for_job", "cancel_job"):
+            assert "list_jobs" in error_text(await client.call_tool(tool, {"job_id": "nope"}))
+        c3d = await upload(client, work / "walk.c3d")
+        text = error_text(
+            await client.call_tool(
+                "start_retarget", {"c3d_asset_id": c3d, "markerset_asset_id": "nope"}
+            )
+        )
+        assert "nope" in text
+        bad = await client.call_tool(
+            "start_retarget",
+            {"c3d_asset_id": c3d, "markerset_asset_id": c3d, "subject_height": 17.5},
+        )
+        assert bad.is_error
+
+
+async def test_wait_timeout_and_cancel(work: Path, idle_server: LocalServer, mode: str) -> None:
+    config = McpConfig(
+        backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=2
+    )
+    backend = Backend(config, local_server=idle_server)
+    try:
+        async with Client(build_server(config, backend), mode=mode) as client:
+            c3d, xml = (
+                await upload(client, work / "walk.c3d"),
+                await upload(client, work / "cmu.xml"),
+            )
+            job = structured(
+                await client.call_tool(
+                    "start_retarget", {"c3d_asset_id": c3d, "markerset_asset_id": xml}
+                )
+            )["job"]
+            waited = structured(
+                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 0.3})
+            )
+            assert waited["done"] is False and waited["job"]["status"] == "QUEUED"
+            assert 0.2 <= waited["waited_s"] < 5
+            assert "wait_for_job" in waited["next_step"]
+
+            slow = structured(
+                await client.call_tool(
+                    "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
+                )
+            )
+            assert slow["done"] is False and slow["output"] is None
+            assert slow["job"]["status"] == "QUEUED"
+            assert "wait_for_job" in slow["next_step"]
+
+            for pending in (job["job_id"], slow["job"]["job_id"]):
+                canceled = structured(await client.call_tool("cancel_job", {"job_id": pending}))
+                assert canceled["status"] == "CANCELED"
+            again = structured(
+                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 5})
+            )
+            assert again["done"] is True and "canceled" in again["next_step"]
+    finally:
+        await backend.aclose()
+
+
+# -- the one-call workflow ------------------------------------------------------------------
+async def test_retarget_motion(server: MyoMCPServer, work: Path, mode: str) -> None:
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    async with Client(server, mode=mode) as client:
+        result = structured(
+            await client.call_tool(
+                "retarget_motion",
+                {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", "subject_height": 1.8},
+                progress_callback=on_progress,
+            )
+        )
+        assert result["done"] is True and result["job"]["status"] == "SUCCEEDED"
+        assert result["output"]["path"] == str(work / "walk.npz")
+        assert (work / "walk.npz").stat().st_size == result["output"]["size_bytes"]
+        assert "summarize_motion" in result["next_step"]
+        assert updates[0] == 0 and updates[-1] == 100 and updates == sorted(updates)
+
+        by_path = structured(
+            await client.call_tool(
+                "retarget_motion",
+                {
+                    "c3d_path": str(work / "walk.c3d"),
+                    "markerset": str(work / "cmu.xml"),
+                    "output_path": str(work / "sub" / "b.npz"),
+                    "enable_scaling": False,
+                    "subject_gender": "female",
+                },
+            )
+        )
+        assert Path(by_path["output"]["path"]).exists()
+
+
+async def test_retarget_motion_errors(server: MyoMCPServer, work: Path, tmp_path: Path) -> None:
+    async with Client(server) as client:
+        broken = work / "broken.c3d"
+        broken.write_bytes(b"\x02\x50" + os.urandom(4000))
+        failed = error_text(
+            await client.call_tool("retarget_motion", {"c3d_path": str(broken), "markerset": "cmu"})
+        )
+        assert "FAILED" in failed and "inspect_c3d" in failed and "broken.c3d" in failed
+        denied = error_text(
+            await client.call_tool(
+                "retarget_motion",
+                {
+                    "c3d_path": str(work / "walk.c3d"),
+                    "markerset": "cmu",
+                    "output_path": str(tmp_path / "o.npz"),
+                },
+            )
+        )
+        assert "outside the directories" in denied
+        unknown = error_text(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "vicon-x"}
+            )
+        )
+        assert "vicon-x" in unknown and "plug-in-gait" in unknown
+
+
+# -- local analysis ---------------------------------------------------------------------------
+async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
+    async with Client(server, mode=mode) as client:
+        info = structured(await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")}))
+        assert info["frames"] == 412 and info["rate_hz"] == 120.0
+        assert info["units"] == "mm" and info["vertical_axis"] == "+Z"
+        assert "LKNE" in info["labels"]
+        assert info["best_markerset"]["name"] == "cmu"
+        assert info["best_markerset"]["coverage"] == 1.0
+        assert {m["name"] for m in info["markersets"]} == {"cmu", "plug-in-gait"}
+        assert "retarget_motion" in info["next_step"]
+
+        broken = work / "broken.c3d"
+        broken.write_bytes(os.urandom(3000))
+        assert "Cannot read broken.c3d" in error_text(
+            await client.call_tool("inspect_c3d", {"path": str(broken)})
+        )
+        assert "outside" in error_text(
+            await client.call_tool("inspect_c3d", {"path": "/etc/passwd"})
+        )
+
+
+async def test_summarize_motion_errors(server: MyoMCPServer, work: Path) -> None:
+    async with Client(server) as client:
+        assert "exactly one" in error_text(await client.call_tool("summarize_motion", {}))
+        assert "exactly one" in error_text(
+            await client.call_tool("summarize_motion", {"asset_id": "a", "path": "b"})
+        )
+        (work / "x.npz").write_bytes(b"not an npz")
+        assert "not a retargeted motion" in error_text(
+            await client.call_tool("summarize_motion", {"path": str(work / "x.npz")})
+        )
+        structured(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
+            )
+        )
+        unknown = error_text(
+            await client.call_tool(
+                "summarize_motion", {"path": str(work / "walk.npz"), "joints": ["tail_wag"]}
+            )
+        )
+        assert "tail_wag" in unknown and "knee_flex_r" in unknown
+
+
+# -- roots, read-only, remote ---------------------------------------------------------------------
+async def test_client_roots_bound_file_access(
+    local_server: LocalServer, work: Path, tmp_path: Path, mode: str
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "walk.c3d").write_bytes((work / "walk.c3d").read_bytes())
+    config = McpConfig(backend="local", data_dir=local_server.data_dir)  # no --allow-dir
+    backend = Backend(config, local_server=local_server)
+
+    async def roots(context: ClientRequestContext) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri=work.as_uri(), name="work")])
+
+    try:
+        async with Client(
+            build_server(config, backend), mode=mode, list_roots_callback=roots
+        ) as client:
+            structured(await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")}))
+            text = error_text(
+                await client.call_tool("inspect_c3d", {"path": str(other / "walk.c3d")})
+            )
+            assert "outside" in text and str(work) in text
+    finally:
+        await backend.aclose()
+
+
+async def test_read_only_registers_no_write_tool(
+    local_server: LocalServer, work: Path, mode: str
+) -> None:
+    config = McpConfig(
+        backend="local", data_dir=local_server.data_dir, allow_dirs=[work], read_only=True
+    )
+    backend = Backend(config, local_server=local_server)
+    try:
+        async with Client(build_server(config, backend), mode=mode) as client:
+            tools = (await client.list_tools()).tools
+            assert sorted(t.name for t in tools) == [
+                "get_asset",
+                "get_character",
+                "get_job",
+                "inspect_c3d",
+                "list_assets",
+                "list_characters",
+                "list_jobs",
+                "summarize_motion",
+                "validate_character_manifest",
+                "wait_for_job",
+            ]
+            assert all(t.annotations and t.annotations.read_only_hint for t in tools)
+            refused = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
+            assert refused.is_error
+    finally:
+        await backend.aclose()
+
+
+async def test_remote_backend_never_shows_the_key(local_server: LocalServer, work: Path) -> None:
+    """The remote backend (here the local server addressed as a remote API) with a real key and
+    a wrong one: the key appears in no result and no error."""
+    key = local_server.api_key
+    config = McpConfig(
+        backend="remote", base_url=local_server.base_url, api_key=key, allow_dirs=[work]
+    )
+    backend = Backend(config)
+    seen: list[str] = []
+    try:
+        async with Client(build_server(config, backend)) as client:
+            seen.append(json.dumps(structured(await client.call_tool("list_characters", {}))))
+            up = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
+            seen.append(json.dumps(structured(up)))
+            seen.append(error_text(await client.call_tool("get_job", {"job_id": key})))
+            res = await client.read_resource(f"myo://assets/{structured(up)['asset']['asset_id']}")
+            seen.append(res.model_dump_json())
+    finally:
+        await backend.aclose()
+    assert all(key not in s for s in seen)
+    assert "***" in seen[2]
+
+    wrong = McpConfig(
+        backend="remote",
+        base_url=local_server.base_url,
+        api_key="sk-wrong-123456",
+        allow_dirs=[work],
+    )
+    bad_backend = Backend(wrong)
+    try:
+        async with Client(build_server(wrong, bad_backend)) as client:
+            text = error_text(await client.call_tool("list_assets", {}))
+            assert "MYOSDK_API_KEY" in text and "sk-wrong-123456" not in text
+    finally:
+        await bad_backend.aclose()
+
+
+async def test_unreachable_backend(work: Path) -> None:
+    config = McpConfig(
+        backend="remote", base_url="http://127.0.0.1:9", api_key="k", allow_dirs=[work]
+    )
+    backend = Backend(config)
+    try:
+        async with Client(build_server(config, backend)) as client:
+            text = error_text(await client.call_tool("list_jobs", {}))
+            assert "Cannot reach" in text and "127.0.0.1:9" in text
+    finally:
+        await backend.aclose()
