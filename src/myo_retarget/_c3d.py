@@ -48,6 +48,18 @@ _ROTATIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
 }
 
 _PROCESSORS = {84: "Intel", 85: "DEC", 86: "SGI"}
+# Parameters ezc3d reads as scalars: when present they must hold a value (an empty one can
+# crash it).
+_SCALARS = (
+    ("POINT", "USED"),
+    ("POINT", "RATE"),
+    ("POINT", "SCALE"),
+    ("POINT", "DATA_START"),
+    ("POINT", "FRAMES"),
+    ("ANALOG", "USED"),
+    ("ANALOG", "RATE"),
+    ("ANALOG", "GEN_SCALE"),
+)
 _UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
 _UNIT_ALIASES = {
     "mm": "mm",
@@ -239,8 +251,8 @@ def read_c3d(
             file's frames (like a Python slice; ``stop`` may not exceed the frame count).
 
     Returns:
-        The markers in metres in the +Z-up world frame, NaN where missing (NaN, exactly (0,0,0), or
-        a negative residual in the file).
+        The markers in metres in the +Z-up world frame, NaN where missing (NaN or infinite,
+        exactly (0,0,0), or a negative residual in the file).
 
     Raises:
         C3DReadError: The file is missing, is not a readable C3D, uses the SGI processor format,
@@ -284,7 +296,7 @@ def read_c3d(
     lab = np.ascontiguousarray(
         np.transpose(data[:3, keep, start:stop], (2, 1, 0)), dtype=np.float64
     )  # (frames, markers, 3), file units
-    missing = np.isnan(lab).any(axis=2) | np.all(lab == 0.0, axis=2)
+    missing = ~np.isfinite(lab).all(axis=2) | np.all(lab == 0.0, axis=2)
     missing |= residuals[0, keep, start:stop].T < 0
     lab[missing] = np.nan
     lab *= _UNIT_SCALE[units]
@@ -487,6 +499,14 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bo
         kind, at = params.get((ids.get(group, 0), "USED"), (0, 0))
         return int(struct.unpack_from("<H", blob, at)[0]) if kind == 2 else 0
 
+    for group, name in _SCALARS:
+        kind, _ = params.get((ids.get(group, 0), name), (-2, 0))
+        if kind == 0:
+            raise C3DReadError(
+                path,
+                f"malformed parameter section: {group}:{name} has no value; the file is "
+                "damaged, re-export it",
+            )
     n_analogs = used("ANALOG")
     absent = [p for p in ("SCALE", "OFFSET") if (ids.get("ANALOG", 0), p) not in params]
     if n_analogs and absent:

@@ -186,12 +186,13 @@ def test_nan_zeros_and_negative_residuals_are_missing(tmp_path: Path) -> None:
     pos[20, 1] = 0.0  # exactly (0, 0, 0) in the file
     residuals = np.ones((40, len(LABELS)))
     residuals[30:32, 2] = -1.0  # negative residual with non-zero coordinates stored
+    pos[35, 3, 1] = np.inf  # a corrupt sample
     path = write_c3d(tmp_path / "gaps.c3d", LABELS, pos, 60.0, residuals=residuals)
     rec = read_c3d(path)
     missing = np.isnan(rec.positions).any(axis=2)
     assert np.isnan(rec.positions[missing]).all()  # all three coordinates, never one
     expected = np.zeros_like(missing)
-    expected[5:9, 0] = expected[20, 1] = expected[30:32, 2] = True
+    expected[5:9, 0] = expected[20, 1] = expected[30:32, 2] = expected[35, 3] = True
     np.testing.assert_array_equal(missing, expected)
     assert rec.gaps()["LFHD"] == GapStats(missing_frames=4, n_gaps=1, longest_gap=4)
     assert rec.gaps()["RFHD"] == GapStats(1, 1, 1)
@@ -300,6 +301,27 @@ def test_parameter_dimensions_that_overflow_are_caught_before_ezc3d(tmp_path: Pa
     bad.write_bytes(bytes(blob))
     with pytest.raises(C3DReadError, match=r"record 'LABELS'.*claim more data"):
         read_c3d(bad)
+
+
+def test_parameters_that_crash_ezc3d_are_caught_before_it(tmp_path: Path) -> None:
+    """Regressions from fuzzing: each of these made ezc3d segfault."""
+    blob = write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0, storage="int16").read_bytes()
+    # An empty POINT:RATE with four zero dimensions.
+    empty_rate = bytearray(blob)
+    at = empty_rate.index(b"RATE") + len("RATE") + 2  # type byte, then the dimension count
+    empty_rate[at + 1 : at + 7] = bytes([4, 0, 0, 0, 0, 0])
+    # A text parameter without dimensions.
+    dimensionless = bytearray(blob)
+    at = dimensionless.index(b"UNITS") + len("UNITS") + 2
+    dimensionless[at + 1] = 0
+    cases = {
+        "rate.c3d": (bytes(empty_rate), "POINT:RATE has no value"),
+        "text.c3d": (bytes(dimensionless), "record 'UNITS'.*text parameter without dimensions"),
+    }
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(C3DReadError, match=message):
+            read_c3d(tmp_path / name)
 
 
 def test_only_model_outputs_means_no_markers(tmp_path: Path) -> None:
