@@ -6,7 +6,7 @@ upload; get + presigned GET for a download, curl doing the same steps) and, for 
 RSS growth of the client process during the transfer (``/proc/self/clear_refs`` resets the peak,
 ``VmHWM`` reads it). Each SDK transfer runs in a fresh child process; the server runs in another.
 
-Run by hand: ``uv run python benchmarks/bench_sdk.py [--size-mib 1024] [--repeat 3]``.
+Run by hand: ``uv run python benchmarks/bench_sdk.py [--size-mib 1024] [--repeat 5]``.
 Targets: RSS growth <= 64 MiB per transfer; throughput >= 70 % of curl's.
 """
 
@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,11 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
 
@@ -62,10 +68,12 @@ def child(args: argparse.Namespace) -> None:
     def measure_start() -> None:
         _reset_peak()
         result["rss_before_kib"] = _status_kib("VmRSS")
+        result["cpu0"] = _cpu(resource.RUSAGE_SELF)
         result["t0"] = time.perf_counter()
 
     def measure_end() -> None:
         result["seconds"] = time.perf_counter() - result.pop("t0")
+        result["cpu_seconds"] = _cpu(resource.RUSAGE_SELF) - result.pop("cpu0")
         result["rss_growth_mib"] = (_status_kib("VmHWM") - result["rss_before_kib"]) / 1024
 
     if args.mode == "sync":
@@ -137,6 +145,7 @@ def _curl(*args: str) -> str:
 def _curl_upload(server: dict[str, str], path: Path) -> dict[str, Any]:
     """The three steps of ``upload_file`` with curl (``Expect:`` off, as a tuned script would)."""
     key = f"X-Api-Key: {server['api_key']}"
+    cpu0 = _cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     body = json.dumps(
         {
@@ -160,6 +169,7 @@ def _curl_upload(server: dict[str, str], path: Path) -> dict[str, Any]:
     done = json.loads(_curl("-X", "POST", "-H", key, complete))
     return {
         "seconds": time.perf_counter() - t0,
+        "cpu_seconds": _cpu(resource.RUSAGE_CHILDREN) - cpu0,
         "asset_id": done["asset_id"],
         "sha256": done["checksum_sha256"],
     }
@@ -167,15 +177,23 @@ def _curl_upload(server: dict[str, str], path: Path) -> dict[str, Any]:
 
 def _curl_download(server: dict[str, str], asset_id: str, path: Path) -> dict[str, Any]:
     key = f"X-Api-Key: {server['api_key']}"
+    cpu0 = _cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     asset = json.loads(_curl("-H", key, f"{server['base_url']}/v1/assets/{asset_id}"))
     _curl("-o", str(path), asset["download_url"])
-    return {"seconds": time.perf_counter() - t0}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds": _cpu(resource.RUSAGE_CHILDREN) - cpu0,
+    }
 
 
 def _delete_asset(server: dict[str, str], asset_id: str) -> None:
     _curl("-X", "DELETE", "-H", f"X-Api-Key: {server['api_key']}",
           f"{server['base_url']}/v1/assets/{asset_id}")  # fmt: skip
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _make_file(path: Path, size: int) -> str:
@@ -196,13 +214,14 @@ def _make_file(path: Path, size: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per client; best is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per client; best is kept")
     parser.add_argument("--dir", help="scratch directory (default: a temporary one)")
     args = parser.parse_args()
     if shutil.which("curl") is None:
         sys.exit("curl is not installed: it is the reference this benchmark compares against")
 
     size = args.size_mib * MiB
+    load_before = _load()
     scratch = Path(tempfile.mkdtemp(prefix="bench-sdk-", dir=args.dir))
     try:
         source = scratch / "motion.c3d"
@@ -218,8 +237,10 @@ def main() -> None:
         server: dict[str, str] = json.loads(server_proc.stdout.readline())
         best: dict[tuple[str, str], dict[str, Any]] = {}
         try:
-            for _ in range(args.repeat):
-                for client in ("curl", "sync", "async"):
+            clients = ["curl", "sync", "async"]
+            for rep in range(args.repeat):
+                # Rotate the order so that no client always runs first (cold caches) or last.
+                for client in clients[rep % 3 :] + clients[: rep % 3]:
                     dest = scratch / f"down-{client}.c3d"
                     if client == "curl":
                         up = _curl_upload(server, source)
@@ -249,9 +270,10 @@ def main() -> None:
 
     print(f"# myosdk transfers, {args.size_mib} MiB, best of {args.repeat}")
     print(f"{machine_line()}; httpx {httpx.__version__}; {_curl('--version').splitlines()[0]}")
+    print(f"load average before/after: {load_before} / {_load()} (other processes share the CPUs)")
     print()
-    print("| client | op | seconds | MiB/s | vs curl | peak RSS growth | targets |")
-    print("|---|---|---|---|---|---|---|")
+    print("| client | op | seconds | MiB/s | vs curl | client CPU s | peak RSS growth | targets |")
+    print("|---|---|---|---|---|---|---|---|")
     for op in ("upload", "download"):
         curl_rate = size / MiB / best[("curl", op)]["seconds"]
         for client in ("curl", "sync", "async"):
@@ -267,6 +289,7 @@ def main() -> None:
             print(
                 f"| {'curl' if client == 'curl' else 'myosdk ' + client} | {op} "
                 f"| {figures['seconds']:.2f} | {rate:.0f} | {rate / curl_rate:.0%} "
+                f"| {figures['cpu_seconds']:.2f} "
                 f"| {'-' if growth is None else f'{growth:.1f} MiB'} | {targets} |"
             )
 
