@@ -127,6 +127,30 @@ def test_vertical_axis_falls_back_to_default_when_the_data_says_nothing(tmp_path
     assert (rec.vertical_axis, rec.vertical_axis_source) == ("+Z", "default")
 
 
+def test_vertical_axis_hint_of_vicon_files(tmp_path: Path) -> None:
+    import ezc3d
+
+    c = ezc3d.c3d()
+    c["parameters"]["POINT"]["RATE"]["value"] = [50.0]
+    c["parameters"]["POINT"]["LABELS"]["value"] = ("A", "B", "C")
+    c.add_parameter("POINT", "UNITS", ["mm"])
+    c.add_parameter("POINT", "Y_SCREEN", ["-Y"])
+    points = np.ones((4, 3, 4))
+    points[:3] = np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 100.0]])[..., None]
+    c["data"]["points"] = points
+    c.write(str(tmp_path / "hint.c3d"))
+    rec = read_c3d(tmp_path / "hint.c3d")
+    assert (rec.vertical_axis, rec.vertical_axis_source) == ("-Y", "POINT:Y_SCREEN")
+
+
+def test_more_than_255_points_continue_in_labels2(tmp_path: Path) -> None:
+    labels = [f"M{i}" for i in range(300)]
+    pos = np.random.default_rng(3).uniform(0.1, 1.0, (3, 300, 3))
+    rec = read_c3d(write_c3d(tmp_path / "many.c3d", labels, pos, 50.0))
+    assert rec.labels == labels
+    np.testing.assert_allclose(rec.positions[:, 299], pos[:, 299], atol=1e-5)
+
+
 def test_head_above_other_markers_is_enough(tmp_path: Path) -> None:
     labels = ["Forehead", "TempleL", "C7", "ShoulderL", "ElbowL", "HandL"]
     pos = person()[:, [0, 1, 2, 3, 4, 5]]
