@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from . import __version__
 from ._auth import Principal
@@ -70,7 +71,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEM_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_IDEM_KEY = re.compile(_IDEM_PATTERN)
+MAX_OFFSET = 1_000_000_000
 _E = {"model": ErrorResponse}
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ValidationErrorResponse, "description": "Bad parameters"},
@@ -338,7 +341,15 @@ def create_app(rt: ServerRuntime) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return _json_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # list every method of the path, not just the first route's
+            methods: set[str] = set()
+            for route in app.router.routes:
+                if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
+                    methods.update(getattr(route, "methods", None) or ())
+            if methods:
+                headers["Allow"] = ", ".join(sorted(methods))
+        return _json_response(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -370,7 +381,9 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def initiate_upload(
         body: InitiateUploadRequest,
         request: Request,
-        idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+        idempotency_key: str | None = Header(
+            default=None, alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN}
+        ),
     ) -> Response:
         """Step 1 of an upload: get a presigned POST (URL + form fields) for the file."""
         p = _principal(request)
@@ -491,10 +504,14 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get("/v1/assets", response_model=AssetList, responses=_COMMON_ERRORS, tags=["assets"])
     async def list_assets(
         request: Request,
-        purpose: str | None = Query(default=None, description=f"One of {', '.join(PURPOSES)}"),
-        reference_count: int | None = Query(default=None, ge=0),
+        purpose: str | None = Query(
+            default=None,
+            description=f"One of {', '.join(PURPOSES)}",
+            json_schema_extra={"enum": list(PURPOSES)},
+        ),
+        reference_count: int | None = Query(default=None, ge=0, le=MAX_OFFSET),
         limit: int = Query(default=50, ge=1, le=100),
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     ) -> AssetList:
         """The tenant's assets, newest first."""
         p = _principal(request)
@@ -564,7 +581,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         name_contains: str | None = Query(default=None),
         has_ready_versions: bool | None = Query(default=None),
         limit: int = Query(default=50, ge=1, le=100),
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     ) -> CharacterList:
         """The character catalog."""
         _principal(request)
@@ -681,7 +698,9 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def start_retarget(
         body: RetargetRequest,
         request: Request,
-        idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+        idempotency_key: str | None = Header(
+            default=None, alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN}
+        ),
     ) -> Response:
         """Queue a retarget job (C3D + markerset -> joint angles .npz on a character)."""
         p = _principal(request)
@@ -801,15 +820,31 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get("/v1/jobs", response_model=JobList, responses=_COMMON_ERRORS, tags=["jobs"])
     async def list_jobs(
         request: Request,
-        status: Annotated[list[str] | None, Query(description="Repeatable")] = None,
-        type: Annotated[list[str] | None, Query(description="Repeatable")] = None,
-        created_after: str | None = Query(default=None, description="ISO 8601"),
-        created_before: str | None = Query(default=None, description="ISO 8601"),
+        status: Annotated[
+            list[str] | None,
+            Query(
+                description="Repeatable (or comma-separated)",
+                json_schema_extra={"items": {"type": "string", "enum": list(JOB_STATUSES)}},
+            ),
+        ] = None,
+        type: Annotated[
+            list[str] | None,
+            Query(
+                description="Repeatable",
+                json_schema_extra={"items": {"type": "string", "enum": list(JOB_TYPES)}},
+            ),
+        ] = None,
+        created_after: str | None = Query(
+            default=None, description="ISO 8601", json_schema_extra={"format": "date-time"}
+        ),
+        created_before: str | None = Query(
+            default=None, description="ISO 8601", json_schema_extra={"format": "date-time"}
+        ),
         run_id: str | None = Query(default=None),
         has_output: bool | None = Query(default=None),
         input_asset_id: str | None = Query(default=None),
         limit: int = Query(default=50, ge=1, le=100),
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     ) -> JobList:
         """The tenant's jobs, newest first."""
         p = _principal(request)

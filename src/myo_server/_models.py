@@ -11,6 +11,9 @@ from ._records import INPUT_PURPOSES
 
 DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
 DEFAULT_CHARACTER_VERSION = "v1.0.0"
+GENDERS = ("male", "female")
+HEIGHT_RANGE = (0.5, 2.5)  # metres, as the engine accepts
+WEIGHT_RANGE = (2.0, 500.0)  # kilograms, as the engine accepts
 
 
 class ErrorResponse(BaseModel):
@@ -32,8 +35,16 @@ class InitiateUploadRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purpose: str = Field(description=f"One of {', '.join(INPUT_PURPOSES)}.")
-    filename: str = Field(min_length=1, max_length=255)
+    purpose: str = Field(
+        description=f"One of {', '.join(INPUT_PURPOSES)}.",
+        json_schema_extra={"enum": list(INPUT_PURPOSES)},
+    )
+    filename: str = Field(
+        min_length=1,
+        max_length=255,
+        description="A bare file name, e.g. walk.c3d",
+        json_schema_extra={"pattern": r"^[^/\\\x00]+$"},
+    )
     content_type: str = Field(default="application/octet-stream", min_length=1, max_length=255)
     expected_size_bytes: int | None = Field(default=None, ge=0)
     metadata: dict[str, Any] | None = None
@@ -51,7 +62,7 @@ class InitiateUploadRequest(BaseModel):
     @field_validator("filename")
     @classmethod
     def _filename(cls, value: str) -> str:
-        if "/" in value or "\\" in value or "\x00" in value or value.strip() in {"", ".", ".."}:
+        if "/" in value or "\\" in value or "\x00" in value:
             raise ValueError("filename must be a bare file name (no directories), e.g. walk.c3d")
         return value
 
@@ -178,9 +189,19 @@ class RetargetRequest(BaseModel):
     character_id: str | None = Field(default=DEFAULT_CHARACTER_ID)
     character_version: str | None = Field(default=DEFAULT_CHARACTER_VERSION)
     enable_scaling: bool = True
-    subject_gender: str = Field(default="male", description="male or female")
-    subject_height: float | None = Field(default=None, description="Metres, e.g. 1.80")
-    subject_weight: float | None = Field(default=None, description="Kilograms")
+    subject_gender: str = Field(
+        default="male", description="male or female", json_schema_extra={"enum": list(GENDERS)}
+    )
+    subject_height: float | None = Field(
+        default=None,
+        description="Metres, e.g. 1.80",
+        json_schema_extra={"minimum": HEIGHT_RANGE[0], "maximum": HEIGHT_RANGE[1]},
+    )
+    subject_weight: float | None = Field(
+        default=None,
+        description="Kilograms",
+        json_schema_extra={"minimum": WEIGHT_RANGE[0], "maximum": WEIGHT_RANGE[1]},
+    )
     metadata: dict[str, Any] | None = None
     # Sent by some versions of the vendor SDK; accepted so such clients work unchanged.
     export_glb: bool = Field(default=False, description="Not supported locally: must be false")
@@ -193,23 +214,27 @@ class RetargetRequest(BaseModel):
     @field_validator("subject_gender")
     @classmethod
     def _gender(cls, value: str) -> str:
-        if value not in ("male", "female"):
+        if value not in GENDERS:
             raise ValueError(f"subject_gender must be 'male' or 'female', got {value!r}")
         return value
 
     @field_validator("subject_height")
     @classmethod
     def _height(cls, value: float | None) -> float | None:
-        if value is not None and not 0.5 <= value <= 2.6:
-            hint = f" (in metres: {value / 100:.2f}?)" if 50 <= value <= 260 else ""
-            raise ValueError(f"subject_height is in metres, between 0.5 and 2.6; got {value}{hint}")
+        lo, hi = HEIGHT_RANGE
+        if value is not None and not lo <= value <= hi:
+            hint = f" (in metres: {value / 100:.2f}?)" if 50 <= value <= 250 else ""
+            raise ValueError(
+                f"subject_height is in metres, between {lo} and {hi}; got {value}{hint}"
+            )
         return value
 
     @field_validator("subject_weight")
     @classmethod
     def _weight(cls, value: float | None) -> float | None:
-        if value is not None and not 10 <= value <= 400:
-            raise ValueError(f"subject_weight is in kilograms, between 10 and 400; got {value}")
+        lo, hi = WEIGHT_RANGE
+        if value is not None and not lo <= value <= hi:
+            raise ValueError(f"subject_weight is in kilograms, between {lo} and {hi}; got {value}")
         return value
 
 
