@@ -278,3 +278,27 @@ def test_stop_hands_a_running_job_back_and_leaves_no_workers(tmp_path: Path) -> 
     assert job["status"] == "QUEUED"
     assert job["attempts"] == 0
     assert "re-queued" in job["message"]
+
+
+def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
+    with (
+        LocalServer(data_dir=tmp_path, workers=1) as a,
+        LocalServer(data_dir=tmp_path, workers=1) as b,
+    ):
+        assert a.api_key == b.api_key  # same embedded tenant and key
+        headers = {"X-Api-Key": a.api_key}
+        with (
+            httpx.Client(base_url=a.base_url, headers=headers) as ca,
+            httpx.Client(base_url=b.base_url, headers=headers) as cb,
+        ):
+            ms = upload_path(ca, MARKERSETS / "cmu.xml")
+            c3d = upload_path(cb, SAMPLE)
+            jobs = [_start(c, c3d, ms) for c in (ca, cb) * 3]
+            done = [wait_job(ca, j, ("SUCCEEDED", "FAILED")) for j in jobs]
+            assert [j["status"] for j in done] == ["SUCCEEDED"] * 6
+            assert all(j["attempts"] == 1 for j in done)
+            assert cb.get("/v1/jobs").json()["total"] == 6
+            outputs = {j["output"]["retarget_output_asset_id"] for j in done}
+            assert len(outputs) == 6
+            listed = ca.get("/v1/assets", params={"purpose": "retarget_output"}).json()
+            assert listed["total"] == 6
