@@ -552,7 +552,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
 
     # -- characters ---------------------------------------------------------------------------
     async def _versions(character_id: str | None = None) -> list[CharacterVersionRecord]:
-        return await anyio.to_thread.run_sync(rt.catalog.versions, character_id)
+        versions = await anyio.to_thread.run_sync(rt.catalog.versions, character_id)
+        if not versions and rt.catalog.error:  # a broken install, not a bad request
+            raise HTTPException(503, f"The character catalog is unavailable: {rt.catalog.error}")
+        return versions
 
     def _detail(versions: list[CharacterVersionRecord]) -> CharacterDetail:
         versions = sorted(versions, key=_version_key)

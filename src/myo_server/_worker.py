@@ -97,12 +97,16 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
         engine.load_character()
     try:
         while not link.stop.is_set():
-            job = store.claim_job(worker_id)
-            if job is None:
-                link.wake.wait(1.0)
-                link.wake.clear()
-                continue
-            run_job(ctx, job)
+            try:
+                job = store.claim_job(worker_id)
+                if job is None:
+                    link.wake.wait(1.0)
+                    link.wake.clear()
+                    continue
+                run_job(ctx, job)
+            except Exception:  # e.g. the database stayed locked: log, breathe, carry on
+                log.exception("worker %s: queue error; retrying", worker_id)
+                time.sleep(0.5)
     finally:
         store.close()
         lock.release()
