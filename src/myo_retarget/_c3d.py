@@ -485,10 +485,12 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bo
                 raise _corrupt(
                     path, offset, name, "its dimensions claim more data than the record holds"
                 )
+            _check_description(path, offset, name, blob[desc_at])
             params[(record_id, name.upper())] = (kind if count else 0, data_at)
         else:
             if body + 1 > limit or body + 1 + blob[body] > limit:
                 raise _corrupt(path, offset, name, "its description runs past the record")
+            _check_description(path, offset, name, blob[body])
             groups[-record_id] = name.upper()
         if to_next == 0:
             break
@@ -532,6 +534,12 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bo
                 f"{empty[0]} is empty; the file is damaged, re-export it",
             )
     return frames
+
+
+def _check_description(path: str, offset: int, name: str, length: int) -> None:
+    # ezc3d reads this length as a signed byte: 128..255 make it fail or crash.
+    if length > 127:
+        raise _corrupt(path, offset, name, f"its description length {length} exceeds 127")
 
 
 def _corrupt(path: str, offset: int, name: str, what: str) -> C3DReadError:

@@ -338,8 +338,18 @@ def test_parameters_that_crash_ezc3d_are_caught_before_it(tmp_path: Path) -> Non
     dimensionless = bytearray(blob)
     at = dimensionless.index(b"UNITS") + len("UNITS") + 2
     dimensionless[at + 1] = 0
+    # POINT:LABELS turned into a group record by one byte: its type byte (-1) becomes a group
+    # description length of 255, which ezc3d reads as -1.
+    many = [f"M{i:03d}" for i in range(80)]
+    pos = np.random.default_rng(1).uniform(0.1, 1.0, (4, 80, 3))
+    long_description = bytearray(
+        write_c3d(tmp_path / "many.c3d", many, pos, 60.0, storage="int16").read_bytes()
+    )
+    at = long_description.index(b"LABELS") - 1  # the record id, just before the name
+    long_description[at] = 256 - 9  # group 9
     cases = {
         "rate.c3d": (bytes(empty_rate), "POINT:RATE has no value"),
+        "desc.c3d": (bytes(long_description), "record 'LABELS'.*description length 255"),
         "text.c3d": (bytes(dimensionless), "record 'UNITS'.*text parameter without dimensions"),
     }
     for name, (data, message) in cases.items():
