@@ -284,7 +284,8 @@ def read_c3d(
 
     start, stop = _frame_slice(spath, frame_range, n_frames_file)
     keep = [i for i, label in enumerate(raw_labels) if not _is_model_output(label, point)]
-    ignored = [raw_labels[i] for i in range(len(raw_labels)) if i not in set(keep)]
+    kept = set(keep)
+    ignored = [label for i, label in enumerate(raw_labels) if i not in kept]
     if not keep:
         reason = "it has no marker points"
         if ignored:
@@ -741,7 +742,8 @@ def _detect_vertical(lab: NDArray[np.float64], labels: list[str], point: Any) ->
     keys = [re.sub(r"[^A-Z0-9]", "", strip_prefix(lb).upper().split("#")[0]) for lb in labels]
     head = [i for i, k in enumerate(keys) if _HEAD.match(k)]
     foot = [i for i, k in enumerate(keys) if _FOOT.match(k)]
-    others = [i for i in range(len(labels)) if i not in set(head) | set(foot)]
+    grouped = set(head) | set(foot)
+    others = [i for i in range(len(labels)) if i not in grouped]
     candidates = []
     if head and foot:
         candidates.append((head, foot, "head and foot markers"))
