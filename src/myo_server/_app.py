@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
 from . import __version__
@@ -949,6 +950,9 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             )
         except UploadError as exc:
             return _s3_error(exc.status_code, exc.code, exc.message, rid)
+        except ClientDisconnect:  # the client went away mid-upload: nothing was stored
+            log.info("upload interrupted by the client", extra={"request_id": rid})
+            return _s3_error(400, "IncompleteBody", "The upload was interrupted", rid)
         return Response(status_code=204)
 
     @app.get(

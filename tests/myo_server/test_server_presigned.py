@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -148,7 +149,7 @@ def test_upload_can_be_repeated_until_completed(client: httpx.Client) -> None:
 
 
 def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
-    srv: LocalServer, client: httpx.Client
+    srv: LocalServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     info = initiate(client, "a.c3d", 1_000_000)
     fields = "".join(
@@ -176,6 +177,7 @@ def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
     assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
     r = client.post(f"/v1/assets/{info['asset_id']}/complete")
     assert r.status_code == 400
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
 
 
 def _download_url(client: httpx.Client, data: bytes) -> str:
