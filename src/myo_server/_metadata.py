@@ -193,7 +193,7 @@ CREATE TABLE character_versions (
 
 # An asset's references are the jobs still using it (QUEUED or RUNNING): those block deletion.
 _REFS = (
-    "(SELECT COUNT(*) FROM job_inputs ji JOIN jobs j ON j.job_id = ji.job_id"
+    "(SELECT COUNT(DISTINCT ji.job_id) FROM job_inputs ji JOIN jobs j ON j.job_id = ji.job_id"
     " WHERE ji.asset_id = a.asset_id AND j.status IN ('QUEUED', 'RUNNING'))"
 )
 _ASSET_COLS = (

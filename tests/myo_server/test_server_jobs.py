@@ -306,3 +306,14 @@ def test_validate_manifest(srv: LocalServer, client: httpx.Client) -> None:
         client.post("/v1/characters/nope/validate-manifest", params={"version": "v1"}).status_code
         == 404
     )
+
+
+def test_one_job_counts_once_even_when_an_asset_is_both_inputs(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d = inputs[0]
+    r = _start(client, c3d_asset_id=c3d, markerset_asset_id=c3d)
+    assert r.status_code == 201
+    assert client.get(f"/v1/assets/{c3d}").json()["reference_count"] == 1
+    _start(client, c3d_asset_id=c3d, markerset_asset_id=inputs[1])
+    assert client.get(f"/v1/assets/{c3d}").json()["reference_count"] == 2
