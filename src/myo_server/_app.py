@@ -352,6 +352,12 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 headers["Allow"] = ", ".join(sorted(methods))
         return _json_response(exc.status_code, str(exc.detail), headers)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after answering, so the gateway still logs the traceback.
+        rid = request.scope.get("state", {}).get("request_id", "")
+        return _json_response(500, f"Internal server error; request id {rid}. It has been logged.")
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = []

@@ -151,3 +151,19 @@ async def test_async_start_and_stop(tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_an_internal_fault_is_a_json_500_with_the_request_id(
+    srv: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(srv.runtime.store, "get_job", broken)
+    r = httpx.get(
+        srv.base_url + "/v1/jobs/some-job", headers={"X-Api-Key": srv.api_key}, trust_env=False
+    )
+    assert r.status_code == 500
+    assert r.json()["detail"].startswith("Internal server error; request id ")
+    assert r.headers["x-request-id"] in r.json()["detail"]
+    assert "injected fault" not in r.text
