@@ -475,7 +475,9 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bo
                 raise _corrupt(path, offset, name, "its header is cut short")
             kind = struct.unpack_from("<b", blob, body)[0]
             n_dims = blob[body + 1]
-            if kind not in (-1, 1, 2, 4) or body + 2 + n_dims > limit:
+            # The C3D format allows at most 7 dimensions; ezc3d reads the count signed (a
+            # corrupt count of 128+ crashes it).
+            if kind not in (-1, 1, 2, 4) or n_dims > 7 or body + 2 + n_dims > limit:
                 raise _corrupt(path, offset, name, "it has an invalid type or dimensions")
             if kind == -1 and n_dims == 0:
                 raise _corrupt(path, offset, name, "it is a text parameter without dimensions")

@@ -347,8 +347,14 @@ def test_parameters_that_crash_ezc3d_are_caught_before_it(tmp_path: Path) -> Non
     )
     at = long_description.index(b"LABELS") - 1  # the record id, just before the name
     long_description[at] = 256 - 9  # group 9
+    # A dimension count of 248 in the last parameter record (zeros follow, so sizes still fit).
+    many_dims = bytearray(blob)
+    at = many_dims.index(b"DATA_START") + len("DATA_START") + 2
+    many_dims[at + 1] = 248
+    many_dims[at + 2 : at + 4] = b"\0\0"
     cases = {
         "rate.c3d": (bytes(empty_rate), "POINT:RATE has no value"),
+        "ndims.c3d": (bytes(many_dims), "record 'DATA_START'.*invalid type or dimensions"),
         "desc.c3d": (bytes(long_description), "record 'LABELS'.*description length 255"),
         "text.c3d": (bytes(dimensionless), "record 'UNITS'.*text parameter without dimensions"),
     }
