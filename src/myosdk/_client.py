@@ -285,6 +285,8 @@ class Client(BaseClient):
                         if status == 206 and not _resume_offset_ok(response, offset):
                             use_range = False  # a Range we cannot trust: start over
                             continue
+                        if status == 416 and offset and offset == expected_size:
+                            break  # everything had arrived before the connection dropped
                         if status == 200 and offset:
                             sink.restart()  # the server ignored Range
                         elif not response.is_success:
@@ -606,6 +608,8 @@ class AsyncClient(BaseClient):
                         if status == 206 and not _resume_offset_ok(response, offset):
                             use_range = False
                             continue
+                        if status == 416 and offset and offset == expected_size:
+                            break  # everything had arrived before the connection dropped
                         if status == 200 and offset:
                             sink.restart()
                         elif not response.is_success:

@@ -11,7 +11,7 @@ import inspect
 import os
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,7 +87,7 @@ class _UploadBase:
 _READ_AHEAD = 4
 
 
-def _read_ahead(path: Path, take: Callable[[bytes], None]) -> Iterator[bytes]:
+def _read_ahead(path: Path, take: Callable[[bytes], None]) -> Generator[bytes, None, None]:
     """Chunks of ``path``, read and passed to ``take`` (hashing) by a thread that stays a few
     chunks ahead, so disk reads and hashing overlap with the socket writes."""
     ready: queue.Queue[bytes | BaseException] = queue.Queue(_READ_AHEAD)
@@ -151,28 +151,26 @@ class FileMultipartStream(_UploadBase, httpx.SyncByteStream):
 class AsyncFileMultipartStream(_UploadBase, httpx.AsyncByteStream):
     """The multipart body of a presigned POST, streamed from disk (async).
 
-    File reads and hashing run in a worker thread (hashlib releases the GIL), so the event loop
-    stays free and hashing overlaps with the socket writes.
+    The same read-ahead thread as the sync stream reads and hashes (hashlib releases the GIL);
+    the event loop only picks up ready chunks, so it stays free and hashing overlaps with the
+    socket writes.
     """
-
-    def _read(self, f: BinaryIO) -> bytes:
-        chunk = f.read(CHUNK_SIZE)
-        if chunk:
-            self._take(chunk)
-        return chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         self.state = _UploadState()
         self.complete = False
         yield self.layout.head
-        f = await anyio.to_thread.run_sync(open, self.path, "rb")
+        chunks = _read_ahead(self.path, self._take)
+        sent = 0
         try:
-            while chunk := await anyio.to_thread.run_sync(self._read, f):
+            while chunk := await anyio.to_thread.run_sync(next, chunks, b""):
                 yield chunk
+                sent += len(chunk)
                 if self.on_progress is not None:
-                    await notify(self.on_progress, self.state.done, self.layout.file_size)
-        finally:
-            f.close()
+                    await notify(self.on_progress, sent, self.layout.file_size)
+        finally:  # stop the reader thread even when the send failed or was cancelled
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(chunks.close)
         self._finish()
         yield self.layout.tail
 

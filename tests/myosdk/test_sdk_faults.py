@@ -419,3 +419,18 @@ def test_lost_start_retarget_answers_create_no_duplicate_jobs(
         assert {j["job_id"] for j in jobs["jobs"]} == {s["job_id"] for s in started}
         for job in started:
             direct.jobs.cancel(job["job_id"])
+
+
+@pytest.mark.anyio
+async def test_cancelled_async_upload_stops_its_reader_thread(
+    proxied: tuple[Any, FaultProxy], tmp_path: Path
+) -> None:
+    server = proxied[0]
+    path = tmp_path / "big.c3d"
+    _random_file(path, 16 * MiB)
+    async with AsyncClient(api_key=server.api_key, base_url=server.base_url) as client:
+        with anyio.CancelScope() as scope:
+            await client.assets.upload_file(path, on_progress=lambda done, total: scope.cancel())
+        assert scope.cancelled_caught
+    readers = [t for t in threading.enumerate() if t.name == "myosdk-upload-reader"]
+    assert readers == []
