@@ -831,19 +831,9 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def list_jobs(
         request: Request,
         status: Annotated[
-            list[str] | None,
-            Query(
-                description="Repeatable (or comma-separated)",
-                json_schema_extra={"items": {"type": "string", "enum": list(JOB_STATUSES)}},
-            ),
+            list[str] | None, Query(description="Repeatable (or comma-separated)")
         ] = None,
-        type: Annotated[
-            list[str] | None,
-            Query(
-                description="Repeatable",
-                json_schema_extra={"items": {"type": "string", "enum": list(JOB_TYPES)}},
-            ),
-        ] = None,
+        type: Annotated[list[str] | None, Query(description="Repeatable")] = None,
         created_after: str | None = Query(
             default=None, description="ISO 8601", json_schema_extra={"format": "date-time"}
         ),
@@ -1045,6 +1035,11 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 op.setdefault("responses", {}).pop("422", None)  # validation errors are 400 here
                 if path.startswith("/v1/"):
                     op["security"] = [{"ApiKey": []}, {"Bearer": []}]
+        enums = {"status": list(JOB_STATUSES), "type": list(JOB_TYPES)}
+        for param in schema["paths"]["/v1/jobs"]["get"]["parameters"]:
+            if param["name"] in enums:
+                items = {"type": "string", "enum": enums[param["name"]]}
+                param["schema"] = {"type": "array", "items": items, "title": param["name"]}
         app.openapi_schema = schema
         return schema
 
