@@ -465,7 +465,9 @@ def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bo
         name = blob[offset + 2 : min(next_field, end)].decode("latin-1")
         if next_field + 2 > end:
             raise _corrupt(path, offset, name, "its name runs past the section")
-        (to_next,) = struct.unpack_from("<H", blob, next_field)
+        (to_next,) = struct.unpack_from("<h", blob, next_field)
+        if to_next < 0:  # ezc3d would seek backwards
+            raise _corrupt(path, offset, name, "its offset to the next record is negative")
         limit = end if to_next == 0 else next_field + to_next
         if limit > end:
             raise _corrupt(path, offset, name, "it points past the end of the section")

@@ -328,7 +328,7 @@ def test_parameter_dimensions_that_overflow_are_caught_before_ezc3d(tmp_path: Pa
 
 
 def test_parameters_that_crash_ezc3d_are_caught_before_it(tmp_path: Path) -> None:
-    """Regressions from fuzzing: each of these made ezc3d segfault."""
+    """Regressions from fuzzing: all but the negative offset made ezc3d segfault."""
     blob = write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0, storage="int16").read_bytes()
     # An empty POINT:RATE with four zero dimensions.
     empty_rate = bytearray(blob)
@@ -352,7 +352,12 @@ def test_parameters_that_crash_ezc3d_are_caught_before_it(tmp_path: Path) -> Non
     at = many_dims.index(b"DATA_START") + len("DATA_START") + 2
     many_dims[at + 1] = 248
     many_dims[at + 2 : at + 4] = b"\0\0"
+    # A negative offset to the next record (ezc3d would seek backwards).
+    backwards = bytearray(blob)
+    at = backwards.index(b"UNITS") + len("UNITS")
+    backwards[at : at + 2] = (0xFFF0).to_bytes(2, "little")
     cases = {
+        "back.c3d": (bytes(backwards), "record 'UNITS'.*offset to the next record is negative"),
         "rate.c3d": (bytes(empty_rate), "POINT:RATE has no value"),
         "ndims.c3d": (bytes(many_dims), "record 'DATA_START'.*invalid type or dimensions"),
         "desc.c3d": (bytes(long_description), "record 'LABELS'.*description length 255"),
