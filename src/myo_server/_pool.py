@@ -132,6 +132,7 @@ class WorkerPool:
             stdin=subprocess.PIPE,
             stdout=out,
             close_fds=True,
+            env=_worker_env(),
         )
         return _Slot(worker_id, proc, time.monotonic())
 
@@ -213,3 +214,15 @@ class WorkerPool:
         self._halt.set()
         self._thread.join(15)
         self._thread = None
+
+
+def _worker_env() -> dict[str, str]:
+    """The worker's environment: one BLAS/OpenMP thread each, unless the operator chose.
+
+    A job is one CPU-bound process and the pool already runs one per core; threaded BLAS on the
+    engine's small matrices only adds spin-waiting and oversubscribes the machine.
+    """
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
+    return env
