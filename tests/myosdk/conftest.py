@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from myosdk import Client
@@ -20,19 +19,6 @@ ServerFactory = Callable[..., contextlib.AbstractContextManager[Any]]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def _wait_until_serving(base_url: str, timeout: float = 10.0) -> None:
-    """Tolerate a server that reports started a moment before its socket accepts."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{base_url}/health", timeout=1.0, trust_env=False)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +33,6 @@ def server_factory() -> ServerFactory:
     @contextlib.contextmanager
     def start(data_dir: Path, **kwargs: Any) -> Iterator[Any]:
         with LocalServer(data_dir=data_dir, **kwargs) as server:
-            _wait_until_serving(server.base_url)
             yield server
 
     return start
