@@ -222,3 +222,26 @@ def test_retarget_command_end_to_end(
     assert result["status"] == "SUCCEEDED"
     assert result["path"] == str(tmp_path / "b.npz")
     assert len(result["checksum_sha256"]) == 64
+
+
+def test_myosdk_log_env_prints_requests_without_the_key(idle_server: Any) -> None:
+    code = "from myosdk import Client\nwith Client() as c:\n    c.characters.list(limit=1)\n"
+    env = {
+        **os.environ,
+        "MYOSDK_API_KEY": idle_server.api_key,
+        "MYOSDK_BASE_URL": idle_server.base_url,
+        "MYOSDK_LOG": "debug",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "myosdk DEBUG characters.list GET" in done.stderr
+    assert "-> 200" in done.stderr
+    assert idle_server.api_key not in done.stderr
+    assert done.stdout == ""
