@@ -6,13 +6,14 @@ tools' annotations at registration, and some of them (``Resolve(...)``) name loc
 
 import base64
 import contextlib
+import inspect
 import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import (
@@ -68,6 +69,7 @@ from ._models import (
 from ._paths import AccessDeniedError, check_access, default_roots, roots_from_uris
 
 log = logging.getLogger("myo_mcp")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["WAIT_CAP_S", "build_server"]
 
@@ -350,6 +352,16 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
     mcp.middleware.append(warm_up)
 
+    def tool(annotations: ToolAnnotations) -> Callable[[_F], _F]:
+        """Register a tool; its docstring, dedented, is the description the model reads."""
+
+        def register(fn: _F) -> _F:
+            description = inspect.cleandoc(fn.__doc__ or "")
+            mcp.add_tool(fn, description=description, annotations=annotations)
+            return fn
+
+        return register
+
     def allowed_roots(roots: ListRootsResult | None) -> list[Path]:
         if config.allow_dirs:
             return list(config.allow_dirs)
@@ -394,7 +406,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             await anyio.sleep(min(poll_interval, max(0.0, deadline - now)))
 
     # ---------------------------------------------------------------------- read-only tools
-    @mcp.tool(annotations=_with_title(READ, "List assets"))
+    @tool(_with_title(READ, "List assets"))
     async def list_assets(
         purpose: Annotated[
             str | None,
@@ -421,7 +433,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 next_offset=_next_offset(page, "assets"),
             )
 
-    @mcp.tool(annotations=_with_title(READ, "Get an asset"))
+    @tool(_with_title(READ, "Get an asset"))
     async def get_asset(asset_id: AssetId) -> AssetInfo:
         """Details of one asset: file name, purpose, size, status, checksum, producing job.
 
@@ -431,7 +443,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             client = await backend.client()
             return _asset_info(await client.assets.get(asset_id))
 
-    @mcp.tool(annotations=_with_title(READ, "List characters"))
+    @tool(_with_title(READ, "List characters"))
     async def list_characters(
         name_contains: Annotated[
             str | None, Field(description="Only names containing this text.")
@@ -468,7 +480,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 next_offset=_next_offset(page, "characters"),
             )
 
-    @mcp.tool(annotations=_with_title(READ, "Get a character"))
+    @tool(_with_title(READ, "Get a character"))
     async def get_character(character_id: CharacterId) -> CharacterDetail:
         """A character with its versions; only READY versions can be used by start_retarget."""
         with _tool_errors(backend, f"get character {character_id}"):
@@ -490,7 +502,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 resource_uri=_character_uri(c["character_id"]),
             )
 
-    @mcp.tool(annotations=_with_title(READ, "Validate a character version"))
+    @tool(_with_title(READ, "Validate a character version"))
     async def validate_character_manifest(
         character_id: CharacterId,
         version: Annotated[str, Field(description="The version, e.g. 'v1.0.0'.")],
@@ -509,7 +521,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 valid=r.get("status") == "READY",
             )
 
-    @mcp.tool(annotations=_with_title(READ, "Get a job"))
+    @tool(_with_title(READ, "Get a job"))
     async def get_job(job_id: JobId) -> JobInfo:
         """Status of a job now (no waiting): progress while RUNNING, output asset once SUCCEEDED,
         error once FAILED. To wait for it, use wait_for_job."""
@@ -517,7 +529,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             client = await backend.client()
             return _job_info(await client.jobs.get(job_id))
 
-    @mcp.tool(annotations=_with_title(READ, "Wait for a job"))
+    @tool(_with_title(READ, "Wait for a job"))
     async def wait_for_job(
         job_id: JobId,
         ctx: Context[Any, Any],
@@ -540,7 +552,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 next_step=_job_next_step(job),
             )
 
-    @mcp.tool(annotations=_with_title(READ, "List jobs"))
+    @tool(_with_title(READ, "List jobs"))
     async def list_jobs(
         status: Annotated[
             list[Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None,
@@ -583,7 +595,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 next_offset=_next_offset(page, "jobs"),
             )
 
-    @mcp.tool(annotations=_with_title(READ_LOCAL, "Inspect a C3D file"))
+    @tool(_with_title(READ_LOCAL, "Inspect a C3D file"))
     async def inspect_c3d(
         path: Annotated[str, Field(description="Local path of the .c3d file.")],
         roots: ClientRoots,
@@ -637,7 +649,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 next_step=step,
             )
 
-    @mcp.tool(annotations=_with_title(READ_LOCAL, "Summarize a motion"))
+    @tool(_with_title(READ_LOCAL, "Summarize a motion"))
     async def summarize_motion(
         roots: ClientRoots,
         asset_id: Annotated[
@@ -695,7 +707,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     # ------------------------------------------------------------------ write/destructive tools
     if not config.read_only:
 
-        @mcp.tool(annotations=_with_title(WRITE, "Upload a file"))
+        @tool(_with_title(WRITE, "Upload a file"))
         async def upload_asset(
             path: Annotated[
                 str, Field(description="Local file: a .c3d recording or a markerset .xml.")
@@ -726,7 +738,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     "both the C3D and the markerset are uploaded.",
                 )
 
-        @mcp.tool(annotations=_with_title(WRITE_LOCAL, "Download an asset"))
+        @tool(_with_title(WRITE_LOCAL, "Download an asset"))
         async def download_asset(
             asset_id: AssetId,
             destination: Annotated[
@@ -755,7 +767,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     sha256=got["checksum_sha256"],
                 )
 
-        @mcp.tool(annotations=_with_title(DESTRUCTIVE, "Delete an asset"))
+        @tool(_with_title(DESTRUCTIVE, "Delete an asset"))
         async def delete_asset(
             asset_id: AssetId,
             decision: DeleteDecision,
@@ -790,7 +802,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 await client.assets.delete(asset_id)
                 return DeletedAsset(asset_id=asset_id, deleted=True, message="Deleted.")
 
-        @mcp.tool(annotations=_with_title(WRITE, "Start a retarget job"))
+        @tool(_with_title(WRITE, "Start a retarget job"))
         async def start_retarget(
             c3d_asset_id: Annotated[str, Field(description="The uploaded C3D recording.")],
             markerset_asset_id: Annotated[str, Field(description="The uploaded markerset XML.")],
@@ -836,7 +848,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     job=job, next_step=f"wait_for_job(job_id='{job.job_id}') until done=true."
                 )
 
-        @mcp.tool(annotations=_with_title(DESTRUCTIVE, "Cancel a job"))
+        @tool(_with_title(DESTRUCTIVE, "Cancel a job"))
         async def cancel_job(job_id: JobId) -> CanceledJob:
             """Cancel a QUEUED or RUNNING job (a finished job cannot be canceled)."""
             with _tool_errors(backend, f"cancel job {job_id}"):
@@ -844,7 +856,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 r = await client.jobs.cancel(job_id)
                 return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))
 
-        @mcp.tool(annotations=_with_title(WRITE, "Retarget a C3D file"))
+        @tool(_with_title(WRITE, "Retarget a C3D file"))
         async def retarget_motion(
             c3d_path: Annotated[str, Field(description="Local .c3d recording.")],
             markerset: Annotated[
