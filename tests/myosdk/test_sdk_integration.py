@@ -25,6 +25,7 @@ from myosdk import (
     ConflictError,
     JobTimeoutError,
     NotFoundError,
+    RateLimitError,
     ValidationError,
 )
 
@@ -408,3 +409,38 @@ def test_logs_never_show_keys_or_signatures(
     assert idle_server.api_key not in caplog.text
     fields = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert fields  # httpx's own request lines are there, redacted
+
+
+def test_real_rate_limit_is_absorbed_by_retry_after(
+    server_factory: Callable[..., Any],
+    tmp_path_factory: pytest.TempPathFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server limiting the key to 2 requests/s (burst 2): the SDK waits as told and every call
+    succeeds; without retries the 429 surfaces as RateLimitError with ``retry_after``."""
+    with server_factory(
+        tmp_path_factory.mktemp("myo-limited"),
+        workers=0,
+        rate_limit_per_second=2.0,
+        rate_limit_burst=2,
+    ) as server:
+        with (
+            caplog.at_level(logging.INFO, logger="myosdk"),
+            Client(api_key=server.api_key, base_url=server.base_url) as client,
+        ):
+            for _ in range(4):
+                assert client.assets.list(limit=1)["limit"] == 1
+        assert "assets.list: HTTP 429; retrying" in caplog.text
+        errors: list[RateLimitError] = []
+        with Client(api_key=server.api_key, base_url=server.base_url, max_retries=0) as eager:
+            for _ in range(5):
+                try:
+                    eager.assets.list(limit=1)
+                except RateLimitError as exc:
+                    errors.append(exc)
+                    break
+        assert errors, "five calls at once never hit the limit"
+        assert errors[0].status_code == 429
+        assert errors[0].retry_after is not None
+        assert errors[0].retry_after >= 1
+        assert errors[0].request_id
