@@ -193,6 +193,10 @@ def _tool_errors(backend: Backend, doing: str) -> Iterator[None]:
         ) from None
     except BackendUnavailableError as exc:
         raise ToolError(f"Cannot {doing}: {exc}") from None
+    except OSError as exc:  # unreadable file, full disk, ...: the OS says which
+        raise ToolError(
+            f"Cannot {doing}: {exc}. Check the file's permissions and the free disk space."
+        ) from None
     except Exception as exc:
         raise ToolError(_describe_error(backend, doing, exc)) from None
 

@@ -604,3 +604,56 @@ async def test_unreachable_backend(work: Path) -> None:
             assert "Cannot reach" in text and "127.0.0.1:9" in text
     finally:
         await backend.aclose()
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared recordings not found at {SHARED}")
+async def test_inspect_real_recordings(local_server: LocalServer) -> None:
+    config = McpConfig(backend="local", data_dir=local_server.data_dir, allow_dirs=[SHARED])
+    backend = Backend(config, local_server=local_server)
+    try:
+        async with Client(build_server(config, backend)) as client:
+            pig = structured(
+                await client.call_tool(
+                    "inspect_c3d", {"path": str(SHARED / "pig_motion_flatfoot_full.c3d")}
+                )
+            )
+            assert pig["best_markerset"]["name"] == "plug-in-gait"
+            assert pig["rate_hz"] == 100.0 and pig["frames"] == 315
+            opto = structured(
+                await client.call_tool("inspect_c3d", {"path": str(SHARED / "optotrak.c3d")})
+            )
+            assert opto["best_markerset"] is None
+            assert "No shipped markerset fits" in opto["next_step"]
+            bad = error_text(
+                await client.call_tool(
+                    "inspect_c3d", {"path": str(SHARED / "mocap36_malformed.c3d")}
+                )
+            )
+            assert "mocap36_malformed.c3d" in bad
+    finally:
+        await backend.aclose()
+
+
+async def test_backend_starts_after_the_handshake_and_stops(tmp_path: Path, work: Path) -> None:
+    """The embedded backend does not start for initialize; it starts on the first request after
+    it, serves, and stops with its worker on close."""
+    config = McpConfig(backend="local", data_dir=tmp_path / "own-data", allow_dirs=[work])
+    backend = Backend(config)
+    try:
+        async with Client(build_server(config, backend), mode="legacy") as client:
+            assert backend.local_server is None
+            assert not (tmp_path / "own-data").exists()
+            structured(await client.call_tool("list_characters", {}))
+            server = backend.local_server
+            assert server is not None and server.running
+            pids = server.runtime.pool.worker_pids()
+            assert len(pids) == 1
+    finally:
+        await backend.aclose()
+    assert not server.running
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
