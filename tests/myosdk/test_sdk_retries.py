@@ -209,7 +209,7 @@ def test_wait_reports_changes_and_times_out_with_the_last_job() -> None:
         client.jobs.wait(
             "j1",
             interval=0.05,
-            timeout=0.4,
+            timeout=1.0,
             on_progress=lambda job: seen.append((job["status"], job.get("progress") or 0.0)),
         )
     assert isinstance(info.value, JobTimeoutError)
