@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server for motion-capture retargeting (C3D -> MuJoCo character). "
         "Without MYOSDK_API_KEY it runs an embedded local backend. "
         "'myo-mcp demo' runs the whole story on a shipped sample.",
+        epilog="commands: 'myo-mcp demo [--out DIR]' runs the retargeting story end to end "
+        "through a real MCP session (offline) and writes the results to ./myo-demo/.",
     )
     p.add_argument(
         "--backend",

@@ -287,3 +287,37 @@ def test_demo_from_the_entry_point(tmp_path: Path) -> None:
     ):
         assert tool in done.stdout
     assert not (tmp_path / "home-unused").exists()  # the demo keeps its data under ./myo-demo
+
+
+LONG = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d" / "cmu_01_01.c3d"
+
+
+@pytest.mark.skipif(not LONG.exists(), reason=f"shared recording {LONG} not found")
+def test_job_running_at_sigterm_finishes_after_restart(tmp_path: Path) -> None:
+    """SIGTERM while a job runs: everything exits, the job goes back to the queue, and the next
+    myo-mcp on the same data dir finishes it."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    (work / "long.c3d").write_bytes(LONG.read_bytes())
+    with myo_mcp(home, "--allow-dir", str(work)) as s:
+        s.initialize()
+        c3d = s.tool("upload_asset", {"path": str(work / "long.c3d")})["asset"]["asset_id"]
+        xml = s.tool("retarget_motion", {"c3d_path": str(work / "long.c3d"), "markerset": "cmu"})
+        assert xml["done"] is True  # warms the worker up; the next job starts at once
+        job = s.tool(
+            "start_retarget",
+            {"c3d_asset_id": c3d, "markerset_asset_id": xml["markerset_asset_id"]},
+        )["job"]
+        deadline = time.monotonic() + 30
+        while s.tool("get_job", {"job_id": job["job_id"]})["status"] != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        children = _children(s.proc.pid)
+        s.proc.send_signal(signal.SIGTERM)
+        assert _wait_exit(s.proc, children) < 10
+    with myo_mcp(home, "--allow-dir", str(work)) as again:
+        again.initialize()
+        status = again.tool("get_job", {"job_id": job["job_id"]})["status"]
+        assert status in ("QUEUED", "RUNNING", "SUCCEEDED")
+        waited = again.tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 50}, 70)
+        assert waited["job"]["status"] == "SUCCEEDED", waited
