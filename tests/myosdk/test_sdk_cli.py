@@ -186,7 +186,6 @@ def test_installed_entry_point(idle_server: Any) -> None:
     )
     assert usage.returncode == 2
     assert "usage: myo retarget" in usage.stderr
-    assert sys.executable  # the script runs in this environment's interpreter
 
 
 @pytest.mark.slow
