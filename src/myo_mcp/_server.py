@@ -378,6 +378,13 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     def local_path(path: str, roots: ListRootsResult | None) -> Path:
         return check_access(path, allowed_roots(roots))
 
+    def local_file(path: str, roots: ListRootsResult | None) -> Path:
+        file = local_path(path, roots)
+        if not file.is_file():
+            what = "a directory, not a file" if file.is_dir() else "no such file"
+            raise FileNotFoundError(f"{str(file)!r}: {what}")
+        return file
+
     poll_interval = 0.25 if config.backend == "local" else 1.0
 
     async def poll_job(
@@ -612,7 +619,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         fits, the user needs a markerset XML for their marker names.
         """
         with _tool_errors(backend, f"inspect {path}"):
-            file = local_path(path, roots)
+            file = local_file(path, roots)
             try:
                 info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
             except (FileNotFoundError, AccessDeniedError):
@@ -688,7 +695,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     file, source = Path(got["path"]), _asset_uri(asset_id)
                 else:
                     assert path is not None
-                    file = local_path(path, roots)
+                    file = local_file(path, roots)
                     source = str(file)
                 try:
                     figures, png = await anyio.to_thread.run_sync(
@@ -731,7 +738,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             asset ids. (retarget_motion does upload + job + download in one call.)
             """
             with _tool_errors(backend, f"upload {path}"):
-                file = local_path(path, roots)
+                file = local_file(path, roots)
                 client = await backend.client()
                 up = await client.assets.upload_file(file, purpose, metadata)
                 asset = _asset_info(await client.assets.get(up["asset_id"]))
@@ -896,7 +903,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 from myosdk import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION
 
                 started_at = time.monotonic()
-                c3d = local_path(c3d_path, roots)
+                c3d = local_file(c3d_path, roots)
                 if markerset in _analysis.SHIPPED_MARKERSETS:
                     ms_file = _analysis.shipped_markerset_path(markerset)
                 elif "/" not in markerset and not markerset.lower().endswith(".xml"):
@@ -906,7 +913,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                         "a markerset .xml file."
                     )
                 else:
-                    ms_file = local_path(markerset, roots)
+                    ms_file = local_file(markerset, roots)
                 out = local_path(output_path or str(c3d.with_suffix(".npz")), roots)
                 client = await backend.client()
                 await ctx.report_progress(0, 100, f"uploading {c3d.name}")

@@ -476,11 +476,17 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert "outside" in error_text(
             await client.call_tool("inspect_c3d", {"path": "/etc/passwd"})
         )
+        for missing in (work / "gone.c3d", work):
+            text = error_text(await client.call_tool("inspect_c3d", {"path": str(missing)}))
+            assert str(missing) in text and ("no such file" in text or "directory" in text)
 
 
 async def test_summarize_motion_errors(server: MyoMCPServer, work: Path) -> None:
     async with Client(server) as client:
         assert "exactly one" in error_text(await client.call_tool("summarize_motion", {}))
+        assert "no such file" in error_text(
+            await client.call_tool("summarize_motion", {"path": str(work / "gone.npz")})
+        )
         assert "exactly one" in error_text(
             await client.call_tool("summarize_motion", {"asset_id": "a", "path": "b"})
         )
