@@ -23,6 +23,7 @@ from myosdk import (
     AuthenticationError,
     Client,
     ConflictError,
+    IntegrityError,
     JobTimeoutError,
     NotFoundError,
     RateLimitError,
@@ -444,3 +445,16 @@ def test_real_rate_limit_is_absorbed_by_retry_after(
         assert errors[0].retry_after is not None
         assert errors[0].retry_after >= 1
         assert errors[0].request_id
+
+
+def test_a_file_growing_during_upload_is_refused(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "live.c3d"
+    path.write_bytes(os.urandom(16 << 20))  # longer than the read-ahead (a few MiB)
+
+    def grow(done: int, total: int | None) -> None:
+        with open(path, "ab") as f:  # another program still writing the recording
+            f.write(os.urandom(1 << 20))
+
+    with pytest.raises(IntegrityError, match="changed while uploading") as info:
+        client.assets.upload_file(path, on_progress=grow)
+    assert info.value.expected == 16 << 20
