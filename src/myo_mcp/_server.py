@@ -289,6 +289,20 @@ ClientRoots = Annotated[ListRootsResult | None, Resolve(_client_roots)]
 DeleteDecision = Annotated[ElicitationResult[DeleteConfirmation], Resolve(_confirm_delete)]
 
 
+class _Progress:
+    """Progress notifications of one tool call, out of 100; the value only ever increases
+    (the protocol requires it), so repeats and step-backs are not sent."""
+
+    def __init__(self, ctx: Context[Any, Any]) -> None:
+        self._ctx = ctx
+        self._last = -1.0
+
+    async def __call__(self, value: float, message: str) -> None:
+        if value > self._last:
+            self._last = value
+            await self._ctx.report_progress(value, 100.0, message)
+
+
 class MyoMCPServer(MCPServer[Any]):
     """MCPServer whose resource list also shows recent assets and jobs of the backend."""
 
@@ -390,27 +404,22 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     async def poll_job(
         job_id: str,
         timeout_s: float,
-        ctx: Context[Any, Any],
+        progress: _Progress,
         span: tuple[float, float] = (0.0, 100.0),
     ) -> tuple[JobInfo, float]:
-        """Poll ``job_id`` until it ends or ``timeout_s`` passes, reporting progress."""
+        """Poll ``job_id`` until it ends or ``timeout_s`` passes, reporting progress in ``span``."""
         client = await backend.client()
         started = time.monotonic()
         deadline = started + timeout_s
-        last: tuple[str, float | None] | None = None
         lo, hi = span
         while True:
-            raw = await client.jobs.get(job_id)
-            job = _job_info(raw)
+            job = _job_info(await client.jobs.get(job_id))
             fraction = 1.0 if job.status in TERMINAL else (job.progress or 0.0)
-            if (job.status, job.progress) != last:
-                last = (job.status, job.progress)
-                await ctx.report_progress(
-                    lo + (hi - lo) * fraction,
-                    100.0,
-                    f"job {job.status.lower()}"
-                    + (f" {job.progress:.0%}" if job.progress is not None else ""),
-                )
+            await progress(
+                lo + (hi - lo) * fraction,
+                f"job {job.status.lower()}"
+                + (f" {job.progress:.0%}" if job.progress is not None else ""),
+            )
             now = time.monotonic()
             if job.status in TERMINAL or now >= deadline:
                 return job, now - started
@@ -555,7 +564,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         wait_for_job again. Once SUCCEEDED, download_asset(job.output_asset_id, ...) saves it.
         """
         with _tool_errors(backend, f"wait for job {job_id}"):
-            job, waited = await poll_job(job_id, min(timeout_s, WAIT_CAP_S), ctx)
+            job, waited = await poll_job(job_id, min(timeout_s, WAIT_CAP_S), _Progress(ctx))
             return JobWait(
                 job=job,
                 done=job.status in TERMINAL,
@@ -916,9 +925,10 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     ms_file = local_file(markerset, roots)
                 out = local_path(output_path or str(c3d.with_suffix(".npz")), roots)
                 client = await backend.client()
-                await ctx.report_progress(0, 100, f"uploading {c3d.name}")
+                progress = _Progress(ctx)
+                await progress(0, f"uploading {c3d.name}")
                 c3d_up = await client.assets.upload_file(c3d)
-                await ctx.report_progress(5, 100, f"uploading markerset {ms_file.name}")
+                await progress(5, f"uploading markerset {ms_file.name}")
                 ms_up = await client.assets.upload_file(ms_file)
                 started = await client.jobs.start_retarget(
                     c3d_asset_id=c3d_up["asset_id"],
@@ -931,7 +941,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     subject_weight=subject_weight,
                 )
                 budget = config.call_budget_s - (time.monotonic() - started_at) - 3.0
-                job, _ = await poll_job(started["job_id"], max(1.0, budget), ctx, (10.0, 95.0))
+                job, _ = await poll_job(started["job_id"], max(1.0, budget), progress, (10, 95))
                 common: dict[str, Any] = {
                     "job": job,
                     "c3d_asset_id": c3d_up["asset_id"],
@@ -950,9 +960,9 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                         **common,
                     )
                 assert job.output_asset_id is not None
-                await ctx.report_progress(95, 100, "downloading the motion")
+                await progress(97, "downloading the motion")
                 got = await client.assets.download(job.output_asset_id, out)
-                await ctx.report_progress(100, 100, "done")
+                await progress(100, "done")
                 return RetargetResult(
                     done=True,
                     output=DownloadedFile(

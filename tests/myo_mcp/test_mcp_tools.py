@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,8 @@ async def test_job_flow_with_progress(server: MyoMCPServer, work: Path, mode: st
         assert "download_asset" in waited["next_step"]
         assert updates and updates[-1][0] == 100.0 and updates[-1][1] == 100.0
         assert all(m and m.startswith("job ") for _, _, m in updates)
+        values = [v for v, _, _ in updates]
+        assert all(a < b for a, b in pairwise(values)), values
 
         listed = structured(
             await client.call_tool(
@@ -412,7 +415,8 @@ async def test_retarget_motion(server: MyoMCPServer, work: Path, mode: str) -> N
         assert result["output"]["path"] == str(work / "walk.npz")
         assert (work / "walk.npz").stat().st_size == result["output"]["size_bytes"]
         assert "summarize_motion" in result["next_step"]
-        assert updates[0] == 0 and updates[-1] == 100 and updates == sorted(updates)
+        assert updates[0] == 0 and updates[-1] == 100
+        assert all(a < b for a, b in pairwise(updates)), updates  # strictly increasing
 
         by_path = structured(
             await client.call_tool(
