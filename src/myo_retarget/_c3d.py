@@ -17,7 +17,6 @@ import os
 import re
 import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -267,8 +266,8 @@ def read_c3d(
                 spath,
                 f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}",
             )
-    blob = _read_bytes(spath)
-    processor, announced_frames = _check_structure(spath, blob)
+    head, size, sha256 = _read_head(spath)
+    processor, announced_frames = _check_structure(spath, head, size)
     c3d = _ezc3d_read(spath)
     point = c3d["parameters"]["POINT"]
 
@@ -276,7 +275,7 @@ def read_c3d(
     data = c3d["data"]["points"]  # (4, points, frames)
     residuals = c3d["data"]["meta_points"]["residuals"]  # (1, points, frames)
     n_frames_file = int(data.shape[2])
-    _check_size(spath, c3d, len(blob), announced_frames)
+    _check_size(spath, c3d, size, announced_frames)
     rate = _rate(spath, c3d)
     units = _units(spath, point)
     scale = point.get("SCALE", {}).get("value", [])
@@ -316,7 +315,7 @@ def read_c3d(
     return MarkerRecording(
         path=spath,
         filename=os.path.basename(spath),
-        sha256=hashlib.sha256(blob).hexdigest(),
+        sha256=sha256,
         labels=labels,
         raw_labels=kept_raw,
         positions=positions,
@@ -358,8 +357,8 @@ def read_model_outputs(
         C3DReadError: The file cannot be read, or a requested name is not a point of the file.
     """
     spath = os.fspath(path)
-    blob = _read_bytes(spath)
-    _check_structure(spath, blob)
+    head, size, _ = _read_head(spath)
+    _check_structure(spath, head, size)
     c3d = _ezc3d_read(spath)
     point = c3d["parameters"]["POINT"]
     data = c3d["data"]["points"]
@@ -388,18 +387,35 @@ def read_model_outputs(
 # --------------------------------------------------------------------------- file-level checks
 
 
-def _read_bytes(path: str) -> bytes:
+# The header and parameter section lie within the first 510 blocks (both block counts are bytes).
+_HEAD_BYTES = 510 * 512
+
+
+def _read_head(path: str) -> tuple[bytes, int, str]:
+    """The file's first bytes (header and parameters), its size and its SHA-256.
+
+    The file is streamed, so hashing a long recording does not hold a second copy of it.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                if size < _HEAD_BYTES:
+                    head += chunk[: _HEAD_BYTES - size]
+                digest.update(chunk)
+                size += len(chunk)
     except FileNotFoundError:
         raise C3DReadError(path, "file not found") from None
     except IsADirectoryError:
         raise C3DReadError(path, "is a directory, not a C3D file") from None
     except OSError as exc:
         raise C3DReadError(path, f"cannot be read: {exc.strerror or exc}") from None
+    return head, size, digest.hexdigest()
 
 
-def _check_structure(path: str, blob: bytes) -> tuple[str, int | None]:
+def _check_structure(path: str, blob: bytes, size: int) -> tuple[str, int | None]:
     """Validate the header and walk the parameter section before ezc3d sees the file.
 
     ezc3d trusts the sizes written in the parameter section; a corrupted dimension can make it read
@@ -409,7 +425,6 @@ def _check_structure(path: str, blob: bytes) -> tuple[str, int | None]:
     Returns:
         The processor name, and the frame count that POINT:FRAMES announces (None if absent).
     """
-    size = len(blob)
     if size == 0:
         raise C3DReadError(path, "the file is empty")
     if size < 512 or blob[1] != 0x50:
