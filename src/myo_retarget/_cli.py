@@ -124,7 +124,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "frames", f"{info['frames']} at {info['rate_hz']:g} Hz ({info['duration_s']:.2f} s)"
     )
     table.add_row("units", info["units"])
-    det = "detected" if info["vertical_axis_detected"] else "given"
+    det = f"from {info['vertical_axis_source']}" if info["vertical_axis_detected"] else "given"
     table.add_row("vertical axis", f"{info['vertical_axis']} ({det})")
     table.add_row("markers", f"{len(info['labels'])}: " + " ".join(info["labels"]))
     table.add_row("ignored points", str(len(info["ignored_labels"])))

@@ -51,6 +51,7 @@ def inspect_c3d(
         "units": rec.units,
         "vertical_axis": rec.vertical_axis,
         "vertical_axis_detected": rec.vertical_axis_detected,
+        "vertical_axis_source": rec.vertical_axis_source,
         "processor": rec.processor,
         "labels": rec.labels,
         "ignored_labels": rec.ignored_labels,
