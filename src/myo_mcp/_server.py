@@ -32,6 +32,7 @@ from mcp.types import (
     CompletionArgument,
     CompletionContext,
     ImageContent,
+    InputRequiredResult,
     ListRootsResult,
     PromptReference,
     ResourceTemplateReference,
@@ -39,6 +40,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp.types import Resource as MCPResource
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
 from . import _analysis
@@ -304,11 +306,45 @@ class _Progress:
 
 
 class MyoMCPServer(MCPServer[Any]):
-    """MCPServer whose resource list also shows recent assets and jobs of the backend."""
+    """MCPServer whose resource list also shows recent assets and jobs of the backend, and whose
+    tools are registered on first use rather than at start-up.
+
+    Registering a tool builds pydantic models and JSON schemas for its arguments and result
+    (about 0.1 s for all of them): deferred, it stays out of the process start -> ``initialize``
+    path. Anything that looks tools up (tools/list, tools/call, the 2026-07-28 schema check that
+    runs before middleware) registers them first.
+    """
 
     def __init__(self, backend: Backend, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.backend = backend
+        self._pending_tools: list[tuple[Callable[..., Any], str, ToolAnnotations]] = []
+
+    def defer_tool(
+        self, fn: Callable[..., Any], description: str, annotations: ToolAnnotations
+    ) -> None:
+        """Register ``fn`` as a tool when tools are first needed."""
+        self._pending_tools.append((fn, description, annotations))
+
+    def register_pending_tools(self) -> None:
+        """Register the deferred tools now (idempotent)."""
+        pending, self._pending_tools = self._pending_tools, []
+        for fn, description, annotations in pending:
+            self.add_tool(fn, description=description, annotations=annotations)
+
+    async def list_tools(self) -> list[MCPTool]:
+        self.register_pending_tools()
+        return await super().list_tools()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        self.register_pending_tools()
+        return await super().call_tool(name, arguments, context)
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        self.register_pending_tools()
+        return super()._tool_input_schema(name)
 
     async def list_resources(self) -> list[MCPResource]:
         """Static resources (shipped markersets), then the 20 newest assets and jobs."""
@@ -374,8 +410,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         """Register a tool; its docstring, dedented, is the description the model reads."""
 
         def register(fn: _F) -> _F:
-            description = inspect.cleandoc(fn.__doc__ or "")
-            mcp.add_tool(fn, description=description, annotations=annotations)
+            mcp.defer_tool(fn, inspect.cleandoc(fn.__doc__ or ""), annotations)
             return fn
 
         return register
