@@ -321,3 +321,55 @@ def test_job_running_at_sigterm_finishes_after_restart(tmp_path: Path) -> None:
         assert status in ("QUEUED", "RUNNING", "SUCCEEDED")
         waited = again.tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 50}, 70)
         assert waited["job"]["status"] == "SUCCEEDED", waited
+
+
+@pytest.mark.anyio
+async def test_streamable_http_session(tmp_path: Path) -> None:
+    """A whole MCP session over streamable HTTP with the bearer token (the SDK's HTTP client)."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "walk.c3d").write_bytes(sample_c3d_path().read_bytes())
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(ENTRY),
+            "--transport",
+            "streamable-http",
+            "--port",
+            str(port),
+            "--allow-dir",
+            str(work),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**_env(tmp_path / "home"), "MYO_MCP_TOKEN": "env-t0k"},
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=2, trust_env=False)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "streamable-http server did not start"
+                time.sleep(0.1)
+        async with httpx2.AsyncClient(headers={"Authorization": "Bearer env-t0k"}) as http:
+            transport: Any = streamable_http_client(url, http_client=http)
+            async with Client(transport) as client:
+                result = await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")})
+                assert not result.is_error and result.structured_content
+                assert result.structured_content["best_markerset"]["name"] == "cmu"
+                chars = await client.call_tool("list_characters", {})
+                assert not chars.is_error
+                shipped = await client.read_resource("myo://markersets/cmu")
+                assert "<markers" in str(shipped.contents[0])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    assert proc.returncode == 128 + signal.SIGTERM
