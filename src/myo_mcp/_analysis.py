@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 DEFAULT_PLOT_JOINTS = (
     "hip_flex_r",
@@ -42,11 +43,22 @@ def sample_c3d_path() -> Path:
     return engine_data_dir() / "samples" / "cmu_01_01_412.c3d"
 
 
-def inspect_recording(path: Path) -> dict[str, Any]:
-    """``myo_retarget.inspect_c3d`` of ``path``."""
-    from myo_retarget import inspect_c3d
+class RecordingError(ValueError):
+    """A file the engine cannot read as a recording (the engine's message says why)."""
 
-    return inspect_c3d(path)
+
+def inspect_recording(path: Path) -> dict[str, Any]:
+    """``myo_retarget.inspect_c3d`` of ``path``.
+
+    Raises:
+        RecordingError: The engine cannot read it (not a C3D, truncated, malformed).
+    """
+    from myo_retarget import RetargetError, inspect_c3d
+
+    try:
+        return inspect_c3d(path)
+    except RetargetError as exc:
+        raise RecordingError(str(exc)) from exc
 
 
 def summarize_npz(
@@ -62,8 +74,10 @@ def summarize_npz(
     from myo_retarget import Motion
 
     try:
-        motion = Motion.load(path)
-    except (KeyError, ValueError, OSError) as exc:
+        # An open file, not the path: numpy leaks its own handle when the zip is corrupt.
+        with path.open("rb") as fh:
+            motion = Motion.load(cast(Any, fh))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ValueError(
             f"{path.name} is not a retargeted motion .npz ({exc}); pass the output of a "
             "retarget job (its output asset, or the file download_asset wrote)."

@@ -666,9 +666,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             file = local_file(path, roots)
             try:
                 info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
-            except (FileNotFoundError, AccessDeniedError):
-                raise
-            except Exception as exc:
+            except _analysis.RecordingError as exc:
                 raise ToolError(
                     f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
                     ".c3d file (not truncated)."

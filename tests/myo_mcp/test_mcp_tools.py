@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import mcp.types as types
+import numpy as np
 import pytest
 from mcp import Client
 from mcp.client.context import ClientRequestContext
@@ -495,9 +496,12 @@ async def test_summarize_motion_errors(server: MyoMCPServer, work: Path) -> None
             await client.call_tool("summarize_motion", {"asset_id": "a", "path": "b"})
         )
         (work / "x.npz").write_bytes(b"not an npz")
-        assert "not a retargeted motion" in error_text(
-            await client.call_tool("summarize_motion", {"path": str(work / "x.npz")})
-        )
+        (work / "cut.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 40)  # a truncated zip
+        np.savez(work / "other.npz", a=np.zeros(3))  # an npz, but not a motion
+        for name in ("x.npz", "cut.npz", "other.npz"):
+            assert "not a retargeted motion" in error_text(
+                await client.call_tool("summarize_motion", {"path": str(work / name)})
+            ), name
         structured(
             await client.call_tool(
                 "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
