@@ -354,7 +354,9 @@ async def test_job_errors(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert bad.is_error
 
 
-async def test_wait_timeout_and_cancel(work: Path, idle_server: LocalServer, mode: str) -> None:
+async def test_wait_timeout_and_cancel(
+    work: Path, idle_server: LocalServer, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = McpConfig(
         backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=2
     )
@@ -376,6 +378,12 @@ async def test_wait_timeout_and_cancel(work: Path, idle_server: LocalServer, mod
             assert waited["done"] is False and waited["job"]["status"] == "QUEUED"
             assert 0.2 <= waited["waited_s"] < 5
             assert "wait_for_job" in waited["next_step"]
+            monkeypatch.setattr("myo_mcp._server.WAIT_CAP_S", 0.5)  # the cap (50 s), scaled down
+            capped = structured(
+                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30})
+            )
+            assert capped["done"] is False and 0.4 <= capped["waited_s"] < 5
+            monkeypatch.undo()
 
             slow = structured(
                 await client.call_tool(
