@@ -54,4 +54,5 @@ def test_readme_names_the_same_server() -> None:
     """The registry verifies PyPI ownership through an ``mcp-name:`` line in the README."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = re.findall(r"mcp-name:\s*(\S+)", readme)
+    assert names, "README.md lacks the mcp-name: line"
     assert all(n == _doc()["name"] for n in names), names
