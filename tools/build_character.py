@@ -128,7 +128,7 @@ def leg(side: str) -> Body:
         f"talus_{side}",
         h(0.0, -SHANK, 0.0),
         "foot",
-        [Joint(f"ankle_flex_{side}", (0, 0, 1), (-50, 35))],
+        [Joint(f"ankle_flex_{side}", (0, 0, 1), (-50, 45))],
         [sphere((0.0, 0.0, 0.0), 0.025)],
         [calcaneus],
     )
