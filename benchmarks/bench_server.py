@@ -41,7 +41,8 @@ SAMPLE = myo_retarget.sample_c3d_path()
 _SERVE = """
 import os, sys, time
 from myo_server import LocalServer
-srv = LocalServer(data_dir=sys.argv[1], workers=int(sys.argv[2])).start()
+# The per-key rate limiter is off: the figures are the server's, not the limiter's.
+srv = LocalServer(data_dir=sys.argv[1], workers=int(sys.argv[2]), rate_limit_per_second=0).start()
 print(srv.base_url, srv.api_key, os.getpid(), flush=True)
 sys.stdin.read()
 srv.stop()
