@@ -410,7 +410,11 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         """Register a tool; its docstring, dedented, is the description the model reads."""
 
         def register(fn: _F) -> _F:
-            mcp.defer_tool(fn, inspect.cleandoc(fn.__doc__ or ""), annotations)
+            notes = annotations
+            if notes.open_world_hint is None:
+                # Backend tools reach the cloud API (an open world) or only the embedded store.
+                notes = notes.model_copy(update={"open_world_hint": backend.kind == "remote"})
+            mcp.defer_tool(fn, inspect.cleandoc(fn.__doc__ or ""), notes)
             return fn
 
         return register

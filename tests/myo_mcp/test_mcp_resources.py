@@ -191,6 +191,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "get_asset": {
@@ -214,6 +215,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "list_characters": {
@@ -230,6 +232,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "get_character": {
@@ -249,6 +252,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "validate_character_manifest": {
@@ -260,6 +264,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "get_job": {
@@ -284,6 +289,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "wait_for_job": {
@@ -295,6 +301,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "list_jobs": {
@@ -315,6 +322,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": True,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "inspect_c3d": {
@@ -381,6 +389,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": False,
+                    "openWorldHint": False,
                 },
             },
             "download_asset": {
@@ -392,6 +401,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "delete_asset": {
@@ -403,6 +413,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": True,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "start_retarget": {
@@ -424,6 +435,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": False,
+                    "openWorldHint": False,
                 },
             },
             "cancel_job": {
@@ -435,6 +447,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": True,
                     "idempotentHint": True,
+                    "openWorldHint": False,
                 },
             },
             "retarget_motion": {
@@ -461,6 +474,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": False,
+                    "openWorldHint": False,
                 },
             },
         }

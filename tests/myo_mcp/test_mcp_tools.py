@@ -624,6 +624,12 @@ async def test_unreachable_backend(work: Path) -> None:
         async with Client(build_server(config, backend)) as client:
             text = error_text(await client.call_tool("list_jobs", {}))
             assert "Cannot reach" in text and "127.0.0.1:9" in text
+            # Against a remote API the backend tools say they reach an open world; the local
+            # file tools do not.
+            hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
+            assert hints["list_jobs"] is not None and hints["list_jobs"].open_world_hint is True
+            assert hints["inspect_c3d"] is not None
+            assert hints["inspect_c3d"].open_world_hint is False
     finally:
         await backend.aclose()
 
