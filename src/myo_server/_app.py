@@ -17,6 +17,7 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
@@ -293,6 +294,16 @@ def _check_idempotency_key(key: str | None) -> None:
         raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
 
 
+def _idempotency(
+    rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, body: BaseModel
+) -> tuple[str, Response | None]:
+    """Check an ``Idempotency-Key`` and hash the request: the stored answer when the same key
+    and body came before (409 for the same key with another body), else None."""
+    _check_idempotency_key(key)
+    request_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
+    return request_hash, _replay(rt, tenant, key, endpoint, request_hash)
+
+
 def _replay(
     rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, request_hash: str
 ) -> Response | None:
@@ -394,9 +405,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> Response:
         """Step 1 of an upload: get a presigned POST (URL + form fields) for the file."""
         p = _principal(request)
-        _check_idempotency_key(idempotency_key)
-        req_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
-        replay = _replay(rt, p.tenant_id, idempotency_key, "initiate", req_hash)
+        req_hash, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body)
         if replay is not None:
             return replay
         cfg = rt.config
@@ -714,9 +723,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> Response:
         """Queue a retarget job (C3D + markerset -> joint angles .npz on a character)."""
         p = _principal(request)
-        _check_idempotency_key(idempotency_key)
-        req_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
-        replay = _replay(rt, p.tenant_id, idempotency_key, "retarget", req_hash)
+        req_hash, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
         if replay is not None:
             return replay
         if body.export_glb:
