@@ -1014,16 +1014,25 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 )
 
     # ------------------------------------------------------------------------------ resources
-    async def _json_resource(kind: str, fetch: Any) -> str:
+    async def _read_resource(kind: str, fetch: Any) -> str:
+        """Run ``fetch(client)``; backend failures become resource errors the client can show."""
         try:
             client = await backend.client()
-            return json.dumps(await fetch(client), default=str)
+            return str(await fetch(client))
+        except ResourceError:
+            raise
         except Exception as exc:
             from myosdk import NotFoundError
 
             if isinstance(exc, NotFoundError):
                 raise ResourceNotFoundError(backend.redact(f"No such {kind}: {exc}")) from None
             raise ResourceError(backend.redact(f"Cannot read the {kind}: {exc}")) from None
+
+    async def _json_resource(kind: str, fetch: Any) -> str:
+        async def as_json(client: Any) -> str:
+            return json.dumps(await fetch(client), default=str)
+
+        return await _read_resource(kind, as_json)
 
     def _public_asset(a: Mapping[str, Any]) -> dict[str, Any]:
         # Presigned URLs stay out: they are long, expire, and carry a signature.
@@ -1050,8 +1059,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="text/plain",
     )
     async def asset_content_resource(asset_id: str) -> str:
-        try:
-            client = await backend.client()
+        async def fetch(client: Any) -> str:
             info = await client.assets.get(asset_id)
             name = str(info.get("filename") or "")
             size = info.get("size_bytes") or 0
@@ -1063,14 +1071,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
                 got = await client.assets.download(info, Path(tmp) / "content")
                 return Path(got["path"]).read_text(encoding="utf-8", errors="replace")
-        except ResourceError:
-            raise
-        except Exception as exc:
-            from myosdk import NotFoundError
 
-            if isinstance(exc, NotFoundError):
-                raise ResourceNotFoundError(backend.redact(f"No such asset: {exc}")) from None
-            raise ResourceError(backend.redact(f"Cannot read asset {asset_id}: {exc}")) from None
+        return await _read_resource("asset", fetch)
 
     @mcp.resource(
         "myo://jobs/{job_id}",
