@@ -28,6 +28,9 @@ def main() -> None:
     residuals = np.array(src["data"]["meta_points"]["residuals"][:, :, :FRAMES], dtype=float)
     out = ezc3d.c3d()
     out["parameters"]["POINT"]["RATE"]["value"] = [float(point["RATE"]["value"][0])]
+    # Residuals are stored in units of |POINT:SCALE|: keep the source's, or sub-unit residuals
+    # would round to 0, which marks a sample as gap-filled.
+    out["parameters"]["POINT"]["SCALE"]["value"] = [float(point["SCALE"]["value"][0])]
     out["parameters"]["POINT"]["LABELS"]["value"] = tuple(labels)
     out.add_parameter("POINT", "UNITS", [point["UNITS"]["value"][0]])
     out.add_parameter(

@@ -101,11 +101,13 @@ class GapStats:
         missing_frames: Frames without a valid sample.
         n_gaps: Number of maximal runs of missing frames.
         longest_gap: Length in frames of the longest run (0 when nothing is missing).
+        gap_filled_frames: Frames whose sample is present but gap-filled, not measured.
     """
 
     missing_frames: int
     n_gaps: int
     longest_gap: int
+    gap_filled_frames: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,6 +140,10 @@ class MarkerRecording:
         vertical_axis_source: How the vertical axis was chosen (``override``, ``head and foot
             markers``, ``head markers``, ``foot markers``, ``marker spread``, ``POINT:Y_SCREEN``
             or ``default``).
+        gap_filled: (frames, markers) True where a present sample was not measured but made by
+            processing (gap filling, filtering): the C3D residual is exactly 0 there. Only set
+            when the file records residuals (some sample has a positive one); files that store
+            0 everywhere carry no such information and count as measured throughout.
     """
 
     path: str
@@ -157,6 +163,19 @@ class MarkerRecording:
     storage: str
     n_analog_channels: int
     vertical_axis_source: str = field(default="default")
+    gap_filled: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def __post_init__(self) -> None:
+        shape = self.positions.shape[:2]
+        if self.gap_filled.size == 0:  # not given: every present sample was measured
+            object.__setattr__(self, "gap_filled", np.zeros(shape, dtype=bool))
+        elif self.gap_filled.shape != shape:
+            raise ValueError(f"gap_filled has shape {self.gap_filled.shape}, not {shape}")
+
+    @property
+    def measured(self) -> NDArray[np.bool_]:
+        """(frames, markers) True where the sample is present and was measured (not gap-filled)."""
+        return self.valid & ~self.gap_filled
 
     @property
     def n_frames(self) -> int:
@@ -189,7 +208,7 @@ class MarkerRecording:
         return np.asarray(self.valid.any(axis=0), dtype=bool)
 
     def gaps(self) -> dict[str, GapStats]:
-        """Missing-sample statistics per marker label."""
+        """Missing- and gap-filled-sample statistics per marker label."""
         missing = ~self.valid
         n_frames, n_markers = missing.shape
         padded = np.zeros((n_frames + 2, n_markers), dtype=np.int8)
@@ -204,6 +223,7 @@ class MarkerRecording:
                 missing_frames=int(missing[:, j].sum()),
                 n_gaps=len(starts),
                 longest_gap=int(lengths.max()) if len(lengths) else 0,
+                gap_filled_frames=int(self.gap_filled[:, j].sum()),
             )
         return result
 
@@ -297,8 +317,14 @@ def read_c3d(
         np.transpose(data[:3, keep, start:stop], (2, 1, 0)), dtype=np.float64
     )  # (frames, markers, 3), file units
     missing = ~np.isfinite(lab).all(axis=2) | np.all(lab == 0.0, axis=2)
-    missing |= residuals[0, keep, start:stop].T < 0
+    res = residuals[0, keep, start:stop].T
+    missing |= res < 0
     lab[missing] = np.nan
+    # The C3D spec: a residual of exactly 0 marks a coordinate that was processed (gap-filled,
+    # filtered), not measured -- meaningful only if the writer stores residuals at all.
+    gap_filled = (res == 0) & ~missing
+    if not (residuals[0, keep] > 0).any():
+        gap_filled[:] = False
     lab *= _UNIT_SCALE[units]
 
     kept_raw = [raw_labels[i] for i in keep]
@@ -330,6 +356,7 @@ def read_c3d(
         storage=storage,
         n_analog_channels=n_analogs,
         vertical_axis_source=source,
+        gap_filled=gap_filled,
     )
 
 

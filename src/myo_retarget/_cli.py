@@ -99,6 +99,8 @@ def _run(args: argparse.Namespace) -> int:
     table.add_row("max residual", _mm(summary["max_residual_mm"]))
     table.add_row("p95 frame max", _mm(summary["p95_frame_max_residual_mm"]))
     table.add_row("failed frames", str(summary["failed_frames"]))
+    if summary["gap_filled_samples"]:
+        table.add_row("gap-filled samples", f"{summary['gap_filled_samples']} (not fitted)")
     worst = ", ".join(f"{w['marker']} {w['rms_mm']:.1f}" for w in summary["worst_markers"])
     table.add_row("worst markers (mm)", worst)
     Console().print(table)
@@ -134,6 +136,12 @@ def _inspect(args: argparse.Namespace) -> int:
         "gaps",
         ", ".join(f"{g['label']} {g['missing_pct']:.0f}%" for g in gappy[:12]) or "none",
     )
+    filled = [g for g in info["gaps"] if g["gap_filled_frames"]]
+    if filled:
+        table.add_row(
+            "gap-filled (not fitted)",
+            ", ".join(f"{g['label']} {g['gap_filled_frames']}" for g in filled[:12]),
+        )
     best = info["best_markerset"]
     if best is not None:
         table.add_row(

@@ -41,6 +41,9 @@ class IKSettings:
         posture_weight: Pull of each hinge toward its neutral value (m² per rad²).
         min_markers: Fewer observed markers than this and the frame is not fitted (held).
         fail_rms: A frame whose RMS marker residual exceeds this (m) is flagged as failed.
+        gap_filled_weight: Factor on the weight of samples the recording marks as gap-filled
+            (not measured): an interpolation across a long occlusion can run through the body.
+        coupled_joints: ``(joint, joint, weight)`` pairs pulled toward equal angles (m² per rad²).
     """
 
     max_iterations: int = 6
@@ -51,6 +54,7 @@ class IKSettings:
     posture_weight: float = 1e-7
     min_markers: int = 4
     fail_rms: float = 0.03
+    gap_filled_weight: float = 0.0
     coupled_joints: tuple[tuple[str, str, float], ...] = field(default=DEFAULT_COUPLED_JOINTS)
 
 
@@ -150,11 +154,13 @@ class IKSolver:
         return self._solve(q_init, *self._frame_terms(targets), q_prev, max_iterations)
 
     def _frame_terms(
-        self, targets: FloatArray
+        self, targets: FloatArray, gap_filled: NDArray[np.bool_] | None = None
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Targets with missing rows zeroed, and the per-coordinate weights and their roots."""
         observed = np.asarray(~np.isnan(targets).any(axis=-1))
         w = self.weights * observed
+        if gap_filled is not None:
+            w = np.where(gap_filled, w * self.settings.gap_filled_weight, w)
         w3 = np.repeat(w, 3, axis=-1)
         tgt = np.where(observed[..., None], targets, 0.0)
         return tgt, w3, np.sqrt(w3), np.sqrt(w)
@@ -248,6 +254,7 @@ class IKSolver:
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
         report_every: int = 32,
+        gap_filled: NDArray[np.bool_] | None = None,
     ) -> IKResult:
         """Fit every frame, warm-starting each from the previous one.
 
@@ -258,6 +265,8 @@ class IKSolver:
                 end.
             should_cancel: Polled as often; returning True raises :class:`RetargetCancelled`.
             report_every: Frames between progress/cancel callbacks.
+            gap_filled: ``(F, M)`` True for samples made by gap filling; their weight is scaled
+                by the settings' ``gap_filled_weight``.
 
         Returns:
             The per-frame poses, fitted markers, iteration counts and success flags.
@@ -271,8 +280,8 @@ class IKSolver:
         ok = np.zeros(F, dtype=bool)
         q = np.array(q_init, dtype=np.float64)
         tracking = False
-        n_obs = (~np.isnan(targets).any(axis=2) & (self.weights > 0)).sum(axis=1)
-        all_tgt, all_w3, all_sw3, all_sw = self._frame_terms(targets)
+        all_tgt, all_w3, all_sw3, all_sw = self._frame_terms(targets, gap_filled)
+        n_obs = (all_sw > 0).sum(axis=1)
         for f in range(F):
             if should_cancel is not None and f % report_every == 0 and should_cancel():
                 raise RetargetCancelled("retargeting was cancelled")
@@ -286,7 +295,7 @@ class IKSolver:
                 )
                 iters[f] = it
                 r = P - targets[f]
-                valid = ~np.isnan(r).any(axis=1)
+                valid = all_sw[f] > 0
                 rms = float(np.sqrt(np.mean(np.sum(r[valid] ** 2, axis=1))))
                 ok[f] = rms <= s.fail_rms
                 tracking = ok[f]

@@ -63,6 +63,7 @@ def inspect_c3d(
                 "missing_pct": round(100.0 * g.missing_frames / max(1, rec.n_frames), 1),
                 "gaps": g.n_gaps,
                 "longest_gap": g.longest_gap,
+                "gap_filled_frames": g.gap_filled_frames,
             }
             for label, g in gaps.items()
         ],

@@ -25,6 +25,7 @@ ARRAY_KEYS = (
     "marker_observed",
     "marker_fitted",
     "marker_residual_mm",
+    "marker_gap_filled",
     "frame_ok",
     "scale_factors",
 )
@@ -50,6 +51,8 @@ class Motion:
         marker_observed: Recorded marker positions in the character's world frame, ``(F, M, 3)``
             m, NaN where missing.
         marker_fitted: The character's marker positions, ``(F, M, 3)`` m.
+        marker_gap_filled: ``(F, M)`` True where the recording marks the sample as gap-filled
+            rather than measured (C3D residual exactly 0); residual figures leave those out.
         frame_ok: False for frames whose fit failed (too few markers or a large residual).
         scale_factors: Segment name -> scale factor applied to the character.
         metadata: Everything else (character, options, engine version, source file, markerset,
@@ -70,6 +73,18 @@ class Motion:
     frame_ok: NDArray[np.bool_]
     scale_factors: dict[str, float]
     metadata: dict[str, Any] = field(default_factory=dict)
+    marker_gap_filled: NDArray[np.bool_] = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=bool)
+    )
+
+    def __post_init__(self) -> None:
+        shape = self.marker_observed.shape[:2]
+        if self.marker_gap_filled.size == 0:  # not given: nothing was gap-filled
+            self.marker_gap_filled = np.zeros(shape, dtype=bool)
+        elif self.marker_gap_filled.shape != shape:
+            raise ValueError(
+                f"marker_gap_filled has shape {self.marker_gap_filled.shape}, not {shape}"
+            )
 
     @property
     def n_frames(self) -> int:
@@ -90,16 +105,22 @@ class Motion:
         return np.asarray(d * 1000.0, dtype=np.float64)
 
     def summary(self, worst: int = 5) -> dict[str, Any]:
-        """Figures a person checks first: size, residuals, worst markers, failed frames."""
+        """Figures a person checks first: size, residuals, worst markers, failed frames.
+
+        Residual figures are over measured samples: gap-filled ones (see ``marker_gap_filled``)
+        are counted in ``gap_filled_samples`` but are no measurement to fit.
+        """
         res = self.marker_residual_mm
-        valid = ~np.isnan(res)
+        present = ~np.isnan(res)
+        gap = self.marker_gap_filled & present
+        valid = present & ~gap
         # Frames with too few markers to fit are held, not fitted: they count as failed frames
         # but do not enter the residual figures.
         valid &= valid.sum(axis=1, keepdims=True) >= MIN_FITTED_MARKERS
         per_frame_max = np.where(valid.any(axis=1), np.nanmax(np.where(valid, res, -1), axis=1), 0)
         per_marker = np.full(res.shape[1], np.nan)
         seen = valid.any(axis=0)
-        per_marker[seen] = np.sqrt(np.nanmean(res[:, seen] ** 2, axis=0))
+        per_marker[seen] = np.sqrt(np.nanmean(np.where(valid, res, np.nan)[:, seen] ** 2, axis=0))
         order = [int(i) for i in np.argsort(-np.nan_to_num(per_marker, nan=-1.0))[:worst]]
         return {
             "frames": self.n_frames,
@@ -109,6 +130,7 @@ class Motion:
             "max_residual_mm": float(res[valid].max()) if valid.any() else None,
             "p95_frame_max_residual_mm": float(np.percentile(per_frame_max, 95)),
             "failed_frames": int((~self.frame_ok).sum()),
+            "gap_filled_samples": int(gap.sum()),
             "worst_markers": [
                 {"marker": self.marker_names[i], "rms_mm": float(per_marker[i])}
                 for i in order
@@ -134,6 +156,7 @@ class Motion:
             "marker_observed": self.marker_observed,
             "marker_fitted": self.marker_fitted,
             "marker_residual_mm": self.marker_residual_mm,
+            "marker_gap_filled": self.marker_gap_filled,
             "frame_ok": self.frame_ok,
             "scale_segments": np.array(segs, dtype=str),
             "scale_factors": np.array([self.scale_factors[s] for s in segs]),
@@ -165,6 +188,7 @@ class Motion:
         """Read a motion written by :meth:`save` (no pickles involved)."""
         with np.load(path, allow_pickle=False) as d:
             segs = [str(s) for s in d["scale_segments"]]
+            empty = np.zeros((0, 0), dtype=bool)  # files written before the key existed
             return cls(
                 joint_names=[str(s) for s in d["joint_names"]],
                 joint_angles_degrees=d["joint_angles_degrees"],
@@ -178,6 +202,9 @@ class Motion:
                 marker_observed=d["marker_observed"],
                 marker_fitted=d["marker_fitted"],
                 frame_ok=d["frame_ok"],
+                marker_gap_filled=d["marker_gap_filled"]
+                if "marker_gap_filled" in d.files
+                else empty,
                 scale_factors={s: float(v) for s, v in zip(segs, d["scale_factors"], strict=True)},
                 metadata=json.loads(str(d["metadata"])),
             )

@@ -122,13 +122,16 @@ def retarget(
         weights=np.array([d.ik_weight for d in defs], dtype=np.float64),
     )
     targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
+    gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
+    # Calibration and the first pose see measured samples only.
+    measured = np.where(gap_filled[..., None], np.nan, targets)
     F = targets.shape[0]
     if progress is not None:
         progress(0, F)
     calib = calibrate(
         character,
         attachment,
-        targets,
+        measured,
         rec.rate,
         enable_scaling=opts.enable_scaling,
         subject_gender=opts.subject_gender,
@@ -139,10 +142,12 @@ def retarget(
     kin = MarkerKinematics(character, attachment.bodies, calib.offsets)
     solver = IKSolver(kin, attachment.weights, ik_settings)
 
-    seen = np.asarray(~np.isnan(targets).any(axis=2))
+    seen = np.asarray(~np.isnan(measured).any(axis=2))
     first = int(np.argmax(seen.sum(axis=1) >= min(solver.settings.min_markers, seen.shape[1])))
-    q0 = initial_pose(kin, targets[first])
-    result = solver.solve_sequence(targets, q0, progress=progress, should_cancel=should_cancel)
+    q0 = initial_pose(kin, measured[first])
+    result = solver.solve_sequence(
+        targets, q0, progress=progress, should_cancel=should_cancel, gap_filled=gap_filled
+    )
 
     m = character.model
     data = mujoco.MjData(m)
@@ -197,6 +202,7 @@ def retarget(
         marker_names=attachment.names,
         marker_observed=targets,
         marker_fitted=result.fitted,
+        marker_gap_filled=gap_filled,
         frame_ok=result.ok,
         scale_factors=calib.scales,
         metadata=metadata,

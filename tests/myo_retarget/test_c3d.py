@@ -224,6 +224,34 @@ def test_nan_zeros_and_negative_residuals_are_missing(tmp_path: Path) -> None:
     assert rec.observed.all()
 
 
+def test_zero_residual_marks_gap_filled_samples_when_the_file_records_residuals(
+    tmp_path: Path,
+) -> None:
+    pos = person(40)
+    # ezc3d stores residuals in units of |POINT:SCALE| (1 for its float files): use whole numbers.
+    residuals = np.full((40, len(LABELS)), 2.0)
+    residuals[10:16, 1] = 0.0  # a gap the capture software filled
+    residuals[38, 2] = 0.0
+    pos[20:22, 1] = np.nan  # and a real gap in the same marker
+    rec = read_c3d(write_c3d(tmp_path / "filled.c3d", LABELS, pos, 60.0, residuals=residuals))
+    expected = np.zeros((40, len(LABELS)), dtype=bool)
+    expected[10:16, 1] = expected[38, 2] = True
+    np.testing.assert_array_equal(rec.gap_filled, expected)
+    assert not np.isnan(rec.positions[10:16, 1]).any()  # present, just not measured
+    np.testing.assert_array_equal(rec.measured, rec.valid & ~expected)
+    assert rec.gaps()["RFHD"] == GapStats(2, 1, 2, gap_filled_frames=6)
+    # A slice whose residuals are all zero is judged by the file, which does record them.
+    part = read_c3d(tmp_path / "filled.c3d", frame_range=(10, 16))
+    assert part.gap_filled[:, 1].all() and not part.gap_filled[:, 0].any()
+
+
+def test_files_without_residuals_count_as_measured(tmp_path: Path) -> None:
+    # Many writers store 0 for every residual: that says nothing about gap filling.
+    rec = read_c3d(write_c3d(tmp_path / "plain.c3d", LABELS, person(20), 60.0))
+    assert not rec.gap_filled.any()
+    assert rec.measured.all()
+
+
 def test_gaps_count_runs(tmp_path: Path) -> None:
     pos = person(30)
     pos[[0, 1, 5, 10, 11, 12, 29], 3] = np.nan

@@ -50,6 +50,29 @@ def test_inspect_reports_the_best_markerset(
     assert "best markerset" in capsys.readouterr().out
 
 
+def test_gap_filled_samples_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from myo_retarget import sample_c3d_path
+
+    # The shipped CMU cut keeps the file's residuals: three samples in it are gap fills, one of
+    # RBAC and two of RBAC-1 (a stray label the cmu markerset does not use).
+    assert main(["inspect", str(sample_c3d_path()), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    filled = {g["label"]: g["gap_filled_frames"] for g in info["gaps"] if g["gap_filled_frames"]}
+    assert filled == {"RBAC": 1, "RBAC-1": 2}
+    assert main(["inspect", str(sample_c3d_path())]) == 0
+    assert "gap-filled" in capsys.readouterr().out
+    out = tmp_path / "sample.npz"
+    assert main(["run", str(sample_c3d_path()), "--markerset", "cmu", "-o", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "gap-filled samples" in text and "1 (not fitted)" in text
+    with np.load(out) as d:
+        names = list(d["marker_names"])
+        assert np.flatnonzero(d["marker_gap_filled"][:, names.index("RBAC")]).tolist() == [127]
+        assert int(d["marker_gap_filled"].sum()) == 1
+
+
 def test_bad_input_is_one_line_exit_1(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.c3d"
     bogus.write_text("this is not a C3D file")

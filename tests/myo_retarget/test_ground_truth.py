@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myo_retarget import RetargetOptions, load_character, retarget
+from myo_retarget import IKSettings, RetargetOptions, load_character, retarget
 
 from .c3d_factory import write_c3d
 from .motion_factory import UNOBSERVED, known_motion, marker_trajectories
@@ -75,3 +75,36 @@ def test_recovers_joint_angles_with_scaling_from_a_perturbed_size(tmp_path: Path
         assert motion.scale_factors[segment] == pytest.approx(scales[segment], abs=0.02)
     rms = motion.summary()["rms_residual_mm"]
     assert rms is not None and rms < 2.5
+
+
+def test_gap_filled_samples_do_not_pull_the_fit(tmp_path: Path) -> None:
+    # A capture package bridged long occlusions of two head markers and CLAV with a spline that
+    # cuts through the body, and marked those samples with a zero residual (the C3D convention).
+    character = load_character()
+    qpos = known_motion(character, FRAMES, RATE, seed=11)
+    labels, positions = marker_trajectories(character, "cmu", qpos, None)
+    rng = np.random.default_rng(11)
+    positions = positions + rng.normal(0.0, 0.001, positions.shape)
+    residuals = np.full(positions.shape[:2], 2.0)
+    bump = np.sin(np.linspace(0.0, np.pi, 121))[:, None] * np.array([0.0, 0.06, -0.04])
+    for name, (a, b) in {"RFHD": (60, 180), "RBHD": (90, 210), "CLAV": (200, 320)}.items():
+        k = labels.index(name)
+        t = np.linspace(0.0, 1.0, b - a + 1)[:, None]
+        positions[a : b + 1, k] = (1 - t) * positions[a, k] + t * positions[b, k] + bump
+        residuals[a + 1 : b, k] = 0.0
+    path = write_c3d(tmp_path / "filled.c3d", labels, positions, RATE, residuals=residuals)
+    options = RetargetOptions(enable_scaling=False)
+
+    motion = retarget(path, "cmu", options=options)
+    n_filled = 2 * 119 + 119
+    assert int(motion.marker_gap_filled.sum()) == n_filled
+    assert motion.summary()["gap_filled_samples"] == n_filled
+    per_joint = _angle_rms(motion.joint_angles_degrees, qpos, character.hinge_names)
+    overall = float(np.sqrt(np.mean(np.square(list(per_joint.values())))))
+    assert overall <= 1.0, sorted(per_joint.items(), key=lambda kv: -kv[1])[:6]
+
+    # Fitted like measurements, the same samples bend the neck and trunk.
+    naive = retarget(path, "cmu", options=options, ik_settings=IKSettings(gap_filled_weight=1.0))
+    naive_joint = _angle_rms(naive.joint_angles_degrees, qpos, character.hinge_names)
+    spine = [n for n in per_joint if n.startswith(("neck", "thorax", "lumbar"))]
+    assert max(naive_joint[n] for n in spine) > 3 * max(per_joint[n] for n in spine)

@@ -51,6 +51,18 @@ def test_retargets(shared_c3d: Path, name: str) -> None:
     assert motion.frame_ok.any()
 
 
+def test_cmu_01_01_meets_the_residual_targets(shared_c3d: Path) -> None:
+    # The figures (benchmarks/bench_retarget.py prints them): RMS <= 8 mm and p95 of the
+    # per-frame max <= 30 mm, over measured samples.
+    motion = retarget(shared_c3d / "cmu_01_01.c3d", "cmu")
+    s = motion.summary()
+    assert s["rms_residual_mm"] <= 8.0 and s["p95_frame_max_residual_mm"] <= 30.0, s
+    # The file's gap fills (zero residual): RFHD bridged over 141 frames, CLAV over 147.
+    filled = dict(zip(motion.marker_names, motion.marker_gap_filled.sum(axis=0), strict=True))
+    assert filled["RFHD"] == 141 and filled["CLAV"] == 147
+    assert s["gap_filled_samples"] == sum(filled.values()) == 857
+
+
 @pytest.mark.parametrize("name", MISMATCHES)
 def test_mismatch_is_specific(shared_c3d: Path, name: str) -> None:
     assert inspect_c3d(shared_c3d / name)["best_markerset"] is None
