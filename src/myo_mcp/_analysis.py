@@ -117,6 +117,7 @@ def summarize_npz(
         "rms_residual_mm": _round(summary["rms_residual_mm"]),
         "max_residual_mm": _round(summary["max_residual_mm"]),
         "failed_frames": summary["failed_frames"],
+        "gap_filled_samples": summary["gap_filled_samples"],
         "worst_markers": [
             {"marker": w["marker"], "rms_mm": round(w["rms_mm"], 1)}
             for w in summary["worst_markers"]

@@ -224,6 +224,11 @@ class MotionSummary(BaseModel):
     rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
     max_residual_mm: float | None
     failed_frames: int
+    gap_filled_samples: int = Field(
+        0,
+        description="Marker samples the recording marks as gap-filled, not measured: not fitted "
+        "and not in the residual figures.",
+    )
     worst_markers: list[WorstMarker]
 
 

@@ -361,6 +361,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "failed_frames",
                     "fps",
                     "frames",
+                    "gap_filled_samples",
                     "joints",
                     "max_residual_mm",
                     "plotted_joints",

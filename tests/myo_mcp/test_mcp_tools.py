@@ -316,6 +316,7 @@ async def test_job_flow_with_progress(server: MyoMCPServer, work: Path, mode: st
         figures = structured(summary)
         assert figures["frames"] == 412 and figures["fps"] == 120.0
         assert figures["rms_residual_mm"] < 20
+        assert figures["gap_filled_samples"] == 1  # RBAC at frame 127 of the sample
         image = [c for c in summary.content if isinstance(c, types.ImageContent)]
         assert len(image) == 1 and image[0].mime_type == "image/png"
         png = base64.b64decode(image[0].data)
