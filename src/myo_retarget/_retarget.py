@@ -124,7 +124,7 @@ def retarget(
     targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
     gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
     # Calibration and the first pose see measured samples only.
-    measured = np.where(gap_filled[..., None], np.nan, targets)
+    measured = np.where(gap_filled[..., None], np.nan, targets) if gap_filled.any() else targets
     F = targets.shape[0]
     if progress is not None:
         progress(0, F)
