@@ -21,7 +21,8 @@ from myo_retarget._calibration import MarkerAttachment, calibrate, initial_pose
 from myo_retarget._character import Character, load_character
 from myo_retarget._ik import IKSolver
 from myo_retarget._kinematics import MarkerKinematics
-from myo_retarget._markerset import load_markerset, match_markers
+from myo_retarget._markerset import load_markerset
+from myo_retarget._retarget import MarkerInputs, marker_inputs
 
 C3D = SHARED_DATA / "c3d"
 
@@ -85,28 +86,18 @@ def accuracy_vicon() -> None:
         )
 
 
-def _prepared(path: Path, markerset: str) -> tuple[Character, MarkerAttachment, np.ndarray, float]:
+def _prepared(path: Path, markerset: str) -> tuple[Character, MarkerInputs, float]:
     character = load_character()
     rec = read_c3d(path)
     mset = load_markerset(markerset, valid_bodies=character.body_names)
-    match = match_markers(mset, rec.labels)
-    defs = [mset.markers[int(i)] for i in match.marker_indices]
-    att = MarkerAttachment(
-        names=[d.name for d in defs],
-        bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),
-        offsets=np.array([d.pos for d in defs]),
-        movable=np.array([d.movable for d in defs]),
-        weights=np.array([d.ik_weight for d in defs]),
-    )
-    # Measured samples only, as the pipeline fits them (gap-filled ones weigh 0 there).
-    cols = match.label_indices
-    targets = np.where(rec.gap_filled[:, cols, None], np.nan, rec.positions[:, cols])
-    return character, att, np.ascontiguousarray(targets), rec.rate
+    return character, marker_inputs(rec, mset, character), rec.rate
 
 
 def speed(repeats: int) -> None:
     path = C3D / "cmu_01_01.c3d"
-    character, att, targets, rate = _prepared(path, "cmu")
+    character, inputs, rate = _prepared(path, "cmu")
+    # Measured samples only, as the pipeline fits them (gap-filled ones weigh 0 there).
+    att, targets = inputs.attachment, inputs.measured
     calib = calibrate(character, att, targets, rate)
     kin = MarkerKinematics(character, att.bodies, calib.offsets)
     solver = IKSolver(kin, att.weights)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from ._c3d import read_c3d
 from ._markerset import best_markerset
 
@@ -28,7 +26,7 @@ def inspect_c3d(
         C3DReadError: The file cannot be read.
     """
     rec = read_c3d(path, vertical_axis=vertical_axis)
-    observed = np.asarray(~np.isnan(rec.positions).any(axis=2).all(axis=0))
+    observed = rec.observed
     gaps = rec.gaps()
     ranking = []
     for name, match, coverage in best_markerset(rec.labels, observed):

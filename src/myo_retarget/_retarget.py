@@ -10,14 +10,20 @@ from typing import Any
 
 import mujoco
 import numpy as np
+from numpy.typing import NDArray
 
-from ._c3d import read_c3d
+from ._c3d import MarkerRecording, read_c3d
 from ._calibration import MarkerAttachment, calibrate, initial_pose
-from ._character import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION, load_character
+from ._character import (
+    DEFAULT_CHARACTER_ID,
+    DEFAULT_CHARACTER_VERSION,
+    Character,
+    load_character,
+)
 from ._exceptions import RetargetError
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
-from ._markerset import load_markerset, match_markers
+from ._markerset import MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
 
 GENDERS = ("male", "female")
@@ -66,6 +72,48 @@ class RetargetOptions:
             raise RetargetError(f"frame_range must be (first, stop) with first < stop, not {fr}")
 
 
+@dataclass(frozen=True, eq=False)
+class MarkerInputs:
+    """A recording's markers lined up with a markerset on a character: what calibration and IK take.
+
+    Attributes:
+        match: Which markerset markers matched which recording labels.
+        attachment: The matched markers' bodies, offsets, movable flags and weights.
+        targets: ``(F, M, 3)`` recorded positions of the matched markers, NaN where missing.
+        gap_filled: ``(F, M)`` True where the recording marks the sample as gap-filled.
+        measured: ``targets`` with the gap-filled samples NaN as well (``targets`` itself when
+            there are none).
+    """
+
+    match: MarkerMatch
+    attachment: MarkerAttachment
+    targets: NDArray[np.float64]
+    gap_filled: NDArray[np.bool_]
+    measured: NDArray[np.float64]
+
+
+def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -> MarkerInputs:
+    """Match ``mset`` against ``rec`` and gather the matched markers' data.
+
+    Raises:
+        MarkersetMismatchError: Too few of the markerset's markers are in the recording.
+    """
+    match = match_markers(mset, rec.labels, observed=rec.observed)
+    defs = [mset.markers[int(i)] for i in match.marker_indices]
+    attachment = MarkerAttachment(
+        names=[d.name for d in defs],
+        bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),
+        offsets=np.array([d.pos for d in defs], dtype=np.float64),
+        movable=np.array([d.movable for d in defs], dtype=bool),
+        weights=np.array([d.ik_weight for d in defs], dtype=np.float64),
+    )
+    targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
+    gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
+    # Calibration and the first pose see measured samples only.
+    measured = np.where(gap_filled[..., None], np.nan, targets) if gap_filled.any() else targets
+    return MarkerInputs(match, attachment, targets, gap_filled, measured)
+
+
 def _engine_version() -> str:
     from . import __version__
 
@@ -111,20 +159,9 @@ def retarget(
     character = load_character(character_id, character_version)
     rec = read_c3d(c3d, vertical_axis=opts.vertical_axis, frame_range=opts.frame_range)
     mset = load_markerset(markerset, valid_bodies=character.body_names)
-    observed_cols = np.asarray(~np.isnan(rec.positions).any(axis=2).all(axis=0))
-    match = match_markers(mset, rec.labels, observed=observed_cols)
-    defs = [mset.markers[int(i)] for i in match.marker_indices]
-    attachment = MarkerAttachment(
-        names=[d.name for d in defs],
-        bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),
-        offsets=np.array([d.pos for d in defs], dtype=np.float64),
-        movable=np.array([d.movable for d in defs], dtype=bool),
-        weights=np.array([d.ik_weight for d in defs], dtype=np.float64),
-    )
-    targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
-    gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
-    # Calibration and the first pose see measured samples only.
-    measured = np.where(gap_filled[..., None], np.nan, targets) if gap_filled.any() else targets
+    inputs = marker_inputs(rec, mset, character)
+    match, attachment = inputs.match, inputs.attachment
+    targets, gap_filled, measured = inputs.targets, inputs.gap_filled, inputs.measured
     F = targets.shape[0]
     if progress is not None:
         progress(0, F)
