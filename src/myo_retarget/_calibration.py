@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
@@ -141,28 +142,11 @@ def initial_pose(kin: MarkerKinematics, targets: FloatArray) -> FloatArray:
     R = Vt.T @ np.diag([1.0, 1.0, d]) @ U.T
     root = q[0:3].copy()
     q[0:3] = R @ (root - ca) + cb
-    root_R = R @ _quat_to_mat(q[3:7])
-    q[3:7] = _mat_to_quat(root_R)
+    # MuJoCo's own conversions (row-major 3x3, quaternion w-x-y-z).
+    root_R = np.empty(9)
+    mujoco.mju_quat2Mat(root_R, q[3:7])
+    mujoco.mju_mat2Quat(q[3:7], (R @ root_R.reshape(3, 3)).reshape(-1))
     return q
-
-
-def _quat_to_mat(qt: FloatArray) -> FloatArray:
-    w, x, y, z = qt
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
-def _mat_to_quat(R: FloatArray) -> FloatArray:
-    import mujoco
-
-    out = np.empty(4)
-    mujoco.mju_mat2Quat(out, R.reshape(-1))
-    return out
 
 
 class _ScaleProblem:
@@ -244,7 +228,8 @@ def calibrate(
         enable_scaling: Fit scales and register markers.
         subject_gender: ``"male"`` or ``"female"`` (stature prior when no height is given).
         subject_height: Standing height in metres, if known.
-        window_s: Calibration window in seconds; default: the best-observed second.
+        window_s: Calibration window in seconds; default: frames spread over the whole
+            recording (see :func:`choose_window`).
         should_cancel: Polled between rounds.
         rounds: Alternations of IK and scale fitting.
 

@@ -40,8 +40,8 @@ class RetargetOptions:
         subject_weight: Body mass, kg (recorded in the output's metadata; kinematics ignore it).
         vertical_axis: Override the detected vertical axis of the recording (``"+Y"``, ``"-Z"``...).
         frame_range: ``(first, stop)`` 0-based frame indices to retarget (stop exclusive).
-        calibration_window: ``(start, stop)`` seconds of the calibration window; default: the
-            best-observed second of the first ten.
+        calibration_window: ``(start, stop)`` seconds of the calibration window (a static trial,
+            say); default: 32 well-observed frames spread over the whole recording.
     """
 
     enable_scaling: bool = True
