@@ -1,8 +1,9 @@
 """The I/O-free core shared by ``Client`` and ``AsyncClient``.
 
-Everything here is a pure function or an immutable value: configuration, building requests (URL,
-query, JSON body, headers), retry decisions, mapping error responses to exceptions, pagination,
-purpose detection, multipart layout and log redaction. The two clients only add the I/O.
+Everything here is a pure function, an immutable value or (``JobWaiter``) state fed with the clock
+by its caller: configuration, building requests (URL, query, JSON body, headers), retry decisions,
+mapping error responses to exceptions, pagination, purpose detection, multipart layout, log
+redaction and the decisions of ``jobs.wait``. The two clients only add the I/O.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from myosdk._exceptions import (
@@ -29,12 +30,16 @@ from myosdk._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
+    JobTimeoutError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from myosdk._types import Job
 
 __version__: Final = "0.1.0"
 
@@ -830,3 +835,71 @@ def timeout_message(job: Mapping[str, Any], timeout: float) -> str:
         f"Job {job.get('job_id')} still {status}{extra} after {timeout:g} s; it keeps running. "
         "Call jobs.wait again (or jobs.cancel to stop it)."
     )
+
+
+class JobWaiter:
+    """The decisions of one ``jobs.wait`` call: when a polled job is worth reporting, how long to
+    pause after a poll or a 429, and when to give up. The twins only fetch, call back and sleep.
+
+    Args:
+        interval: Seconds between polls.
+        timeout: Seconds before giving up, or None.
+        now: The current ``time.monotonic()``.
+
+    Raises:
+        ValueError: A non-positive ``interval`` or negative ``timeout``.
+    """
+
+    def __init__(self, interval: float, timeout: float | None, now: float) -> None:
+        check_wait_args(interval, timeout)
+        self.interval = interval
+        self.timeout = timeout
+        self.deadline = None if timeout is None else now + timeout
+        self.job: Job | None = None
+        self._last: tuple[Any, Any] | None = None
+        self._limited = 0  # consecutive 429s
+
+    def polled(self, job: Job) -> bool:
+        """Record a fetched job; True when its status or progress changed since the last one."""
+        self.job = job
+        self._limited = 0
+        key = progress_key(job)
+        changed = key != self._last
+        self._last = key
+        return changed
+
+    def _expired(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
+
+    def _timed_out(self, job: Job) -> JobTimeoutError:
+        return JobTimeoutError(timeout_message(job, self.timeout or 0), job)
+
+    def after_poll(self, now: float) -> float:
+        """Seconds to sleep before the next poll of an unfinished job.
+
+        Raises:
+            JobTimeoutError: The timeout passed (``.job`` is the last state seen).
+        """
+        assert self.job is not None
+        if self._expired(now):
+            raise self._timed_out(self.job)
+        return wait_sleep(self.interval, self.deadline, now)
+
+    def after_rate_limit(self, err: RateLimitError, now: float) -> float:
+        """Seconds to sleep after a 429: the server's ``Retry-After`` (at least ``interval``),
+        else a doubling of ``interval`` up to 60 s.
+
+        Raises:
+            RateLimitError: ``err`` itself, when the timeout passed before any job was seen.
+            JobTimeoutError: The timeout passed (``.job`` is the last state seen).
+        """
+        if self._expired(now):
+            if self.job is None:
+                raise err
+            raise self._timed_out(self.job) from err
+        if err.retry_after is not None:
+            delay = max(self.interval, err.retry_after)
+        else:
+            delay = min(60.0, self.interval * 2.0**self._limited)
+        self._limited += 1
+        return wait_sleep(delay, self.deadline, now)

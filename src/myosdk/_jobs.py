@@ -10,18 +10,15 @@ from typing import TYPE_CHECKING, Any, cast
 from myosdk._core import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
-    check_wait_args,
+    JobWaiter,
     is_terminal,
     jobs_cancel,
     jobs_get,
     jobs_list,
     jobs_start_retarget,
     next_offset,
-    progress_key,
-    timeout_message,
-    wait_sleep,
 )
-from myosdk._exceptions import ConflictError, JobTimeoutError, RateLimitError
+from myosdk._exceptions import ConflictError, RateLimitError
 from myosdk._streaming import notify
 from myosdk._types import CancelResult, Job, JobList, RetargetStarted
 
@@ -33,13 +30,6 @@ __all__ = ["AsyncJobs", "JobProgress", "Jobs"]
 #: ``on_progress(job)``: called with the job whenever its status or progress changes. With
 #: ``AsyncJobs.wait`` it may be a coroutine function (e.g. to send a progress notification).
 JobProgress = Callable[[Job], object]
-
-
-def _rate_limited_delay(err: RateLimitError, interval: float, streak: int) -> float:
-    """How long ``wait`` pauses after a 429: the server's ``Retry-After``, else a doubling."""
-    if err.retry_after is not None:
-        return max(interval, err.retry_after)
-    return min(60.0, interval * 2.0**streak)
 
 
 def _cancel_result(job: Mapping[str, Any]) -> CancelResult | None:
@@ -138,35 +128,18 @@ class Jobs:
             JobTimeoutError: ``timeout`` passed (a builtin ``TimeoutError``; ``.job`` is the last
                 state seen, and the job keeps running).
         """
-        check_wait_args(interval, timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        last: tuple[Any, Any] | None = None
-        job: Job | None = None
-        limited = 0
+        waiter = JobWaiter(interval, timeout, time.monotonic())
         while True:
             try:
                 job = self.get(job_id)
-                limited = 0
             except RateLimitError as err:
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    if job is None:
-                        raise
-                    raise JobTimeoutError(timeout_message(job, timeout or 0), job) from err
-                self._client._sleep(
-                    wait_sleep(_rate_limited_delay(err, interval, limited), deadline, now)
-                )
-                limited += 1
+                self._client._sleep(waiter.after_rate_limit(err, time.monotonic()))
                 continue
-            if on_progress is not None and progress_key(job) != last:
+            if waiter.polled(job) and on_progress is not None:
                 on_progress(job)
-            last = progress_key(job)
             if is_terminal(job):
                 return job
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                raise JobTimeoutError(timeout_message(job, timeout or 0), job)
-            self._client._sleep(wait_sleep(interval, deadline, now))
+            self._client._sleep(waiter.after_poll(time.monotonic()))
 
     def cancel(self, job_id: str) -> CancelResult:
         """Cancel a QUEUED or RUNNING job: ``{"job_id", "status": "CANCELED", "message"}``.
@@ -303,35 +276,18 @@ class AsyncJobs:
         on_progress: JobProgress | None = None,
     ) -> Job:
         """Poll until the job finishes; see ``Jobs.wait``."""
-        check_wait_args(interval, timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        last: tuple[Any, Any] | None = None
-        job: Job | None = None
-        limited = 0
+        waiter = JobWaiter(interval, timeout, time.monotonic())
         while True:
             try:
                 job = await self.get(job_id)
-                limited = 0
             except RateLimitError as err:
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    if job is None:
-                        raise
-                    raise JobTimeoutError(timeout_message(job, timeout or 0), job) from err
-                await self._client._sleep(
-                    wait_sleep(_rate_limited_delay(err, interval, limited), deadline, now)
-                )
-                limited += 1
+                await self._client._sleep(waiter.after_rate_limit(err, time.monotonic()))
                 continue
-            if on_progress is not None and progress_key(job) != last:
+            if waiter.polled(job) and on_progress is not None:
                 await notify(on_progress, job)
-            last = progress_key(job)
             if is_terminal(job):
                 return job
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                raise JobTimeoutError(timeout_message(job, timeout or 0), job)
-            await self._client._sleep(wait_sleep(interval, deadline, now))
+            await self._client._sleep(waiter.after_poll(time.monotonic()))
 
     async def cancel(self, job_id: str) -> CancelResult:
         """Cancel a QUEUED or RUNNING job; see ``Jobs.cancel``."""

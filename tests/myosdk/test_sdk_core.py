@@ -16,6 +16,9 @@ from myosdk import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
+    Job,
+    JobStatus,
+    JobTimeoutError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -445,3 +448,55 @@ def test_wait_helpers() -> None:
         core.check_wait_args(1, -1)
     message = core.timeout_message({"job_id": "j", "status": "RUNNING", "progress": 0.5}, 3)
     assert "j still RUNNING, progress 50% after 3 s" in message
+
+
+def _job(status: JobStatus, progress: float | None = None) -> Job:
+    return {"job_id": "j", "type": "retarget", "status": status, "progress": progress}
+
+
+def test_job_waiter_reports_changes_and_times_out_with_the_last_job() -> None:
+    waiter = core.JobWaiter(interval=2.0, timeout=10.0, now=100.0)
+    assert waiter.polled(_job("QUEUED"))
+    assert not waiter.polled(_job("QUEUED"))
+    assert waiter.polled(_job("RUNNING", 0.2))
+    assert waiter.after_poll(now=101.0) == 2.0
+    assert waiter.after_poll(now=109.5) == 0.5  # clipped so the deadline is checked on time
+    with pytest.raises(JobTimeoutError, match="still RUNNING, progress 20%") as info:
+        waiter.after_poll(now=110.0)
+    assert info.value.job["progress"] == 0.2
+    assert core.JobWaiter(interval=2.0, timeout=None, now=0.0).deadline is None
+    with pytest.raises(ValueError, match="interval"):
+        core.JobWaiter(interval=0, timeout=None, now=0.0)
+
+
+def test_job_waiter_backs_off_on_429_and_resets_after_a_poll() -> None:
+    def limited(retry_after: float | None = None) -> RateLimitError:
+        return RateLimitError("slow down", 429, retry_after=retry_after)
+
+    waiter = core.JobWaiter(interval=1.0, timeout=None, now=0.0)
+    assert [waiter.after_rate_limit(limited(), now=0.0) for _ in range(8)] == [
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        16.0,
+        32.0,
+        60.0,
+        60.0,
+    ]
+    waiter.polled(_job("RUNNING"))
+    assert waiter.after_rate_limit(limited(), now=0.0) == 1.0  # the streak restarts
+    assert waiter.after_rate_limit(limited(retry_after=5.0), now=0.0) == 5.0
+    assert waiter.after_rate_limit(limited(retry_after=0.1), now=0.0) == 1.0  # never below interval
+
+    bounded = core.JobWaiter(interval=1.0, timeout=3.0, now=0.0)
+    assert bounded.after_rate_limit(limited(retry_after=5.0), now=1.0) == 2.0  # up to the deadline
+    first = limited()
+    with pytest.raises(RateLimitError) as raised:  # nothing seen yet: the 429 itself
+        bounded.after_rate_limit(first, now=3.0)
+    assert raised.value is first
+    bounded.polled(_job("QUEUED"))
+    with pytest.raises(JobTimeoutError) as info:
+        bounded.after_rate_limit(limited(), now=3.0)
+    assert info.value.job["status"] == "QUEUED"
+    assert isinstance(info.value.__cause__, RateLimitError)
