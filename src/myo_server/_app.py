@@ -25,6 +25,8 @@ from starlette.routing import BaseRoute, Match
 from . import __version__
 from ._auth import Principal
 from ._models import (
+    DEFAULT_CHARACTER_ID,
+    DEFAULT_CHARACTER_VERSION,
     Asset,
     AssetList,
     CancelJobResponse,
@@ -573,6 +575,24 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             raise HTTPException(503, f"The character catalog is unavailable: {rt.catalog.error}")
         return versions
 
+    async def _character_versions(character_id: str) -> list[CharacterVersionRecord]:
+        versions = await _versions(character_id)
+        if not versions:
+            raise HTTPException(
+                404, f"Character {character_id} not found: GET /v1/characters lists the catalog"
+            )
+        return versions
+
+    async def _find_version(character_id: str, version: str) -> CharacterVersionRecord:
+        versions = await _character_versions(character_id)
+        for v in versions:
+            if v.version == version:
+                return v
+        known = ", ".join(v.version for v in sorted(versions, key=_version_key))
+        raise HTTPException(
+            404, f"Character {character_id} has no version {version!r} (versions: {known})"
+        )
+
     def _detail(versions: list[CharacterVersionRecord]) -> CharacterDetail:
         versions = sorted(versions, key=_version_key)
         ready = [v for v in versions if v.status == "READY"]
@@ -639,12 +659,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def get_character(character_id: str, request: Request) -> CharacterDetail:
         """One character with its versions."""
         _principal(request)
-        versions = await _versions(character_id)
-        if not versions:
-            raise HTTPException(
-                404, f"Character {character_id} not found: GET /v1/characters lists the catalog"
-            )
-        return _detail(versions)
+        return _detail(await _character_versions(character_id))
 
     @app.post(
         "/v1/characters/{character_id}/validate-manifest",
@@ -659,18 +674,8 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> ValidateManifestResponse:
         """Check that a version's files are in storage and that its model compiles."""
         _principal(request)
-        versions = await _versions(character_id)
-        if not versions:
-            raise HTTPException(
-                404, f"Character {character_id} not found: GET /v1/characters lists the catalog"
-            )
-        found = [v for v in versions if v.version == version]
-        if not found:
-            known = ", ".join(v.version for v in sorted(versions, key=_version_key))
-            raise HTTPException(
-                404, f"Character {character_id} has no version {version!r} (versions: {known})"
-            )
-        checked = await anyio.to_thread.run_sync(rt.catalog.validate, found[0])
+        found = await _find_version(character_id, version)
+        checked = await anyio.to_thread.run_sync(rt.catalog.validate, found)
         return ValidateManifestResponse(
             version_id=checked.version_id,
             character_id=checked.character_id,
@@ -746,25 +751,12 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             body.markerset_s3,
             ("markerset_asset_id", "markerset_s3"),
         )
-        character_id = body.character_id or "0199e278-06e6-7726-a6ba-9929f79005e8"
-        character_version = body.character_version or "v1.0.0"
-        versions = await _versions(character_id)
-        if not versions:
+        character_id = body.character_id or DEFAULT_CHARACTER_ID
+        character_version = body.character_version or DEFAULT_CHARACTER_VERSION
+        chosen = await _find_version(character_id, character_version)
+        if chosen.status != "READY":
             raise HTTPException(
-                404, f"Character {character_id} not found: GET /v1/characters lists the catalog"
-            )
-        chosen = [v for v in versions if v.version == character_version]
-        if not chosen:
-            known = ", ".join(v.version for v in sorted(versions, key=_version_key))
-            raise HTTPException(
-                404,
-                f"Character {character_id} has no version {character_version!r}"
-                f" (versions: {known})",
-            )
-        if chosen[0].status != "READY":
-            raise HTTPException(
-                400,
-                f"Character {character_id} {character_version} is not READY ({chosen[0].message})",
+                400, f"Character {character_id} {character_version} is not READY ({chosen.message})"
             )
         if body.metadata is not None and len(dumps(body.metadata)) > 16 * 1024:
             raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")

@@ -140,11 +140,6 @@ class CharacterCatalog:
         self.ensure_synced()
         return self._store.list_character_versions(character_id)
 
-    def find(self, character_id: str, version: str) -> CharacterVersionRecord | None:
-        """One version, or None."""
-        found = [v for v in self.versions(character_id) if v.version == version]
-        return found[0] if found else None
-
     def validate(self, record: CharacterVersionRecord) -> CharacterVersionRecord:
         """Check the stored files exist and the model compiles; record READY or FAILED."""
         missing = [name for name, key in record.files.items() if not self._blobs.exists(key)]

@@ -317,3 +317,23 @@ def test_one_job_counts_once_even_when_an_asset_is_both_inputs(
     assert client.get(f"/v1/assets/{c3d}").json()["reference_count"] == 1
     _start(client, c3d_asset_id=c3d, markerset_asset_id=inputs[1])
     assert client.get(f"/v1/assets/{c3d}").json()["reference_count"] == 2
+
+
+def test_unknown_character_or_version_reads_the_same_on_every_route(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    unknown = "Character nope not found: GET /v1/characters lists the catalog"
+    validate = "/v1/characters/{}/validate-manifest"
+    answers = [
+        client.get("/v1/characters/nope"),
+        client.post(validate.format("nope"), params={"version": "v1"}),
+        _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, character_id="nope"),
+    ]
+    assert [(r.status_code, r.json()["detail"]) for r in answers] == [(404, unknown)] * 3
+    no_version = f"Character {DEFAULT_ID} has no version 'v0' (versions: v1.0.0)"
+    answers = [
+        client.post(validate.format(DEFAULT_ID), params={"version": "v0"}),
+        _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, character_version="v0"),
+    ]
+    assert [(r.status_code, r.json()["detail"]) for r in answers] == [(404, no_version)] * 2
