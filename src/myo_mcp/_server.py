@@ -203,6 +203,21 @@ def _tool_errors(backend: Backend, doing: str) -> Iterator[None]:
         raise ToolError(_describe_error(backend, doing, exc)) from None
 
 
+@contextlib.contextmanager
+def _resource_errors(backend: Backend, kind: str) -> Iterator[None]:
+    """Backend failures of a resource read become resource errors the client can show."""
+    try:
+        yield
+    except ResourceError:
+        raise
+    except Exception as exc:
+        from myosdk import NotFoundError
+
+        if isinstance(exc, NotFoundError):
+            raise ResourceNotFoundError(backend.redact(f"No such {kind}: {exc}")) from None
+        raise ResourceError(backend.redact(f"Cannot read the {kind}: {exc}")) from None
+
+
 def _describe_error(backend: Backend, doing: str, exc: Exception) -> str:
     """One message: what failed, the backend's detail, and the next step."""
     from myosdk import (
@@ -1014,30 +1029,6 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 )
 
     # ------------------------------------------------------------------------------ resources
-    async def _read_resource(kind: str, fetch: Any) -> str:
-        """Run ``fetch(client)``; backend failures become resource errors the client can show."""
-        try:
-            client = await backend.client()
-            return str(await fetch(client))
-        except ResourceError:
-            raise
-        except Exception as exc:
-            from myosdk import NotFoundError
-
-            if isinstance(exc, NotFoundError):
-                raise ResourceNotFoundError(backend.redact(f"No such {kind}: {exc}")) from None
-            raise ResourceError(backend.redact(f"Cannot read the {kind}: {exc}")) from None
-
-    async def _json_resource(kind: str, fetch: Any) -> str:
-        async def as_json(client: Any) -> str:
-            return json.dumps(await fetch(client), default=str)
-
-        return await _read_resource(kind, as_json)
-
-    def _public_asset(a: Mapping[str, Any]) -> dict[str, Any]:
-        # Presigned URLs stay out: they are long, expire, and carry a signature.
-        return _asset_info(a).model_dump(mode="json")
-
     @mcp.resource(
         "myo://assets/{asset_id}",
         name="asset",
@@ -1046,10 +1037,11 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def asset_resource(asset_id: str) -> str:
-        async def fetch(client: Any) -> Any:
-            return _public_asset(await client.assets.get(asset_id))
-
-        return await _json_resource("asset", fetch)
+        with _resource_errors(backend, "asset"):
+            client = await backend.client()
+            # AssetInfo, so presigned URLs stay out: they are long, expire, carry a signature.
+            asset = _asset_info(await client.assets.get(asset_id))
+            return json.dumps(asset.model_dump(mode="json"))
 
     @mcp.resource(
         "myo://assets/{asset_id}/content",
@@ -1059,7 +1051,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="text/plain",
     )
     async def asset_content_resource(asset_id: str) -> str:
-        async def fetch(client: Any) -> str:
+        with _resource_errors(backend, "asset"):
+            client = await backend.client()
             info = await client.assets.get(asset_id)
             name = str(info.get("filename") or "")
             size = info.get("size_bytes") or 0
@@ -1072,8 +1065,6 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 got = await client.assets.download(info, Path(tmp) / "content")
                 return Path(got["path"]).read_text(encoding="utf-8", errors="replace")
 
-        return await _read_resource("asset", fetch)
-
     @mcp.resource(
         "myo://jobs/{job_id}",
         name="job",
@@ -1082,10 +1073,10 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def job_resource(job_id: str) -> str:
-        async def fetch(client: Any) -> Any:
-            return _job_info(await client.jobs.get(job_id)).model_dump(mode="json")
-
-        return await _json_resource("job", fetch)
+        with _resource_errors(backend, "job"):
+            client = await backend.client()
+            job = _job_info(await client.jobs.get(job_id))
+            return json.dumps(job.model_dump(mode="json"))
 
     @mcp.resource(
         "myo://characters/{character_id}",
@@ -1095,10 +1086,9 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def character_resource(character_id: str) -> str:
-        async def fetch(client: Any) -> Any:
-            return await client.characters.get(character_id)
-
-        return await _json_resource("character", fetch)
+        with _resource_errors(backend, "character"):
+            client = await backend.client()
+            return json.dumps(await client.characters.get(character_id), default=str)
 
     def _add_markerset(name: str) -> None:
         async def read_markerset() -> str:
