@@ -15,6 +15,7 @@ import anyio.to_thread
 from myosdk._base import upload_mismatch
 from myosdk._core import (
     CHUNK_SIZE,
+    Pager,
     assets_complete,
     assets_delete,
     assets_get,
@@ -24,7 +25,6 @@ from myosdk._core import (
     detect_purpose,
     download_destination,
     local_file,
-    next_offset,
 )
 from myosdk._exceptions import MyoSDKError, NotFoundError
 from myosdk._streaming import TransferProgress
@@ -206,15 +206,10 @@ class Assets:
         page_size: int = 100,
     ) -> Iterator[Asset]:
         """Every matching asset, fetching pages of ``page_size`` as needed."""
-        seen: set[str] = set()
-        offset: int | None = 0
-        while offset is not None:
-            page = self.list(purpose, reference_count, page_size, offset)
-            for item in page["assets"]:
-                if item["asset_id"] not in seen:  # offsets shift if assets are added meanwhile
-                    seen.add(item["asset_id"])
-                    yield item
-            offset = next_offset(page, "assets")
+        pager = Pager("assets", "asset_id")
+        while pager.offset is not None:
+            page = self.list(purpose, reference_count, page_size, pager.offset)
+            yield from pager.take(page)
 
     def delete(self, asset_id: str) -> None:
         """Delete an asset.
@@ -321,15 +316,11 @@ class AsyncAssets:
         page_size: int = 100,
     ) -> AsyncIterator[Asset]:
         """Every matching asset, fetching pages of ``page_size`` as needed."""
-        seen: set[str] = set()
-        offset: int | None = 0
-        while offset is not None:
-            page = await self.list(purpose, reference_count, page_size, offset)
-            for item in page["assets"]:
-                if item["asset_id"] not in seen:
-                    seen.add(item["asset_id"])
-                    yield item
-            offset = next_offset(page, "assets")
+        pager = Pager("assets", "asset_id")
+        while pager.offset is not None:
+            page = await self.list(purpose, reference_count, page_size, pager.offset)
+            for item in pager.take(page):
+                yield item
 
     async def delete(self, asset_id: str) -> None:
         """Delete an asset; see ``Assets.delete``."""

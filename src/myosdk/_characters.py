@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, cast
 
 from myosdk._core import (
+    Pager,
     characters_get,
     characters_list,
     characters_validate_manifest,
-    next_offset,
 )
 from myosdk._types import Character, CharacterList, CharacterSummary, ManifestValidation
 
@@ -52,11 +52,10 @@ class Characters:
         page_size: int = 100,
     ) -> Iterator[CharacterSummary]:
         """Every matching character, fetching pages of ``page_size`` as needed."""
-        offset: int | None = 0
-        while offset is not None:
-            page = self.list(name_contains, has_ready_versions, page_size, offset)
-            yield from page["characters"]
-            offset = next_offset(page, "characters")
+        pager = Pager("characters", "character_id")
+        while pager.offset is not None:
+            page = self.list(name_contains, has_ready_versions, page_size, pager.offset)
+            yield from pager.take(page)
 
     def get(self, character_id: str) -> Character:
         """A character with its versions (``versions``, ``latest_version``, ``ready_versions``)."""
@@ -97,12 +96,11 @@ class AsyncCharacters:
         page_size: int = 100,
     ) -> AsyncIterator[CharacterSummary]:
         """Every matching character, fetching pages of ``page_size`` as needed."""
-        offset: int | None = 0
-        while offset is not None:
-            page = await self.list(name_contains, has_ready_versions, page_size, offset)
-            for item in page["characters"]:
+        pager = Pager("characters", "character_id")
+        while pager.offset is not None:
+            page = await self.list(name_contains, has_ready_versions, page_size, pager.offset)
+            for item in pager.take(page):
                 yield item
-            offset = next_offset(page, "characters")
 
     async def get(self, character_id: str) -> Character:
         """A character with its versions; see ``Characters.get``."""

@@ -639,6 +639,32 @@ def next_offset(page: Mapping[str, Any], items_key: str) -> int | None:
     return offset
 
 
+class Pager:
+    """Walks a listing page by page for the ``iter_*`` helpers: the offset of the next page, and
+    each item once (offsets shift when items are added meanwhile, so a page may repeat one).
+
+    Args:
+        items_key: The page's list of items (``"jobs"``).
+        id_key: The items' id (``"job_id"``).
+    """
+
+    def __init__(self, items_key: str, id_key: str) -> None:
+        self.items_key = items_key
+        self.id_key = id_key
+        self.offset: int | None = 0  # None once the last page was taken
+        self._seen: set[Any] = set()
+
+    def take(self, page: Mapping[str, Any]) -> list[Any]:
+        """The items of ``page`` not taken before; moves ``offset`` to the next page."""
+        fresh = []
+        for item in page[self.items_key]:
+            if item[self.id_key] not in self._seen:
+                self._seen.add(item[self.id_key])
+                fresh.append(item)
+        self.offset = next_offset(page, self.items_key)
+        return fresh
+
+
 # --------------------------------------------------------------------------- files
 
 

@@ -11,12 +11,12 @@ from myosdk._core import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
     JobWaiter,
+    Pager,
     is_terminal,
     jobs_cancel,
     jobs_get,
     jobs_list,
     jobs_start_retarget,
-    next_offset,
 )
 from myosdk._exceptions import ConflictError, RateLimitError
 from myosdk._streaming import notify
@@ -206,9 +206,8 @@ class Jobs:
         page_size: int = 100,
     ) -> Iterator[Job]:
         """Every matching job, fetching pages of ``page_size`` as needed."""
-        seen: set[str] = set()
-        offset: int | None = 0
-        while offset is not None:
+        pager = Pager("jobs", "job_id")
+        while pager.offset is not None:
             page = self.list(
                 status,
                 job_type,
@@ -218,13 +217,9 @@ class Jobs:
                 has_output,
                 input_asset_id,
                 page_size,
-                offset,
+                pager.offset,
             )
-            for item in page["jobs"]:
-                if item["job_id"] not in seen:
-                    seen.add(item["job_id"])
-                    yield item
-            offset = next_offset(page, "jobs")
+            yield from pager.take(page)
 
 
 class AsyncJobs:
@@ -337,9 +332,8 @@ class AsyncJobs:
         page_size: int = 100,
     ) -> AsyncIterator[Job]:
         """Every matching job, fetching pages of ``page_size`` as needed."""
-        seen: set[str] = set()
-        offset: int | None = 0
-        while offset is not None:
+        pager = Pager("jobs", "job_id")
+        while pager.offset is not None:
             page = await self.list(
                 status,
                 job_type,
@@ -349,10 +343,7 @@ class AsyncJobs:
                 has_output,
                 input_asset_id,
                 page_size,
-                offset,
+                pager.offset,
             )
-            for item in page["jobs"]:
-                if item["job_id"] not in seen:
-                    seen.add(item["job_id"])
-                    yield item
-            offset = next_offset(page, "jobs")
+            for item in pager.take(page):
+                yield item

@@ -357,6 +357,20 @@ def test_plain_text_errors() -> None:
 # --------------------------------------------------------------------------- pagination
 
 
+def test_pager_walks_the_pages_and_takes_each_item_once() -> None:
+    pager = core.Pager("jobs", "job_id")
+    assert pager.offset == 0
+    page = {"jobs": [{"job_id": "a"}, {"job_id": "b"}], "total": 5, "offset": 0}
+    assert pager.take(page) == page["jobs"]
+    assert pager.offset == 2
+    # An item added meanwhile shifted the offsets: "b" comes again and is skipped.
+    page = {"jobs": [{"job_id": "b"}, {"job_id": "c"}], "total": 6, "offset": 2}
+    assert pager.take(page) == [{"job_id": "c"}]
+    assert pager.offset == 4
+    assert pager.take({"jobs": [{"job_id": "d"}, {"job_id": "e"}], "total": 6, "offset": 4})
+    assert pager.offset is None
+
+
 def test_next_offset() -> None:
     assert core.next_offset({"jobs": [1, 2], "total": 5, "offset": 0}, "jobs") == 2
     assert core.next_offset({"jobs": [1], "total": 5, "offset": 4}, "jobs") is None
