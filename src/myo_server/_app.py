@@ -9,6 +9,7 @@ import re
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -77,6 +78,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _IDEM_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _IDEM_KEY = re.compile(_IDEM_PATTERN)
+_IdempotencyKeyHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
+]
 MAX_OFFSET = 1_000_000_000
 _E = {"model": ErrorResponse}
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -291,43 +295,56 @@ def _version_model(rt: ServerRuntime, v: CharacterVersionRecord) -> CharacterVer
     )
 
 
-def _check_idempotency_key(key: str | None) -> None:
-    if key is not None and not _IDEM_KEY.match(key):
-        raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
+@dataclass
+class _Idempotency:
+    """One POST honouring ``Idempotency-Key``: a retry with the same key and body gets the stored
+    answer, the same key with another body a 409."""
+
+    key: str | None
+    endpoint: str
+    request_hash: str
+
+    def replay(self, entry: IdempotencyEntry) -> Response:
+        if entry.request_hash != self.request_hash:
+            raise HTTPException(
+                409,
+                "This Idempotency-Key was already used with a different request body;"
+                " use a new key for a new request",
+            )
+        return Response(
+            entry.body,
+            status_code=entry.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    def created(
+        self, payload: str, save: Callable[[IdempotencyEntry | None], IdempotencyEntry | None]
+    ) -> tuple[Response, bool]:
+        """Save the new resource and this answer in one transaction (``save``): the 201 and True,
+        or the answer a concurrent request with the same key stored first and False."""
+        entry = (
+            IdempotencyEntry(self.key, self.endpoint, self.request_hash, 201, payload)
+            if self.key
+            else None
+        )
+        existing = save(entry)
+        if existing is not None:
+            return self.replay(existing), False
+        return Response(payload, status_code=201, media_type="application/json"), True
 
 
 def _idempotency(
     rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, body: BaseModel
-) -> tuple[str, Response | None]:
-    """Check an ``Idempotency-Key`` and hash the request: the stored answer when the same key
-    and body came before (409 for the same key with another body), else None."""
-    _check_idempotency_key(key)
+) -> tuple[_Idempotency, Response | None]:
+    """Check an ``Idempotency-Key`` and hash the request; the stored answer of an earlier
+    request with this key, if any."""
+    if key is not None and not _IDEM_KEY.match(key):
+        raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
     request_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
-    return request_hash, _replay(rt, tenant, key, endpoint, request_hash)
-
-
-def _replay(
-    rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, request_hash: str
-) -> Response | None:
-    if key is None:
-        return None
-    entry = rt.store.get_idempotency(tenant, key, endpoint)
-    return _replay_entry(entry, request_hash) if entry else None
-
-
-def _replay_entry(entry: IdempotencyEntry, request_hash: str) -> Response:
-    if entry.request_hash != request_hash:
-        raise HTTPException(
-            409,
-            "This Idempotency-Key was already used with a different request body;"
-            " use a new key for a new request",
-        )
-    return Response(
-        entry.body,
-        status_code=entry.status_code,
-        media_type="application/json",
-        headers={"Idempotent-Replayed": "true"},
-    )
+    idem = _Idempotency(key, endpoint, request_hash)
+    entry = rt.store.get_idempotency(tenant, key, endpoint) if key is not None else None
+    return idem, idem.replay(entry) if entry else None
 
 
 def _storage_key(rt: ServerRuntime, ref: str) -> str:
@@ -401,13 +418,11 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def initiate_upload(
         body: InitiateUploadRequest,
         request: Request,
-        idempotency_key: str | None = Header(
-            default=None, alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN}
-        ),
+        idempotency_key: _IdempotencyKeyHeader = None,
     ) -> Response:
         """Step 1 of an upload: get a presigned POST (URL + form fields) for the file."""
         p = _principal(request)
-        req_hash, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body)
+        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body)
         if replay is not None:
             return replay
         cfg = rt.config
@@ -449,15 +464,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             expected_size_bytes=body.expected_size_bytes,
             metadata=body.metadata,
         )
-        idem = (
-            IdempotencyEntry(idempotency_key, "initiate", req_hash, 201, payload)
-            if idempotency_key
-            else None
-        )
-        existing = rt.store.insert_asset(record, idem)
-        if existing is not None:
-            return _replay_entry(existing, req_hash)
-        return Response(payload, status_code=201, media_type="application/json")
+        return idem.created(payload, lambda entry: rt.store.insert_asset(record, entry))[0]
 
     @app.post(
         "/v1/assets/{asset_id}/complete",
@@ -722,13 +729,11 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def start_retarget(
         body: RetargetRequest,
         request: Request,
-        idempotency_key: str | None = Header(
-            default=None, alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN}
-        ),
+        idempotency_key: _IdempotencyKeyHeader = None,
     ) -> Response:
         """Queue a retarget job (C3D + markerset -> joint angles .npz on a character)."""
         p = _principal(request)
-        req_hash, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
+        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
         if replay is not None:
             return replay
         if body.export_glb:
@@ -799,16 +804,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             estimated_wait_time_seconds=wait,
         )
         payload = result.model_dump_json()
-        idem = (
-            IdempotencyEntry(idempotency_key, "retarget", req_hash, 201, payload)
-            if idempotency_key
-            else None
-        )
-        existing = rt.store.create_job(job, idem)
-        if existing is not None:
-            return _replay_entry(existing, req_hash)
-        rt.notify_job_queued()
-        return Response(payload, status_code=201, media_type="application/json")
+        response, queued = idem.created(payload, lambda entry: rt.store.create_job(job, entry))
+        if queued:
+            rt.notify_job_queued()
+        return response
 
     @app.get(
         "/v1/jobs/{job_id}",

@@ -188,6 +188,31 @@ def test_idempotency_key_returns_the_same_job(
     assert bad.status_code == 400
 
 
+def test_idempotency_race_loser_gets_the_winners_answer(
+    srv: LocalServer,
+    client: httpx.Client,
+    inputs: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two requests with one key that both pass the look-up: the store keeps the first job and
+    # hands the second its answer (the race cannot be timed over HTTP, so the look-up misses).
+    monkeypatch.setattr(srv.runtime.store, "get_idempotency", lambda *args: None)
+    c3d, ms = inputs
+    headers = {"Idempotency-Key": "race"}
+    body = {"c3d_asset_id": c3d, "markerset_asset_id": ms}
+    first = client.post("/v1/runs/retarget", json=body, headers=headers)
+    second = client.post("/v1/runs/retarget", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert "idempotent-replayed" not in first.headers
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.json() == first.json()
+    assert client.get("/v1/jobs").json()["total"] == 1
+    other = client.post(
+        "/v1/runs/retarget", json={**body, "enable_scaling": False}, headers=headers
+    )
+    assert other.status_code == 409
+
+
 def test_list_filters(srv: LocalServer, client: httpx.Client, inputs: tuple[str, str]) -> None:
     c3d, ms = inputs
     other_c3d = upload(client, b"other", "other.c3d")
