@@ -82,6 +82,7 @@ _IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
 ]
 MAX_OFFSET = 1_000_000_000
+_MAX_METADATA_BYTES = 16 * 1024
 _E = {"model": ErrorResponse}
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ValidationErrorResponse, "description": "Bad parameters"},
@@ -347,6 +348,11 @@ def _idempotency(
     return idem, idem.replay(entry) if entry else None
 
 
+def _check_metadata(metadata: dict[str, Any] | None) -> None:
+    if metadata is not None and len(dumps(metadata)) > _MAX_METADATA_BYTES:
+        raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")
+
+
 def _storage_key(rt: ServerRuntime, ref: str) -> str:
     prefix = f"s3://{rt.config.bucket}/"
     if ref.startswith("s3://") and not ref.startswith(prefix):
@@ -432,8 +438,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 f"expected_size_bytes {body.expected_size_bytes} exceeds this server's limit of"
                 f" {cfg.max_upload_bytes} bytes",
             )
-        if body.metadata is not None and len(dumps(body.metadata)) > 16 * 1024:
-            raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")
+        _check_metadata(body.metadata)
         asset_id = new_id()
         key = f"tenants/{p.tenant_id}/assets/{asset_id}/{safe_filename(body.filename)}"
         expires = int(time.time()) + cfg.upload_url_ttl
@@ -763,8 +768,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             raise HTTPException(
                 400, f"Character {character_id} {character_version} is not READY ({chosen.message})"
             )
-        if body.metadata is not None and len(dumps(body.metadata)) > 16 * 1024:
-            raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")
+        _check_metadata(body.metadata)
         t = now()
         job = JobRecord(
             job_id=new_id(),

@@ -362,3 +362,20 @@ def test_unknown_character_or_version_reads_the_same_on_every_route(
         _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, character_version="v0"),
     ]
     assert [(r.status_code, r.json()["detail"]) for r in answers] == [(404, no_version)] * 2
+
+
+def test_oversized_metadata_is_refused_by_both_creating_routes(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    c3d, ms = inputs
+    big = {"notes": "x" * (16 * 1024)}
+    answers = [
+        client.post(
+            "/v1/assets/initiate",
+            json={"purpose": "retarget", "filename": "a.c3d", "metadata": big},
+        ),
+        _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, metadata=big),
+    ]
+    detail = "metadata is too large (at most 16 KiB of JSON)"
+    assert [(r.status_code, r.json()["detail"]) for r in answers] == [(400, detail)] * 2
+    assert client.get("/v1/jobs").json()["total"] == 0
