@@ -61,7 +61,7 @@ from ._records import (
     JobRecord,
 )
 from ._runtime import ServerRuntime
-from ._signing import UploadPolicy
+from ._signing import SignatureError, UploadPolicy
 from ._storage import InvalidKeyError, check_key, safe_filename
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
@@ -984,9 +984,8 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             check_key(key)
         except InvalidKeyError:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
-        except Exception as exc:
-            code = getattr(exc, "code", "AccessDenied")
-            return _s3_error(403, code, getattr(exc, "message", str(exc)), rid)
+        except SignatureError as exc:
+            return _s3_error(exc.status_code, exc.code, exc.message, rid)
         size = rt.blobs.size(key)
         if size is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)

@@ -243,6 +243,10 @@ def test_forged_and_expired_download_urls_are_403(srv: LocalServer, client: http
     expired = httpx.get(base, params={"expires": past, "signature": sig}, trust_env=False)
     assert expired.status_code == 403
     assert "expired" in expired.text
+    for bad in ("soon", "9" * 5000):
+        r = httpx.get(base, params={**params, "expires": bad}, trust_env=False)
+        assert (r.status_code, _s3_code(r)) == (403, "AccessDenied")
+        assert "expires must be an integer" in r.text
 
 
 def test_signed_url_for_a_missing_object_is_404(srv: LocalServer) -> None:
