@@ -274,6 +274,14 @@ Height = Annotated[
     Field(gt=0.5, lt=2.6, description="Subject height in metres (scales the character)."),
 ]
 Weight = Annotated[float | None, Field(gt=10, lt=400, description="Subject weight in kg.")]
+SubjectGender = Annotated[Gender | None, Field(description="Subject gender (default male).")]
+Scaling = Annotated[bool | None, Field(description="Scale the character to the subject (default).")]
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options a tool call set; the SDK's defaults (the default humanoid, scaling on, male)
+    stand for the others."""
+    return {k: v for k, v in options.items() if v is not None and v != ""}
 
 
 class DeleteConfirmation(BaseModel):
@@ -884,12 +892,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             character_version: Annotated[
                 str | None, Field(description="A READY version; default v1.0.0.")
             ] = None,
-            enable_scaling: Annotated[
-                bool | None, Field(description="Scale the character to the subject (default).")
-            ] = None,
-            subject_gender: Annotated[
-                Gender | None, Field(description="Subject gender (default male).")
-            ] = None,
+            enable_scaling: Scaling = None,
+            subject_gender: SubjectGender = None,
             subject_height: Height = None,
             subject_weight: Weight = None,
             metadata: Annotated[
@@ -901,19 +905,19 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             Next: wait_for_job(job_id) until done, then download_asset the output.
             """
             with _tool_errors(backend, "start the retarget job"):
-                from myosdk import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION
-
                 client = await backend.client()
                 started = await client.jobs.start_retarget(
                     c3d_asset_id=c3d_asset_id,
                     markerset_asset_id=markerset_asset_id,
-                    character_id=character_id or DEFAULT_CHARACTER_ID,
-                    character_version=character_version or DEFAULT_CHARACTER_VERSION,
-                    enable_scaling=True if enable_scaling is None else enable_scaling,
-                    subject_gender=subject_gender or "male",
-                    subject_height=subject_height,
-                    subject_weight=subject_weight,
-                    metadata=metadata,
+                    **_given(
+                        character_id=character_id,
+                        character_version=character_version,
+                        enable_scaling=enable_scaling,
+                        subject_gender=subject_gender,
+                        subject_height=subject_height,
+                        subject_weight=subject_weight,
+                        metadata=metadata,
+                    ),
                 )
                 job = _job_info(await client.jobs.get(started["job_id"]))
                 return StartedJob(
@@ -944,14 +948,10 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 str | None,
                 Field(description="Where to write the .npz; default: beside the C3D."),
             ] = None,
-            subject_gender: Annotated[
-                Gender | None, Field(description="Subject gender (default male).")
-            ] = None,
+            subject_gender: SubjectGender = None,
             subject_height: Height = None,
             subject_weight: Weight = None,
-            enable_scaling: Annotated[
-                bool | None, Field(description="Scale the character to the subject (default).")
-            ] = None,
+            enable_scaling: Scaling = None,
         ) -> RetargetResult:
             """Retarget a local C3D recording in one call: upload it and the markerset, start the
             job, wait with progress, download the motion (.npz) next to the C3D (or output_path).
@@ -961,8 +961,6 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             summarize_motion(path=output.path).
             """
             with _tool_errors(backend, f"retarget {c3d_path}"):
-                from myosdk import DEFAULT_CHARACTER_ID, DEFAULT_CHARACTER_VERSION
-
                 started_at = time.monotonic()
                 c3d = local_file(c3d_path, roots)
                 if markerset in _analysis.SHIPPED_MARKERSETS:
@@ -985,12 +983,12 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 started = await client.jobs.start_retarget(
                     c3d_asset_id=c3d_up["asset_id"],
                     markerset_asset_id=ms_up["asset_id"],
-                    character_id=DEFAULT_CHARACTER_ID,
-                    character_version=DEFAULT_CHARACTER_VERSION,
-                    enable_scaling=True if enable_scaling is None else enable_scaling,
-                    subject_gender=subject_gender or "male",
-                    subject_height=subject_height,
-                    subject_weight=subject_weight,
+                    **_given(
+                        enable_scaling=enable_scaling,
+                        subject_gender=subject_gender,
+                        subject_height=subject_height,
+                        subject_weight=subject_weight,
+                    ),
                 )
                 budget = config.call_budget_s - (time.monotonic() - started_at) - 3.0
                 job, _ = await poll_job(started["job_id"], max(1.0, budget), progress, (10, 95))

@@ -406,6 +406,55 @@ async def test_wait_timeout_and_cancel(
         await backend.aclose()
 
 
+async def test_job_options_reach_the_backend(work: Path, idle_server: LocalServer) -> None:
+    """Options left out take the SDK's defaults; options given (false and female too) reach the
+    job, from start_retarget and from retarget_motion."""
+    config = McpConfig(
+        backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=1
+    )
+    backend = Backend(config, local_server=idle_server)
+    try:
+        async with Client(build_server(config, backend)) as client:
+            c3d, xml = (
+                await upload(client, work / "walk.c3d"),
+                await upload(client, work / "cmu.xml"),
+            )
+            assets = {"c3d_asset_id": c3d, "markerset_asset_id": xml}
+            subject = {"enable_scaling": False, "subject_gender": "female", "subject_height": 1.6}
+            jobs = [
+                structured(await client.call_tool("start_retarget", assets))["job"]["job_id"],
+                structured(
+                    await client.call_tool(
+                        "start_retarget",
+                        {**assets, **subject, "character_id": HUMANOID, "subject_weight": 55},
+                    )
+                )["job"]["job_id"],
+                structured(
+                    await client.call_tool(
+                        "retarget_motion",
+                        {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", **subject},
+                    )
+                )["job"]["job_id"],
+            ]
+            sdk = await backend.client()
+            plain, custom, one_call = [dict((await sdk.jobs.get(j))["input"]) for j in jobs]
+            for job_id in jobs:
+                await sdk.jobs.cancel(job_id)
+    finally:
+        await backend.aclose()
+    defaults = {
+        "character_id": HUMANOID,
+        "character_version": "v1.0.0",
+        "enable_scaling": True,
+        "subject_gender": "male",
+        "subject_height": None,
+        "subject_weight": None,
+    }
+    assert {k: plain[k] for k in defaults} == defaults
+    assert {k: custom[k] for k in defaults} == {**defaults, **subject, "subject_weight": 55}
+    assert {k: one_call[k] for k in defaults} == {**defaults, **subject}
+
+
 # -- the one-call workflow ------------------------------------------------------------------
 async def test_retarget_motion(server: MyoMCPServer, work: Path, mode: str) -> None:
     updates: list[float] = []
