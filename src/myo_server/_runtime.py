@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant, hash_key, key_id_of
+from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant
 from ._catalog import CharacterCatalog
 from ._config import ServerConfig
 from ._filelock import FileLock
@@ -80,11 +80,9 @@ class ServerRuntime:
         with FileLock(self.config.run_dir / "init.lock"):
             if path.exists():
                 key = path.read_text().strip()
-                kid = key_id_of(key)
-                record = self.store.get_api_key(kid) if kid else None
-                if record and record.revoked_at is None and record.key_hash == hash_key(key):
+                if self.auth.authenticate(key) is not None:
                     return key
-                path.unlink()
+                path.unlink()  # revoked or damaged: replace it
             tenant = self.store.default_tenant() or create_tenant(self.store, "default")
             key, _ = create_api_key(self.store, tenant, "embedded")
             write_private_file(path, key.encode())

@@ -138,6 +138,28 @@ def test_the_embedded_key_survives_restarts(tmp_path_factory: pytest.TempPathFac
     assert (data_dir / "embedded_api_key").stat().st_mode & 0o077 == 0
 
 
+def test_a_revoked_or_damaged_embedded_key_is_replaced(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data_dir = tmp_path_factory.mktemp("replace")
+    with LocalServer(data_dir=data_dir, workers=0) as first:
+        key = first.api_key
+        kid = key_id_of(key)
+        assert kid is not None
+        assert first.runtime.store.revoke_api_key(kid)
+    with LocalServer(data_dir=data_dir, workers=0) as second:
+        assert second.api_key != key
+        r = httpx.get(second.base_url + "/v1/jobs", headers={"X-Api-Key": key}, trust_env=False)
+        assert r.status_code == 401
+        replaced = second.api_key
+    (data_dir / "embedded_api_key").write_text("not a key")
+    with LocalServer(data_dir=data_dir, workers=0) as third:
+        assert third.api_key not in (key, replaced, "not a key")
+        headers = {"X-Api-Key": third.api_key}
+        r = httpx.get(third.base_url + "/v1/jobs", headers=headers, trust_env=False)
+        assert r.status_code == 200
+
+
 @pytest.mark.anyio
 async def test_async_start_and_stop(tmp_path_factory: pytest.TempPathFactory) -> None:
     server = LocalServer(data_dir=tmp_path_factory.mktemp("async"), workers=0)
