@@ -16,8 +16,12 @@ from myosdk._core import (
     RetryPolicy,
     configure_logging_from_env,
     describe_request,
+    error_from_response,
+    parse_retry_after,
     redact_url,
     resolve_config,
+    retry_delay_for_status,
+    retry_delay_for_transport_error,
     user_agent,
 )
 from myosdk._exceptions import (
@@ -131,16 +135,48 @@ class BaseClient:
                 response.headers.get("x-request-id", "-"),
             )
 
-    @staticmethod
-    def _log_retry(operation: str, delay: float, reason: str, attempt: int, total: int) -> None:
+    def _log_retry(self, operation: str, delay: float, reason: str, attempt: int) -> None:
         logger.info(
             "%s: %s; retrying in %.2f s (attempt %d of %d)",
             operation,
             reason,
             delay,
             attempt + 1,
-            total,
+            self._retry.max_retries + 1,
         )
+
+    def _delay_after_status(
+        self, operation: str, response: httpx.Response, attempt: int, retry_safe: bool
+    ) -> float:
+        """Seconds to wait before resending after the error ``response`` (its body read), logged.
+
+        Raises:
+            APIError: The error of the response, when the call stops here.
+        """
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        delay = retry_delay_for_status(self._retry, attempt - 1, status, retry_after, retry_safe)
+        if delay is None:
+            raise error_from_response(
+                operation, status, response.headers, response.content, attempt
+            )
+        self._log_retry(operation, delay, f"HTTP {status}", attempt)
+        return delay
+
+    def _delay_after_transport_error(
+        self, operation: str, exc: httpx.TransportError, where: str, attempt: int, retry_safe: bool
+    ) -> float:
+        """Seconds to wait before resending after a transport failure, logged.
+
+        Raises:
+            APIConnectionError: The failure (``where`` is already redacted), when the call stops.
+        """
+        sent = request_was_sent(exc)
+        delay = retry_delay_for_transport_error(self._retry, attempt - 1, sent, retry_safe)
+        if delay is None:
+            raise transport_error(operation, exc, where, attempt) from exc
+        self._log_retry(operation, delay, type(exc).__name__, attempt)
+        return delay
 
 
 def parse_json(operation: str, response: httpx.Response) -> Any:

@@ -40,13 +40,10 @@ from myosdk._core import (
     error_from_response,
     multipart_layout,
     parse_content_range,
-    parse_retry_after,
     presigned_headers,
     redact_url,
-    retry_delay_for_status,
     retry_delay_for_transport_error,
 )
-from myosdk._exceptions import PermissionDeniedError
 from myosdk._jobs import AsyncJobs, Jobs
 from myosdk._streaming import (
     AsyncFileMultipartStream,
@@ -143,7 +140,6 @@ class Client(BaseClient):
         """Send an API request with retries; return the successful response or raise."""
         url = build_url(self._config.base_url, request.path)
         headers = api_headers(self._config, request, self._agent)
-        total = self._retry.max_retries + 1
         attempt = 0
         while True:
             attempt += 1
@@ -157,33 +153,20 @@ class Client(BaseClient):
                     headers=headers,
                 )
             except httpx.TransportError as exc:
-                delay = retry_delay_for_transport_error(
-                    self._retry, attempt - 1, request_was_sent(exc), request.retry_safe
+                self._sleep(
+                    self._delay_after_transport_error(
+                        request.operation, exc, url, attempt, request.retry_safe
+                    )
                 )
-                if delay is None:
-                    raise transport_error(request.operation, exc, url, attempt) from exc
-                self._log_retry(request.operation, delay, type(exc).__name__, attempt, total)
-                self._sleep(delay)
                 continue
             self._log_response(
                 request.operation, request.method, url, False, response, started, attempt
             )
             if response.is_success:
                 return response
-            status = response.status_code
-            delay = retry_delay_for_status(
-                self._retry,
-                attempt - 1,
-                status,
-                parse_retry_after(response.headers.get("retry-after")),
-                request.retry_safe,
+            self._sleep(
+                self._delay_after_status(request.operation, response, attempt, request.retry_safe)
             )
-            if delay is None:
-                raise error_from_response(
-                    request.operation, status, response.headers, response.content, attempt
-                )
-            self._log_retry(request.operation, delay, f"HTTP {status}", attempt, total)
-            self._sleep(delay)
 
     def _call(self, request: ApiRequest) -> Any:
         """Send an API request and return its decoded JSON (None for 204)."""
@@ -206,7 +189,6 @@ class Client(BaseClient):
         layout = multipart_layout(fields, path.name, content_type, size)
         headers = presigned_headers(layout, self._agent)
         where = redact_url(url)
-        total = self._retry.max_retries + 1
         attempt = 0
         while True:
             attempt += 1
@@ -218,11 +200,7 @@ class Client(BaseClient):
                 )
             except httpx.TransportError as exc:
                 # Re-sending the same bytes to the same key is idempotent for the store.
-                delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
-                if delay is None:
-                    raise transport_error(_UPLOAD, exc, where, attempt) from exc
-                self._log_retry(_UPLOAD, delay, type(exc).__name__, attempt, total)
-                self._sleep(delay)
+                self._sleep(self._delay_after_transport_error(_UPLOAD, exc, where, attempt, True))
                 continue
             self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
             if response.is_success:
@@ -231,22 +209,9 @@ class Client(BaseClient):
                         _UPLOAD, 502, response.headers, b"storage answered mid-upload", attempt
                     )
                 return body.state.sha256
-            status = response.status_code
-            if status == 403 and attempt > 1:
+            if response.status_code == 403 and attempt > 1:
                 return None
-            delay = retry_delay_for_status(
-                self._retry,
-                attempt - 1,
-                status,
-                parse_retry_after(response.headers.get("retry-after")),
-                True,
-            )
-            if delay is None:
-                raise error_from_response(
-                    _UPLOAD, status, response.headers, response.content, attempt
-                )
-            self._log_retry(_UPLOAD, delay, f"HTTP {status}", attempt, total)
-            self._sleep(delay)
+            self._sleep(self._delay_after_status(_UPLOAD, response, attempt, True))
 
     def _download(
         self,
@@ -263,7 +228,6 @@ class Client(BaseClient):
         sink = DownloadSink(destination)
         sink.open()
         try:
-            total = self._retry.max_retries + 1
             attempt = 0
             use_range = True
             stalled = 0  # consecutive failed attempts that received nothing
@@ -291,23 +255,12 @@ class Client(BaseClient):
                             sink.restart()  # the server ignored Range
                         elif not response.is_success:
                             response.read()
-                            error = error_from_response(
-                                _DOWNLOAD, status, response.headers, response.content, attempt
-                            )
-                            if isinstance(error, PermissionDeniedError) and refresh_url:
+                            if status == 403 and refresh_url:
                                 url, refresh_url = refresh_url(), None  # expired link: renew once
                                 continue
-                            delay = retry_delay_for_status(
-                                self._retry,
-                                attempt - 1,
-                                status,
-                                getattr(error, "retry_after", None),
-                                True,
+                            self._sleep(
+                                self._delay_after_status(_DOWNLOAD, response, attempt, True)
                             )
-                            if delay is None:
-                                raise error
-                            self._log_retry(_DOWNLOAD, delay, f"HTTP {status}", attempt, total)
-                            self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
                         stream_to_sink(response.iter_raw(), sink, on_progress, expected)
@@ -325,7 +278,7 @@ class Client(BaseClient):
                         raise incomplete_download(
                             asset_id, destination, sink.size, expected_size, exc, attempt
                         ) from exc
-                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt, total)
+                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt)
                     self._sleep(delay)
             mismatch = download_mismatch(
                 asset_id, destination, expected_size, expected_sha, sink.size, sink.sha256
@@ -405,7 +358,6 @@ class AsyncClient(BaseClient):
         """Send an API request with retries; return the successful response or raise."""
         url = build_url(self._config.base_url, request.path)
         headers = api_headers(self._config, request, self._agent)
-        total = self._retry.max_retries + 1
         attempt = 0
         while True:
             attempt += 1
@@ -419,33 +371,20 @@ class AsyncClient(BaseClient):
                     headers=headers,
                 )
             except httpx.TransportError as exc:
-                delay = retry_delay_for_transport_error(
-                    self._retry, attempt - 1, request_was_sent(exc), request.retry_safe
+                await self._sleep(
+                    self._delay_after_transport_error(
+                        request.operation, exc, url, attempt, request.retry_safe
+                    )
                 )
-                if delay is None:
-                    raise transport_error(request.operation, exc, url, attempt) from exc
-                self._log_retry(request.operation, delay, type(exc).__name__, attempt, total)
-                await self._sleep(delay)
                 continue
             self._log_response(
                 request.operation, request.method, url, False, response, started, attempt
             )
             if response.is_success:
                 return response
-            status = response.status_code
-            delay = retry_delay_for_status(
-                self._retry,
-                attempt - 1,
-                status,
-                parse_retry_after(response.headers.get("retry-after")),
-                request.retry_safe,
+            await self._sleep(
+                self._delay_after_status(request.operation, response, attempt, request.retry_safe)
             )
-            if delay is None:
-                raise error_from_response(
-                    request.operation, status, response.headers, response.content, attempt
-                )
-            self._log_retry(request.operation, delay, f"HTTP {status}", attempt, total)
-            await self._sleep(delay)
 
     async def _call(self, request: ApiRequest) -> Any:
         """Send an API request and return its decoded JSON (None for 204)."""
@@ -468,7 +407,6 @@ class AsyncClient(BaseClient):
         layout = multipart_layout(fields, path.name, content_type, size)
         headers = presigned_headers(layout, self._agent)
         where = redact_url(url)
-        total = self._retry.max_retries + 1
         attempt = 0
         while True:
             attempt += 1
@@ -479,11 +417,9 @@ class AsyncClient(BaseClient):
                     self._http.build_request("POST", url, headers=headers, content=body)
                 )
             except httpx.TransportError as exc:
-                delay = retry_delay_for_transport_error(self._retry, attempt - 1, True, True)
-                if delay is None:
-                    raise transport_error(_UPLOAD, exc, where, attempt) from exc
-                self._log_retry(_UPLOAD, delay, type(exc).__name__, attempt, total)
-                await self._sleep(delay)
+                await self._sleep(
+                    self._delay_after_transport_error(_UPLOAD, exc, where, attempt, True)
+                )
                 continue
             self._log_response(_UPLOAD, "POST", url, True, response, started, attempt)
             if response.is_success:
@@ -492,22 +428,9 @@ class AsyncClient(BaseClient):
                         _UPLOAD, 502, response.headers, b"storage answered mid-upload", attempt
                     )
                 return body.state.sha256
-            status = response.status_code
-            if status == 403 and attempt > 1:
+            if response.status_code == 403 and attempt > 1:
                 return None
-            delay = retry_delay_for_status(
-                self._retry,
-                attempt - 1,
-                status,
-                parse_retry_after(response.headers.get("retry-after")),
-                True,
-            )
-            if delay is None:
-                raise error_from_response(
-                    _UPLOAD, status, response.headers, response.content, attempt
-                )
-            self._log_retry(_UPLOAD, delay, f"HTTP {status}", attempt, total)
-            await self._sleep(delay)
+            await self._sleep(self._delay_after_status(_UPLOAD, response, attempt, True))
 
     async def _download_in_thread(
         self,
@@ -586,7 +509,6 @@ class AsyncClient(BaseClient):
         sink = DownloadSink(destination)
         await anyio.to_thread.run_sync(sink.open)
         try:
-            total = self._retry.max_retries + 1
             attempt = 0
             use_range = True
             stalled = 0  # consecutive failed attempts that received nothing
@@ -614,23 +536,12 @@ class AsyncClient(BaseClient):
                             sink.restart()
                         elif not response.is_success:
                             await response.aread()
-                            error = error_from_response(
-                                _DOWNLOAD, status, response.headers, response.content, attempt
-                            )
-                            if isinstance(error, PermissionDeniedError) and refresh_url:
+                            if status == 403 and refresh_url:
                                 url, refresh_url = await refresh_url(), None
                                 continue
-                            delay = retry_delay_for_status(
-                                self._retry,
-                                attempt - 1,
-                                status,
-                                getattr(error, "retry_after", None),
-                                True,
+                            await self._sleep(
+                                self._delay_after_status(_DOWNLOAD, response, attempt, True)
                             )
-                            if delay is None:
-                                raise error
-                            self._log_retry(_DOWNLOAD, delay, f"HTTP {status}", attempt, total)
-                            await self._sleep(delay)
                             continue
                         expected = _expected_total(response, sink.size, expected_size)
                         await astream_to_sink(response.aiter_raw(), sink, on_progress, expected)
@@ -648,7 +559,7 @@ class AsyncClient(BaseClient):
                         raise incomplete_download(
                             asset_id, destination, sink.size, expected_size, exc, attempt
                         ) from exc
-                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt, total)
+                    self._log_retry(_DOWNLOAD, delay, type(exc).__name__, attempt)
                     await self._sleep(delay)
             mismatch = download_mismatch(
                 asset_id, destination, expected_size, expected_sha, sink.size, sink.sha256

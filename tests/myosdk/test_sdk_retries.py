@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import anyio
 import httpx
@@ -19,9 +21,11 @@ from myosdk import (
     AuthenticationError,
     Client,
     ConflictError,
+    DownloadResult,
     Job,
     JobTimeoutError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
 )
@@ -304,3 +308,67 @@ async def test_async_wait_awaits_coroutine_callbacks() -> None:
         final = await client.jobs.wait("j1", interval=0.01, on_progress=report)
     assert final["status"] == "SUCCEEDED"
     assert seen == ["RUNNING", "SUCCEEDED"]
+
+
+_STORED = b"joint angles " * 4096
+
+
+def _stored_asset(url: str) -> dict[str, object]:
+    return {
+        "asset_id": "a1",
+        "status": "COMPLETED",
+        "filename": "walk.npz",
+        "download_url": url,
+        "size_bytes": len(_STORED),
+        "checksum_sha256": hashlib.sha256(_STORED).hexdigest(),
+    }
+
+
+def _expired_then_busy_storage() -> Script:
+    """Storage refuses the first link as expired, then answers 503 once, then the bytes."""
+    return Script(
+        httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>"),
+        httpx.Response(200, json=_stored_asset(f"{BASE}/store/a1?sig=new")),
+        httpx.Response(503, text="slow down"),
+        httpx.Response(200, stream=httpx.ByteStream(_STORED)),  # a body to stream, not preread
+    )
+
+
+def _check_renewed_and_retried(script: Script, saved: DownloadResult, path: Path) -> None:
+    assert [(r.method, r.url.path, r.url.params.get("sig")) for r in script.requests] == [
+        ("GET", "/store/a1", "old"),
+        ("GET", "/v1/assets/a1", None),  # the expired link is renewed once
+        ("GET", "/store/a1", "new"),
+        ("GET", "/store/a1", "new"),  # the 503 is retried
+    ]
+    assert saved["size_bytes"] == len(_STORED)
+    assert path.read_bytes() == _STORED
+
+
+def test_download_renews_an_expired_link_and_retries_a_503(tmp_path: Path) -> None:
+    script = _expired_then_busy_storage()
+    with _sync(script) as client:
+        saved = client.assets.download(_stored_asset(f"{BASE}/store/a1?sig=old"), tmp_path)
+    _check_renewed_and_retried(script, saved, tmp_path / "walk.npz")
+
+
+@pytest.mark.anyio
+async def test_async_download_renews_an_expired_link_and_retries_a_503(tmp_path: Path) -> None:
+    script = _expired_then_busy_storage()
+    async with _async(script) as client:  # a caller's http_client: the fully async path
+        saved = await client.assets.download(_stored_asset(f"{BASE}/store/a1?sig=old"), tmp_path)
+    _check_renewed_and_retried(script, saved, tmp_path / "walk.npz")
+
+
+def test_download_refused_again_raises_and_leaves_nothing(tmp_path: Path) -> None:
+    script = Script(
+        httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>"),
+        httpx.Response(200, json=_stored_asset(f"{BASE}/store/a1?sig=new")),
+        httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>"),
+    )
+    destination = tmp_path / "walk.npz"
+    with _sync(script) as client, pytest.raises(PermissionDeniedError, match="AccessDenied"):
+        client.assets.download(_stored_asset(f"{BASE}/store/a1?sig=old"), destination)
+    assert len(script.requests) == 3  # renewed once, not in a loop
+    assert not destination.exists()
+    assert not Path(str(destination) + ".part").exists()
