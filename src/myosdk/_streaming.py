@@ -260,9 +260,9 @@ def stream_to_sink(
     sink: DownloadSink,
     on_progress: TransferProgress | None,
     total: int | None,
-) -> int:
+) -> None:
     """Write a response body to ``sink`` with a write-behind thread, so that reading the socket
-    overlaps with writing and hashing (both release the GIL). Returns the bytes received.
+    overlaps with writing and hashing (both release the GIL).
 
     A transport error is raised only after every byte received was written: ``sink.size`` is then
     exactly where a ``Range`` resume must start.
@@ -281,11 +281,9 @@ def stream_to_sink(
 
     writer = threading.Thread(target=write_all, name="myosdk-download-writer", daemon=True)
     writer.start()
-    received = 0
     batch = _Batch()
     try:
         for chunk in chunks:
-            received += len(chunk)
             if batch.add(chunk) >= CHUNK_SIZE:
                 if failure:
                     break
@@ -297,7 +295,6 @@ def stream_to_sink(
         writer.join()
     if failure:
         raise failure[0]
-    return received
 
 
 async def astream_to_sink(
@@ -305,11 +302,10 @@ async def astream_to_sink(
     sink: DownloadSink,
     on_progress: TransferProgress | None,
     total: int | None,
-) -> int:
+) -> None:
     """The async twin of ``stream_to_sink``: a writer task hands batches to a worker thread while
     the event loop keeps reading the socket."""
     send, receive = anyio.create_memory_object_stream[bytes](_DEPTH)
-    received = 0
     error: httpx.TransportError | None = None
 
     async def write_all() -> None:
@@ -325,7 +321,6 @@ async def astream_to_sink(
             batch = _Batch()
             try:
                 async for chunk in chunks:
-                    received += len(chunk)
                     if batch.add(chunk) >= CHUNK_SIZE:
                         await send.send(batch.take())
             except httpx.TransportError as exc:
@@ -334,4 +329,3 @@ async def astream_to_sink(
                 await send.send(batch.take())
     if error is not None:
         raise error
-    return received
