@@ -158,9 +158,25 @@ def _version_name(v: Any) -> str | None:
     return str(v) if v else None
 
 
-def _next_offset(page: Mapping[str, Any], key: str) -> int | None:
+def _paging(page: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A listing's paging fields, with the offset of the next page (None after the last)."""
     nxt = int(page["offset"]) + len(page[key])
-    return nxt if nxt < int(page["total"]) and page[key] else None
+    return {
+        "total": page["total"],
+        "limit": page["limit"],
+        "offset": page["offset"],
+        "next_offset": nxt if nxt < int(page["total"]) and page[key] else None,
+    }
+
+
+def _downloaded(asset_id: str, got: Mapping[str, Any]) -> DownloadedFile:
+    """The result of ``assets.download``: where the verified copy is."""
+    return DownloadedFile(
+        asset_id=asset_id,
+        path=got["path"],
+        size_bytes=got["size_bytes"],
+        sha256=got["checksum_sha256"],
+    )
 
 
 def _job_next_step(job: JobInfo) -> str:
@@ -509,10 +525,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             page = await client.assets.list(purpose, reference_count, limit, offset)
             return AssetPage(
                 assets=[_asset_info(a) for a in page["assets"]],
-                total=page["total"],
-                limit=page["limit"],
-                offset=page["offset"],
-                next_offset=_next_offset(page, "assets"),
+                **_paging(page, "assets"),
             )
 
     @tool(_with_title(READ, "Get an asset"))
@@ -556,10 +569,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     )
                     for c in page["characters"]
                 ],
-                total=page["total"],
-                limit=page["limit"],
-                offset=page["offset"],
-                next_offset=_next_offset(page, "characters"),
+                **_paging(page, "characters"),
             )
 
     @tool(_with_title(READ, "Get a character"))
@@ -671,10 +681,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             )
             return JobPage(
                 jobs=[_job_info(j) for j in page["jobs"]],
-                total=page["total"],
-                limit=page["limit"],
-                offset=page["offset"],
-                next_offset=_next_offset(page, "jobs"),
+                **_paging(page, "jobs"),
             )
 
     @tool(_with_title(READ_LOCAL, "Inspect a C3D file"))
@@ -840,12 +847,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                         str(dest / Path(info.get("filename") or asset_id).name), roots
                     )
                 got = await client.assets.download(info, dest)
-                return DownloadedFile(
-                    asset_id=asset_id,
-                    path=got["path"],
-                    size_bytes=got["size_bytes"],
-                    sha256=got["checksum_sha256"],
-                )
+                return _downloaded(asset_id, got)
 
         @tool(_with_title(DESTRUCTIVE, "Delete an asset"))
         async def delete_asset(
@@ -1015,12 +1017,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 await progress(100, "done")
                 return RetargetResult(
                     done=True,
-                    output=DownloadedFile(
-                        asset_id=job.output_asset_id,
-                        path=got["path"],
-                        size_bytes=got["size_bytes"],
-                        sha256=got["checksum_sha256"],
-                    ),
+                    output=_downloaded(job.output_asset_id, got),
                     next_step=f"summarize_motion(path='{got['path']}') for ranges of motion "
                     "and a plot.",
                     **common,
