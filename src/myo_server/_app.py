@@ -247,8 +247,7 @@ def _job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
     output = downloads = None
     if j.output_asset_id:
         output = JobOutput(retarget_output_asset_id=j.output_asset_id)
-        asset = rt.store.get_asset(j.output_asset_id, j.tenant_id)
-        url = _download_url(rt, base, asset.storage_key)[0] if asset else None
+        url = _download_url(rt, base, j.output_key)[0] if j.output_key else None
         downloads = JobDownloadUrls(retarget_output=url)
     p = j.params
     return Job(

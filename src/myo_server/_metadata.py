@@ -205,7 +205,9 @@ _JOB_COLS = (
     "j.job_id, j.tenant_id, j.type, j.status, j.params, j.created_at, j.updated_at, j.run_id,"
     " j.metadata, j.message, j.error, j.progress, j.started_at, j.completed_at,"
     " j.output_asset_id, j.attempts, j.worker_id,"
-    " (SELECT group_concat(asset_id) FROM job_inputs ji WHERE ji.job_id = j.job_id) AS inputs"
+    " (SELECT group_concat(asset_id) FROM job_inputs ji WHERE ji.job_id = j.job_id) AS inputs,"
+    " (SELECT a.storage_key FROM assets a"
+    " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
 
@@ -251,6 +253,7 @@ def _job(row: sqlite3.Row) -> JobRecord:
         attempts=row[15],
         worker_id=row[16],
         input_asset_ids=row[17].split(",") if row[17] else [],
+        output_key=row[18],
     )
 
 

@@ -70,6 +70,7 @@ class JobRecord:
     attempts: int = 0
     worker_id: str | None = None
     input_asset_ids: list[str] = field(default_factory=list)
+    output_key: str | None = None  # the output asset's storage key, read with the job
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from myo_server._metadata import SqliteMetadataStore
-from myo_server._records import JobRecord
+from myo_server._records import AssetRecord, JobFilters, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
 from myo_server._storage import DirectoryBlobStore, InvalidKeyError, check_key, safe_filename
 from myo_server._util import new_id, now
@@ -121,6 +121,36 @@ def test_recovery_requeues_once_then_fails(tmp_path: Path) -> None:
     assert job is not None
     assert job.error is not None
     assert "its worker died, on each of its 2 attempts" in job.error
+
+
+def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "o.sqlite3")
+    job_id = new_id()
+    store.create_job(_job(job_id))
+    assert store.claim_job("w") is not None
+    assert store.get_job(job_id, "t").output_key is None  # type: ignore[union-attr]
+    t = now()
+    output = AssetRecord(
+        asset_id=new_id(),
+        tenant_id="t",
+        purpose="retarget_output",
+        filename="walk_retarget.npz",
+        content_type="application/octet-stream",
+        storage_key="tenants/t/assets/out/walk_retarget.npz",
+        status="completed",
+        created_at=t,
+        updated_at=t,
+    )
+    assert store.finish_job_succeeded(job_id, "w", output, "done")
+    got = store.get_job(job_id, "t")
+    assert got is not None
+    assert got.output_asset_id == output.asset_id
+    assert got.output_key == output.storage_key
+    listed, _ = store.list_jobs("t", JobFilters(), 10, 0)
+    assert [j.output_key for j in listed] == [output.storage_key]
+    assert store.delete_asset(output.asset_id, "t")[0] == "deleted"
+    assert store.get_job(job_id, "t").output_key is None  # type: ignore[union-attr]
+    store.close()
 
 
 def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
