@@ -192,6 +192,18 @@ def _random_file(path: Path, size: int) -> str:
 MiB = 1 << 20
 
 
+def _uploaded_then_idle(
+    client: Client, proxy: FaultProxy, path: Path, size: int
+) -> tuple[str, str]:
+    """Upload a random file of ``size`` bytes; ``(asset_id, sha256)``. Then close the client (a
+    download must open its own connection to meet a fault armed next) and zero the counters."""
+    sha = _random_file(path, size)
+    asset_id = client.assets.upload_file(path)["asset_id"]
+    client.close()
+    proxy.reset_counters()
+    return asset_id, sha
+
+
 def test_connection_reset_mid_upload_is_retried_from_a_reopened_file(
     client: Client, proxy: FaultProxy, tmp_path: Path
 ) -> None:
@@ -230,10 +242,7 @@ def test_truncated_download_resumes_with_range_and_verifies(
 ) -> None:
     server = proxied[0]
     path = tmp_path / "walk.c3d"
-    sha = _random_file(path, 3 * MiB)
-    asset_id = client.assets.upload_file(path)["asset_id"]
-    client.close()  # the download must open its own connection to meet the armed fault
-    proxy.reset_counters()
+    asset_id, sha = _uploaded_then_idle(client, proxy, path, 3 * MiB)
     proxy.arm("down", after=MiB + 100, how="close")
     seen: list[tuple[int, int | None]] = []
     destination = tmp_path / "out" / "copy.c3d"
@@ -253,11 +262,7 @@ def test_persistently_truncated_download_leaves_nothing(
     proxied: tuple[Any, FaultProxy], client: Client, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     server = proxied[0]
-    path = tmp_path / "walk.c3d"
-    _random_file(path, 2 * MiB)
-    asset_id = client.assets.upload_file(path)["asset_id"]
-    client.close()  # the download must open its own connection to meet the armed fault
-    proxy.reset_counters()
+    asset_id, _ = _uploaded_then_idle(client, proxy, tmp_path / "walk.c3d", 2 * MiB)
     # One cut after some bytes, then three that deliver nothing: the budget of retries without
     # progress (1 + max_retries attempts) runs out.
     proxy.arm("down", after=200_000, how="close")
@@ -295,11 +300,7 @@ def test_corrupted_download_is_detected_and_nothing_is_kept(
     proxied: tuple[Any, FaultProxy], client: Client, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     server = proxied[0]
-    path = tmp_path / "walk.c3d"
-    _random_file(path, 2 * MiB)
-    asset_id = client.assets.upload_file(path)["asset_id"]
-    client.close()
-    proxy.reset_counters()
+    asset_id, _ = _uploaded_then_idle(client, proxy, tmp_path / "walk.c3d", 2 * MiB)
     proxy.arm("down", after=MiB, how="flip")
     destination = tmp_path / "out" / "copy.c3d"
     with (
