@@ -485,23 +485,30 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         progress: _Progress,
         span: tuple[float, float] = (0.0, 100.0),
     ) -> tuple[JobInfo, float]:
-        """Poll ``job_id`` until it ends or ``timeout_s`` passes, reporting progress in ``span``."""
+        """``jobs.wait`` for ``job_id`` at most ``timeout_s``, reporting progress in ``span``.
+
+        Returns the job as last seen (finished or not) and the seconds waited.
+        """
+        from myosdk import JobTimeoutError
+
         client = await backend.client()
-        started = time.monotonic()
-        deadline = started + timeout_s
         lo, hi = span
-        while True:
-            job = _job_info(await client.jobs.get(job_id))
+
+        async def report(raw: Mapping[str, Any]) -> None:
+            job = _job_info(raw)
             fraction = 1.0 if job.status in TERMINAL else (job.progress or 0.0)
             await progress(
                 lo + (hi - lo) * fraction,
                 f"job {job.status.lower()}"
                 + (f" {job.progress:.0%}" if job.progress is not None else ""),
             )
-            now = time.monotonic()
-            if job.status in TERMINAL or now >= deadline:
-                return job, now - started
-            await anyio.sleep(min(poll_interval, max(0.0, deadline - now)))
+
+        started = time.monotonic()
+        try:
+            last = await client.jobs.wait(job_id, poll_interval, timeout_s, on_progress=report)
+        except JobTimeoutError as exc:
+            last = exc.job
+        return _job_info(last), time.monotonic() - started
 
     # ---------------------------------------------------------------------- read-only tools
     @tool(_with_title(READ, "List assets"))
