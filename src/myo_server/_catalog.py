@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import logging
@@ -15,7 +14,7 @@ from typing import Any, Protocol
 from ._filelock import FileLock
 from ._metadata import MetadataStore
 from ._records import CharacterVersionRecord
-from ._storage import BlobStore, safe_filename
+from ._storage import BlobStore, put_file, safe_filename, sha256_of
 from ._util import new_id, now
 
 log = logging.getLogger("myo_server.catalog")
@@ -34,11 +33,8 @@ class _CharacterInfo(Protocol):
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return sha256_of(fh)
 
 
 def _engine_catalog() -> Iterable[_CharacterInfo]:
@@ -84,20 +80,10 @@ class CharacterCatalog:
     def _put_file(self, key: str, path: Path) -> None:
         if self._blobs.size(key) == path.stat().st_size:
             with self._blobs.open(key) as fh:
-                h = hashlib.sha256()
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            if h.hexdigest() == _sha256(path):
+                stored = sha256_of(fh)
+            if stored == _sha256(path):
                 return
-        writer = self._blobs.writer(key)
-        try:
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    writer.write(chunk)
-            writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
+        put_file(self._blobs, key, path)
 
     def _sync_one(self, info: _CharacterInfo) -> None:
         prefix = self.key_prefix(info.character_id, info.version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+_CHUNK = 1 << 20
 
 
 class InvalidKeyError(ValueError):
@@ -68,6 +70,34 @@ class BlobStore(Protocol):
 
     def local_path(self, key: str) -> contextlib.AbstractContextManager[Path]:
         """A local file holding the object, valid inside the ``with`` block (for the engine)."""
+
+
+def sha256_of(fh: BinaryIO) -> str:
+    """The hex sha256 of what remains to read from ``fh`` (read in 1 MiB chunks)."""
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(_CHUNK), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
+    """Copy a local file into the object ``key`` (visible only once complete).
+
+    Returns:
+        The object's size and hex sha256.
+    """
+    h = hashlib.sha256()
+    writer = blobs.writer(key)
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                h.update(chunk)
+                writer.write(chunk)
+        size = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return size, h.hexdigest()
 
 
 class _DirectoryWriter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
@@ -23,7 +22,7 @@ from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
 from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
-from ._storage import BlobStore, DirectoryBlobStore, safe_filename
+from ._storage import BlobStore, DirectoryBlobStore, put_file, safe_filename
 from ._util import new_id, now
 
 log = logging.getLogger("myo_server.worker")
@@ -241,17 +240,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
     with tempfile.TemporaryDirectory(prefix="myo-job-") as tmp:
         out = Path(tmp) / "motion.npz"
         motion.save(out)
-        h = hashlib.sha256()
-        writer = ctx.blobs.writer(key)
-        try:
-            with open(out, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-                    writer.write(chunk)
-            size = writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
+        size, sha256 = put_file(ctx.blobs, key, out)
     t = now()
     record = AssetRecord(
         asset_id=asset_id,
@@ -265,7 +254,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
         updated_at=t,
         size_bytes=size,
         expected_size_bytes=size,
-        checksum_sha256=h.hexdigest(),
+        checksum_sha256=sha256,
         completed_at=t,
         source_job_id=job.job_id,
     )

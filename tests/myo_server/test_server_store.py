@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,14 @@ import pytest
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import AssetRecord, JobFilters, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
-from myo_server._storage import DirectoryBlobStore, InvalidKeyError, check_key, safe_filename
+from myo_server._storage import (
+    DirectoryBlobStore,
+    InvalidKeyError,
+    check_key,
+    put_file,
+    safe_filename,
+    sha256_of,
+)
 from myo_server._util import new_id, now
 
 
@@ -35,6 +43,20 @@ def test_blob_writes_are_invisible_until_commit(tmp_path: Path) -> None:
     store.delete("a/b/c.bin")
     store.delete("a/b/c.bin")
     assert not (tmp_path / "a").exists()
+
+
+def test_put_file_copies_and_hashes_or_leaves_nothing(tmp_path: Path) -> None:
+    store = DirectoryBlobStore(tmp_path / "blobs")
+    source = tmp_path / "src.bin"
+    source.write_bytes(bytes(range(256)) * 5000)  # more than one 1 MiB chunk
+    size, sha = put_file(store, "a/b.bin", source)
+    assert (size, sha) == (source.stat().st_size, hashlib.sha256(source.read_bytes()).hexdigest())
+    with store.open("a/b.bin") as fh:
+        assert sha256_of(fh) == sha
+    with pytest.raises(FileNotFoundError):
+        put_file(store, "a/c.bin", tmp_path / "missing.bin")
+    assert not store.exists("a/c.bin")
+    assert list((tmp_path / "blobs" / ".tmp").iterdir()) == []
 
 
 @pytest.mark.parametrize("key", ["", "../x", "a/../b", "/abs", "a//b", "a/./b", "a\\b", "a/b\x00"])
