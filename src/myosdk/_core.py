@@ -8,6 +8,7 @@ redaction and the decisions of ``jobs.wait``. The two clients only add the I/O.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -572,17 +573,15 @@ def _format_detail(detail: Any) -> str:
 _XML_TAG = re.compile(r"<(Code|Message)>([^<]*)</\1>")
 
 
-def parse_error_body(content: bytes, content_type: str | None) -> tuple[Any, Any]:
+def parse_error_body(content: bytes) -> tuple[Any, Any]:
     """``(detail, body)`` of an error response: JSON ``{"detail": ...}``, an S3-style XML
     ``<Error><Code/><Message/></Error>``, or plain text."""
     text = content.decode("utf-8", "replace")
     body: Any = text
     detail: Any = None
     if content:
-        try:
+        with contextlib.suppress(ValueError):
             body = json.loads(text)
-        except ValueError:
-            body = text
     if isinstance(body, Mapping):
         detail = body.get("detail", body.get("message", body.get("error")))
     elif isinstance(body, str) and "<Error>" in body:
@@ -601,7 +600,7 @@ def error_from_response(
     attempts: int = 1,
 ) -> APIError:
     """The exception for an error response, its message carrying detail, request id and hint."""
-    detail, body = parse_error_body(content, headers.get("content-type"))
+    detail, body = parse_error_body(content)
     request_id = headers.get("x-request-id")
     cls = error_class_for_status(status)
     parts = [f"{operation} failed with HTTP {status}"]
