@@ -1095,6 +1095,17 @@ async def _read_range(rt: ServerRuntime, key: str, start: int, length: int) -> A
         fh.close()
 
 
+# How uvicorn serves the app, for `myo-server serve` and LocalServer alike: the gateway logs
+# access and errors itself, the runtime is opened before serving (no lifespan), no WebSockets.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "lifespan": "off",
+    "ws": "none",
+    "server_header": False,
+}
+
+
 def build_asgi(rt: ServerRuntime) -> ASGIApp:
     """The application wrapped in the gateway layer (what uvicorn serves)."""
     return _Gateway(create_app(rt), rt)

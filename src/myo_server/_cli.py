@@ -73,7 +73,7 @@ def _runtime_for(data_dir: Path | None, **kwargs: object) -> ServerConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ._app import build_asgi
+    from ._app import UVICORN_OPTIONS, build_asgi
     from ._logging import configure_logging
     from ._runtime import ServerRuntime
 
@@ -108,12 +108,8 @@ def _serve(args: argparse.Namespace) -> int:
             build_asgi(runtime),
             host=args.host,
             port=args.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            ws="none",
             timeout_graceful_shutdown=5,
-            server_header=False,
+            **UVICORN_OPTIONS,
         )
     finally:
         runtime.close()

@@ -104,7 +104,7 @@ class LocalServer:
         """Start serving and the workers; returns when requests are accepted."""
         import uvicorn
 
-        from ._app import build_asgi
+        from ._app import UVICORN_OPTIONS, build_asgi
 
         with self._lock:
             if self._thread is not None:
@@ -121,13 +121,7 @@ class LocalServer:
                 sock.bind((self._host, self._port))
                 port = sock.getsockname()[1]
                 config = uvicorn.Config(
-                    build_asgi(runtime),
-                    log_config=None,
-                    access_log=False,
-                    lifespan="off",
-                    ws="none",
-                    timeout_graceful_shutdown=2,
-                    server_header=False,
+                    build_asgi(runtime), timeout_graceful_shutdown=2, **UVICORN_OPTIONS
                 )
                 server = uvicorn.Server(config)
                 thread = threading.Thread(

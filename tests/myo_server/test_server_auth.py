@@ -103,6 +103,7 @@ def test_health_needs_no_key(srv: LocalServer) -> None:
     r = httpx.get(srv.base_url + "/health", trust_env=False)
     assert r.status_code == 200
     assert r.json()["status"] == "ok"
+    assert "server" not in r.headers  # uvicorn's Server header is off
 
 
 def test_rate_limit_answers_429_with_retry_after(tmp_path_factory: pytest.TempPathFactory) -> None:

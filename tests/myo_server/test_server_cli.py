@@ -76,6 +76,7 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
         wait_for(lambda: _up(base), timeout=30)
         r = httpx.get(base + "/v1/assets", headers={"X-Api-Key": key}, trust_env=False)
         assert r.status_code == 200
+        assert "server" not in r.headers  # served with the same uvicorn options as LocalServer
         r = httpx.post(
             base + "/v1/assets/initiate",
             json={"purpose": "retarget", "filename": "a.c3d"},
