@@ -152,6 +152,65 @@ def _job_info(j: Mapping[str, Any]) -> JobInfo:
     )
 
 
+def _character_info(c: Mapping[str, Any]) -> CharacterInfo:
+    return CharacterInfo(
+        character_id=c["character_id"],
+        name=c["name"],
+        description=c.get("description"),
+        latest_version=_version_name(c.get("latest_version")),
+        version_count=c.get("version_count"),
+        resource_uri=_character_uri(c["character_id"]),
+    )
+
+
+def _character_detail(c: Mapping[str, Any]) -> CharacterDetail:
+    versions = [
+        CharacterVersionInfo(
+            version=v["version"], status=v["status"], created_at=v.get("created_at")
+        )
+        for v in c.get("versions") or []
+    ]
+    return CharacterDetail(
+        character_id=c["character_id"],
+        name=c["name"],
+        description=c.get("description"),
+        versions=versions,
+        ready_versions=[v.version for v in versions if v.status == "READY"],
+        latest_version=_version_name(c.get("latest_version")),
+        resource_uri=_character_uri(c["character_id"]),
+    )
+
+
+def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
+    """The engine's inspection of ``file``: the best shipped markerset, the 25 largest gaps."""
+    fits = [
+        MarkersetFit(name=m["name"], fits=m["fits"], coverage=m["coverage"], missing=m["missing"])
+        for m in info["markersets"]
+    ]
+    best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
+    gaps = sorted(
+        (g for g in info["gaps"] if g["missing_frames"] > 0),
+        key=lambda g: -g["missing_frames"],
+    )[:25]
+    if best is not None:
+        step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
+    else:
+        step = "No shipped markerset fits: a markerset XML naming these labels is needed."
+    return C3DInspection(
+        path=str(file),
+        frames=info["frames"],
+        rate_hz=info["rate_hz"],
+        duration_s=info["duration_s"],
+        units=info["units"],
+        vertical_axis=info["vertical_axis"],
+        labels=info["labels"],
+        gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
+        best_markerset=best,
+        markersets=fits,
+        next_step=step,
+    )
+
+
 def _version_name(v: Any) -> str | None:
     if isinstance(v, Mapping):
         return str(v.get("version")) if v.get("version") else None
@@ -565,17 +624,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             client = await backend.client()
             page = await client.characters.list(name_contains, has_ready_versions, limit, offset)
             return CharacterPage(
-                characters=[
-                    CharacterInfo(
-                        character_id=c["character_id"],
-                        name=c["name"],
-                        description=c.get("description"),
-                        latest_version=_version_name(c.get("latest_version")),
-                        version_count=c.get("version_count"),
-                        resource_uri=_character_uri(c["character_id"]),
-                    )
-                    for c in page["characters"]
-                ],
+                characters=[_character_info(c) for c in page["characters"]],
                 **_paging(page, "characters"),
             )
 
@@ -584,22 +633,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         """A character with its versions; only READY versions can be used by start_retarget."""
         with _tool_errors(backend, f"get character {character_id}"):
             client = await backend.client()
-            c = await client.characters.get(character_id)
-            versions = [
-                CharacterVersionInfo(
-                    version=v["version"], status=v["status"], created_at=v.get("created_at")
-                )
-                for v in c.get("versions") or []
-            ]
-            return CharacterDetail(
-                character_id=c["character_id"],
-                name=c["name"],
-                description=c.get("description"),
-                versions=versions,
-                ready_versions=[v.version for v in versions if v.status == "READY"],
-                latest_version=_version_name(c.get("latest_version")),
-                resource_uri=_character_uri(c["character_id"]),
-            )
+            return _character_detail(await client.characters.get(character_id))
 
     @tool(_with_title(READ, "Validate a character version"))
     async def validate_character_manifest(
@@ -712,36 +746,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
                     ".c3d file (not truncated)."
                 ) from None
-            fits = [
-                MarkersetFit(
-                    name=m["name"], fits=m["fits"], coverage=m["coverage"], missing=m["missing"]
-                )
-                for m in info["markersets"]
-            ]
-            best = next(
-                (f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None
-            )
-            gaps = sorted(
-                (g for g in info["gaps"] if g["missing_frames"] > 0),
-                key=lambda g: -g["missing_frames"],
-            )[:25]
-            if best is not None:
-                step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
-            else:
-                step = "No shipped markerset fits: a markerset XML naming these labels is needed."
-            return C3DInspection(
-                path=str(file),
-                frames=info["frames"],
-                rate_hz=info["rate_hz"],
-                duration_s=info["duration_s"],
-                units=info["units"],
-                vertical_axis=info["vertical_axis"],
-                labels=info["labels"],
-                gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
-                best_markerset=best,
-                markersets=fits,
-                next_step=step,
-            )
+            return _inspection(file, info)
 
     @tool(_with_title(READ_LOCAL, "Summarize a motion"))
     async def summarize_motion(
