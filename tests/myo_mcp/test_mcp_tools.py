@@ -4,8 +4,10 @@ protocol eras (the ``mode`` fixture): results, progress notifications and tool e
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+from collections.abc import AsyncIterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,20 @@ def error_text_of(result: types.CallToolResult) -> str:
 def error_text(result: types.CallToolResult) -> str:
     assert result.is_error, f"expected a tool error, got {result.structured_content}"
     return error_text_of(result)
+
+
+@contextlib.asynccontextmanager
+async def session(
+    config: McpConfig, local_server: LocalServer | None = None, **client_options: Any
+) -> AsyncIterator[tuple[Client, Backend]]:
+    """A client session with a server of its own over ``config`` (and ``local_server``, if given),
+    its backend closed afterwards."""
+    backend = Backend(config, local_server=local_server)
+    try:
+        async with Client(build_server(config, backend), **client_options) as client:
+            yield client, backend
+    finally:
+        await backend.aclose()
 
 
 async def upload(client: Client, path: Path) -> str:
@@ -361,49 +377,45 @@ async def test_wait_timeout_and_cancel(
     config = McpConfig(
         backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=2
     )
-    backend = Backend(config, local_server=idle_server)
-    try:
-        async with Client(build_server(config, backend), mode=mode) as client:
-            c3d, xml = (
-                await upload(client, work / "walk.c3d"),
-                await upload(client, work / "cmu.xml"),
+    async with session(config, idle_server, mode=mode) as (client, _):
+        c3d, xml = (
+            await upload(client, work / "walk.c3d"),
+            await upload(client, work / "cmu.xml"),
+        )
+        job = structured(
+            await client.call_tool(
+                "start_retarget", {"c3d_asset_id": c3d, "markerset_asset_id": xml}
             )
-            job = structured(
-                await client.call_tool(
-                    "start_retarget", {"c3d_asset_id": c3d, "markerset_asset_id": xml}
-                )
-            )["job"]
-            waited = structured(
-                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 0.3})
-            )
-            assert waited["done"] is False and waited["job"]["status"] == "QUEUED"
-            assert 0.2 <= waited["waited_s"] < 5
-            assert "wait_for_job" in waited["next_step"]
-            monkeypatch.setattr("myo_mcp._server.WAIT_CAP_S", 0.5)  # the cap (50 s), scaled down
-            capped = structured(
-                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30})
-            )
-            assert capped["done"] is False and 0.4 <= capped["waited_s"] < 5
-            monkeypatch.undo()
+        )["job"]
+        waited = structured(
+            await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 0.3})
+        )
+        assert waited["done"] is False and waited["job"]["status"] == "QUEUED"
+        assert 0.2 <= waited["waited_s"] < 5
+        assert "wait_for_job" in waited["next_step"]
+        monkeypatch.setattr("myo_mcp._server.WAIT_CAP_S", 0.5)  # the cap (50 s), scaled down
+        capped = structured(
+            await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30})
+        )
+        assert capped["done"] is False and 0.4 <= capped["waited_s"] < 5
+        monkeypatch.undo()
 
-            slow = structured(
-                await client.call_tool(
-                    "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
-                )
+        slow = structured(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
             )
-            assert slow["done"] is False and slow["output"] is None
-            assert slow["job"]["status"] == "QUEUED"
-            assert "wait_for_job" in slow["next_step"]
+        )
+        assert slow["done"] is False and slow["output"] is None
+        assert slow["job"]["status"] == "QUEUED"
+        assert "wait_for_job" in slow["next_step"]
 
-            for pending in (job["job_id"], slow["job"]["job_id"]):
-                canceled = structured(await client.call_tool("cancel_job", {"job_id": pending}))
-                assert canceled["status"] == "CANCELED"
-            again = structured(
-                await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 5})
-            )
-            assert again["done"] is True and "canceled" in again["next_step"]
-    finally:
-        await backend.aclose()
+        for pending in (job["job_id"], slow["job"]["job_id"]):
+            canceled = structured(await client.call_tool("cancel_job", {"job_id": pending}))
+            assert canceled["status"] == "CANCELED"
+        again = structured(
+            await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 5})
+        )
+        assert again["done"] is True and "canceled" in again["next_step"]
 
 
 async def test_job_options_reach_the_backend(work: Path, idle_server: LocalServer) -> None:
@@ -412,36 +424,32 @@ async def test_job_options_reach_the_backend(work: Path, idle_server: LocalServe
     config = McpConfig(
         backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=1
     )
-    backend = Backend(config, local_server=idle_server)
-    try:
-        async with Client(build_server(config, backend)) as client:
-            c3d, xml = (
-                await upload(client, work / "walk.c3d"),
-                await upload(client, work / "cmu.xml"),
-            )
-            assets = {"c3d_asset_id": c3d, "markerset_asset_id": xml}
-            subject = {"enable_scaling": False, "subject_gender": "female", "subject_height": 1.6}
-            jobs = [
-                structured(await client.call_tool("start_retarget", assets))["job"]["job_id"],
-                structured(
-                    await client.call_tool(
-                        "start_retarget",
-                        {**assets, **subject, "character_id": HUMANOID, "subject_weight": 55},
-                    )
-                )["job"]["job_id"],
-                structured(
-                    await client.call_tool(
-                        "retarget_motion",
-                        {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", **subject},
-                    )
-                )["job"]["job_id"],
-            ]
-            sdk = await backend.client()
-            plain, custom, one_call = [dict((await sdk.jobs.get(j))["input"]) for j in jobs]
-            for job_id in jobs:
-                await sdk.jobs.cancel(job_id)
-    finally:
-        await backend.aclose()
+    async with session(config, idle_server) as (client, backend):
+        c3d, xml = (
+            await upload(client, work / "walk.c3d"),
+            await upload(client, work / "cmu.xml"),
+        )
+        assets = {"c3d_asset_id": c3d, "markerset_asset_id": xml}
+        subject = {"enable_scaling": False, "subject_gender": "female", "subject_height": 1.6}
+        jobs = [
+            structured(await client.call_tool("start_retarget", assets))["job"]["job_id"],
+            structured(
+                await client.call_tool(
+                    "start_retarget",
+                    {**assets, **subject, "character_id": HUMANOID, "subject_weight": 55},
+                )
+            )["job"]["job_id"],
+            structured(
+                await client.call_tool(
+                    "retarget_motion",
+                    {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", **subject},
+                )
+            )["job"]["job_id"],
+        ]
+        sdk = await backend.client()
+        plain, custom, one_call = [dict((await sdk.jobs.get(j))["input"]) for j in jobs]
+        for job_id in jobs:
+            await sdk.jobs.cancel(job_id)
     defaults = {
         "character_id": HUMANOID,
         "character_version": "v1.0.0",
@@ -581,22 +589,14 @@ async def test_client_roots_bound_file_access(
     other.mkdir()
     (other / "walk.c3d").write_bytes((work / "walk.c3d").read_bytes())
     config = McpConfig(backend="local", data_dir=local_server.data_dir)  # no --allow-dir
-    backend = Backend(config, local_server=local_server)
 
     async def roots(context: ClientRequestContext) -> types.ListRootsResult:
         return types.ListRootsResult(roots=[types.Root(uri=work.as_uri(), name="work")])
 
-    try:
-        async with Client(
-            build_server(config, backend), mode=mode, list_roots_callback=roots
-        ) as client:
-            structured(await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")}))
-            text = error_text(
-                await client.call_tool("inspect_c3d", {"path": str(other / "walk.c3d")})
-            )
-            assert "outside" in text and str(work) in text
-    finally:
-        await backend.aclose()
+    async with session(config, local_server, mode=mode, list_roots_callback=roots) as (client, _):
+        structured(await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")}))
+        text = error_text(await client.call_tool("inspect_c3d", {"path": str(other / "walk.c3d")}))
+        assert "outside" in text and str(work) in text
 
 
 async def test_read_only_registers_no_write_tool(
@@ -605,27 +605,23 @@ async def test_read_only_registers_no_write_tool(
     config = McpConfig(
         backend="local", data_dir=local_server.data_dir, allow_dirs=[work], read_only=True
     )
-    backend = Backend(config, local_server=local_server)
-    try:
-        async with Client(build_server(config, backend), mode=mode) as client:
-            tools = (await client.list_tools()).tools
-            assert sorted(t.name for t in tools) == [
-                "get_asset",
-                "get_character",
-                "get_job",
-                "inspect_c3d",
-                "list_assets",
-                "list_characters",
-                "list_jobs",
-                "summarize_motion",
-                "validate_character_manifest",
-                "wait_for_job",
-            ]
-            assert all(t.annotations and t.annotations.read_only_hint for t in tools)
-            refused = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
-            assert refused.is_error
-    finally:
-        await backend.aclose()
+    async with session(config, local_server, mode=mode) as (client, _):
+        tools = (await client.list_tools()).tools
+        assert sorted(t.name for t in tools) == [
+            "get_asset",
+            "get_character",
+            "get_job",
+            "inspect_c3d",
+            "list_assets",
+            "list_characters",
+            "list_jobs",
+            "summarize_motion",
+            "validate_character_manifest",
+            "wait_for_job",
+        ]
+        assert all(t.annotations and t.annotations.read_only_hint for t in tools)
+        refused = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
+        assert refused.is_error
 
 
 async def test_remote_backend_never_shows_the_key(local_server: LocalServer, work: Path) -> None:
@@ -635,18 +631,14 @@ async def test_remote_backend_never_shows_the_key(local_server: LocalServer, wor
     config = McpConfig(
         backend="remote", base_url=local_server.base_url, api_key=key, allow_dirs=[work]
     )
-    backend = Backend(config)
     seen: list[str] = []
-    try:
-        async with Client(build_server(config, backend)) as client:
-            seen.append(json.dumps(structured(await client.call_tool("list_characters", {}))))
-            up = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
-            seen.append(json.dumps(structured(up)))
-            seen.append(error_text(await client.call_tool("get_job", {"job_id": key})))
-            res = await client.read_resource(f"myo://assets/{structured(up)['asset']['asset_id']}")
-            seen.append(res.model_dump_json())
-    finally:
-        await backend.aclose()
+    async with session(config) as (client, _):
+        seen.append(json.dumps(structured(await client.call_tool("list_characters", {}))))
+        up = await client.call_tool("upload_asset", {"path": str(work / "cmu.xml")})
+        seen.append(json.dumps(structured(up)))
+        seen.append(error_text(await client.call_tool("get_job", {"job_id": key})))
+        res = await client.read_resource(f"myo://assets/{structured(up)['asset']['asset_id']}")
+        seen.append(res.model_dump_json())
     assert all(key not in s for s in seen)
     assert "***" in seen[2]
 
@@ -656,32 +648,24 @@ async def test_remote_backend_never_shows_the_key(local_server: LocalServer, wor
         api_key="sk-wrong-123456",
         allow_dirs=[work],
     )
-    bad_backend = Backend(wrong)
-    try:
-        async with Client(build_server(wrong, bad_backend)) as client:
-            text = error_text(await client.call_tool("list_assets", {}))
-            assert "MYOSDK_API_KEY" in text and "sk-wrong-123456" not in text
-    finally:
-        await bad_backend.aclose()
+    async with session(wrong) as (client, _):
+        text = error_text(await client.call_tool("list_assets", {}))
+        assert "MYOSDK_API_KEY" in text and "sk-wrong-123456" not in text
 
 
 async def test_unreachable_backend(work: Path) -> None:
     config = McpConfig(
         backend="remote", base_url="http://127.0.0.1:9", api_key="k", allow_dirs=[work]
     )
-    backend = Backend(config)
-    try:
-        async with Client(build_server(config, backend)) as client:
-            text = error_text(await client.call_tool("list_jobs", {}))
-            assert "Cannot reach" in text and "127.0.0.1:9" in text
-            # Against a remote API the backend tools say they reach an open world; the local
-            # file tools do not.
-            hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
-            assert hints["list_jobs"] is not None and hints["list_jobs"].open_world_hint is True
-            assert hints["inspect_c3d"] is not None
-            assert hints["inspect_c3d"].open_world_hint is False
-    finally:
-        await backend.aclose()
+    async with session(config) as (client, _):
+        text = error_text(await client.call_tool("list_jobs", {}))
+        assert "Cannot reach" in text and "127.0.0.1:9" in text
+        # Against a remote API the backend tools say they reach an open world; the local
+        # file tools do not.
+        hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
+        assert hints["list_jobs"] is not None and hints["list_jobs"].open_world_hint is True
+        assert hints["inspect_c3d"] is not None
+        assert hints["inspect_c3d"].open_world_hint is False
 
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
@@ -690,47 +674,37 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared recordings not found at {SHARED}")
 async def test_inspect_real_recordings(local_server: LocalServer) -> None:
     config = McpConfig(backend="local", data_dir=local_server.data_dir, allow_dirs=[SHARED])
-    backend = Backend(config, local_server=local_server)
-    try:
-        async with Client(build_server(config, backend)) as client:
-            pig = structured(
-                await client.call_tool(
-                    "inspect_c3d", {"path": str(SHARED / "pig_motion_flatfoot_full.c3d")}
-                )
+    async with session(config, local_server) as (client, _):
+        pig = structured(
+            await client.call_tool(
+                "inspect_c3d", {"path": str(SHARED / "pig_motion_flatfoot_full.c3d")}
             )
-            assert pig["best_markerset"]["name"] == "plug-in-gait"
-            assert pig["rate_hz"] == 100.0 and pig["frames"] == 315
-            opto = structured(
-                await client.call_tool("inspect_c3d", {"path": str(SHARED / "optotrak.c3d")})
-            )
-            assert opto["best_markerset"] is None
-            assert "No shipped markerset fits" in opto["next_step"]
-            bad = error_text(
-                await client.call_tool(
-                    "inspect_c3d", {"path": str(SHARED / "mocap36_malformed.c3d")}
-                )
-            )
-            assert "mocap36_malformed.c3d" in bad
-    finally:
-        await backend.aclose()
+        )
+        assert pig["best_markerset"]["name"] == "plug-in-gait"
+        assert pig["rate_hz"] == 100.0 and pig["frames"] == 315
+        opto = structured(
+            await client.call_tool("inspect_c3d", {"path": str(SHARED / "optotrak.c3d")})
+        )
+        assert opto["best_markerset"] is None
+        assert "No shipped markerset fits" in opto["next_step"]
+        bad = error_text(
+            await client.call_tool("inspect_c3d", {"path": str(SHARED / "mocap36_malformed.c3d")})
+        )
+        assert "mocap36_malformed.c3d" in bad
 
 
 async def test_backend_starts_after_the_handshake_and_stops(tmp_path: Path, work: Path) -> None:
     """The embedded backend does not start for initialize; it starts on the first request after
     it, serves, and stops with its worker on close."""
     config = McpConfig(backend="local", data_dir=tmp_path / "own-data", allow_dirs=[work])
-    backend = Backend(config)
-    try:
-        async with Client(build_server(config, backend), mode="legacy") as client:
-            assert backend.local_server is None
-            assert not (tmp_path / "own-data").exists()
-            structured(await client.call_tool("list_characters", {}))
-            server = backend.local_server
-            assert server is not None and server.running
-            pids = server.runtime.pool.worker_pids()
-            assert len(pids) == 1
-    finally:
-        await backend.aclose()
+    async with session(config, mode="legacy") as (client, backend):
+        assert backend.local_server is None
+        assert not (tmp_path / "own-data").exists()
+        structured(await client.call_tool("list_characters", {}))
+        server = backend.local_server
+        assert server is not None and server.running
+        pids = server.runtime.pool.worker_pids()
+        assert len(pids) == 1
     assert not server.running
     for pid in pids:
         with pytest.raises(ProcessLookupError):
