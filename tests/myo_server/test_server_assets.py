@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,6 @@ import pytest
 
 from myo_server import LocalServer
 from myo_server.testing import initiate, new_tenant_client, post_file, upload
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(data_dir=tmp_path_factory.mktemp("assets"), workers=0) as server:
-        yield server
-
-
-@pytest.fixture
-def client(srv: LocalServer) -> Iterator[httpx.Client]:
-    with new_tenant_client(srv) as c:
-        yield c
 
 
 def test_initiate_returns_absolute_url_signed_fields_and_expiry(client: httpx.Client) -> None:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from myo_server import LocalServer
 from myo_server._auth import key_id_of
 from myo_server.testing import new_tenant_key, wait_for
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(data_dir=tmp_path_factory.mktemp("auth"), workers=0) as server:
-        yield server
-
 
 V1_ROUTES = [
     ("GET", "/v1/assets"),
@@ -169,11 +160,6 @@ async def test_async_start_and_stop(tmp_path_factory: pytest.TempPathFactory) ->
         assert r.status_code == 200
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.base_url
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def test_an_internal_fault_is_a_json_500_with_the_request_id(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,18 +16,6 @@ DEFAULT_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
 engine = pytest.importorskip("myo_retarget")
 if not hasattr(engine, "character_catalog"):
     pytest.skip("myo_retarget has no character catalog yet", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(data_dir=tmp_path_factory.mktemp("jobs"), workers=0) as server:
-        yield server
-
-
-@pytest.fixture
-def client(srv: LocalServer) -> Iterator[httpx.Client]:
-    with new_tenant_client(srv) as c:
-        yield c
 
 
 @pytest.fixture

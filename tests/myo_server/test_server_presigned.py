@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,19 +12,7 @@ import pytest
 
 from myo_server import LocalServer
 from myo_server._signing import UploadPolicy
-from myo_server.testing import initiate, new_tenant_client, post_file, upload, wait_for
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(data_dir=tmp_path_factory.mktemp("presigned"), workers=0) as server:
-        yield server
-
-
-@pytest.fixture
-def client(srv: LocalServer) -> Iterator[httpx.Client]:
-    with new_tenant_client(srv) as c:
-        yield c
+from myo_server.testing import initiate, post_file, upload, wait_for
 
 
 def _s3_code(r: httpx.Response) -> str:
