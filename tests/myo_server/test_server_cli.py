@@ -61,13 +61,7 @@ def test_keys_revoke_by_id_or_by_key(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -> None:
     env = {**os.environ, "MYO_HOME": str(tmp_path)}
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _serve(port, env)
     try:
         assert proc.stdout is not None
         key = proc.stdout.readline().strip()
@@ -96,19 +90,23 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
     assert key not in out
     assert signature not in err
     # a second start on the same data dir prints no new key
-    again = subprocess.Popen(
-        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    again = _serve(port, env)
     try:
         wait_for(lambda: _up(f"http://127.0.0.1:{port}"), timeout=30)
     finally:
         again.send_signal(signal.SIGTERM)
         out2, _ = again.communicate(timeout=30)
     assert out2 == ""
+
+
+def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _up(base: str) -> bool:
