@@ -19,6 +19,7 @@ from ._storage import BlobStore, BlobWriter
 
 _MAX_FIELD_BYTES = 64 * 1024
 _MAX_FIELDS = 64
+_FORM_OVERHEAD = 1024 * 1024  # what a body may carry beyond the file: fields, part headers
 _DRAIN_LIMIT = 8 * 1024 * 1024  # read (and drop) at most this much after refusing an upload
 
 
@@ -58,6 +59,15 @@ class _State:
     part_count: int = 0
 
 
+def _too_large(policy: UploadPolicy) -> UploadError:
+    return UploadError(
+        400,
+        "EntityTooLarge",
+        f"Your proposed upload exceeds the maximum allowed size ({policy.max_size} bytes"
+        " declared as expected_size_bytes)",
+    )
+
+
 def _part_name(disposition: str) -> tuple[str | None, bool]:
     kind, params = parse_options_header(disposition)
     if kind != b"form-data":
@@ -86,7 +96,7 @@ async def receive_upload(
         raise UploadError(
             400, "MalformedPOSTRequest", "The body must be multipart/form-data with a boundary"
         )
-    if content_length is not None and content_length > max_upload_bytes + 1024 * 1024:
+    if content_length is not None and content_length > max_upload_bytes + _FORM_OVERHEAD:
         raise UploadError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size")
     st = _State()
 
@@ -100,13 +110,8 @@ async def receive_upload(
                 "AccessDenied",
                 "This upload was already completed; initiate a new upload for another file",
             )
-        if content_length is not None and content_length > policy.max_size + 1024 * 1024:
-            raise UploadError(
-                400,
-                "EntityTooLarge",
-                f"Your proposed upload exceeds the maximum allowed size ({policy.max_size} bytes"
-                " declared as expected_size_bytes)",
-            )
+        if content_length is not None and content_length > policy.max_size + _FORM_OVERHEAD:
+            raise _too_large(policy)
         st.policy = policy
         st.writer = blobs.writer(policy.key)
 
@@ -153,12 +158,7 @@ async def receive_upload(
             chunk = data[start:end]
             st.size += len(chunk)
             if st.size > st.policy.max_size:
-                raise UploadError(
-                    400,
-                    "EntityTooLarge",
-                    f"Your proposed upload exceeds the maximum allowed size ({st.policy.max_size}"
-                    " bytes declared as expected_size_bytes)",
-                )
+                raise _too_large(st.policy)
             st.sha.update(chunk)
             st.writer.write(chunk)
         else:

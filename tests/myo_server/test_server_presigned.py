@@ -80,6 +80,7 @@ def test_oversize_upload_is_400_and_stores_nothing(client: httpx.Client) -> None
     r = post_file(info, b"x" * 11)
     assert r.status_code == 400
     assert _s3_code(r) == "EntityTooLarge"
+    assert "maximum allowed size (10 bytes declared as expected_size_bytes)" in r.text
     assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
 
 
@@ -88,6 +89,7 @@ def test_large_oversize_upload_is_refused_from_its_content_length(client: httpx.
     r = post_file(info, b"x" * (3 * 1024 * 1024))
     assert r.status_code == 400
     assert _s3_code(r) == "EntityTooLarge"
+    assert "maximum allowed size (10 bytes declared as expected_size_bytes)" in r.text
 
 
 @pytest.mark.parametrize(
