@@ -466,23 +466,22 @@ class SqliteMetadataStore:
                 self._insert_asset(conn, record)
             return existing
 
-    def get_asset(self, asset_id: str, tenant_id: str | None) -> AssetRecord | None:
-        q = f"SELECT {_ASSET_COLS} FROM assets a WHERE a.asset_id = ?"
-        args: tuple[Any, ...] = (asset_id,)
+    def _find_asset(
+        self, column: Literal["asset_id", "storage_key"], value: str, tenant_id: str | None
+    ) -> AssetRecord | None:
+        q = f"SELECT {_ASSET_COLS} FROM assets a WHERE a.{column} = ?"
+        args: tuple[Any, ...] = (value,)
         if tenant_id is not None:
             q += " AND a.tenant_id = ?"
             args += (tenant_id,)
         row = self._conn().execute(q, args).fetchone()
         return _asset(row) if row else None
 
+    def get_asset(self, asset_id: str, tenant_id: str | None) -> AssetRecord | None:
+        return self._find_asset("asset_id", asset_id, tenant_id)
+
     def get_asset_by_key(self, storage_key: str, tenant_id: str | None) -> AssetRecord | None:
-        q = f"SELECT {_ASSET_COLS} FROM assets a WHERE a.storage_key = ?"
-        args: tuple[Any, ...] = (storage_key,)
-        if tenant_id is not None:
-            q += " AND a.tenant_id = ?"
-            args += (tenant_id,)
-        row = self._conn().execute(q, args).fetchone()
-        return _asset(row) if row else None
+        return self._find_asset("storage_key", storage_key, tenant_id)
 
     def mark_uploaded(self, asset_id: str, size: int, sha256: str) -> bool:
         with self._write() as conn:
