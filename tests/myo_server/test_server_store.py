@@ -175,6 +175,35 @@ def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) ->
     store.close()
 
 
+def test_mean_job_seconds_reads_the_latest_successes_through_an_index(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "m.sqlite3"
+    store = SqliteMetadataStore(db)
+    conn = store._conn()
+    # 30 successes, completed in the reverse order of their creation, lasting 1..30 s
+    for i in range(30):
+        job = _job(new_id())
+        job.status, job.created_at = "SUCCEEDED", 1000.0 + i
+        job.started_at, job.completed_at = 5000.0 - 100 * i, 5000.0 - 100 * i + (i + 1)
+        store.create_job(job)
+    assert store.mean_job_seconds() == pytest.approx(sum(range(1, 21)) / 20)
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT completed_at FROM jobs WHERE status = 'SUCCEEDED'"
+        " ORDER BY completed_at DESC LIMIT 20"
+    ).fetchall()
+    assert "jobs_completed" in str(plan)
+    assert "TEMP B-TREE" not in str(plan)
+    store.close()
+    raw = sqlite3.connect(db)  # a data dir made before the index existed gets it
+    raw.execute("DROP INDEX jobs_completed")
+    raw.commit()
+    SqliteMetadataStore(db).close()
+    names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    raw.close()
+    assert "jobs_completed" in names
+
+
 def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
     import sqlite3
 
