@@ -175,7 +175,7 @@ def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) ->
     store.close()
 
 
-def test_mean_job_seconds_reads_the_latest_successes_through_an_index(tmp_path: Path) -> None:
+def test_history_is_read_through_indexes(tmp_path: Path) -> None:
     import sqlite3
 
     db = tmp_path / "m.sqlite3"
@@ -194,14 +194,19 @@ def test_mean_job_seconds_reads_the_latest_successes_through_an_index(tmp_path: 
     ).fetchall()
     assert "jobs_completed" in str(plan)
     assert "TEMP B-TREE" not in str(plan)
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN DELETE FROM idempotency WHERE created_at <= 0"
+    ).fetchall()  # the expiry sweep of every idempotent POST
+    assert "idempotency_created" in str(plan)
     store.close()
-    raw = sqlite3.connect(db)  # a data dir made before the index existed gets it
+    raw = sqlite3.connect(db)  # a data dir made before the indexes existed gets them
     raw.execute("DROP INDEX jobs_completed")
+    raw.execute("DROP INDEX idempotency_created")
     raw.commit()
     SqliteMetadataStore(db).close()
     names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     raw.close()
-    assert "jobs_completed" in names
+    assert {"jobs_completed", "idempotency_created"} <= names
 
 
 def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
