@@ -39,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-limit",
         type=float,
-        default=2000.0,
-        help="requests per second per API key (0: unlimited; default 2000, burst twice that)",
+        default=ServerConfig.rate_limit_per_second,
+        help="requests per second per API key (0: unlimited;"
+        f" default {ServerConfig.rate_limit_per_second:g}, burst twice that)",
     )
     serve.add_argument(
         "--public-url", default=None, help="base URL clients use, for presigned URLs"

@@ -46,8 +46,8 @@ class LocalServer:
         workers: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        rate_limit_per_second: float = 2000.0,
-        rate_limit_burst: int = 4000,
+        rate_limit_per_second: float = ServerConfig.rate_limit_per_second,
+        rate_limit_burst: int = ServerConfig.rate_limit_burst,
         public_base_url: str | None = None,
     ) -> None:
         self.config = ServerConfig(
