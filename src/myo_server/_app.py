@@ -99,6 +99,12 @@ def _json_response(status: int, detail: str, headers: dict[str, str] | None = No
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+def _internal_error(request_id: str) -> Response:
+    return _json_response(
+        500, f"Internal server error; request id {request_id}. It has been logged."
+    )
+
+
 def _s3_error(status: int, code: str, message: str, request_id: str) -> Response:
     def esc(s: str) -> str:
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -160,9 +166,7 @@ class _Gateway:
                 "unhandled error on %s %s:\n%s", scope["method"], path, traceback.format_exc()
             )
             if status[0] == 0:
-                await _json_response(
-                    500, f"Internal server error; request id {rid}. It has been logged."
-                )(scope, receive, send_with_id)
+                await _internal_error(rid)(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -391,7 +395,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after answering, so the gateway still logs the traceback.
         rid = request.scope.get("state", {}).get("request_id", "")
-        return _json_response(500, f"Internal server error; request id {rid}. It has been logged.")
+        return _internal_error(rid)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -176,3 +176,20 @@ def test_an_internal_fault_is_a_json_500_with_the_request_id(
     assert r.json()["detail"].startswith("Internal server error; request id ")
     assert r.headers["x-request-id"] in r.json()["detail"]
     assert "injected fault" not in r.text
+
+
+def test_a_fault_before_the_routes_is_the_same_json_500(
+    srv: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(key: str) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(srv.runtime.auth, "authenticate", broken)  # raised in the gateway
+    r = httpx.get(
+        srv.base_url + "/v1/jobs",
+        headers={"X-Api-Key": "myo_x", "X-Request-Id": "rid-1"},
+        trust_env=False,
+    )
+    assert r.status_code == 500
+    assert r.json() == {"detail": "Internal server error; request id rid-1. It has been logged."}
+    assert r.headers["x-request-id"] == "rid-1"
