@@ -62,7 +62,7 @@ from ._records import (
 )
 from ._runtime import ServerRuntime
 from ._signing import SignatureError, UploadPolicy
-from ._storage import InvalidKeyError, check_key, safe_filename
+from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
 
@@ -443,7 +443,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             )
         _check_metadata(body.metadata)
         asset_id = new_id()
-        key = f"tenants/{p.tenant_id}/assets/{asset_id}/{safe_filename(body.filename)}"
+        key = asset_key(p.tenant_id, asset_id, body.filename)
         expires = int(time.time()) + cfg.upload_url_ttl
         max_size = (
             body.expected_size_bytes

@@ -33,6 +33,11 @@ def safe_filename(name: str) -> str:
     return base[:120]
 
 
+def asset_key(tenant_id: str, asset_id: str, filename: str) -> str:
+    """Where an asset's file is stored (uploads and job outputs alike)."""
+    return f"tenants/{tenant_id}/assets/{asset_id}/{safe_filename(filename)}"
+
+
 class BlobWriter(Protocol):
     """A pending object: bytes are invisible until :meth:`commit`."""
 

@@ -22,7 +22,7 @@ from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
 from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
-from ._storage import BlobStore, DirectoryBlobStore, put_file, safe_filename
+from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
 from ._util import new_id, now
 
 log = logging.getLogger("myo_server.worker")
@@ -236,7 +236,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
     stem = Path(params.get("c3d_filename", "motion")).stem or "motion"
     filename = f"{stem}_retarget.npz"
     asset_id = new_id()
-    key = f"tenants/{job.tenant_id}/assets/{asset_id}/{safe_filename(filename)}"
+    key = asset_key(job.tenant_id, asset_id, filename)
     with tempfile.TemporaryDirectory(prefix="myo-job-") as tmp:
         out = Path(tmp) / "motion.npz"
         motion.save(out)

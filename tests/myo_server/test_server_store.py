@@ -16,6 +16,7 @@ from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_cr
 from myo_server._storage import (
     DirectoryBlobStore,
     InvalidKeyError,
+    asset_key,
     check_key,
     put_file,
     safe_filename,
@@ -69,6 +70,8 @@ def test_safe_filename() -> None:
     assert safe_filename("walk 01 (take 2).c3d") == "walk_01_take_2_.c3d"
     assert safe_filename("..") == "file"
     assert safe_filename("日本.xml") == "xml"
+    assert asset_key("t1", "a1", "walk 01.c3d") == "tenants/t1/assets/a1/walk_01.c3d"
+    assert check_key(asset_key("t1", "a1", "..")) == "tenants/t1/assets/a1/file"
 
 
 def test_secret_is_private_and_stable(tmp_path: Path) -> None:
