@@ -295,7 +295,7 @@ def _version_model(rt: ServerRuntime, v: CharacterVersionRecord) -> CharacterVer
         status=v.status,
         created_at=to_datetime(v.created_at),
         updated_at=to_datetime(v.updated_at),
-        manifest_s3=f"s3://{rt.config.bucket}/{v.manifest_key}",
+        manifest_s3=_s3_ref(rt, v.manifest_key),
     )
 
 
@@ -356,8 +356,13 @@ def _check_metadata(metadata: dict[str, Any] | None) -> None:
         raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")
 
 
+def _s3_ref(rt: ServerRuntime, key: str) -> str:
+    """How a storage key is shown (``s3://bucket/key``); :func:`_storage_key` reads it back."""
+    return f"s3://{rt.config.bucket}/{key}"
+
+
 def _storage_key(rt: ServerRuntime, ref: str) -> str:
-    prefix = f"s3://{rt.config.bucket}/"
+    prefix = _s3_ref(rt, "")
     if ref.startswith("s3://") and not ref.startswith(prefix):
         raise HTTPException(
             404, f"{ref} is not in this server's store (its bucket is {rt.config.bucket!r})"
@@ -699,7 +704,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             message=checked.message,
             created_at=to_datetime(checked.created_at),
             updated_at=to_datetime(checked.updated_at),
-            manifest_s3_key=f"s3://{rt.config.bucket}/{checked.manifest_key}",
+            manifest_s3_key=_s3_ref(rt, checked.manifest_key),
         )
 
     # -- jobs ---------------------------------------------------------------------------------
