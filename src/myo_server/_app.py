@@ -356,6 +356,15 @@ def _check_metadata(metadata: dict[str, Any] | None) -> None:
         raise HTTPException(400, "metadata is too large (at most 16 KiB of JSON)")
 
 
+def _choices(values: list[str] | None, allowed: tuple[str, ...], what: str) -> list[str] | None:
+    """A repeatable, comma-separable query parameter, each value one of ``allowed``."""
+    chosen = [s.strip() for v in values or [] for s in v.split(",") if s.strip()]
+    for s in chosen:
+        if s not in allowed:
+            raise HTTPException(400, f"Unknown {what} {s!r}: use one of {', '.join(allowed)}")
+    return chosen or None
+
+
 def _s3_ref(rt: ServerRuntime, key: str) -> str:
     """How a storage key is shown (``s3://bucket/key``); :func:`_storage_key` reads it back."""
     return f"s3://{rt.config.bucket}/{key}"
@@ -858,18 +867,8 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> JobList:
         """The tenant's jobs, newest first."""
         p = _principal(request)
-        statuses = [s.strip().upper() for v in status or [] for s in v.split(",") if s.strip()]
-        bad = [s for s in statuses if s not in JOB_STATUSES]
-        if bad:
-            raise HTTPException(
-                400, f"Unknown status {bad[0]!r}: use one of {', '.join(JOB_STATUSES)}"
-            )
-        types = [s.strip() for v in type or [] for s in v.split(",") if s.strip()]
-        bad = [s for s in types if s not in JOB_TYPES]
-        if bad:
-            raise HTTPException(
-                400, f"Unknown job type {bad[0]!r}: use one of {', '.join(JOB_TYPES)}"
-            )
+        statuses = _choices([v.upper() for v in status or []], JOB_STATUSES, "status")
+        types = _choices(type, JOB_TYPES, "job type")
         times: dict[str, float | None] = {}
         for name, value in (("created_after", created_after), ("created_before", created_before)):
             try:
@@ -879,8 +878,8 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                     400, f"{name} must be an ISO 8601 date-time, e.g. 2025-01-31T12:00:00Z"
                 ) from None
         filters = JobFilters(
-            statuses=statuses or None,
-            types=types or None,
+            statuses=statuses,
+            types=types,
             created_after=times["created_after"],
             created_before=times["created_before"],
             run_id=run_id,

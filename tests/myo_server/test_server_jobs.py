@@ -366,3 +366,22 @@ def test_oversized_metadata_is_refused_by_both_creating_routes(
     detail = "metadata is too large (at most 16 KiB of JSON)"
     assert [(r.status_code, r.json()["detail"]) for r in answers] == [(400, detail)] * 2
     assert client.get("/v1/jobs").json()["total"] == 0
+
+
+def test_status_and_type_filters_take_comma_lists_and_name_the_unknown_value(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    job_id = _start(client, c3d_asset_id=inputs[0], markerset_asset_id=inputs[1]).json()["job_id"]
+    params: dict[str, Any] = {"status": "failed, queued ,", "type": ["retarget,retarget"]}
+    r = client.get("/v1/jobs", params=params)
+    assert [j["job_id"] for j in r.json()["jobs"]] == [job_id]
+    r = client.get("/v1/jobs", params={"status": ["QUEUED", "queued,Done"]})
+    assert (r.status_code, r.json()["detail"]) == (
+        400,
+        "Unknown status 'DONE': use one of QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED",
+    )
+    r = client.get("/v1/jobs", params={"type": "retarget, video"})
+    assert (r.status_code, r.json()["detail"]) == (
+        400,
+        "Unknown job type 'video': use one of retarget",
+    )
