@@ -171,13 +171,16 @@ class MarkersetFit(BaseModel):
 
 
 class MarkerGap(BaseModel):
-    """A marker missing in some frames."""
+    """A marker missing, or gap-filled by the capture software, in some frames."""
 
     label: str
     missing_frames: int
     missing_pct: float
     gaps: int
     longest_gap: int
+    gap_filled_frames: int = Field(
+        0, description="Frames present but gap-filled, not measured (not fitted)."
+    )
 
 
 class C3DInspection(BaseModel):
@@ -190,7 +193,9 @@ class C3DInspection(BaseModel):
     units: str
     vertical_axis: str
     labels: list[str]
-    gaps: list[MarkerGap] = Field(description="Markers with missing frames, worst first (max 25).")
+    gaps: list[MarkerGap] = Field(
+        description="Markers with missing or gap-filled frames, worst first (max 25)."
+    )
     best_markerset: MarkersetFit | None = Field(description="The best-fitting shipped markerset.")
     markersets: list[MarkersetFit]
     next_step: str

@@ -182,15 +182,16 @@ def _character_detail(c: Mapping[str, Any]) -> CharacterDetail:
 
 
 def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
-    """The engine's inspection of ``file``: the best shipped markerset, the 25 largest gaps."""
+    """The engine's inspection of ``file``: the best shipped markerset, the 25 markers with the
+    most frames missing or gap-filled."""
     fits = [
         MarkersetFit(name=m["name"], fits=m["fits"], coverage=m["coverage"], missing=m["missing"])
         for m in info["markersets"]
     ]
     best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
     gaps = sorted(
-        (g for g in info["gaps"] if g["missing_frames"] > 0),
-        key=lambda g: -g["missing_frames"],
+        (g for g in info["gaps"] if g["missing_frames"] + g["gap_filled_frames"] > 0),
+        key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
     )[:25]
     if best is not None:
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"

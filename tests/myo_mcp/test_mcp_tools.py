@@ -538,6 +538,9 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert info["best_markerset"]["coverage"] == 1.0
         assert {m["name"] for m in info["markersets"]} == {"cmu", "plug-in-gait"}
         assert "retarget_motion" in info["next_step"]
+        # The sample's one gap-filled RBAC sample (frame 127) is listed with the gaps.
+        filled = {g["label"]: g["gap_filled_frames"] for g in info["gaps"]}
+        assert filled["RBAC"] == 1 and filled["RBAC-1"] == 2
 
         broken = work / "broken.c3d"
         broken.write_bytes(os.urandom(3000))
