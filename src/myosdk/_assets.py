@@ -153,9 +153,11 @@ class Assets:
     ) -> DownloadResult:
         """Stream an asset to ``destination`` (its parent directory is created).
 
-        Bytes go to ``destination + ".part"``, are checked against the asset's size and sha256,
-        then renamed into place; on any failure nothing is left at ``destination``. A dropped
-        connection resumes with ``Range``; an expired link is renewed once.
+        Bytes go to a new temporary file beside ``destination`` (created exclusively, never
+        through a symlink), are checked against the asset's size and sha256, then renamed into
+        place; on any failure the temporary file is removed and an existing ``destination`` is
+        left as it was. A dropped connection resumes with ``Range``; an expired link is renewed
+        once.
 
         Args:
             asset: An asset id, or the dict from ``get()``.

@@ -223,8 +223,8 @@ class Client(BaseClient):
         on_progress: TransferProgress | None,
         refresh_url: Callable[[], str] | None,
     ) -> DownloadResult:
-        """Stream a presigned GET into ``destination.part``, resuming with ``Range`` after a
-        dropped connection; verify size and sha256, then rename into place."""
+        """Stream a presigned GET into a temporary file beside ``destination``, resuming with
+        ``Range`` after a dropped connection; verify size and sha256, then rename into place."""
         sink = DownloadSink(destination)
         sink.open()
         try:
@@ -454,7 +454,7 @@ class AsyncClient(BaseClient):
         stop = threading.Event()
 
         def progress(done: int, total: int | None) -> None:
-            if stop.is_set():  # the awaiting task was cancelled: abandon (the .part is removed)
+            if stop.is_set():  # the awaiting task was cancelled: abandon (the temp file goes)
                 raise _AbandonedError(f"download to {destination} cancelled")
             if on_progress is not None:
                 anyio.from_thread.run(notify, on_progress, done, total, token=token)
@@ -493,8 +493,8 @@ class AsyncClient(BaseClient):
         on_progress: TransferProgress | None,
         refresh_url: Callable[[], Awaitable[str]] | None,
     ) -> DownloadResult:
-        """Stream a presigned GET into ``destination.part``, resuming with ``Range`` after a
-        dropped connection; verify size and sha256, then rename into place.
+        """Stream a presigned GET into a temporary file beside ``destination``, resuming with
+        ``Range`` after a dropped connection; verify size and sha256, then rename into place.
 
         With its own connection pool, the client pumps the bytes in a worker thread through a
         sync twin: per 32 KiB read, the async HTTP stack costs several times the sync one, and

@@ -792,11 +792,6 @@ def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None
     return int(first), int(last), None if total == "*" else int(total)
 
 
-def part_path(destination: Path) -> Path:
-    """The temporary file a download streams into before the verified rename."""
-    return destination.with_name(destination.name + ".part")
-
-
 def download_destination(destination: str | os.PathLike[str], filename: str | None) -> Path:
     """Where a download lands: ``destination`` itself, or ``destination/filename`` when
     ``destination`` is an existing directory."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
-import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -19,8 +18,9 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from myosdk._core import CHUNK_SIZE, MultipartLayout, part_path
+from myosdk._core import CHUNK_SIZE, MultipartLayout
 from myosdk._exceptions import IntegrityError
+from myosdk._files import create_beside, replace_into
 
 #: ``on_progress(bytes_done, bytes_total)`` for uploads and downloads (total None if unknown).
 #: With ``AsyncClient`` it runs on the event loop and may be a coroutine function.
@@ -176,19 +176,20 @@ class AsyncFileMultipartStream(_UploadBase, httpx.AsyncByteStream):
 
 
 class DownloadSink:
-    """Receives a download into ``destination.part``, hashing and counting; ``commit`` renames it
-    into place, ``discard`` removes it. Supports restarting from zero and resuming at an offset."""
+    """Receives a download into a new temporary file beside the destination (``create_beside``),
+    hashing and counting; ``commit`` renames it into place, ``discard`` removes it. Supports
+    restarting from zero and resuming at an offset."""
 
     def __init__(self, destination: Path) -> None:
         self.destination = destination
-        self.part = part_path(destination)
+        self.part: Path | None = None
         self.hasher = hashlib.sha256()
         self.size = 0
         self._file: BinaryIO | None = None
 
     def open(self) -> None:
         self.destination.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.part, "wb")  # noqa: SIM115 (closed by commit/discard)
+        self._file, self.part = create_beside(self.destination)
 
     def restart(self) -> None:
         """Drop what was received (the server ignored our Range and sends from byte 0)."""
@@ -209,23 +210,26 @@ class DownloadSink:
         return self.hasher.hexdigest()
 
     def commit(self) -> None:
-        """Close and atomically rename the verified ``.part`` to the destination.
+        """Close and atomically rename the verified temporary file to the destination.
 
         No fsync, like curl and wget: readers never see a partial file (the rename is atomic),
         and forcing 1 GiB to disk would double the time of a large download.
         """
-        assert self._file is not None
+        assert self._file is not None and self.part is not None
         self._file.close()
         self._file = None
-        os.replace(self.part, self.destination)
+        replace_into(self.part, self.destination)
+        self.part = None
 
     def discard(self) -> None:
-        """Close and delete the partial file (nothing is left at the destination)."""
+        """Close and delete the temporary file (an existing destination is left as it was)."""
         if self._file is not None:
             self._file.close()
             self._file = None
-        with contextlib.suppress(FileNotFoundError):
-            self.part.unlink()
+        if self.part is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.part.unlink()
+            self.part = None
 
 
 class _Batch:

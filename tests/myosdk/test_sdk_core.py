@@ -432,7 +432,6 @@ def test_download_helpers(tmp_path: Path) -> None:
     assert core.parse_content_range("bytes 100-199/200") == (100, 199, 200)
     assert core.parse_content_range("bytes 0-9/*") == (0, 9, None)
     assert core.parse_content_range("garbage") is None
-    assert core.part_path(tmp_path / "out.npz") == tmp_path / "out.npz.part"
     assert core.download_destination(tmp_path, "x/y.npz") == tmp_path / "y.npz"
     assert core.download_destination(tmp_path / "o.npz", "y.npz") == tmp_path / "o.npz"
     with pytest.raises(ValueError, match="directory"):
