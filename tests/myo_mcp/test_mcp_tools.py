@@ -584,6 +584,89 @@ async def test_summarize_motion_errors(server: MyoMCPServer, work: Path) -> None
         assert "tail_wag" in unknown and "knee_flex_r" in unknown
 
 
+# -- writes stay inside the allowed directories ---------------------------------------------
+SECRET = b"a file outside the allowed directories: must never change\n"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A file outside the allowed directory ``work`` that an attacker wants overwritten."""
+    target = tmp_path / "outside" / "secret.txt"
+    target.parent.mkdir()
+    target.write_bytes(SECRET)
+    return target
+
+
+async def test_planted_part_symlink_does_not_redirect_downloads(
+    server: MyoMCPServer, work: Path, outside: Path
+) -> None:
+    """``W/out.npz.part -> outside``: the download lands in W/out.npz, the outside file keeps
+    its bytes (the temporary file was once always DEST.part, opened following symlinks)."""
+    (work / "out.npz.part").symlink_to(outside)
+    async with Client(server) as client:
+        asset_id = await upload(client, work / "cmu.xml")
+        got = structured(
+            await client.call_tool(
+                "download_asset", {"asset_id": asset_id, "destination": str(work / "out.npz")}
+            )
+        )
+    assert outside.read_bytes() == SECRET
+    assert got["path"] == str(work / "out.npz")
+    assert not (work / "out.npz").is_symlink()
+    assert (work / "out.npz").read_bytes() == (work / "cmu.xml").read_bytes()
+
+
+async def test_planted_part_symlink_does_not_redirect_retarget_output(
+    server: MyoMCPServer, work: Path, outside: Path
+) -> None:
+    """The default output of retarget_motion (walk.c3d -> walk.npz, once via walk.npz.part)."""
+    (work / "walk.npz.part").symlink_to(outside)
+    async with Client(server) as client:
+        result = structured(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
+            )
+        )
+    assert outside.read_bytes() == SECRET
+    assert result["output"]["path"] == str(work / "walk.npz")
+    assert not (work / "walk.npz").is_symlink()
+    assert (work / "walk.npz").stat().st_size == result["output"]["size_bytes"]
+    assert sorted(p.name for p in work.iterdir()) == [
+        "cmu.xml",
+        "walk.c3d",
+        "walk.npz",
+        "walk.npz.part",  # the planted link, left alone; no temporary file of ours remains
+    ]
+
+
+async def test_destination_symlink_pointing_outside_is_refused(
+    server: MyoMCPServer, work: Path, outside: Path
+) -> None:
+    (work / "link.npz").symlink_to(outside)
+    (work / "walk.npz").symlink_to(outside)  # retarget_motion's default output
+    (work / "dangling.npz").symlink_to(outside.parent / "new.npz")
+    async with Client(server) as client:
+        asset_id = await upload(client, work / "cmu.xml")
+        for name in ("link.npz", "dangling.npz"):
+            text = error_text(
+                await client.call_tool(
+                    "download_asset", {"asset_id": asset_id, "destination": str(work / name)}
+                )
+            )
+            assert "outside the directories" in text and str(work) in text, name
+        for arguments in ({}, {"output_path": str(work / "link.npz")}):
+            text = error_text(
+                await client.call_tool(
+                    "retarget_motion",
+                    {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", **arguments},
+                )
+            )
+            assert "outside the directories" in text, arguments
+    assert outside.read_bytes() == SECRET
+    assert sorted(p.name for p in outside.parent.iterdir()) == ["secret.txt"]
+    assert all((work / n).is_symlink() for n in ("link.npz", "walk.npz", "dangling.npz"))
+
+
 # -- roots, read-only, remote ---------------------------------------------------------------------
 async def test_client_roots_bound_file_access(
     local_server: LocalServer, work: Path, tmp_path: Path, mode: str
