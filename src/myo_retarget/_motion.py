@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._files import atomic_write
 
 FloatArray = NDArray[np.float64]
 
@@ -164,23 +165,15 @@ class Motion:
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the motion as an uncompressed ``.npz`` atomically (temp file, fsync, rename).
+        """Write the motion as an uncompressed ``.npz`` atomically (a new temporary file beside
+        ``path``, never opened through a symlink; fsync; rename).
 
         Returns:
             The path written.
         """
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **self.to_arrays())  # type: ignore[arg-type]
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(target) as fh:
+            np.savez(fh, **self.to_arrays())  # type: ignore[arg-type]
         return target
 
     @classmethod

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +62,56 @@ def test_save_is_atomic_on_failure(walk_c3d: Path, tmp_path: Path) -> None:
     motion.metadata["bad"] = object()  # not JSON-serialisable: the write fails
     with pytest.raises(TypeError):
         motion.save(target)
+    assert target.read_bytes() == b"previous"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.fixture(scope="module")
+def short_motion(walk_c3d: Path) -> Motion:
+    return retarget(walk_c3d, "cmu", options=RetargetOptions(frame_range=(0, 30)))
+
+
+def test_save_never_writes_through_a_symlink(short_motion: Motion, tmp_path: Path) -> None:
+    """Neither a link planted at a guessable temporary name nor a destination that is a link
+    makes save() write into the file they point to: the link at the destination is replaced."""
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep")
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("walk.npz.part", "walk.npz.tmp", ".walk.npz.tmp", "walk.npz"):
+        (work / name).symlink_to(outside)
+    short_motion.save(work / "walk.npz")
+    assert outside.read_bytes() == b"keep"
+    assert not (work / "walk.npz").is_symlink()
+    assert Motion.load(work / "walk.npz").n_frames == 30
+    assert sorted(p.name for p in work.iterdir() if not p.is_symlink()) == ["walk.npz"]
+
+
+def test_save_creates_the_file_like_an_ordinary_open(short_motion: Motion, tmp_path: Path) -> None:
+    """The .npz gets the permissions of any new file (0o666 minus the umask), not the 0o600 of
+    a private temporary file: a motion saved in a shared folder is readable like its C3D."""
+    umask = os.umask(0o022)
+    try:
+        short_motion.save(tmp_path / "walk.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "walk.npz").stat().st_mode & 0o777 == 0o644
+
+
+def test_interrupted_save_keeps_the_previous_file(
+    short_motion: Motion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of writing (simulated: it cannot be timed from a test)."""
+    target = tmp_path / "walk.npz"
+    target.write_bytes(b"previous")
+
+    def interrupted(file: Any, **arrays: Any) -> None:
+        file.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        short_motion.save(target)
     assert target.read_bytes() == b"previous"
     assert list(tmp_path.iterdir()) == [target]
 
