@@ -101,7 +101,7 @@ def bench_startup(runs: int, tmp: Path) -> None:
     b, m = statistics.median(bare), statistics.median(myo)
     print(f"\nprocess start -> initialize reply ({runs} runs each, alternating)")
     print(f"  bare mcp one-tool server  median {b:6.3f} s   min {min(bare):6.3f} s")
-    print(f"  myo-mcp (16 tools)        median {m:6.3f} s   min {min(myo):6.3f} s")
+    print(f"  myo-mcp (17 tools)        median {m:6.3f} s   min {min(myo):6.3f} s")
     print(f"  ratio myo-mcp / bare      {m / b:6.2f}x   (target <= 1.10x)")
 
 

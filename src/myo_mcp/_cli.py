@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="DIR",
         help="directory tools may read/write (repeatable; default: the client's "
-        "roots, else home and cwd; env MYO_MCP_ALLOW_DIRS)",
+        "roots, else the home directory only; env MYO_MCP_ALLOW_DIRS)",
     )
     p.add_argument(
         "--read-only",

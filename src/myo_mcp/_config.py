@@ -39,7 +39,7 @@ class McpConfig:
         data_dir: The embedded backend's data directory.
         workers: Worker processes of the embedded backend.
         allow_dirs: Directories files may be read from and written to; empty means the
-            client's roots when it offers them, else the home directory and the current one.
+            client's roots when it offers them, else the home directory only.
         read_only: Register no tool that writes or deletes anything.
         call_budget_s: Seconds a long tool call (``retarget_motion``) may take before it hands
             back a job id to continue with.

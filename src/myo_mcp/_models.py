@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ._paths import RootSource
+
 
 class AssetInfo(BaseModel):
     """A stored file: an input (C3D, markerset XML) or a job's output (.npz)."""
@@ -246,3 +248,17 @@ class RetargetResult(BaseModel):
     markerset_asset_id: str
     output: DownloadedFile | None = None
     next_step: str
+
+
+class AllowedDirectories(BaseModel):
+    """Result of ``list_allowed_directories``."""
+
+    directories: list[str] = Field(
+        description="Absolute paths: files in them and their subdirectories may be used."
+    )
+    source: RootSource = Field(
+        description="'allow-dir': --allow-dir / MYO_MCP_ALLOW_DIRS; 'client-roots': the roots "
+        "the MCP client shares; 'home-default': neither given, the user's home directory."
+    )
+    writable: bool = Field(description="False in --read-only mode: no tool writes files.")
+    how_to_change: str

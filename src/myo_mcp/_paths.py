@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
+
+#: Where the allowed roots come from, in order of precedence.
+RootSource = Literal["allow-dir", "client-roots", "home-default"]
 
 
 class AccessDeniedError(PermissionError):
@@ -13,8 +17,33 @@ class AccessDeniedError(PermissionError):
 
 
 def default_roots() -> list[Path]:
-    """The user's home directory and the current directory."""
-    return [Path.home(), Path.cwd()]
+    """The user's home directory, alone.
+
+    Never the current directory: desktop clients start servers in ``/``, which would open every
+    file on the machine.
+    """
+    return [Path.home()]
+
+
+def choose_roots(
+    configured: Sequence[Path], client_uris: Iterable[str] | None
+) -> tuple[list[Path], RootSource]:
+    """The allowed roots and where they come from.
+
+    Args:
+        configured: ``--allow-dir`` / ``MYO_MCP_ALLOW_DIRS``; they win when given.
+        client_uris: The client's root URIs, None when it offers none; its ``file://`` ones
+            are used next.
+
+    Returns:
+        The roots, else the home directory (``default_roots``), and which of the three it is.
+    """
+    if configured:
+        return list(configured), "allow-dir"
+    from_client = roots_from_uris(client_uris or ())
+    if from_client:
+        return from_client, "client-roots"
+    return default_roots(), "home-default"
 
 
 def roots_from_uris(uris: Iterable[str]) -> list[Path]:

@@ -47,6 +47,7 @@ from . import _analysis
 from ._backend import Backend, BackendUnavailableError
 from ._config import McpConfig
 from ._models import (
+    AllowedDirectories,
     AssetInfo,
     AssetPage,
     C3DInspection,
@@ -68,7 +69,7 @@ from ._models import (
     StartedJob,
     UploadedAsset,
 )
-from ._paths import AccessDeniedError, check_access, default_roots, roots_from_uris
+from ._paths import AccessDeniedError, RootSource, check_access, choose_roots, resolve_path
 
 log = logging.getLogger("myo_mcp")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -88,7 +89,25 @@ summarize_motion(path) for ranges of motion and a plot. Step by step instead: \
 upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
 Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \
-resources myo://markersets/<name>. Local paths must lie inside the directories the server allows."""
+resources myo://markersets/<name>. Local paths must lie inside the directories the server allows \
+(list_allowed_directories shows them; by default the user's home directory only)."""
+
+#: Appended to the description of every tool that reads or writes local files.
+LOCAL_FILES_NOTE = (
+    "Local paths must lie inside the allowed directories (by default the user's home directory "
+    "only; list_allowed_directories shows them)."
+)
+
+#: What list_allowed_directories says about each source of the allowed directories.
+ROOTS_HOW_TO_CHANGE: dict[RootSource, str] = {
+    "allow-dir": "Set when myo-mcp was started (--allow-dir / MYO_MCP_ALLOW_DIRS); the user "
+    "changes them in the MCP client's configuration of this server.",
+    "client-roots": "The roots the MCP client shares with this server: the user changes them in "
+    "the client, or starts myo-mcp with --allow-dir DIR.",
+    "home-default": "Neither --allow-dir / MYO_MCP_ALLOW_DIRS nor client roots were given: the "
+    "user's home directory only. To use other directories, the user adds --allow-dir DIR to "
+    "myo-mcp's arguments in the MCP client's configuration.",
+}
 
 # -- annotations ---------------------------------------------------------------------------
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
@@ -505,27 +524,29 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
     mcp.middleware.append(warm_up)
 
-    def tool(annotations: ToolAnnotations) -> Callable[[_F], _F]:
-        """Register a tool; its docstring, dedented, is the description the model reads."""
+    def tool(annotations: ToolAnnotations, *, local_files: bool = False) -> Callable[[_F], _F]:
+        """Register a tool; its docstring, dedented, is the description the model reads (with
+        the allowed-directories note when the tool takes ``local_files`` paths)."""
 
         def register(fn: _F) -> _F:
             notes = annotations
             if notes.open_world_hint is None:
                 # Backend tools reach the cloud API (an open world) or only the embedded store.
                 notes = notes.model_copy(update={"open_world_hint": backend.kind == "remote"})
-            mcp.defer_tool(fn, inspect.cleandoc(fn.__doc__ or ""), notes)
+            description = inspect.cleandoc(fn.__doc__ or "")
+            if local_files:
+                description += "\n\n" + LOCAL_FILES_NOTE
+            mcp.defer_tool(fn, description, notes)
             return fn
 
         return register
 
+    def roots_and_source(roots: ListRootsResult | None) -> tuple[list[Path], RootSource]:
+        uris = [str(r.uri) for r in roots.roots] if roots is not None else None
+        return choose_roots(config.allow_dirs, uris)
+
     def allowed_roots(roots: ListRootsResult | None) -> list[Path]:
-        if config.allow_dirs:
-            return list(config.allow_dirs)
-        if roots is not None and roots.roots:
-            from_client = roots_from_uris(str(r.uri) for r in roots.roots)
-            if from_client:
-                return from_client
-        return default_roots()
+        return roots_and_source(roots)[0]
 
     def local_path(path: str, roots: ListRootsResult | None) -> Path:
         return check_access(path, allowed_roots(roots))
@@ -726,7 +747,24 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 **_paging(page, "jobs"),
             )
 
-    @tool(_with_title(READ_LOCAL, "Inspect a C3D file"))
+    @tool(_with_title(READ_LOCAL, "List allowed directories"))
+    async def list_allowed_directories(roots: ClientRoots) -> AllowedDirectories:
+        """List the local directories whose files the tools may read and write, and where that
+        list comes from: --allow-dir / MYO_MCP_ALLOW_DIRS, else the roots the MCP client shares,
+        else the user's home directory only.
+
+        Call it to choose paths (a .c3d to inspect, where to save a motion) or after an
+        'outside the directories' error. Any path inside them works; absolute paths are safest.
+        """
+        found, source = roots_and_source(roots)
+        return AllowedDirectories(
+            directories=[str(resolve_path(r)) for r in found],
+            source=source,
+            writable=not config.read_only,
+            how_to_change=ROOTS_HOW_TO_CHANGE[source],
+        )
+
+    @tool(_with_title(READ_LOCAL, "Inspect a C3D file"), local_files=True)
     async def inspect_c3d(
         path: Annotated[str, Field(description="Local path of the .c3d file.")],
         roots: ClientRoots,
@@ -749,7 +787,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 ) from None
             return _inspection(file, info)
 
-    @tool(_with_title(READ_LOCAL, "Summarize a motion"))
+    @tool(_with_title(READ_LOCAL, "Summarize a motion"), local_files=True)
     async def summarize_motion(
         roots: ClientRoots,
         asset_id: Annotated[
@@ -807,7 +845,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     # ------------------------------------------------------------------ write/destructive tools
     if not config.read_only:
 
-        @tool(_with_title(WRITE, "Upload a file"))
+        @tool(_with_title(WRITE, "Upload a file"), local_files=True)
         async def upload_asset(
             path: Annotated[
                 str, Field(description="Local file: a .c3d recording or a markerset .xml.")
@@ -838,7 +876,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     "both the C3D and the markerset are uploaded.",
                 )
 
-        @tool(_with_title(WRITE_LOCAL, "Download an asset"))
+        @tool(_with_title(WRITE_LOCAL, "Download an asset"), local_files=True)
         async def download_asset(
             asset_id: AssetId,
             destination: Annotated[
@@ -947,7 +985,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 r = await client.jobs.cancel(job_id)
                 return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))
 
-        @tool(_with_title(WRITE, "Retarget a C3D file"))
+        @tool(_with_title(WRITE, "Retarget a C3D file"), local_files=True)
         async def retarget_motion(
             c3d_path: Annotated[str, Field(description="Local .c3d recording.")],
             markerset: Annotated[

@@ -325,6 +325,18 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "openWorldHint": False,
                 },
             },
+            "list_allowed_directories": {
+                "params": {},
+                "required": [],
+                "result": ["directories", "how_to_change", "source", "writable"],
+                "hints": {
+                    "title": "List allowed directories",
+                    "readOnlyHint": True,
+                    "destructiveHint": False,
+                    "idempotentHint": True,
+                    "openWorldHint": False,
+                },
+            },
             "inspect_c3d": {
                 "params": {"path": "string"},
                 "required": ["path"],

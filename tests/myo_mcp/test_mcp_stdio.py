@@ -154,7 +154,7 @@ def test_stdio_story_and_exit_on_stdin_close(tmp_path: Path) -> None:
         assert init["protocolVersion"] == "2025-11-25"
         assert "Retargets motion capture" in init["instructions"]
         tools = s.request("tools/list", {})["tools"]
-        assert len(tools) == 16
+        assert len(tools) == 17
         run = s.tool("retarget_motion", {"c3d_path": str(c3d), "markerset": "cmu"})
         assert run["done"] is True and Path(run["output"]["path"]).exists()
         summary = s.request(
@@ -207,7 +207,7 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
     with myo_mcp(tmp_path / "home", "--read-only") as s:
         s.initialize()
         names = {t["name"] for t in s.request("tools/list", {})["tools"]}
-        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 10
+        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 11
 
 
 def _free_port() -> int:

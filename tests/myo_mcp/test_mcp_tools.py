@@ -685,6 +685,73 @@ async def test_client_roots_bound_file_access(
         assert "outside" in text and str(work) in text
 
 
+async def test_default_access_is_the_home_directory_only(
+    local_server: LocalServer,
+    work: Path,
+    tmp_path: Path,
+    mode: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No --allow-dir and no client roots: the home directory only, never the current directory
+    (desktop clients start servers in /, which made every file on the machine readable)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "walk.c3d").write_bytes((work / "walk.c3d").read_bytes())
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir("/")
+    config = McpConfig(backend="local", data_dir=local_server.data_dir)
+    async with session(config, local_server, mode=mode) as (client, _):
+        structured(await client.call_tool("inspect_c3d", {"path": str(home / "walk.c3d")}))
+        for path in ("/etc/hostname", str(work / "walk.c3d")):
+            text = error_text(await client.call_tool("inspect_c3d", {"path": path}))
+            assert "outside the directories" in text and f"({home})" in text, path
+        monkeypatch.chdir(work)  # nor a current directory outside the home directory
+        text = error_text(await client.call_tool("inspect_c3d", {"path": "walk.c3d"}))
+        assert "outside the directories" in text
+        allowed = structured(await client.call_tool("list_allowed_directories", {}))
+        assert allowed["directories"] == [str(home)]
+        assert allowed["source"] == "home-default" and allowed["writable"] is True
+        assert "--allow-dir" in allowed["how_to_change"]
+
+
+async def test_list_allowed_directories_says_where_they_come_from(
+    local_server: LocalServer, work: Path, tmp_path: Path, mode: str
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (tmp_path / "link").symlink_to(other)
+
+    async def roots(context: ClientRequestContext) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri=(tmp_path / "link").as_uri())])
+
+    shared = McpConfig(backend="local", data_dir=local_server.data_dir)
+    async with session(shared, local_server, mode=mode, list_roots_callback=roots) as (client, _):
+        allowed = structured(await client.call_tool("list_allowed_directories", {}))
+    # Shown resolved, as the access check compares them.
+    assert allowed["directories"] == [str(other.resolve())]
+    assert allowed["source"] == "client-roots" and "in the client" in allowed["how_to_change"]
+
+    configured = McpConfig(
+        backend="local", data_dir=local_server.data_dir, allow_dirs=[work, other], read_only=True
+    )
+    # --allow-dir wins over the client's roots.
+    async with session(configured, local_server, mode=mode, list_roots_callback=roots) as (
+        client,
+        _,
+    ):
+        allowed = structured(await client.call_tool("list_allowed_directories", {}))
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert allowed["directories"] == [str(work.resolve()), str(other.resolve())]
+    assert allowed["source"] == "allow-dir" and allowed["writable"] is False
+    assert "MYO_MCP_ALLOW_DIRS" in allowed["how_to_change"]
+    tool = tools["list_allowed_directories"]
+    assert tool.annotations is not None and tool.annotations.read_only_hint is True
+    # Every tool that takes a local path states the default and names this tool.
+    for name in ("list_allowed_directories", "inspect_c3d", "summarize_motion"):
+        assert "home directory only" in (tools[name].description or ""), name
+    assert "list_allowed_directories" in (tools["inspect_c3d"].description or "")
+
+
 async def test_read_only_registers_no_write_tool(
     local_server: LocalServer, work: Path, mode: str
 ) -> None:
@@ -698,6 +765,7 @@ async def test_read_only_registers_no_write_tool(
             "get_character",
             "get_job",
             "inspect_c3d",
+            "list_allowed_directories",
             "list_assets",
             "list_characters",
             "list_jobs",
