@@ -13,51 +13,22 @@ from myo_retarget import Character, Motion, load_character, retarget
 from myo_retarget._kinematics import MarkerKinematics
 from myo_retarget._observability import observed_hinges, unmarked_bodies
 
-from .c3d_factory import write_c3d
-from .motion_factory import known_motion, marker_trajectories
+from .motion_factory import OCCLUDED, RIGHT_ARM_JOINTS
 
-RATE = 120.0
-# The cmu markers on the right humerus and below: without them the right arm hangs free.
-RIGHT_ARM = ("RUPA", "RELB", "RWRA", "RWRB", "RFIN", "RFRM")
-ARM_JOINTS = (
-    "shoulder_flex_r",
-    "shoulder_abdu_r",
-    "shoulder_arot_r",
-    "elbow_flex_r",
-    "wrist_pron_r",
-    "wrist_flex_r",
-    "wrist_devi_r",
-)
 # No shipped markerset puts a marker on the toes.
 TOE_JOINTS = ("mtp_flex_r", "mtp_flex_l")
-# The left shank and foot markers, occluded in frames 100..139 only.
-LEFT_SHANK = ("LSHN", "LANK", "LHEE", "LTOE", "LMT5")
 SHANK_JOINTS = ("knee_flex_l", "ankle_flex_l", "subtal_inve_l")
-OCCLUDED = slice(100, 140)
 
 
 @pytest.fixture(scope="module")
-def one_armed(tmp_path_factory: pytest.TempPathFactory) -> Motion:
-    """A cmu recording without the right-arm markers, the left shank occluded for 40 frames."""
-    character = load_character()
-    qpos = known_motion(character, 240, RATE, seed=4)
-    labels, positions = marker_trajectories(character, "cmu", qpos)
-    positions += np.random.default_rng(4).normal(0.0, 0.0005, positions.shape)
-    for name in LEFT_SHANK:
-        positions[OCCLUDED, labels.index(name)] = np.nan
-    keep = [k for k, name in enumerate(labels) if name not in RIGHT_ARM]
-    path = write_c3d(
-        tmp_path_factory.mktemp("c3d") / "one_arm.c3d",
-        [labels[k] for k in keep],
-        positions[:, keep],
-        RATE,
-    )
-    return retarget(path, "cmu")
+def one_armed(one_armed_c3d: Path) -> Motion:
+    """The retarget of a cmu recording without right-arm markers, the left shank occluded."""
+    return retarget(one_armed_c3d, "cmu")
 
 
 def test_joints_without_markers_are_nan_and_named(one_armed: Motion, tmp_path: Path) -> None:
     motion = one_armed
-    unobserved = {*ARM_JOINTS, *TOE_JOINTS}
+    unobserved = {*RIGHT_ARM_JOINTS, *TOE_JOINTS}
     for k, name in enumerate(motion.joint_names):
         column = motion.joint_angles_degrees[:, k]
         if name in unobserved:
