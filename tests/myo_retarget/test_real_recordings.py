@@ -74,7 +74,12 @@ def test_retargets(shared_c3d: Path, name: str) -> None:
 def test_partial_recordings_leave_the_missing_segments_nan(
     shared_c3d: Path, name: str, missing: tuple[str, ...], kept: tuple[str, ...], n_nan: int
 ) -> None:
-    # These used to "succeed" with every joint of the absent limbs at exactly 0 deg.
+    # These used to "succeed" with every joint of the absent limbs at exactly 0 deg, and
+    # inspect_c3d called plug-in-gait a fit without a word about the missing limbs.
+    pig = inspect_c3d(shared_c3d / name)["best_markerset"]
+    assert pig["name"] == "plug-in-gait" and pig["fits"] and pig["partial"]
+    assert pig["unobserved_bodies"] == UNMARKED[name]
+    assert pig["note"].startswith("partial fit (")
     motion = retarget(shared_c3d / name, "plug-in-gait")
     for k, joint in enumerate(motion.joint_names):
         column = motion.joint_angles_degrees[:, k]
@@ -118,3 +123,21 @@ def test_units_and_prefixes_are_handled(shared_c3d: Path) -> None:
     assert metres["units"] == "m"
     prefixed = inspect_c3d(shared_c3d / "shd01_prefixed.c3d")
     assert "RASI" in prefixed["labels"]
+
+
+def test_labels_without_data_are_named_as_such(shared_c3d: Path) -> None:
+    # functional_static_dec.c3d stores its upper-body markers as all (0,0,0): the error used to
+    # list them as missing and advise writing a new markerset.
+    path = shared_c3d / "functional_static_dec.c3d"
+    upper = ["LSHO", "RSHO", "C7", "T10", "CLAV", "STRN", "RBAK", "SACR"]
+    info = inspect_c3d(path)
+    assert set(upper) <= set(info["empty_labels"])
+    pig = next(m for m in info["markersets"] if m["name"] == "plug-in-gait")
+    assert set(upper) <= set(pig["empty"]) and "hold no data" in pig["note"]
+    with pytest.raises(MarkersetMismatchError) as err:
+        retarget(path, "plug-in-gait")
+    text = str(err.value)
+    assert "are in the file but hold no data (every sample is 0,0,0 / missing)" in text
+    assert all(label in text.split("are in the file")[0] for label in upper)
+    assert "trunk/pelvis markers missing" not in text and "write a markerset XML" not in text
+    assert "export the trial again" in text
