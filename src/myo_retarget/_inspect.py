@@ -12,6 +12,7 @@ from ._c3d import read_c3d
 from ._character import Character, load_character
 from ._kinematics import MarkerKinematics
 from ._markerset import (
+    EMPTY_LABELS_ADVICE,
     MIN_TRUNK_MARKERS,
     MarkerMatch,
     best_markerset,
@@ -116,7 +117,7 @@ def _fit(
             f"(need {MIN_TRUNK_MARKERS})"
         )
         if match.empty:
-            note += f"; {empty_labels_note(match)}"
+            note += f"; {empty_labels_note(match)}. {EMPTY_LABELS_ADVICE}"
         return {**fields, "note": note}
     if not joints:
         return {**fields, "note": None}
