@@ -75,7 +75,7 @@ def accuracy_vicon() -> None:
     for joint, name, comp in VICON_PAIRS:
         ours = motion.joint_angles_degrees[:, motion.joint_names.index(joint)]
         ref = np.asarray(vicon[name][:, comp], dtype=float)
-        ok = np.isfinite(ref) & (ref != 0)
+        ok = np.isfinite(ref) & (ref != 0) & np.isfinite(ours)  # ours: NaN without markers
         d = ours[ok] - ref[ok]
         off = float(d.mean())
         target = "<= 5 deg" if joint.startswith("knee") else "<= 7 deg"

@@ -19,6 +19,8 @@ DEFAULT_PLOT_JOINTS = (
     "knee_flex_l",
     "ankle_flex_l",
 )
+# When the leg flexions have no data (an upper-body recording): the arm flexions.
+UPPER_PLOT_JOINTS = ("shoulder_flex_r", "elbow_flex_r", "shoulder_flex_l", "elbow_flex_l")
 MAX_PLOT_JOINTS = 8
 
 
@@ -84,27 +86,37 @@ def summarize_npz(
         ) from exc
     names = list(motion.joint_names)
     angles = np.asarray(motion.joint_angles_degrees, dtype=float)
+    has_data = np.isfinite(angles).any(axis=0)
     if joints:
         unknown = [j for j in joints if j not in names]
         if unknown:
             raise ValueError(
                 f"Unknown joint(s) {unknown}; this motion's joints are: {', '.join(names)}."
             )
-        chosen = list(dict.fromkeys(joints))[:MAX_PLOT_JOINTS]
+        requested = list(dict.fromkeys(joints))
     else:
-        chosen = [j for j in DEFAULT_PLOT_JOINTS if j in names] or names[:4]
-    selected = names if not joints else chosen
+        requested = [j for j in DEFAULT_PLOT_JOINTS if j in names]
+    # A joint without data is no flat line at 0 deg: it is left out of the plot and named.
+    not_plotted = [j for j in requested if not has_data[names.index(j)]]
+    chosen = [j for j in requested if j not in not_plotted][:MAX_PLOT_JOINTS]
+    if not joints:
+        not_plotted = []
+        if not chosen:
+            fallback = [j for j in UPPER_PLOT_JOINTS if j in names] + names
+            chosen = [j for j in dict.fromkeys(fallback) if has_data[names.index(j)]][:4]
+    selected = names if not joints else requested
     ranges = []
     for name in selected:
         col = angles[:, names.index(name)]
         finite = col[np.isfinite(col)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
         ranges.append(
             {
                 "joint": name,
-                "min_deg": round(lo, 1),
-                "max_deg": round(hi, 1),
-                "range_deg": round(hi - lo, 1),
+                "min_deg": _round(lo),
+                "max_deg": _round(hi),
+                "range_deg": None if lo is None or hi is None else round(hi - lo, 1),
+                "observed_pct": round(100.0 * finite.size / max(1, col.size), 1),
             }
         )
     summary = motion.summary(worst=worst)
@@ -114,6 +126,10 @@ def summarize_npz(
         "duration_s": round(float(summary["duration_s"]), 3),
         "joints": ranges,
         "plotted_joints": chosen,
+        "not_plotted": not_plotted,
+        "unobserved_joints": summary["unobserved_joints"],
+        "unmarked_bodies": summary["unmarked_bodies"],
+        "note": motion.unobserved_note(),
         "rms_residual_mm": _round(summary["rms_residual_mm"]),
         "max_residual_mm": _round(summary["max_residual_mm"]),
         "failed_frames": summary["failed_frames"],
@@ -123,7 +139,9 @@ def summarize_npz(
             for w in summary["worst_markers"]
         ],
     }
-    png = _plot(np.asarray(motion.time_s, dtype=float), angles, names, chosen, path.name)
+    png = _plot(
+        np.asarray(motion.time_s, dtype=float), angles, names, chosen, not_plotted, path.name
+    )
     return figures, png
 
 
@@ -131,7 +149,14 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _plot(time_s: Any, angles: Any, names: list[str], chosen: list[str], title: str) -> bytes:
+def _plot(
+    time_s: Any,
+    angles: Any,
+    names: list[str],
+    chosen: list[str],
+    not_plotted: list[str],
+    title: str,
+) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -140,12 +165,23 @@ def _plot(time_s: Any, angles: Any, names: list[str], chosen: list[str], title: 
     fig = Figure(figsize=(6.4, 3.2), dpi=80)  # 512 x 256 px: a few tens of kB
     ax = fig.add_subplot(1, 1, 1)
     for name in chosen:
+        # NaN frames (no markers there) stay gaps in the line.
         ax.plot(time_s, angles[:, names.index(name)], label=name, linewidth=1.2)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("angle (deg)")
     ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    if chosen:
+        ax.legend(fontsize=7, ncol=2, loc="best")
+    if not_plotted:
+        ax.text(
+            0.01,
+            0.02,
+            "no data (no markers): " + ", ".join(not_plotted),
+            transform=ax.transAxes,
+            fontsize=7,
+            color="firebrick",
+        )
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -167,9 +167,23 @@ class MarkersetFit(BaseModel):
     """How well a shipped markerset fits a recording's labels."""
 
     name: str
-    fits: bool
+    fits: bool = Field(description="Enough trunk/pelvis markers match to retarget.")
+    partial: bool = Field(
+        False,
+        description="It fits, but the recording lacks the markers of some segments: their "
+        "joints (unobserved_bodies and below) will have no data, NaN in the output.",
+    )
     coverage: float = Field(description="Fraction of the markerset's markers found (0..1).")
     missing: list[str]
+    empty: list[str] = Field(
+        default_factory=list,
+        description="Missing markers whose label is in the file but holds no data.",
+    )
+    unobserved_bodies: list[str] = Field(
+        default_factory=list,
+        description="Top body of each subtree left without markers (e.g. femur_r: the leg).",
+    )
+    note: str | None = Field(None, description="What limits the fit, in one line.")
 
 
 class MarkerGap(BaseModel):
@@ -195,6 +209,10 @@ class C3DInspection(BaseModel):
     units: str
     vertical_axis: str
     labels: list[str]
+    empty_labels: list[str] = Field(
+        default_factory=list,
+        description="Labels in the file that hold no data (every sample 0,0,0 / missing).",
+    )
     gaps: list[MarkerGap] = Field(
         description="Markers with missing or gap-filled frames, worst first (max 25)."
     )
@@ -204,12 +222,13 @@ class C3DInspection(BaseModel):
 
 
 class JointRange(BaseModel):
-    """Range of motion of one joint, degrees."""
+    """Range of motion of one joint, degrees (null when no marker determines it)."""
 
     joint: str
-    min_deg: float
-    max_deg: float
-    range_deg: float
+    min_deg: float | None
+    max_deg: float | None
+    range_deg: float | None
+    observed_pct: float = Field(description="Share of frames with data for this joint, %.")
 
 
 class WorstMarker(BaseModel):
@@ -228,6 +247,17 @@ class MotionSummary(BaseModel):
     duration_s: float
     joints: list[JointRange]
     plotted_joints: list[str]
+    not_plotted: list[str] = Field(
+        default_factory=list, description="Requested joints left out of the plot: no data."
+    )
+    unobserved_joints: list[str] = Field(
+        default_factory=list,
+        description="Joints no marker determines in any frame: NaN in the .npz, not 0.",
+    )
+    unmarked_bodies: list[str] = Field(
+        default_factory=list, description="Top body of each subtree that carries no marker."
+    )
+    note: str | None = Field(None, description="The joints without data, in one line.")
     rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
     max_residual_mm: float | None
     failed_frames: int

@@ -204,7 +204,7 @@ def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
     """The engine's inspection of ``file``: the best shipped markerset, the 25 markers with the
     most frames missing or gap-filled."""
     fits = [
-        MarkersetFit(name=m["name"], fits=m["fits"], coverage=m["coverage"], missing=m["missing"])
+        MarkersetFit(**{k: m[k] for k in MarkersetFit.model_fields if k in m})
         for m in info["markersets"]
     ]
     best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
@@ -214,6 +214,10 @@ def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
     )[:25]
     if best is not None:
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
+        if best.partial:
+            step += f"; note: {best.note}"
+    elif fits and fits[0].empty:
+        step = f"No shipped markerset fits ({fits[0].name} {fits[0].note})"
     else:
         step = "No shipped markerset fits: a markerset XML naming these labels is needed."
     return C3DInspection(
@@ -224,6 +228,7 @@ def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
         units=info["units"],
         vertical_axis=info["vertical_axis"],
         labels=info["labels"],
+        empty_labels=info["empty_labels"],
         gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
         best_markerset=best,
         markersets=fits,

@@ -103,6 +103,9 @@ def _run(args: argparse.Namespace) -> int:
         table.add_row("gap-filled samples", f"{summary['gap_filled_samples']} (not fitted)")
     worst = ", ".join(f"{w['marker']} {w['rms_mm']:.1f}" for w in summary["worst_markers"])
     table.add_row("worst markers (mm)", worst)
+    note = motion.unobserved_note()
+    if note is not None:
+        table.add_row("joints without data", note)
     Console().print(table)
     return 0
 
@@ -142,6 +145,8 @@ def _inspect(args: argparse.Namespace) -> int:
             "gap-filled (not fitted)",
             ", ".join(f"{g['label']} {g['gap_filled_frames']}" for g in filled[:12]),
         )
+    if info["empty_labels"]:
+        table.add_row("labels without data", " ".join(info["empty_labels"]))
     best = info["best_markerset"]
     if best is not None:
         table.add_row(
@@ -150,6 +155,11 @@ def _inspect(args: argparse.Namespace) -> int:
             + (", ".join(best["missing"]) or "none")
             + ")",
         )
+        if best["note"]:
+            table.add_row("", best["note"])
+    elif info["empty_labels"]:
+        top = info["markersets"][0]
+        table.add_row("best markerset", f"none fits: {top['name']} {top['note']}")
     else:
         table.add_row("best markerset", "none fits: write a markerset XML for these labels")
     Console().print(table)

@@ -47,6 +47,7 @@ class MarkersetMismatchError(RetargetError):
         matched: Markerset marker names found in the recording.
         missing: Markerset marker names not found in the recording.
         unused: Recording labels that the markerset does not define.
+        empty: The ``missing`` markers whose label is in the recording but holds no data.
     """
 
     def __init__(
@@ -55,10 +56,12 @@ class MarkersetMismatchError(RetargetError):
         matched: Sequence[str] = (),
         missing: Sequence[str] = (),
         unused: Sequence[str] = (),
+        empty: Sequence[str] = (),
     ) -> None:
         self.matched = list(matched)
         self.missing = list(missing)
         self.unused = list(unused)
+        self.empty = list(empty)
         super().__init__(message)
 
 

@@ -153,14 +153,22 @@ class IKSolver:
         """
         return self._solve(q_init, *self._frame_terms(targets), q_prev, max_iterations)
 
+    def marker_weights(
+        self, targets: FloatArray, gap_filled: NDArray[np.bool_] | None = None
+    ) -> FloatArray:
+        """Weight of each marker sample in the fit, ``targets.shape[:-1]``: 0 where missing,
+        scaled by ``gap_filled_weight`` where gap-filled."""
+        w: FloatArray = self.weights * np.asarray(~np.isnan(targets).any(axis=-1))
+        if gap_filled is not None:
+            w = np.where(gap_filled, w * self.settings.gap_filled_weight, w)
+        return w
+
     def _frame_terms(
         self, targets: FloatArray, gap_filled: NDArray[np.bool_] | None = None
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Targets with missing rows zeroed, and the per-coordinate weights and their roots."""
         observed = np.asarray(~np.isnan(targets).any(axis=-1))
-        w = self.weights * observed
-        if gap_filled is not None:
-            w = np.where(gap_filled, w * self.settings.gap_filled_weight, w)
+        w = self.marker_weights(targets, gap_filled)
         w3 = np.repeat(w, 3, axis=-1)
         tgt = np.where(observed[..., None], targets, 0.0)
         return tgt, w3, np.sqrt(w3), np.sqrt(w)

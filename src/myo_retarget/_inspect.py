@@ -5,8 +5,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ._c3d import read_c3d
-from ._markerset import best_markerset
+from ._character import Character, load_character
+from ._kinematics import MarkerKinematics
+from ._markerset import (
+    EMPTY_LABELS_ADVICE,
+    MIN_TRUNK_MARKERS,
+    MarkerMatch,
+    best_markerset,
+    empty_labels_note,
+    load_markerset,
+    match_markers,
+)
+from ._observability import bodies_without_markers, observed_hinges, topmost
+
+# Joints an inspection note names before it abbreviates.
+NOTE_JOINTS = 8
 
 
 def inspect_c3d(
@@ -20,7 +37,13 @@ def inspect_c3d(
 
     Returns:
         A JSON-serialisable dict; ``best_markerset`` is None when no shipped markerset fits, and
-        ``markersets`` ranks every shipped one with its coverage and missing markers.
+        ``markersets`` ranks every shipped one. Per markerset: ``fits`` (enough trunk/pelvis
+        markers to retarget), ``partial`` (it fits, but the recording lacks markers the markerset
+        needs for some joints: ``unobserved_bodies``, the top body of each subtree left without
+        markers, and ``unobserved_joints`` will have no data, NaN in the output), ``coverage``,
+        ``matched``, ``missing``, ``empty`` (missing markers whose label is in the file but holds
+        no data) and a one-line ``note`` (None when it fits fully). ``empty_labels`` lists every
+        label of the file that holds no data.
 
     Raises:
         C3DReadError: The file cannot be read.
@@ -28,17 +51,13 @@ def inspect_c3d(
     rec = read_c3d(path, vertical_axis=vertical_axis)
     observed = rec.observed
     gaps = rec.gaps()
+    character = load_character()
     ranking = []
     for name, match, coverage in best_markerset(rec.labels, observed):
-        ranking.append(
-            {
-                "name": name,
-                "fits": match is not None,
-                "coverage": round(coverage, 3),
-                "matched": match.matched if match is not None else [],
-                "missing": match.missing if match is not None else [],
-            }
-        )
+        entry: dict[str, Any] = {"name": name, "fits": match is not None, "partial": False}
+        entry["coverage"] = round(coverage, 3)
+        entry.update(_fit(character, name, rec.labels, observed, fits=match is not None))
+        ranking.append(entry)
     best = next((r for r in ranking if r["fits"]), None)
     return {
         "filename": rec.filename,
@@ -52,6 +71,9 @@ def inspect_c3d(
         "vertical_axis_source": rec.vertical_axis_source,
         "processor": rec.processor,
         "labels": rec.labels,
+        "empty_labels": [
+            label for label, seen in zip(rec.labels, observed, strict=True) if not seen
+        ],
         "ignored_labels": rec.ignored_labels,
         "analog_channels": rec.n_analog_channels,
         "gaps": [
@@ -68,3 +90,63 @@ def inspect_c3d(
         "best_markerset": best,
         "markersets": ranking,
     }
+
+
+def _fit(
+    character: Character,
+    name: str,
+    labels: list[str],
+    observed: NDArray[np.bool_],
+    *,
+    fits: bool,
+) -> dict[str, Any]:
+    """How a shipped markerset meets the recording: what matched, and what it leaves unobserved."""
+    mset = load_markerset(name, valid_bodies=character.body_names)
+    match = match_markers(mset, labels, observed=observed, min_trunk=0)  # never raises
+    bodies, joints = _unobserved(character, match)
+    fields: dict[str, Any] = {
+        "matched": match.matched,
+        "missing": match.missing,
+        "empty": match.empty,
+        "unobserved_bodies": bodies,
+        "unobserved_joints": joints,
+    }
+    if not fits:
+        note = (
+            f"does not fit: only {len(match.trunk_matched)} trunk/pelvis markers match "
+            f"(need {MIN_TRUNK_MARKERS})"
+        )
+        if match.empty:
+            note += f"; {empty_labels_note(match)}. {EMPTY_LABELS_ADVICE}"
+        return {**fields, "note": note}
+    if not joints:
+        return {**fields, "note": None}
+    listed = ", ".join(joints[:NOTE_JOINTS]) + (
+        f", … (+{len(joints) - NOTE_JOINTS})" if len(joints) > NOTE_JOINTS else ""
+    )
+    where = f"no markers on {', '.join(bodies)} or below: " if bodies else ""
+    note = (
+        f"partial fit ({match.coverage:.0%} of its markers): {where}{len(joints)} joints will "
+        f"have no data (NaN): {listed}"
+    )
+    return {**fields, "partial": True, "note": note}
+
+
+def _unobserved(character: Character, match: MarkerMatch) -> tuple[list[str], list[str]]:
+    """Bodies (top of each subtree) and joints that the whole markerset observes but its matched
+    markers do not: what this recording would leave without data."""
+    mset = match.markerset
+    bodies = np.array([character.body_id(m.body) for m in mset.markers], dtype=np.int64)
+    kin = MarkerKinematics(character, bodies, mset.positions)
+    present = np.zeros((2, len(bodies)), dtype=bool)
+    present[0] = True
+    present[1, match.marker_indices] = True
+    whole, matched = observed_hinges(kin, present)
+    joints = [
+        n for n, w, m in zip(character.hinge_names, whole, matched, strict=True) if w and not m
+    ]
+    m = character.model
+    lost = bodies_without_markers(m, bodies[match.marker_indices]) - bodies_without_markers(
+        m, bodies
+    )
+    return [character.body_names[b - 1] for b in topmost(m, lost)], joints

@@ -18,7 +18,7 @@ import os
 import re
 import xml.parsers.expat
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +27,15 @@ from numpy.typing import NDArray
 from ._exceptions import MarkersetError, MarkersetMismatchError
 
 __all__ = [
+    "EMPTY_LABELS_ADVICE",
+    "MIN_TRUNK_MARKERS",
     "SHIPPED_MARKERSETS",
     "TRUNK_BODIES",
     "MarkerDef",
     "MarkerMatch",
     "Markerset",
     "best_markerset",
+    "empty_labels_note",
     "is_trunk_body",
     "load_markerset",
     "match_markers",
@@ -61,6 +64,10 @@ TRUNK_BODIES = frozenset(
         "scapula_l",
     }
 )
+
+
+# Fewest matched trunk/pelvis markers for a meaningful fit.
+MIN_TRUNK_MARKERS = 6
 
 
 def is_trunk_body(body: str) -> bool:
@@ -342,6 +349,8 @@ class MarkerMatch:
         missing: Markerset markers absent from (or never observed in) the recording.
         unused_labels: Recording labels the markerset does not use.
         coverage: Fraction of the markerset's markers matched.
+        empty: The ``missing`` markers whose label is in the recording but holds no data
+            (every sample missing, e.g. all (0,0,0)).
     """
 
     markerset: Markerset
@@ -351,6 +360,15 @@ class MarkerMatch:
     missing: list[str]
     unused_labels: list[str]
     coverage: float
+    empty: list[str] = field(default_factory=list)
+
+    @property
+    def trunk_matched(self) -> list[str]:
+        """The matched markers on trunk/pelvis bodies (see :func:`is_trunk_body`)."""
+        markers = self.markerset.markers
+        return [
+            markers[int(i)].name for i in self.marker_indices if is_trunk_body(markers[int(i)].body)
+        ]
 
 
 def _columns(labels: Sequence[str], observed: NDArray[np.bool_] | None) -> dict[str, int]:
@@ -394,15 +412,17 @@ def _match(
             m_idx.append(i)
             l_idx.append(found)
             matched.append(marker.name)
+    empty: list[str] = []
     if observed is not None:
-        # Columns a marker names but that hold no data are reported as missing markers, not as
-        # unused labels.
+        # Columns a marker names but that hold no data are reported as missing markers (and as
+        # empty, since no markerset can use them), not as unused labels.
         blind = _columns(labels, None)
         for marker in markerset.markers:
             name = marker.name.strip().upper()
             col = blind.get(name, blind.get(name.rsplit(":", 1)[-1]))
             if col is not None and not observed[col]:
                 taken.add(col)
+                empty.append(marker.name)
     unused = [label for col, label in enumerate(labels) if col not in taken]
     return MarkerMatch(
         markerset=markerset,
@@ -412,6 +432,7 @@ def _match(
         missing=missing,
         unused_labels=unused,
         coverage=len(matched) / len(markerset.markers),
+        empty=empty,
     )
 
 
@@ -419,7 +440,7 @@ def match_markers(
     markerset: Markerset,
     labels: Sequence[str],
     *,
-    min_trunk: int = 6,
+    min_trunk: int = MIN_TRUNK_MARKERS,
     observed: NDArray[np.bool_] | None = None,
 ) -> MarkerMatch:
     """Match a markerset against a recording's labels (case-insensitive, prefixes stripped).
@@ -439,28 +460,57 @@ def match_markers(
             lists what matched and what was missing and suggests a markerset.
     """
     match = _match(markerset, labels, observed)
-    trunk_matched = [
-        markerset.markers[int(i)].name
-        for i in match.marker_indices
-        if is_trunk_body(markerset.markers[int(i)].body)
-    ]
+    trunk_matched = match.trunk_matched
     if len(trunk_matched) < min_trunk:
-        matched_set = set(match.matched)
+        matched_set, empty_set = set(match.matched), set(match.empty)
         trunk_missing = [
             m.name for m in markerset.markers if is_trunk_body(m.body) and m.name not in matched_set
         ]
+        trunk_absent = [name for name in trunk_missing if name not in empty_set]
         label = markerset.name or markerset.source
-        hint = _best_hint(labels, observed, exclude=markerset.source)
-        raise MarkersetMismatchError(
+        parts = [
             f"markerset {label!r} matches only {len(trunk_matched)} trunk/pelvis markers of the "
-            f"recording (need {min_trunk}): matched {_listing(match.matched)}; trunk/pelvis "
-            f"markers missing {_listing(trunk_missing)}; recording labels "
-            f"{_listing(list(labels))}. {hint}",
+            f"recording (need {min_trunk}): matched {_listing(match.matched)}"
+        ]
+        if trunk_absent:
+            parts.append(f"trunk/pelvis markers missing {_listing(trunk_absent)}")
+        if match.empty:
+            parts.append(empty_labels_note(match))
+        parts.append(f"recording labels {_listing(list(labels))}")
+        # A markerset can only help with labels it does not match; empty ones hold no data.
+        advice = _best_hint(labels, observed, exclude=markerset.source) if trunk_absent else ""
+        if match.empty:
+            advice = f"{advice} {EMPTY_LABELS_ADVICE}".strip()
+        raise MarkersetMismatchError(
+            "; ".join(parts) + ". " + advice,
             matched=match.matched,
             missing=match.missing,
             unused=match.unused_labels,
+            empty=match.empty,
         )
     return match
+
+
+# What to do about labels that hold no data: no markerset can use them.
+EMPTY_LABELS_ADVICE = (
+    "No markerset can use labels without data: export the trial again from the capture software "
+    "with those markers reconstructed and labelled, or retarget a trial in which they were "
+    "captured."
+)
+
+
+def empty_labels_note(match: MarkerMatch) -> str:
+    """Say that ``match.empty`` are in the recording but hold no data, and which bodies of the
+    character are left with no data at all (trunk first)."""
+    body_of = {m.name: m.body for m in match.markerset.markers}
+    with_data = {body_of[name] for name in match.matched}
+    bodies = [b for b in dict.fromkeys(body_of[n] for n in match.empty) if b not in with_data]
+    bodies.sort(key=lambda b: not is_trunk_body(b))
+    note = (
+        f"labels {_listing(match.empty)} are in the file but hold no data (every sample is "
+        "0,0,0 / missing)"
+    )
+    return f"{note}: the recording has no data for {', '.join(bodies)}" if bodies else note
 
 
 def _listing(names: Sequence[str], limit: int = 40) -> str:
@@ -506,8 +556,7 @@ def _best_hint(labels: Sequence[str], observed: NDArray[np.bool_] | None, exclud
             raw = _match(mset, labels, observed)
         except (MarkersetError, ValueError):
             continue
-        trunk = sum(1 for i in raw.marker_indices if is_trunk_body(mset.markers[int(i)].body))
-        if trunk >= 6 and (best is None or raw.coverage > best[0]):
+        if len(raw.trunk_matched) >= MIN_TRUNK_MARKERS and (best is None or raw.coverage > best[0]):
             best = (raw.coverage, name)
     if best is not None:
         return f"Try the shipped markerset {best[1]!r} ({best[0]:.0%} of it matches)."
@@ -515,5 +564,6 @@ def _best_hint(labels: Sequence[str], observed: NDArray[np.bool_] | None, exclud
         "No shipped markerset fits these labels: write a markerset XML "
         '(<markers name="..."><marker name="LABEL" body="pelvis" pos="x y z" movable="0" '
         "ik_weight=\"1\"/>…</markers>) that attaches the recording's labels to the character's "
-        "bodies, with at least 6 markers on the pelvis/trunk, and pass its path."
+        f"bodies, with at least {MIN_TRUNK_MARKERS} markers on the pelvis/trunk, and pass its "
+        "path."
     )

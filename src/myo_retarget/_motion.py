@@ -18,6 +18,7 @@ FloatArray = NDArray[np.float64]
 # Keys written to the .npz (documented in the README).
 ARRAY_KEYS = (
     "joint_angles_degrees",
+    "joint_observed",
     "qpos",
     "time_s",
     "root_position",
@@ -31,6 +32,8 @@ ARRAY_KEYS = (
     "scale_factors",
 )
 MIN_FITTED_MARKERS = 4
+# Unobserved joints a one-line note names before it abbreviates.
+NOTE_JOINTS = 12
 NAME_KEYS = ("joint_names", "qpos_names", "body_names", "marker_names", "scale_segments")
 
 
@@ -40,7 +43,8 @@ class Motion:
 
     Attributes:
         joint_names: Hinge joint names, ``(J,)``.
-        joint_angles_degrees: Joint angles, ``(F, J)`` degrees.
+        joint_angles_degrees: Joint angles, ``(F, J)`` degrees; NaN where no marker determines
+            the joint (see ``joint_observed``).
         qpos_names: Names of the ``qpos`` columns.
         qpos: MuJoCo generalized coordinates, ``(F, nq)`` (root position m, root quaternion
             w-x-y-z, hinge angles rad).
@@ -54,10 +58,14 @@ class Motion:
         marker_fitted: The character's marker positions, ``(F, M, 3)`` m.
         marker_gap_filled: ``(F, M)`` True where the recording marks the sample as gap-filled
             rather than measured (C3D residual exactly 0); residual figures leave those out.
+        joint_observed: ``(J,)`` False for a joint that no marker determines in any frame (its
+            angle is NaN throughout; ``qpos`` keeps the value the fit held it at). Where True,
+            NaN angles mark the frames in which the joint's markers are missing. Derived from
+            the NaNs when not given (files written before the key existed: all True).
         frame_ok: False for frames whose fit failed (too few markers or a large residual).
         scale_factors: Segment name -> scale factor applied to the character.
         metadata: Everything else (character, options, engine version, source file, markerset,
-            calibration), JSON-serialisable.
+            calibration, bodies without markers), JSON-serialisable.
     """
 
     joint_names: list[str]
@@ -77,6 +85,7 @@ class Motion:
     marker_gap_filled: NDArray[np.bool_] = field(
         default_factory=lambda: np.zeros((0, 0), dtype=bool)
     )
+    joint_observed: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
         shape = self.marker_observed.shape[:2]
@@ -85,6 +94,13 @@ class Motion:
         elif self.marker_gap_filled.shape != shape:
             raise ValueError(
                 f"marker_gap_filled has shape {self.marker_gap_filled.shape}, not {shape}"
+            )
+        n_joints = len(self.joint_names)
+        if self.joint_observed.size == 0 and n_joints:
+            self.joint_observed = np.asarray(~np.isnan(self.joint_angles_degrees).all(axis=0))
+        elif self.joint_observed.shape != (n_joints,):
+            raise ValueError(
+                f"joint_observed has shape {self.joint_observed.shape}, not ({n_joints},)"
             )
 
     @property
@@ -106,10 +122,14 @@ class Motion:
         return np.asarray(d * 1000.0, dtype=np.float64)
 
     def summary(self, worst: int = 5) -> dict[str, Any]:
-        """Figures a person checks first: size, residuals, worst markers, failed frames.
+        """Figures a person checks first: size, residuals, worst markers, failed frames, and the
+        joints without data.
 
         Residual figures are over measured samples: gap-filled ones (see ``marker_gap_filled``)
         are counted in ``gap_filled_samples`` but are no measurement to fit.
+        ``unobserved_joints`` have no data in any frame, ``joint_frames_without_data`` counts the
+        NaN frames of the others that have some, ``unmarked_bodies`` are the top bodies of the
+        subtrees that carry no marker.
         """
         res = self.marker_residual_mm
         present = ~np.isnan(res)
@@ -132,6 +152,9 @@ class Motion:
             "p95_frame_max_residual_mm": float(np.percentile(per_frame_max, 95)),
             "failed_frames": int((~self.frame_ok).sum()),
             "gap_filled_samples": int(gap.sum()),
+            "unobserved_joints": self.unobserved_joints,
+            "joint_frames_without_data": self.joint_frames_without_data,
+            "unmarked_bodies": self.unmarked_bodies,
             "worst_markers": [
                 {"marker": self.marker_names[i], "rms_mm": float(per_marker[i])}
                 for i in order
@@ -139,11 +162,57 @@ class Motion:
             ],
         }
 
+    @property
+    def unobserved_joints(self) -> list[str]:
+        """Joints no marker determines in any frame (NaN throughout)."""
+        return [
+            n for n, seen in zip(self.joint_names, self.joint_observed, strict=True) if not seen
+        ]
+
+    @property
+    def joint_frames_without_data(self) -> dict[str, int]:
+        """Observed joints with NaN frames (their markers missing there) -> how many."""
+        counts = np.isnan(self.joint_angles_degrees).sum(axis=0)
+        return {
+            name: int(c)
+            for name, seen, c in zip(self.joint_names, self.joint_observed, counts, strict=True)
+            if seen and c
+        }
+
+    @property
+    def unmarked_bodies(self) -> list[str]:
+        """Top body of each subtree without markers, from the metadata (empty in older files)."""
+        observation = self.metadata.get("observation") or {}
+        return [str(b) for b in observation.get("unmarked_bodies", [])]
+
+    def unobserved_note(self) -> str | None:
+        """One line naming the joints without data, or None when every joint has some.
+
+        E.g. ``"no markers on femur_r or below; 6 joints left NaN: hip_flex_r, …"``.
+        """
+        joints = self.unobserved_joints
+        partial = self.joint_frames_without_data
+        parts = []
+        if self.unmarked_bodies:
+            parts.append(f"no markers on {', '.join(self.unmarked_bodies)} or below")
+        if joints:
+            more = f", … (+{len(joints) - NOTE_JOINTS})" if len(joints) > NOTE_JOINTS else ""
+            parts.append(
+                f"{_joints(len(joints))} left NaN: " + ", ".join(joints[:NOTE_JOINTS]) + more
+            )
+        if partial:
+            parts.append(
+                f"{_joints(len(partial), 'other ' if joints else '')} NaN in the frames where "
+                f"their markers are missing (up to {max(partial.values())} of {self.n_frames})"
+            )
+        return "; ".join(parts) or None
+
     def to_arrays(self) -> dict[str, NDArray[Any]]:
         """Every array the .npz holds, by key."""
         segs = sorted(self.scale_factors)
         return {
             "joint_angles_degrees": self.joint_angles_degrees,
+            "joint_observed": self.joint_observed,
             "joint_names": np.array(self.joint_names, dtype=str),
             "qpos": self.qpos,
             "qpos_names": np.array(self.qpos_names, dtype=str),
@@ -181,7 +250,9 @@ class Motion:
         """Read a motion written by :meth:`save` (no pickles involved)."""
         with np.load(path, allow_pickle=False) as d:
             segs = [str(s) for s in d["scale_segments"]]
-            empty = np.zeros((0, 0), dtype=bool)  # files written before the key existed
+            # Files written before a key existed: derived in __post_init__.
+            empty = np.zeros((0, 0), dtype=bool)
+            observed = d["joint_observed"] if "joint_observed" in d.files else np.zeros(0, bool)
             return cls(
                 joint_names=[str(s) for s in d["joint_names"]],
                 joint_angles_degrees=d["joint_angles_degrees"],
@@ -198,6 +269,11 @@ class Motion:
                 marker_gap_filled=d["marker_gap_filled"]
                 if "marker_gap_filled" in d.files
                 else empty,
+                joint_observed=observed,
                 scale_factors={s: float(v) for s, v in zip(segs, d["scale_factors"], strict=True)},
                 metadata=json.loads(str(d["metadata"])),
             )
+
+
+def _joints(n: int, kind: str = "") -> str:
+    return f"{n} {kind}joint" + ("" if n == 1 else "s")

@@ -25,6 +25,7 @@ from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
 from ._markerset import MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
+from ._observability import MIN_LEVER_M, observed_hinges, unmarked_bodies
 
 GENDERS = ("male", "female")
 
@@ -186,6 +187,14 @@ def retarget(
         targets, q0, progress=progress, should_cancel=should_cancel, gap_filled=gap_filled
     )
 
+    # A joint no usable marker determines is no measurement: NaN in the angles, frame by frame
+    # (none at all in frames too sparse to fit, which only hold the previous pose).
+    usable = solver.marker_weights(targets, gap_filled) > 0
+    fitted = usable.sum(axis=1) >= solver.settings.min_markers
+    observed = observed_hinges(kin, usable) & fitted[:, None]
+    angles = np.where(observed, np.degrees(result.qpos[:, 7:]), np.nan)
+    unmarked = unmarked_bodies(character.model, attachment.bodies[usable.any(axis=0)])
+
     m = character.model
     data = mujoco.MjData(m)
     body_positions = np.empty((F, m.nbody - 1, 3))
@@ -225,11 +234,16 @@ def retarget(
             "scaled": opts.enable_scaling,
         },
         "scale_factors": calib.scales,
+        "observation": {
+            "unmarked_bodies": [character.body_names[b - 1] for b in unmarked],
+            "min_lever_m": MIN_LEVER_M,
+        },
         "world": {"up": "+Z", "units": "m", "faces": "character's pelvis +x is anterior"},
     }
     return Motion(
         joint_names=list(character.hinge_names),
-        joint_angles_degrees=np.degrees(result.qpos[:, 7:]),
+        joint_angles_degrees=angles,
+        joint_observed=observed.any(axis=0),
         qpos_names=character.qpos_names,
         qpos=result.qpos,
         fps=rec.rate,

@@ -260,6 +260,11 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
     )
     frames = getattr(motion, "n_frames", None) or getattr(motion, "num_frames", None)
     message = f"Retarget completed ({frames} frames)" if frames else "Retarget completed"
+    # Joints no marker determines are NaN in the output: say so where the user looks first.
+    unobserved = getattr(motion, "unobserved_note", None)
+    note = unobserved() if callable(unobserved) else None
+    if note:
+        message += f"; {note}"
     if not ctx.store.finish_job_succeeded(job.job_id, ctx.worker_id, record, message):
         ctx.blobs.delete(key)  # canceled meanwhile: drop the orphan output
         log.info("job %s finished after it was canceled; output discarded", job.job_id)

@@ -343,6 +343,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": [
                     "best_markerset",
                     "duration_s",
+                    "empty_labels",
                     "frames",
                     "gaps",
                     "labels",
@@ -376,9 +377,13 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "gap_filled_samples",
                     "joints",
                     "max_residual_mm",
+                    "not_plotted",
+                    "note",
                     "plotted_joints",
                     "rms_residual_mm",
                     "source",
+                    "unmarked_bodies",
+                    "unobserved_joints",
                     "worst_markers",
                 ],
                 "hints": {

@@ -555,6 +555,76 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
             assert str(missing) in text and ("no such file" in text or "directory" in text)
 
 
+# The cmu markers on the right humerus and below, and the joints only they determine.
+RIGHT_ARM = ["RUPA", "RELB", "RWRA", "RWRB", "RFIN", "RFRM"]
+ARM_JOINTS = ["shoulder_flex_r", "shoulder_abdu_r", "shoulder_arot_r", "elbow_flex_r"]
+ARM_JOINTS += ["wrist_pron_r", "wrist_flex_r", "wrist_devi_r"]
+
+
+def _without_right_arm(src: Path, dst: Path) -> Path:
+    """``src`` with every sample of the right-arm markers (0,0,0): labels kept, no data."""
+    import ezc3d
+
+    c = ezc3d.c3d(str(src))
+    labels = [str(lb).rsplit(":", 1)[-1] for lb in c["parameters"]["POINT"]["LABELS"]["value"]]
+    points = c["data"]["points"]
+    for k, label in enumerate(labels):
+        if label in RIGHT_ARM:
+            points[:3, k, :] = 0.0
+    c["data"]["points"] = points
+    c.write(str(dst))
+    return dst
+
+
+async def test_joints_without_markers_are_named_not_zero(server: MyoMCPServer, work: Path) -> None:
+    # A recording without one arm used to "succeed" with the arm's joints at exactly 0 deg, a
+    # flat line in the plot, and inspect_c3d said fits: true.
+    one_arm = _without_right_arm(work / "walk.c3d", work / "one_arm.c3d")
+    async with Client(server) as client:
+        info = structured(await client.call_tool("inspect_c3d", {"path": str(one_arm)}))
+        assert sorted(info["empty_labels"]) == sorted(RIGHT_ARM)
+        best = info["best_markerset"]
+        assert best["name"] == "cmu" and best["fits"] is True and best["partial"] is True
+        assert best["unobserved_bodies"] == ["humerus_r"] and best["empty"] == RIGHT_ARM
+        assert best["note"].startswith("partial fit (85% of its markers): no markers on humerus_r")
+        assert "humerus_r" in info["next_step"] and "NaN" in info["next_step"]
+
+        result = structured(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": str(one_arm), "markerset": "cmu"}
+            )
+        )
+        assert result["job"]["status"] == "SUCCEEDED"
+        assert "no markers on humerus_r, toes_r, toes_l or below" in result["job"]["message"]
+        path = result["output"]["path"]
+
+        figures = structured(
+            await client.call_tool(
+                "summarize_motion", {"path": path, "joints": ["shoulder_flex_r", "knee_flex_r"]}
+            )
+        )
+        assert figures["unobserved_joints"] == [*ARM_JOINTS, "mtp_flex_r", "mtp_flex_l"]
+        assert figures["unmarked_bodies"] == ["humerus_r", "toes_r", "toes_l"]
+        assert figures["note"].startswith("no markers on humerus_r, toes_r, toes_l or below")
+        shoulder, knee = figures["joints"]
+        assert shoulder == {
+            "joint": "shoulder_flex_r",
+            "min_deg": None,
+            "max_deg": None,
+            "range_deg": None,
+            "observed_pct": 0.0,
+        }
+        assert knee["range_deg"] > 40 and knee["observed_pct"] == 100.0
+        # The joint without data is not drawn as a flat line; the plot says why it is absent.
+        assert figures["plotted_joints"] == ["knee_flex_r"]
+        assert figures["not_plotted"] == ["shoulder_flex_r"]
+
+        default = structured(await client.call_tool("summarize_motion", {"path": path}))
+        ranges = {j["joint"]: j for j in default["joints"]}
+        assert all(ranges[j]["min_deg"] is None for j in ARM_JOINTS)
+        assert "shoulder_flex_r" not in default["plotted_joints"]
+
+
 async def test_summarize_motion_errors(server: MyoMCPServer, work: Path) -> None:
     async with Client(server) as client:
         assert "exactly one" in error_text(await client.call_tool("summarize_motion", {}))
@@ -841,6 +911,26 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
         )
         assert opto["best_markerset"] is None
         assert "No shipped markerset fits" in opto["next_step"]
+        # Plug-in Gait fits the trunk and head of this gait trial, not its limbs: said so.
+        walk = structured(
+            await client.call_tool("inspect_c3d", {"path": str(SHARED / "opensim_walking2.c3d")})
+        )
+        assert walk["best_markerset"]["partial"] is True
+        assert walk["best_markerset"]["unobserved_bodies"] == [
+            "clavicle_r",
+            "clavicle_l",
+            "femur_r",
+            "femur_l",
+        ]
+        assert "partial fit (30% of its markers)" in walk["next_step"]
+        # The upper-body labels are there but every sample is (0,0,0).
+        dec = structured(
+            await client.call_tool(
+                "inspect_c3d", {"path": str(SHARED / "functional_static_dec.c3d")}
+            )
+        )
+        assert {"LSHO", "RSHO", "C7"} <= set(dec["empty_labels"])
+        assert "hold no data" in dec["next_step"] and "export the trial again" in dec["next_step"]
         bad = error_text(
             await client.call_tool("inspect_c3d", {"path": str(SHARED / "mocap36_malformed.c3d")})
         )

@@ -13,6 +13,26 @@ FloatArray = NDArray[np.float64]
 
 # Joints no shipped markerset observes: generated at zero and left out of the comparison.
 UNOBSERVED = ("mtp_flex_r", "mtp_flex_l")
+# The cmu markers on the right humerus and below, and the joints they alone determine.
+CMU_RIGHT_ARM = ("RUPA", "RELB", "RWRA", "RWRB", "RFIN", "RFRM")
+RIGHT_ARM_JOINTS = (
+    "shoulder_flex_r",
+    "shoulder_abdu_r",
+    "shoulder_arot_r",
+    "elbow_flex_r",
+    "wrist_pron_r",
+    "wrist_flex_r",
+    "wrist_devi_r",
+)
+# The cmu left shank and foot markers, and the frames they are occluded in (one_armed_c3d).
+LEFT_SHANK = ("LSHN", "LANK", "LHEE", "LTOE", "LMT5")
+OCCLUDED = slice(100, 140)
+# functional_static_dec.c3d's pattern: the upper-body labels are in the file, every sample (0,0,0).
+PIG_UPPER_BODY: tuple[str, ...] = (
+    *("LFHD", "RFHD", "LBHD", "RBHD", "C7", "T10", "CLAV", "STRN", "RBAK", "SACR"),
+    *("LSHO", "LUPA", "LELB", "LFRA", "LWRA", "LWRB", "LFIN"),
+    *("RSHO", "RUPA", "RELB", "RFRA", "RWRA", "RWRB", "RFIN"),
+)
 
 # (mean, amplitude) in degrees of each joint's oscillation: a walk-like, arm-swinging motion
 # that stays inside the joint limits and away from the shoulder's gimbal singularity.

@@ -95,3 +95,35 @@ def test_usage_error_exit_2() -> None:
         check=False,
     )
     assert result.returncode == 2 and "--markerset" in result.stderr
+
+
+def test_run_and_inspect_name_the_joints_without_data(
+    one_armed_c3d: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # one table row per line
+    out = tmp_path / "one_arm.npz"
+    assert main(["run", str(one_armed_c3d), "--markerset", "cmu", "-o", str(out), "-q"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "joints without data" in text and "humerus_r" in text and "shoulder_flex_r" in text
+    assert main(["run", str(one_armed_c3d), "--markerset", "cmu", "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "elbow_flex_r" in summary["unobserved_joints"]
+    assert summary["unmarked_bodies"] == ["humerus_r", "toes_r", "toes_l"]
+    assert main(["inspect", str(one_armed_c3d)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "partial fit" in text and "humerus_r" in text
+
+
+def test_inspect_names_labels_without_data(
+    zeroed_upper_body_c3d: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # one table row per line
+    assert main(["inspect", str(zeroed_upper_body_c3d)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "labels without data" in text and "hold no data" in text
+    assert "write a markerset XML" not in text

@@ -21,6 +21,8 @@ from myo_retarget._markerset import (
     shipped_markerset_path,
 )
 
+from .motion_factory import PIG_UPPER_BODY
+
 SHARED_C3D = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
 BODIES = ["pelvis", "lumbar_spine", "thoracic_spine", "skull", "femur_r", "femur_l", "tibia_r"]
 
@@ -324,3 +326,29 @@ def test_real_recordings_against_shipped_markersets(name: str) -> None:
     if name == "cmu_01_01.c3d":
         assert ranked[0][2] == 1.0
         assert ranked[0][1] is not None and ranked[0][1].unused_labels == ["RBAC-1"]
+
+
+# --------------------------------------------------------------------------- labels without data
+
+
+def test_labels_present_but_empty_are_not_called_missing(zeroed_upper_body_c3d: Path) -> None:
+    # functional_static_dec.c3d: the error listed such labels as missing and advised writing a
+    # new markerset, which cannot help.
+    rec = read_c3d(zeroed_upper_body_c3d)
+    assert set(PIG_UPPER_BODY) <= set(rec.labels)
+    with pytest.raises(MarkersetMismatchError) as info:
+        match_markers(load_markerset("plug-in-gait"), rec.labels, observed=rec.observed)
+    err = info.value
+    text = str(err)
+    assert "matches only 4 trunk/pelvis markers" in text
+    assert (
+        "labels LFHD, LBHD, LSHO, LUPA, LELB, LWRA, LWRB, LFIN, LFRA, RFHD, RBHD, RSHO, RUPA, "
+        "RELB, RWRA, RWRB, RFIN, RFRA, C7, T10, CLAV, STRN, RBAK, SACR are in the file but hold "
+        "no data (every sample is 0,0,0 / missing)"
+    ) in text
+    assert "the recording has no data for scapula_l, scapula_r, thoracic_spine, skull," in text
+    assert "export the trial again" in text
+    # Neither "missing" nor the advice to write another markerset: no markerset can use them.
+    assert "trunk/pelvis markers missing" not in text
+    assert "write a markerset XML" not in text
+    assert set(err.empty) == set(PIG_UPPER_BODY) and set(err.empty) <= set(err.missing)

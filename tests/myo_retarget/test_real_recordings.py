@@ -24,6 +24,15 @@ RETARGETS = {
     "shd01_prefixed.c3d": ("plug-in-gait", 0.6, 8.0),  # upper body, every label prefixed
     "opensim_walking2.c3d": ("plug-in-gait", 0.3, 10.0),  # trunk and head only; half missing
 }
+# file -> top bodies of the subtrees without markers: their joints have no data (NaN throughout).
+# No shipped markerset has a marker on the toes.
+UNMARKED = {
+    "cmu_01_01.c3d": ["toes_r", "toes_l"],
+    "pig_motion_flatfoot_full.c3d": ["toes_r", "toes_l"],
+    "pig_static_one_frame.c3d": ["toes_r", "toes_l"],
+    "shd01_prefixed.c3d": ["femur_r", "femur_l"],  # no leg markers
+    "opensim_walking2.c3d": ["clavicle_r", "clavicle_l", "femur_r", "femur_l"],  # no limbs
+}
 # No shipped markerset fits these labels: each must say so, naming what matched.
 MISMATCHES = [
     "functional_static_dec.c3d",  # DEC floats; the upper-body markers are all (0,0,0) = missing
@@ -47,8 +56,40 @@ def test_retargets(shared_c3d: Path, name: str) -> None:
     motion = retarget(shared_c3d / name, markerset)
     s = motion.summary()
     assert s["rms_residual_mm"] < rms_limit, s
-    assert np.isfinite(motion.joint_angles_degrees).all()
     assert motion.frame_ok.any()
+    assert s["unmarked_bodies"] == UNMARKED[name]
+    angles, observed = motion.joint_angles_degrees, motion.joint_observed
+    assert np.isnan(angles[:, ~observed]).all()
+    assert np.isfinite(angles[:, observed]).any(axis=0).all()
+    assert np.isfinite(motion.qpos).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "missing", "kept", "n_nan"),
+    [
+        ("opensim_walking2.c3d", ("hip", "knee", "ankle", "shoulder", "elbow"), ("neck",), 32),
+        ("shd01_prefixed.c3d", ("hip", "knee", "ankle"), ("shoulder", "elbow", "neck"), 14),
+    ],
+)
+def test_partial_recordings_leave_the_missing_segments_nan(
+    shared_c3d: Path, name: str, missing: tuple[str, ...], kept: tuple[str, ...], n_nan: int
+) -> None:
+    # These used to "succeed" with every joint of the absent limbs at exactly 0 deg, and
+    # inspect_c3d called plug-in-gait a fit without a word about the missing limbs.
+    pig = inspect_c3d(shared_c3d / name)["best_markerset"]
+    assert pig["name"] == "plug-in-gait" and pig["fits"] and pig["partial"]
+    assert pig["unobserved_bodies"] == UNMARKED[name]
+    assert pig["note"].startswith("partial fit (")
+    motion = retarget(shared_c3d / name, "plug-in-gait")
+    for k, joint in enumerate(motion.joint_names):
+        column = motion.joint_angles_degrees[:, k]
+        if joint.startswith(missing):
+            assert np.isnan(column).all() and not motion.joint_observed[k], joint
+        elif joint.startswith(kept):
+            assert motion.joint_observed[k] and np.isfinite(column).any(), joint
+    note = motion.unobserved_note()
+    assert note is not None and "femur_r, femur_l or below" in note
+    assert f"; {n_nan} joints left NaN: " in note
 
 
 def test_cmu_01_01_meets_the_residual_targets(shared_c3d: Path) -> None:
@@ -82,3 +123,21 @@ def test_units_and_prefixes_are_handled(shared_c3d: Path) -> None:
     assert metres["units"] == "m"
     prefixed = inspect_c3d(shared_c3d / "shd01_prefixed.c3d")
     assert "RASI" in prefixed["labels"]
+
+
+def test_labels_without_data_are_named_as_such(shared_c3d: Path) -> None:
+    # functional_static_dec.c3d stores its upper-body markers as all (0,0,0): the error used to
+    # list them as missing and advise writing a new markerset.
+    path = shared_c3d / "functional_static_dec.c3d"
+    upper = ["LSHO", "RSHO", "C7", "T10", "CLAV", "STRN", "RBAK", "SACR"]
+    info = inspect_c3d(path)
+    assert set(upper) <= set(info["empty_labels"])
+    pig = next(m for m in info["markersets"] if m["name"] == "plug-in-gait")
+    assert set(upper) <= set(pig["empty"]) and "hold no data" in pig["note"]
+    with pytest.raises(MarkersetMismatchError) as err:
+        retarget(path, "plug-in-gait")
+    text = str(err.value)
+    assert "are in the file but hold no data (every sample is 0,0,0 / missing)" in text
+    assert all(label in text.split("are in the file")[0] for label in upper)
+    assert "trunk/pelvis markers missing" not in text and "write a markerset XML" not in text
+    assert "export the trial again" in text
