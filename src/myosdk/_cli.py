@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,6 +26,8 @@ from myosdk._core import (
 from myosdk._exceptions import ConfigurationError, MyoSDKError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+# The status a shell shows for a command killed by SIGPIPE (128 + 13): stdout's reader left early.
+EXIT_BROKEN_PIPE = 141
 
 Command = Callable[[Client, argparse.Namespace], Any]
 
@@ -49,9 +54,32 @@ def _emit(args: argparse.Namespace, value: Any, human: Callable[[Any], None]) ->
 def _console() -> Any:
     from rich.console import Console
 
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1 here; main() ends every closed-pipe case alike.
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the reader of stdout has gone")
+
     # Piped output is for grep/awk: never wrap it to a pretend 80 columns.
     width = None if sys.stdout.isatty() else 10_000
-    return Console(highlight=False, soft_wrap=True, width=width)
+    return PipeConsole(highlight=False, soft_wrap=True, width=width)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on a closed pipe again
+    (see "Note on SIGPIPE" in the Python documentation of the signal module)."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (in-process tests)
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
@@ -502,6 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=getattr(args, "request_timeout", DEFAULT_TIMEOUT),
         ) as client:
             args.handler(client, args)
+        sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
+    except BrokenPipeError:
+        # stdout's reader left (`myo assets list | head`): stop quietly, like a command killed
+        # by SIGPIPE. Network errors never get here: the SDK raises its own errors for them.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (MyoSDKError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, ConfigurationError) and message.startswith("No API key"):
@@ -517,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     finally:
-        sys.stdout.flush()
+        _flush_stdout()
     return EXIT_OK
 
 
