@@ -39,6 +39,7 @@ from ._markerset import (
     load_markerset,
     match_markers,
     parse_markerset,
+    shipped_markerset_path,
 )
 from ._motion import Motion
 from ._retarget import RetargetOptions, retarget
@@ -80,6 +81,7 @@ __all__ = [
     "read_model_outputs",
     "retarget",
     "sample_c3d_path",
+    "shipped_markerset_path",
     "strip_prefix",
     "validate_character_files",
 ]

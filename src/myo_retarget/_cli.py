@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import RetargetError
+from ._markerset import SHIPPED_MARKERSETS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--markerset",
         required=True,
-        help="a shipped markerset (cmu, plug-in-gait) or the path of a markerset XML file",
+        help=f"a shipped markerset ({', '.join(SHIPPED_MARKERSETS)}) or the path of a markerset "
+        "XML file",
     )
     run.add_argument("-o", "--output", help="output .npz (default: INPUT with .npz)")
     run.add_argument("--height", type=float, help="subject height in metres")

@@ -181,17 +181,35 @@ def cmd_upload(client: Client, args: argparse.Namespace) -> None:
     _emit(args, result, lambda r: print(r["asset_id"]))
 
 
+def _markerset_file(name_or_path: str) -> str:
+    """The markerset XML to upload: the file at that path if there is one, else the shipped
+    markerset of that name (as ``myo-retarget`` and the MCP tools accept them)."""
+    if Path(name_or_path).is_file():
+        return name_or_path
+    # The engine (same distribution) holds the shipped names and files. Imported only here, as
+    # it loads numpy and MuJoCo; the SDK itself never needs it.
+    from myo_retarget import SHIPPED_MARKERSETS, MarkersetError, shipped_markerset_path
+
+    try:
+        return str(shipped_markerset_path(name_or_path))
+    except MarkersetError:
+        raise FileNotFoundError(
+            f"No such file: {name_or_path}; the markerset is the path of a markerset XML file "
+            f"or a shipped markerset name ({', '.join(SHIPPED_MARKERSETS)})"
+        ) from None
+
+
 def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    for path in (args.c3d, args.markerset):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"No such file: {path}")
+    if not Path(args.c3d).is_file():
+        raise FileNotFoundError(f"No such file: {args.c3d}")
+    markerset_file = _markerset_file(args.markerset)
     output = args.output or str(Path(Path(args.c3d).name).with_suffix(".npz"))
     quiet = args.quiet or args.json
     c3d = _upload(client, args.c3d, "retarget", None, quiet)
-    markerset = _upload(client, args.markerset, "retarget", None, quiet)
+    markerset = _upload(client, markerset_file, "retarget", None, quiet)
     started = client.jobs.start_retarget(
         c3d_asset_id=c3d["asset_id"],
         markerset_asset_id=markerset["asset_id"],
@@ -445,7 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
         "upload a C3D and a markerset, retarget, wait and download the .npz",
     )
     p.add_argument("c3d", help="the C3D recording")
-    p.add_argument("markerset", help="the markerset XML")
+    p.add_argument(
+        "markerset",
+        help="the markerset XML file, or the name of a shipped markerset such as cmu "
+        "(when no file of that name exists)",
+    )
     p.add_argument("-o", "--output", help="where to write the .npz (default: ./<c3d name>.npz)")
     p.add_argument("--character-id", default=DEFAULT_CHARACTER_ID)
     p.add_argument("--character-version", default=DEFAULT_CHARACTER_VERSION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from myo_retarget import SHIPPED_MARKERSETS
 from myosdk import Client
 from myosdk._cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CMU_MARKERSET = ROOT / "src" / "myo_retarget" / "data" / "markersets" / "cmu.xml"
+PIG_MARKERSET = CMU_MARKERSET.with_name("plug-in-gait.xml")
 SHARED_C3D = ROOT.parent / "shared" / "data" / "c3d"
 DEFAULT_CHARACTER = "0199e278-06e6-7726-a6ba-9929f79005e8"
 
@@ -281,3 +284,40 @@ def test_output_into_a_closed_pipe_exits_quietly(
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.slow
+def test_retarget_with_a_shipped_markerset_name(
+    capsys: pytest.CaptureFixture[str],
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    """``myo retarget FILE plug-in-gait`` uploads the shipped XML, as the other CLIs accept it."""
+    recording = SHARED_C3D / "pig_static_one_frame.c3d"
+    if not recording.exists():
+        pytest.skip(f"{recording} is absent (shared test data)")
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        wait_for_catalog(client)
+    monkeypatch.setenv("MYOSDK_API_KEY", local_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
+    monkeypatch.chdir(tmp_path)  # no file named plug-in-gait here: the name is the shipped one
+    result = _json(capsys, "retarget", str(recording), "plug-in-gait", "-o", "pig.npz")
+    assert result["status"] == "SUCCEEDED"
+    assert (tmp_path / "pig.npz").stat().st_size > 0
+    uploaded = _json(capsys, "assets", "get", result["markerset_asset_id"])
+    assert uploaded["filename"] == "plug-in-gait.xml"
+    assert uploaded["checksum_sha256"] == hashlib.sha256(PIG_MARKERSET.read_bytes()).hexdigest()
+
+
+@pytest.mark.usefixtures("env")
+def test_retarget_with_neither_a_file_nor_a_shipped_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(b"x" * 100)
+    code, out, err = _run(capsys, "retarget", str(c3d), "plug-in-gate")
+    assert (code, out) == (1, "")
+    assert "plug-in-gate" in err and ", ".join(SHIPPED_MARKERSETS) in err
+    assert err.count("\n") == 1
