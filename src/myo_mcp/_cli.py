@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from . import __version__
 from ._config import McpConfig
 
 log = logging.getLogger("myo_mcp")
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="commands: 'myo-mcp demo [--out DIR]' runs the retargeting story end to end "
         "through a real MCP session (offline) and writes the results to ./myo-demo/.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
         "--backend",
         choices=["local", "remote"],

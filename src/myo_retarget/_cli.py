@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from ._exceptions import RetargetError
 from ._markerset import SHIPPED_MARKERSETS
 
@@ -18,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="myo-retarget",
         description="Retarget motion capture (C3D) onto the default MuJoCo humanoid.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="retarget a C3D file and write the motion as .npz")
     run.add_argument("input", help="the C3D recording")

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import __version__
 from ._config import ServerConfig, default_data_dir, default_workers
 
 log = logging.getLogger("myo_server")
@@ -19,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="myo-server",
         description="Local MyoSapiens API server (assets, characters, retarget jobs).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_dir_arg(p: argparse.ArgumentParser) -> None:

@@ -7,12 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
 
+import myo_server
 from myo_server._cli import main
 from myo_server.testing import wait_for
 
@@ -100,6 +103,16 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
         again.send_signal(signal.SIGTERM)
         out2, _ = again.communicate(timeout=30)
     assert out2 == ""
+
+
+def test_version_is_the_distributions() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "myo-server"
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"myo-server {version('myo-mcp')}\n"
+    assert myo_server.__version__ == version("myo-mcp")
 
 
 def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +254,20 @@ def _entry_point(name: str) -> Path:
     script = Path(sysconfig.get_path("scripts")) / name
     assert script.exists(), f"the {name} console script is not installed at {script} (uv sync)"
     return script
+
+
+def test_version_is_the_distributions() -> None:
+    import myosdk
+
+    done = subprocess.run(
+        [str(_entry_point("myo")), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == version("myo-mcp") == myosdk.__version__
 
 
 @pytest.mark.parametrize("argv", [["assets", "list"], ["--json", "assets", "list"]])
