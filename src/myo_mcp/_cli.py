@@ -66,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level",
         default="WARNING",
+        type=str.upper,  # any case: --log-level debug
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="stderr log level",
+        help="stderr log level (default WARNING)",
     )
     return p
 

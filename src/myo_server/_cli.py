@@ -48,7 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", default=None, help="base URL clients use, for presigned URLs"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,  # any case: --log-level DEBUG
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default info)",
+    )
 
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

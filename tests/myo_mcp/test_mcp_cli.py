@@ -1,7 +1,8 @@
-"""The ``myo-mcp`` command line."""
+"""The ``myo-mcp`` command line: --version, log levels."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +15,16 @@ import pytest
 import myo_mcp
 
 ENTRY = Path(sys.executable).parent / "myo-mcp"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "pytest", "version": "0"},
+    },
+}
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +60,19 @@ def test_version_is_the_distributions(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"myo-mcp {version('myo-mcp')}\n"
     assert myo_mcp.__version__ == version("myo-mcp")
+
+
+def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
+    request = json.dumps(INITIALIZE) + "\n"
+    done = subprocess.run(
+        [str(ENTRY), "--log-level", "debug"],
+        input=request,  # then end of input: the server answers and exits
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "home"),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["id"] == 1
+    assert " DEBUG " in done.stderr

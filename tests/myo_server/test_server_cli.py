@@ -115,9 +115,33 @@ def test_version_is_the_distributions() -> None:
     assert myo_server.__version__ == version("myo-mcp")
 
 
-def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    proc = _serve(port, env, "--log-level", "WARNING")
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}") or proc.poll() is not None, timeout=30)
+        assert proc.poll() is None, proc.communicate()[1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    levels = {json.loads(line)["level"] for line in err.splitlines() if line.startswith("{")}
+    assert levels <= {"warning", "error", "critical"}  # the level applied: no info lines
+
+
+def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        [
+            sys.executable,
+            "-m",
+            "myo_server._cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "0",
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
