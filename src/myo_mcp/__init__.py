@@ -7,6 +7,7 @@ Importing this package is cheap: the MCP SDK, the API client and the engine load
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 from ._config import McpConfig, default_data_dir
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from ._backend import Backend
     from ._server import MyoMCPServer, build_server
 
-__version__ = "0.1.0"
+# One version for the four packages: the distribution's, from pyproject.toml.
+__version__ = importlib.metadata.version("myo-mcp")
 
 __all__ = [
     "Backend",

@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hmac
+import ipaddress
 import logging
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
+from . import __version__
 from ._config import McpConfig
 
 log = logging.getLogger("myo_mcp")
+
+TOKEN_ENV = "MYO_MCP_TOKEN"
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -29,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="commands: 'myo-mcp demo [--out DIR]' runs the retargeting story end to end "
         "through a real MCP session (offline) and writes the results to ./myo-demo/.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
         "--backend",
         choices=["local", "remote"],
@@ -56,16 +62,30 @@ def _parser() -> argparse.ArgumentParser:
         help="register no tool that writes or deletes (env MYO_MCP_READ_ONLY=1)",
     )
     p.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
-    p.add_argument("--host", default="127.0.0.1", help="streamable-http address")
-    p.add_argument("--port", type=int, default=8765, help="streamable-http port")
     p.add_argument(
-        "--auth-token", default=None, help="streamable-http bearer token (env MYO_MCP_TOKEN)"
+        "--host",
+        default="127.0.0.1",
+        help="streamable-http address (default 127.0.0.1; any other needs a token)",
+    )
+    p.add_argument("--port", type=int, default=8765, help="streamable-http port")
+    auth = p.add_mutually_exclusive_group()
+    auth.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help=f"file holding the streamable-http bearer token (or set {TOKEN_ENV})",
+    )
+    auth.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        help=f"streamable-http bearer token; other users see it in 'ps': prefer {TOKEN_ENV} "
+        "or --auth-token-file",
     )
     p.add_argument(
         "--log-level",
         default="WARNING",
+        type=str.upper,  # any case: --log-level debug
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="stderr log level",
+        help="stderr log level (default WARNING)",
     )
     return p
 
@@ -81,6 +101,57 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+def _warn(message: str) -> None:
+    # Printed, not logged: security warnings show whatever --log-level says.
+    print(f"myo-mcp: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # another host name: it may resolve to any interface
+        return False
+
+
+def _http_token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The streamable-HTTP bearer token (--auth-token-file, --auth-token, else $MYO_MCP_TOKEN),
+    after the checks on who could reach the server. Exits with status 2 on a usage error."""
+    token: str | None
+    if args.auth_token_file is not None:
+        where = f"--auth-token-file {args.auth_token_file}"
+        try:
+            token = Path(args.auth_token_file).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            parser.error(f"{where}: cannot read it ({reason})")
+        if not token:
+            parser.error(f"{where}: the file is empty; write the token in it")
+        if any(c.isspace() for c in token):
+            parser.error(f"{where}: the token must be one word (no spaces or line breaks)")
+    else:
+        token = args.auth_token or os.environ.get(TOKEN_ENV) or None
+    if args.auth_token:
+        _warn(
+            "--auth-token is visible to every user of this machine (ps, /proc); "
+            f"prefer {TOKEN_ENV} or --auth-token-file PATH"
+        )
+    if args.transport != "streamable-http" or token is not None:
+        return token
+    if not _is_loopback(args.host):
+        parser.error(
+            f"--host {args.host} without a token would let anyone who can reach this machine "
+            "use this server (its tools read and write files and start jobs): set "
+            f"{TOKEN_ENV} or pass --auth-token-file PATH, or serve on 127.0.0.1"
+        )
+    _warn(
+        f"streamable-http on {args.host}:{args.port} without a token: any program or user of "
+        f"this machine can use it; set {TOKEN_ENV} or pass --auth-token-file PATH to require one"
+    )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``myo-mcp``."""
     args_in = sys.argv[1:] if argv is None else argv
@@ -88,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         from ._demo import main as demo_main
 
         return demo_main(args_in[1:])
-    args = _parser().parse_args(args_in)
+    parser = _parser()
+    args = parser.parse_args(args_in)
+    token = _http_token(parser, args)
     _configure_logging(args.log_level)
     config = McpConfig.from_env(
         backend=args.backend,
@@ -98,7 +171,6 @@ def main(argv: list[str] | None = None) -> int:
         allow_dirs=args.allow_dir,
         read_only=args.read_only,
     )
-    token = args.auth_token or os.environ.get("MYO_MCP_TOKEN") or None
     import anyio
 
     try:
@@ -162,7 +234,7 @@ def _bearer_auth(app: ASGIApp, token: str) -> ASGIApp:
             headers = dict(scope.get("headers") or [])
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, expected):
-                body = b'{"error": "missing or wrong bearer token (see --auth-token)"}'
+                body = b'{"error": "missing or wrong bearer token (Authorization: Bearer ...)"}'
                 await send(
                     {
                         "type": "http.response.start",

@@ -9,6 +9,8 @@ motion.save("walk.npz")
 
 from __future__ import annotations
 
+import importlib.metadata
+
 from ._c3d import GapStats, MarkerRecording, read_c3d, read_model_outputs, strip_prefix
 from ._character import (
     DEFAULT_CHARACTER_ID,
@@ -39,12 +41,14 @@ from ._markerset import (
     load_markerset,
     match_markers,
     parse_markerset,
+    shipped_markerset_path,
 )
 from ._motion import Motion
 from ._retarget import RetargetOptions, retarget
 from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
 
-__version__ = "0.1.0"
+# One version for the four packages: the distribution's, from pyproject.toml.
+__version__ = importlib.metadata.version("myo-mcp")
 
 __all__ = [
     "DEFAULT_CHARACTER_ID",
@@ -80,6 +84,7 @@ __all__ = [
     "read_model_outputs",
     "retarget",
     "sample_c3d_path",
+    "shipped_markerset_path",
     "strip_prefix",
     "validate_character_files",
 ]

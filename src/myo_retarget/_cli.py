@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from ._exceptions import RetargetError
+from ._markerset import SHIPPED_MARKERSETS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,13 +19,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="myo-retarget",
         description="Retarget motion capture (C3D) onto the default MuJoCo humanoid.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="retarget a C3D file and write the motion as .npz")
     run.add_argument("input", help="the C3D recording")
     run.add_argument(
         "--markerset",
         required=True,
-        help="a shipped markerset (cmu, plug-in-gait) or the path of a markerset XML file",
+        help=f"a shipped markerset ({', '.join(SHIPPED_MARKERSETS)}) or the path of a markerset "
+        "XML file",
     )
     run.add_argument("-o", "--output", help="output .npz (default: INPUT with .npz)")
     run.add_argument("--height", type=float, help="subject height in metres")

@@ -7,6 +7,7 @@ processes and when the character catalog is first needed.
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 from ._config import ServerConfig, default_data_dir
@@ -15,7 +16,8 @@ from ._records import INPUT_PURPOSES, OUTPUT_PURPOSE, PURPOSES
 if TYPE_CHECKING:
     from ._embed import LocalServer
 
-__version__ = "0.1.0"
+# One version for the four packages: the distribution's, from pyproject.toml.
+__version__ = importlib.metadata.version("myo-mcp")
 
 __all__ = [
     "INPUT_PURPOSES",

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import __version__
 from ._config import ServerConfig, default_data_dir, default_workers
 
 log = logging.getLogger("myo_server")
@@ -19,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="myo-server",
         description="Local MyoSapiens API server (assets, characters, retarget jobs).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_dir_arg(p: argparse.ArgumentParser) -> None:
@@ -46,7 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", default=None, help="base URL clients use, for presigned URLs"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,  # any case: --log-level DEBUG
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default info)",
+    )
 
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,6 +26,8 @@ from myosdk._core import (
 from myosdk._exceptions import ConfigurationError, MyoSDKError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+# The status a shell shows for a command killed by SIGPIPE (128 + 13): stdout's reader left early.
+EXIT_BROKEN_PIPE = 141
 
 Command = Callable[[Client, argparse.Namespace], Any]
 
@@ -49,9 +54,32 @@ def _emit(args: argparse.Namespace, value: Any, human: Callable[[Any], None]) ->
 def _console() -> Any:
     from rich.console import Console
 
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1 here; main() ends every closed-pipe case alike.
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the reader of stdout has gone")
+
     # Piped output is for grep/awk: never wrap it to a pretend 80 columns.
     width = None if sys.stdout.isatty() else 10_000
-    return Console(highlight=False, soft_wrap=True, width=width)
+    return PipeConsole(highlight=False, soft_wrap=True, width=width)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on a closed pipe again
+    (see "Note on SIGPIPE" in the Python documentation of the signal module)."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (in-process tests)
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
@@ -153,17 +181,35 @@ def cmd_upload(client: Client, args: argparse.Namespace) -> None:
     _emit(args, result, lambda r: print(r["asset_id"]))
 
 
+def _markerset_file(name_or_path: str) -> str:
+    """The markerset XML to upload: the file at that path if there is one, else the shipped
+    markerset of that name (as ``myo-retarget`` and the MCP tools accept them)."""
+    if Path(name_or_path).is_file():
+        return name_or_path
+    # The engine (same distribution) holds the shipped names and files. Imported only here, as
+    # it loads numpy and MuJoCo; the SDK itself never needs it.
+    from myo_retarget import SHIPPED_MARKERSETS, MarkersetError, shipped_markerset_path
+
+    try:
+        return str(shipped_markerset_path(name_or_path))
+    except MarkersetError:
+        raise FileNotFoundError(
+            f"No such file: {name_or_path}; the markerset is the path of a markerset XML file "
+            f"or a shipped markerset name ({', '.join(SHIPPED_MARKERSETS)})"
+        ) from None
+
+
 def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    for path in (args.c3d, args.markerset):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"No such file: {path}")
+    if not Path(args.c3d).is_file():
+        raise FileNotFoundError(f"No such file: {args.c3d}")
+    markerset_file = _markerset_file(args.markerset)
     output = args.output or str(Path(Path(args.c3d).name).with_suffix(".npz"))
     quiet = args.quiet or args.json
     c3d = _upload(client, args.c3d, "retarget", None, quiet)
-    markerset = _upload(client, args.markerset, "retarget", None, quiet)
+    markerset = _upload(client, markerset_file, "retarget", None, quiet)
     started = client.jobs.start_retarget(
         c3d_asset_id=c3d["asset_id"],
         markerset_asset_id=markerset["asset_id"],
@@ -417,7 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
         "upload a C3D and a markerset, retarget, wait and download the .npz",
     )
     p.add_argument("c3d", help="the C3D recording")
-    p.add_argument("markerset", help="the markerset XML")
+    p.add_argument(
+        "markerset",
+        help="the markerset XML file, or the name of a shipped markerset such as cmu "
+        "(when no file of that name exists)",
+    )
     p.add_argument("-o", "--output", help="where to write the .npz (default: ./<c3d name>.npz)")
     p.add_argument("--character-id", default=DEFAULT_CHARACTER_ID)
     p.add_argument("--character-version", default=DEFAULT_CHARACTER_VERSION)
@@ -502,6 +552,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=getattr(args, "request_timeout", DEFAULT_TIMEOUT),
         ) as client:
             args.handler(client, args)
+        sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
+    except BrokenPipeError:
+        # stdout's reader left (`myo assets list | head`): stop quietly, like a command killed
+        # by SIGPIPE. Network errors never get here: the SDK raises its own errors for them.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (MyoSDKError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, ConfigurationError) and message.startswith("No API key"):
@@ -517,7 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     finally:
-        sys.stdout.flush()
+        _flush_stdout()
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import importlib.metadata
 import json
 import logging
 import mimetypes
@@ -42,7 +43,8 @@ from myosdk._exceptions import (
 if TYPE_CHECKING:
     from myosdk._types import Job
 
-__version__: Final = "0.1.0"
+# One version for the four packages: the distribution's, from pyproject.toml.
+__version__: Final = importlib.metadata.version("myo-mcp")
 
 DEFAULT_BASE_URL: Final = "https://api.myolab.ai"
 DEFAULT_TIMEOUT: Final = 30.0

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import myo_retarget
 from myo_retarget._cli import main
 
 
@@ -127,3 +130,13 @@ def test_inspect_names_labels_without_data(
     text = " ".join(capsys.readouterr().out.split())
     assert "labels without data" in text and "hold no data" in text
     assert "write a markerset XML" not in text
+
+
+def test_version_is_the_distributions() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "myo-retarget"
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"myo-retarget {version('myo-mcp')}\n"
+    assert myo_retarget.__version__ == version("myo-mcp")

@@ -7,12 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
 
+import myo_server
 from myo_server._cli import main
 from myo_server.testing import wait_for
 
@@ -102,9 +105,43 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
     assert out2 == ""
 
 
-def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+def test_version_is_the_distributions() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "myo-server"
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"myo-server {version('myo-mcp')}\n"
+    assert myo_server.__version__ == version("myo-mcp")
+
+
+def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    proc = _serve(port, env, "--log-level", "WARNING")
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}") or proc.poll() is not None, timeout=30)
+        assert proc.poll() is None, proc.communicate()[1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    levels = {json.loads(line)["level"] for line in err.splitlines() if line.startswith("{")}
+    assert levels <= {"warning", "error", "critical"}  # the level applied: no info lines
+
+
+def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        [
+            sys.executable,
+            "-m",
+            "myo_server._cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "0",
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

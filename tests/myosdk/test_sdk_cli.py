@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import sysconfig
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from myo_retarget import SHIPPED_MARKERSETS
 from myosdk import Client
 from myosdk._cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CMU_MARKERSET = ROOT / "src" / "myo_retarget" / "data" / "markersets" / "cmu.xml"
+PIG_MARKERSET = CMU_MARKERSET.with_name("plug-in-gait.xml")
 SHARED_C3D = ROOT.parent / "shared" / "data" / "c3d"
 DEFAULT_CHARACTER = "0199e278-06e6-7726-a6ba-9929f79005e8"
 
@@ -244,3 +248,91 @@ def test_myosdk_log_env_prints_requests_without_the_key(idle_server: Any) -> Non
     assert "-> 200" in done.stderr
     assert idle_server.api_key not in done.stderr
     assert done.stdout == ""
+
+
+def _entry_point(name: str) -> Path:
+    script = Path(sysconfig.get_path("scripts")) / name
+    assert script.exists(), f"the {name} console script is not installed at {script} (uv sync)"
+    return script
+
+
+def test_version_is_the_distributions() -> None:
+    import myosdk
+
+    done = subprocess.run(
+        [str(_entry_point("myo")), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == version("myo-mcp") == myosdk.__version__
+
+
+@pytest.mark.parametrize("argv", [["assets", "list"], ["--json", "assets", "list"]])
+def test_output_into_a_closed_pipe_exits_quietly(
+    idle_server: Any, tmp_path: Path, argv: list[str]
+) -> None:
+    """``myo assets list | head`` when head has gone: no "Broken pipe" error, no traceback, and
+    the exit status a command killed by SIGPIPE would have (141)."""
+    (tmp_path / "a.c3d").write_bytes(b"x" * 100)
+    with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
+        client.assets.upload_file(tmp_path / "a.c3d")
+    env = {
+        **os.environ,
+        "MYOSDK_API_KEY": idle_server.api_key,
+        "MYOSDK_BASE_URL": idle_server.base_url,
+    }
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails
+    try:
+        done = subprocess.run(
+            [str(_entry_point("myo")), *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.slow
+def test_retarget_with_a_shipped_markerset_name(
+    capsys: pytest.CaptureFixture[str],
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    """``myo retarget FILE plug-in-gait`` uploads the shipped XML, as the other CLIs accept it."""
+    recording = SHARED_C3D / "pig_static_one_frame.c3d"
+    if not recording.exists():
+        pytest.skip(f"{recording} is absent (shared test data)")
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        wait_for_catalog(client)
+    monkeypatch.setenv("MYOSDK_API_KEY", local_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
+    monkeypatch.chdir(tmp_path)  # no file named plug-in-gait here: the name is the shipped one
+    result = _json(capsys, "retarget", str(recording), "plug-in-gait", "-o", "pig.npz")
+    assert result["status"] == "SUCCEEDED"
+    assert (tmp_path / "pig.npz").stat().st_size > 0
+    uploaded = _json(capsys, "assets", "get", result["markerset_asset_id"])
+    assert uploaded["filename"] == "plug-in-gait.xml"
+    assert uploaded["checksum_sha256"] == hashlib.sha256(PIG_MARKERSET.read_bytes()).hexdigest()
+
+
+@pytest.mark.usefixtures("env")
+def test_retarget_with_neither_a_file_nor_a_shipped_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(b"x" * 100)
+    code, out, err = _run(capsys, "retarget", str(c3d), "plug-in-gate")
+    assert (code, out) == (1, "")
+    assert "plug-in-gate" in err and ", ".join(SHIPPED_MARKERSETS) in err
+    assert err.count("\n") == 1
