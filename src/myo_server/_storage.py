@@ -44,6 +44,13 @@ class BlobWriter(Protocol):
     def write(self, data: bytes) -> None:
         """Append bytes."""
 
+    def sync(self) -> int:
+        """Put the bytes on stable storage and stop writing; returns the size.
+
+        Optional before :meth:`commit`; after it, commit is quick (a rename), so a caller may
+        commit while it holds a lock.
+        """
+
     def commit(self) -> int:
         """Make the object visible atomically (replacing any previous one); returns its size."""
 
@@ -118,14 +125,18 @@ class _DirectoryWriter:
         self._fh.write(data)
         self._size += len(data)
 
+    def sync(self) -> int:
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fh.close()
+        return self._size
+
     def commit(self) -> int:
-        assert self._fh is not None, "writer already closed"
-        fh, self._fh = self._fh, None
-        try:
-            fh.flush()
-            os.fsync(fh.fileno())
-        finally:
-            fh.close()
+        self.sync()
         self._final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, self._final)
         _fsync_dir(self._final.parent)

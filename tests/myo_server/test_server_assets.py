@@ -111,13 +111,16 @@ def test_complete_before_upload_is_400(client: httpx.Client) -> None:
     assert "upload_url" in r.json()["detail"]
 
 
-def test_complete_with_fewer_bytes_than_expected_is_400(client: httpx.Client) -> None:
+def test_upload_shorter_than_expected_is_refused_and_the_form_stays_usable(
+    client: httpx.Client,
+) -> None:
     info = initiate(client, "a.c3d", 100)
-    assert post_file(info, b"x" * 60).status_code == 204
-    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    r = post_file(info, b"x" * 60)
     assert r.status_code == 400
-    assert "60 bytes were uploaded but expected_size_bytes is 100" in r.json()["detail"]
-    # uploading again (the URL is still valid) fixes it
+    assert "<Code>EntityTooSmall</Code>" in r.text
+    assert "60 bytes but expected_size_bytes is 100" in r.text
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+    # nothing was stored: the same form takes the whole file
     assert post_file(info, b"y" * 100).status_code == 204
     done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
     assert done["checksum_sha256"] == hashlib.sha256(b"y" * 100).hexdigest()

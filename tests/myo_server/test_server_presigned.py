@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +24,44 @@ def _s3_code(r: httpx.Response) -> str:
     assert r.headers["content-type"].startswith("application/xml")
     assert "<RequestId>" in r.text
     return r.text.split("<Code>")[1].split("</Code>")[0]
+
+
+_BOUNDARY = "BB"
+_FORM_TAIL = f"\r\n--{_BOUNDARY}--\r\n".encode()
+
+
+def _form_head(info: dict[str, Any]) -> bytes:
+    """A multipart body up to the first byte of the file: the signed fields, the file's headers."""
+    fields = "".join(
+        f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in info["fields"].items()
+    )
+    return (
+        fields
+        + f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+
+
+def _paused_post(info: dict[str, Any], data: bytes, release: threading.Event) -> httpx.Response:
+    """A presigned POST (chunked) that sends half its file, then waits for ``release``."""
+
+    def body() -> Iterator[bytes]:
+        yield _form_head(info) + data[: len(data) // 2]
+        release.wait(30)
+        yield data[len(data) // 2 :] + _FORM_TAIL
+
+    return httpx.post(
+        info["upload_url"],
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={_BOUNDARY}"},
+        trust_env=False,
+        timeout=60,
+    )
+
+
+def _parts(srv: LocalServer) -> list[str]:
+    return [p.name for p in (srv.runtime.config.blob_dir / ".tmp").glob("*.part")]
 
 
 def test_forged_signature_is_403(client: httpx.Client) -> None:
@@ -129,32 +172,72 @@ def test_fields_without_a_file_part_are_400(client: httpx.Client) -> None:
     assert "name it 'file'" in r.text
 
 
-def test_upload_can_be_repeated_until_completed(client: httpx.Client) -> None:
+def test_a_form_takes_one_file_a_second_upload_is_403(client: httpx.Client) -> None:
     info = initiate(client, "a.c3d", None)
     assert post_file(info, b"first").status_code == 204
-    assert post_file(info, b"second!").status_code == 204
+    r = post_file(info, b"second!")
+    assert r.status_code == 403
+    assert _s3_code(r) == "AccessDenied"
+    assert "already uploaded" in r.text
     done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
-    assert done["size_bytes"] == 7
+    assert done["size_bytes"] == 5
+
+
+def test_a_completed_upload_cannot_be_replaced_by_a_slower_post(
+    srv: LocalServer, client: httpx.Client
+) -> None:
+    info = initiate(client, "a.bin", None)
+    slow_bytes, fast_bytes = b"S" * 200_000, b"F" * 100_000
+    release = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(_paused_post, info, slow_bytes, release)
+        try:
+            wait_for(lambda: _parts(srv), timeout=10)  # the slow POST is writing its file
+            assert post_file(info, fast_bytes).status_code == 204
+            done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
+        finally:
+            release.set()
+        r = slow.result(timeout=60)
+    assert r.status_code == 403
+    assert _s3_code(r) == "AccessDenied"
+    asset = client.get(f"/v1/assets/{info['asset_id']}").json()
+    stored = httpx.get(asset["download_url"], trust_env=False).content
+    assert stored == fast_bytes
+    assert hashlib.sha256(stored).hexdigest() == done["checksum_sha256"] == asset["checksum_sha256"]
+    assert not _parts(srv)
+
+
+def test_deleting_an_asset_during_its_upload_leaves_no_blob(
+    srv: LocalServer, client: httpx.Client
+) -> None:
+    info = initiate(client, "a.bin", None)
+    release = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(_paused_post, info, b"D" * 200_000, release)
+        try:
+            wait_for(lambda: _parts(srv), timeout=10)
+            assert client.delete(f"/v1/assets/{info['asset_id']}").status_code == 204
+        finally:
+            release.set()
+        r = slow.result(timeout=60)
+    assert r.status_code == 403
+    assert "no longer valid" in r.text
+    asset_dir = srv.runtime.config.blob_dir / info["fields"]["key"].rpartition("/")[0]
+    assert not asset_dir.exists()
+    assert not _parts(srv)
 
 
 def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
     srv: LocalServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     info = initiate(client, "a.c3d", 1_000_000)
-    fields = "".join(
-        f'--BB\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-        for k, v in info["fields"].items()
-    )
-    head = (
-        fields + '--BB\r\nContent-Disposition: form-data; name="file"; filename="a.c3d"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
+    head = _form_head(info)
     url = urlsplit(info["upload_url"])
     with socket.create_connection((url.hostname, url.port)) as sock:
         sock.sendall(
             (
                 f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                f"Content-Type: multipart/form-data; boundary=BB\r\n"
+                f"Content-Type: multipart/form-data; boundary={_BOUNDARY}\r\n"
                 f"Content-Length: {len(head) + 1_000_000 + 8}\r\n\r\n"
             ).encode()
             + head

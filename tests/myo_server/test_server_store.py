@@ -178,6 +178,45 @@ def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) ->
     store.close()
 
 
+def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
+    t = now()
+    record = AssetRecord(
+        asset_id=new_id(),
+        tenant_id="t",
+        purpose="retarget",
+        filename="a.c3d",
+        content_type="application/octet-stream",
+        storage_key=f"tenants/t/assets/{new_id()}/a.c3d",
+        status="pending",
+        created_at=t,
+        updated_at=t,
+    )
+    store.insert_asset(record)
+    return record
+
+
+def test_an_upload_is_claimed_once_and_a_failed_publish_rolls_the_claim_back(
+    tmp_path: Path,
+) -> None:
+    store = SqliteMetadataStore(tmp_path / "u.sqlite3")
+    a = _pending_asset(store)
+    published: list[str] = []
+
+    def fail() -> None:
+        raise OSError("rename failed")
+
+    with pytest.raises(OSError, match="rename failed"):
+        store.claim_upload(a.asset_id, 3, "aa" * 32, fail)
+    assert store.get_asset(a.asset_id, None).status == "pending"  # type: ignore[union-attr]
+    assert store.claim_upload(a.asset_id, 3, "bb" * 32, lambda: published.append("first"))
+    assert not store.claim_upload(a.asset_id, 4, "cc" * 32, lambda: published.append("second"))
+    got = store.get_asset(a.asset_id, None)
+    assert got is not None
+    assert (got.status, got.size_bytes, got.checksum_sha256) == ("uploaded", 3, "bb" * 32)
+    assert published == ["first"]  # the loser never touched the object
+    store.close()
+
+
 def test_history_is_read_through_indexes(tmp_path: Path) -> None:
     import sqlite3
 
