@@ -28,6 +28,7 @@ from ._auth import Principal
 from ._models import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
+    MIME_TYPE,
     Asset,
     AssetList,
     CancelJobResponse,
@@ -994,8 +995,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
         asset = rt.store.get_asset_by_key(key, None)
         headers = {"Accept-Ranges": "bytes"}
-        media_type = asset.content_type if asset else "application/octet-stream"
+        media_type = "application/octet-stream"
         if asset is not None:
+            if MIME_TYPE.fullmatch(asset.content_type):  # not those stored before it was checked
+                media_type = asset.content_type
             if asset.checksum_sha256:
                 headers["ETag"] = f'"{asset.checksum_sha256}"'
             headers["Content-Disposition"] = (

@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from myo_server import LocalServer
-from myo_server.testing import initiate, new_tenant_client, post_file, upload
+from myo_server._records import AssetRecord
+from myo_server._storage import asset_key, put_file
+from myo_server._util import new_id, now
+from myo_server.testing import initiate, new_tenant_client, new_tenant_key, post_file, upload
 
 
 def test_initiate_returns_absolute_url_signed_fields_and_expiry(client: httpx.Client) -> None:
@@ -94,6 +97,97 @@ def test_initiate_rejects_bad_bodies_with_a_precise_400(
     r = client.post("/v1/assets/initiate", json=body)
     assert r.status_code == 400
     assert fragment in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain\r\nX-Injected: 1",
+        "text/plain\n",
+        "text/pl\x00ain",
+        "text/plaın",
+        "plain",
+        "text/plain; charset=utf-8\r\n",
+        "text/plain; charset",
+    ],
+)
+def test_initiate_refuses_a_content_type_that_is_not_a_mime_type(
+    client: httpx.Client, content_type: str
+) -> None:
+    body = {"purpose": "retarget", "filename": "a.c3d", "content_type": content_type}
+    r = client.post("/v1/assets/initiate", json=body)
+    assert r.status_code == 400
+    assert "content_type must be a MIME type" in r.json()["detail"]
+    assert client.get("/v1/assets").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/octet-stream",
+        "text/plain; charset=utf-8",
+        'text/plain; charset="utf-8"',
+        "application/vnd.myo+xml",
+        "model/gltf-binary",
+    ],
+)
+def test_mime_types_are_served_back_on_download(client: httpx.Client, content_type: str) -> None:
+    body = {"purpose": "retarget", "filename": "a.c3d", "content_type": content_type}
+    info = client.post("/v1/assets/initiate", json=body).json()
+    assert post_file(info, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{info['asset_id']}/complete").status_code == 200
+    url = client.get(f"/v1/assets/{info['asset_id']}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"abc"
+    assert got.headers["content-type"] == content_type
+
+
+def test_a_filename_with_control_characters_is_quoted_in_content_disposition(
+    client: httpx.Client,
+) -> None:
+    asset_id = upload(client, b"abc", 'we\r\nird"; x=1.c3d')
+    url = client.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"abc"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''we%0D%0Aird%22%3B%20x%3D1.c3d"
+    )
+
+
+def test_an_asset_stored_with_an_illegal_content_type_still_downloads(
+    srv: LocalServer, tmp_path: Path
+) -> None:
+    """Assets initiated before content types were checked keep their bytes reachable."""
+    key = new_tenant_key(srv, "legacy")
+    tenant = srv.runtime.auth.authenticate(key).tenant_id  # type: ignore[union-attr]
+    asset_id = new_id()
+    source = tmp_path / "old.c3d"
+    source.write_bytes(b"old bytes")
+    storage_key = asset_key(tenant, asset_id, "old.c3d")
+    size, sha = put_file(srv.runtime.blobs, storage_key, source)
+    t = now()
+    srv.runtime.store.insert_asset(
+        AssetRecord(
+            asset_id=asset_id,
+            tenant_id=tenant,
+            purpose="retarget",
+            filename="old.c3d",
+            content_type="text/plain\r\nX-Injected: 1",
+            storage_key=storage_key,
+            status="completed",
+            created_at=t,
+            updated_at=t,
+            size_bytes=size,
+            checksum_sha256=sha,
+            completed_at=t,
+        )
+    )
+    with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": key}) as c:
+        url = c.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"old bytes"
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert "x-injected" not in got.headers
 
 
 def test_invalid_json_is_400_not_500(client: httpx.Client) -> None:
