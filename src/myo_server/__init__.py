@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._config import ServerConfig, default_data_dir
+from ._config import MAX_JSON_BODY_BYTES, ServerConfig, default_data_dir
 from ._records import INPUT_PURPOSES, OUTPUT_PURPOSE, PURPOSES
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "INPUT_PURPOSES",
+    "MAX_JSON_BODY_BYTES",
     "OUTPUT_PURPOSE",
     "PURPOSES",
     "LocalServer",

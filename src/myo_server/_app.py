@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Match
 
 from . import __version__
 from ._auth import Principal
+from ._config import MAX_JSON_BODY_BYTES
 from ._models import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
@@ -83,6 +84,7 @@ _IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
 ]
 MAX_OFFSET = 1_000_000_000
+UPLOAD_PATH = "/storage/upload"  # the presigned form: streamed to storage, not capped as JSON
 _MAX_METADATA_BYTES = 16 * 1024
 _E = {"model": ErrorResponse}
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -90,6 +92,7 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)"},
 }
+_TOO_LARGE = {"model": ErrorResponse, "description": "Request body over the JSON size cap"}
 _S3_ERROR = {
     "content": {"application/xml": {"schema": {"type": "string"}}},
     "description": "S3-style XML error",
@@ -104,6 +107,38 @@ def _internal_error(request_id: str) -> Response:
     return _json_response(
         500, f"Internal server error; request id {request_id}. It has been logged."
     )
+
+
+def _body_too_large(declared: int | None = None) -> str:
+    size = f" (it declared {declared} bytes)" if declared is not None else ""
+    return (
+        f"The request body is too large{size}: this API takes at most {MAX_JSON_BODY_BYTES}"
+        " bytes of JSON. Files go to the upload_url from /v1/assets/initiate."
+    )
+
+
+def _capped(receive: Receive) -> Receive:
+    """``receive`` that refuses a body (chunked, or longer than declared) past the JSON cap."""
+    seen = 0
+
+    async def receive_capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_JSON_BODY_BYTES:
+                # FastAPI answers an HTTPException raised while it reads the body as is.
+                raise HTTPException(413, _body_too_large())
+        return message
+
+    return receive_capped
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _s3_error(status: int, code: str, message: str, request_id: str) -> Response:
@@ -161,6 +196,13 @@ class _Gateway:
                 if response is not None:
                     await response(scope, receive, send_with_id)
                     return
+            if path != UPLOAD_PATH:  # refuse oversized bodies before reading them
+                declared = _declared_length(scope)
+                if declared is not None and declared > MAX_JSON_BODY_BYTES:
+                    too_large = _json_response(413, _body_too_large(declared))
+                    await too_large(scope, receive, send_with_id)
+                    return
+                receive = _capped(receive)
             await self.app(scope, receive, send_with_id)
         except Exception:
             log.error(
@@ -436,7 +478,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/initiate",
         status_code=201,
         response_model=InitiateUploadResponse,
-        responses={**_COMMON_ERRORS, 409: _E},
+        responses={**_COMMON_ERRORS, 409: _E, 413: _TOO_LARGE},
         tags=["assets"],
     )
     async def initiate_upload(
@@ -468,7 +510,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
         result = InitiateUploadResponse(
             asset_id=asset_id,
-            upload_url=f"{_base_url(rt, request)}/storage/upload",
+            upload_url=f"{_base_url(rt, request)}{UPLOAD_PATH}",
             fields=fields,
             expires_at=to_datetime(expires),
         )
@@ -742,7 +784,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/runs/retarget",
         status_code=201,
         response_model=RetargetResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 413: _TOO_LARGE},
         tags=["jobs"],
     )
     async def start_retarget(
@@ -911,7 +953,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
 
     # -- presigned storage --------------------------------------------------------------------
     @app.post(
-        "/storage/upload",
+        UPLOAD_PATH,
         status_code=204,
         response_class=Response,
         responses={400: _S3_ERROR, 403: _S3_ERROR},

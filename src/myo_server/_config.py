@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_BUCKET = "myo-local"
+# The largest request body read as JSON (the API's bodies are a few KiB; metadata is capped at
+# 16 KiB). The presigned upload form is not JSON and has its own size rule.
+MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
 def default_data_dir() -> Path:

@@ -19,7 +19,7 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
 
 
 EXPECTED = {
-    ("/v1/assets/initiate", "post"): {"201", "400", "401", "409", "429"},
+    ("/v1/assets/initiate", "post"): {"201", "400", "401", "409", "413", "429"},
     ("/v1/assets/{asset_id}/complete", "post"): {"200", "400", "401", "404", "429"},
     ("/v1/assets/{asset_id}", "get"): {"200", "400", "401", "404", "429"},
     ("/v1/assets/{asset_id}", "delete"): {"204", "400", "401", "404", "409", "429"},
@@ -33,7 +33,7 @@ EXPECTED = {
         "404",
         "429",
     },
-    ("/v1/runs/retarget", "post"): {"201", "400", "401", "404", "409", "429"},
+    ("/v1/runs/retarget", "post"): {"201", "400", "401", "404", "409", "413", "429"},
     ("/v1/jobs/{job_id}", "get"): {"200", "400", "401", "404", "429"},
     ("/v1/jobs", "get"): {"200", "400", "401", "429"},
     ("/v1/jobs/{job_id}", "delete"): {"200", "400", "401", "404", "409", "429"},
