@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ._private import FILE_MODE, make_dirs
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _CHUNK = 1 << 20
 
@@ -115,9 +117,10 @@ def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
 class _DirectoryWriter:
     def __init__(self, final: Path, tmp_dir: Path) -> None:
         self._final = final
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(tmp_dir)
         self._tmp = tmp_dir / f"{secrets.token_hex(8)}.part"
-        self._fh: BinaryIO | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self._fh: BinaryIO | None = os.fdopen(fd, "wb")
         self._size = 0
 
     def write(self, data: bytes) -> None:
@@ -137,7 +140,7 @@ class _DirectoryWriter:
 
     def commit(self) -> int:
         self.sync()
-        self._final.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(self._final.parent)
         os.replace(self._tmp, self._final)
         _fsync_dir(self._final.parent)
         return self._size
@@ -166,7 +169,7 @@ class DirectoryBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._tmp = root / ".tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        make_dirs(self._tmp)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
