@@ -255,10 +255,6 @@ def _principal(request: Request) -> Principal:
     return principal
 
 
-def _base_url(rt: ServerRuntime, request: Request) -> str:
-    return (rt.config.public_base_url or str(request.base_url)).rstrip("/")
-
-
 def _download_url(rt: ServerRuntime, base: str, key: str) -> tuple[str, int]:
     expires = int(time.time()) + rt.config.download_url_ttl
     sig = rt.signer.download_signature(key, expires)
@@ -510,7 +506,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
         result = InitiateUploadResponse(
             asset_id=asset_id,
-            upload_url=f"{_base_url(rt, request)}{UPLOAD_PATH}",
+            upload_url=f"{rt.presign_base()}{UPLOAD_PATH}",
             fields=fields,
             expires_at=to_datetime(expires),
         )
@@ -585,7 +581,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         a = rt.store.get_asset(asset_id, p.tenant_id)
         if a is None:
             raise HTTPException(404, f"Asset {asset_id} not found")
-        return _asset_model(rt, _base_url(rt, request), a)
+        return _asset_model(rt, rt.presign_base(), a)
 
     @app.get("/v1/assets", response_model=AssetList, responses=_COMMON_ERRORS, tags=["assets"])
     async def list_assets(
@@ -606,7 +602,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 400, f"Unknown purpose {purpose!r}: use one of {', '.join(PURPOSES)}"
             )
         items, total = rt.store.list_assets(p.tenant_id, purpose, reference_count, limit, offset)
-        base = _base_url(rt, request)
+        base = rt.presign_base()
         return AssetList(
             assets=[_asset_model(rt, base, a) for a in items],
             total=total,
@@ -882,7 +878,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         if j is None:
             raise HTTPException(404, f"Job {job_id} not found")
         # The hottest route (clients poll it): serialise once, skip FastAPI's re-validation.
-        body = _job_model(rt, _base_url(rt, request), j).model_dump_json()
+        body = _job_model(rt, rt.presign_base(), j).model_dump_json()
         return Response(body, media_type="application/json")
 
     @app.get("/v1/jobs", response_model=JobList, responses=_COMMON_ERRORS, tags=["jobs"])
@@ -926,7 +922,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             input_asset_id=input_asset_id,
         )
         items, total = rt.store.list_jobs(p.tenant_id, filters, limit, offset)
-        base = _base_url(rt, request)
+        base = rt.presign_base()
         return JobList(
             jobs=[_job_model(rt, base, j) for j in items], total=total, limit=limit, offset=offset
         )

@@ -34,6 +34,16 @@ class ServerRuntime:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._opened = False
+        # The address the server is bound to (set by whoever binds it): the base of presigned
+        # URLs unless config.public_base_url names another.
+        self.listen_url: str | None = None
+
+    def presign_base(self) -> str:
+        """The base URL of the presigned URLs this server hands out (no trailing slash)."""
+        base = self.config.public_base_url or self.listen_url
+        if base is None:
+            raise RuntimeError("the server's address is unknown: set listen_url before serving")
+        return base.rstrip("/")
 
     def open(self) -> None:
         """Create or migrate the data directory (safe with other processes doing the same)."""

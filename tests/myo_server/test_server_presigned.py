@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -250,6 +251,25 @@ def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
     r = client.post(f"/v1/assets/{info['asset_id']}/complete")
     assert r.status_code == 400
     assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+
+
+def test_presigned_urls_ignore_a_forged_host_header(srv: LocalServer, client: httpx.Client) -> None:
+    forged = {"Host": "evil.example:666"}
+    body = {"purpose": "retarget", "filename": "a.c3d"}
+    info = client.post("/v1/assets/initiate", json=body, headers=forged).json()
+    assert info["upload_url"] == f"{srv.base_url}/storage/upload"
+    assert post_file(info, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{info['asset_id']}/complete").status_code == 200
+    asset = client.get(f"/v1/assets/{info['asset_id']}", headers=forged).json()
+    listed = client.get("/v1/assets", headers=forged).json()["assets"][0]
+    for url in (asset["download_url"], listed["download_url"]):
+        assert url.startswith(f"{srv.base_url}/storage/objects/")
+    assert httpx.get(asset["download_url"], trust_env=False).content == b"abc"
+
+
+def test_a_local_server_on_every_interface_needs_a_public_url(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"listens on every interface.*public_base_url"):
+        LocalServer(data_dir=tmp_path, host="0.0.0.0")
 
 
 def _download_url(client: httpx.Client, data: bytes) -> str:
