@@ -64,6 +64,7 @@ from ._records import (
 )
 from ._runtime import ServerRuntime
 from ._signing import SignatureError, UploadPolicy
+from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
@@ -92,6 +93,7 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)"},
 }
+_FULL = {"model": ErrorResponse, "description": "The server is out of disk space"}
 _TOO_LARGE = {"model": ErrorResponse, "description": "Request body over the JSON size cap"}
 _S3_ERROR = {
     "content": {"application/xml": {"schema": {"type": "string"}}},
@@ -103,7 +105,10 @@ def _json_response(status: int, detail: str, headers: dict[str, str] | None = No
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-def _internal_error(request_id: str) -> Response:
+def _unexpected_error(exc: BaseException, request_id: str) -> Response:
+    """The answer to an exception no route handled: 507 for a full disk, else a 500."""
+    if out_of_space(exc):
+        return _json_response(507, OUT_OF_SPACE)
     return _json_response(
         500, f"Internal server error; request id {request_id}. It has been logged."
     )
@@ -204,12 +209,12 @@ class _Gateway:
                     return
                 receive = _capped(receive)
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             log.error(
                 "unhandled error on %s %s:\n%s", scope["method"], path, traceback.format_exc()
             )
             if status[0] == 0:
-                await _internal_error(rid)(scope, receive, send_with_id)
+                await _unexpected_error(exc, rid)(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -448,7 +453,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after answering, so the gateway still logs the traceback.
         rid = request.scope.get("state", {}).get("request_id", "")
-        return _internal_error(rid)
+        return _unexpected_error(exc, rid)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -474,7 +479,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/initiate",
         status_code=201,
         response_model=InitiateUploadResponse,
-        responses={**_COMMON_ERRORS, 409: _E, 413: _TOO_LARGE},
+        responses={**_COMMON_ERRORS, 409: _E, 413: _TOO_LARGE, 507: _FULL},
         tags=["assets"],
     )
     async def initiate_upload(
@@ -530,7 +535,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/assets/{asset_id}/complete",
         response_model=CompleteUploadResponse,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
         tags=["assets"],
     )
     async def complete_upload(asset_id: str, request: Request) -> CompleteUploadResponse:
@@ -614,7 +619,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/{asset_id}",
         status_code=204,
         response_class=Response,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
         tags=["assets"],
     )
     async def delete_asset(asset_id: str, request: Request) -> Response:
@@ -728,7 +733,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/characters/{character_id}/validate-manifest",
         response_model=ValidateManifestResponse,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
         tags=["characters"],
     )
     async def validate_manifest(
@@ -780,7 +785,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/runs/retarget",
         status_code=201,
         response_model=RetargetResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 413: _TOO_LARGE},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 413: _TOO_LARGE, 507: _FULL},
         tags=["jobs"],
     )
     async def start_retarget(
@@ -930,7 +935,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.delete(
         "/v1/jobs/{job_id}",
         response_model=CancelJobResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
         tags=["jobs"],
     )
     async def cancel_job(job_id: str, request: Request) -> CancelJobResponse:
@@ -952,7 +957,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         UPLOAD_PATH,
         status_code=204,
         response_class=Response,
-        responses={400: _S3_ERROR, 403: _S3_ERROR},
+        responses={400: _S3_ERROR, 403: _S3_ERROR, 507: _S3_ERROR},
         tags=["storage"],
         openapi_extra={
             "requestBody": {

@@ -9,6 +9,7 @@ same transaction; later ones are refused and leave nothing behind.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from ._metadata import MetadataStore
 from ._records import AssetRecord
 from ._signing import SignatureError, Signer, UploadPolicy
+from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, BlobWriter
 
 _MAX_FIELD_BYTES = 64 * 1024
@@ -72,6 +74,10 @@ def _too_large(policy: UploadPolicy) -> UploadError:
     )
 
 
+def _no_space() -> UploadError:
+    return UploadError(507, "InsufficientStorage", OUT_OF_SPACE)
+
+
 def _not_pending(asset: AssetRecord | None) -> SignatureError:
     """Why a form can no longer take a file: its asset is gone or already has one."""
     if asset is None:
@@ -109,7 +115,7 @@ async def receive_upload(
 
     Raises:
         UploadError: Malformed form (400), bad signature or used form (403), too large or too
-            short for ``expected_size_bytes`` (400).
+            short for ``expected_size_bytes`` (400), out of disk space (507).
     """
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
@@ -216,6 +222,10 @@ async def receive_upload(
                 parser.write(chunk)
             except (UploadError, SignatureError) as exc:
                 failure = exc
+            except OSError as exc:  # writing the temporary blob
+                if not out_of_space(exc):
+                    raise
+                failure = _no_space()
             except Exception as exc:  # the parser's own errors: malformed body
                 failure = UploadError(
                     400, "MalformedPOSTRequest", f"Malformed multipart body ({exc})"
@@ -246,10 +256,15 @@ async def receive_upload(
                 " with the same form",
             )
         asset_id, sha256 = st.policy.asset_id, st.sha.hexdigest()
-        await anyio.to_thread.run_sync(st.writer.sync)  # the slow part, outside the claim
-        claimed = await anyio.to_thread.run_sync(
-            store.claim_upload, asset_id, st.size, sha256, st.writer.commit
-        )
+        try:
+            await anyio.to_thread.run_sync(st.writer.sync)  # the slow part, outside the claim
+            claimed = await anyio.to_thread.run_sync(
+                store.claim_upload, asset_id, st.size, sha256, st.writer.commit
+            )
+        except (OSError, sqlite3.Error) as exc:
+            if out_of_space(exc):
+                raise _no_space() from None
+            raise
         if not claimed:  # another upload finished first, or the asset was deleted meanwhile
             raise _not_pending(store.get_asset(asset_id, None))
         st.writer = None

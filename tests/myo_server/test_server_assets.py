@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,21 @@ def test_an_asset_stored_with_an_illegal_content_type_still_downloads(
     assert got.content == b"old bytes"
     assert got.headers["content-type"] == "application/octet-stream"
     assert "x-injected" not in got.headers
+
+
+def test_a_full_database_is_507_with_a_clear_message(
+    srv: LocalServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's SQLITE_FULL, simulated: the disk cannot be filled in a test."""
+
+    def full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(srv.runtime.store, "insert_asset", full)
+    r = client.post("/v1/assets/initiate", json={"purpose": "retarget", "filename": "a.c3d"})
+    assert r.status_code == 507
+    assert "out of disk space" in r.json()["detail"]
+    assert r.headers["x-request-id"]
 
 
 def test_invalid_json_is_400_not_500(client: httpx.Client) -> None:

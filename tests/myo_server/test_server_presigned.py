@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import socket
 import threading
 import time
@@ -18,6 +20,7 @@ import pytest
 
 from myo_server import LocalServer
 from myo_server._signing import UploadPolicy
+from myo_server._storage import DirectoryBlobStore, _DirectoryWriter
 from myo_server.testing import initiate, post_file, upload, wait_for
 
 
@@ -226,6 +229,31 @@ def test_deleting_an_asset_during_its_upload_leaves_no_blob(
     asset_dir = srv.runtime.config.blob_dir / info["fields"]["key"].rpartition("/")[0]
     assert not asset_dir.exists()
     assert not _parts(srv)
+
+
+@pytest.mark.parametrize(
+    ("step", "code"),
+    [("write", errno.ENOSPC), ("write", errno.EDQUOT), ("sync", errno.ENOSPC)],
+)
+def test_a_full_disk_is_507_and_the_form_stays_usable(
+    srv: LocalServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch, step: str, code: int
+) -> None:
+    """The disk cannot be filled in a test: the blob writer's step fails as a full disk would."""
+    info = initiate(client, "a.c3d", None)
+    assert isinstance(srv.runtime.blobs, DirectoryBlobStore)
+
+    def full(*args: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_DirectoryWriter, step, full)
+        r = post_file(info, b"abc" * 1000)
+    assert r.status_code == 507
+    assert _s3_code(r) == "InsufficientStorage"
+    assert "out of disk space" in r.text
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+    wait_for(lambda: not _parts(srv), timeout=10)
+    assert post_file(info, b"abc").status_code == 204  # space is back: the same form works
 
 
 def test_truncated_upload_leaves_the_asset_pending_and_no_temp_files(
