@@ -55,7 +55,9 @@ class ServerRuntime:
             self.store = SqliteMetadataStore(cfg.db_path)
             self.signer = Signer(load_or_create_secret(cfg.secret_path))
             blobs = DirectoryBlobStore(cfg.blob_dir)
-            blobs.cleanup_temp(older_than=24 * 3600)
+            removed = blobs.cleanup_temp()
+            if removed:
+                log.info("removed %d temporary files left by interrupted writes", removed)
             self.blobs = blobs
         self.auth = Authenticator(self.store)
         self.limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)

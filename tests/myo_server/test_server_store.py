@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import AssetRecord, JobFilters, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
@@ -40,10 +43,51 @@ def test_blob_writes_are_invisible_until_commit(tmp_path: Path) -> None:
     w2.write(b"partial")
     w2.abort()
     assert store.size("a/b/c.bin") == 11
-    assert not list((tmp_path / ".tmp").iterdir())
+    assert not list((tmp_path / ".tmp").glob("*.part"))
     store.delete("a/b/c.bin")
     store.delete("a/b/c.bin")
     assert not (tmp_path / "a").exists()
+
+
+_WRITER = """
+import os, sys
+from pathlib import Path
+from myo_server._storage import DirectoryBlobStore
+writer = DirectoryBlobStore(Path(sys.argv[1])).writer("tenants/t/assets/a/walk.c3d")
+writer.write(b"half an upload")
+if sys.argv[2] == "crash":
+    os._exit(1)  # no abort: as a killed server leaves it
+print("writing", flush=True)
+sys.stdin.read()  # an upload in progress until the test closes stdin
+writer.abort()
+"""
+
+
+def test_temp_files_of_dead_writers_are_removed_at_start_live_ones_kept(tmp_path: Path) -> None:
+    tmp = tmp_path / "blobs" / ".tmp"
+    writer = [sys.executable, "-c", _WRITER, str(tmp_path / "blobs")]
+    subprocess.run([*writer, "crash"], check=False, timeout=60)
+    crashed = set(tmp.glob("*.part"))
+    assert len(crashed) == 1
+    with subprocess.Popen([*writer, "live"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as live:
+        assert live.stdin is not None
+        assert live.stdout is not None
+        assert live.stdout.readline() == b"writing\n"
+        # files of no known writer (named as before writers had owners): kept for a day
+        old, recent = tmp / "0123456789abcdef.part", tmp / "fedcba9876543210.part"
+        for legacy in (old, recent):
+            legacy.write_bytes(b"x")
+        os.utime(old, (time.time() - 2 * 86400,) * 2)
+        in_use = set(tmp.glob("*.part")) - crashed - {old, recent}
+        assert len(in_use) == 1
+        try:
+            with LocalServer(data_dir=tmp_path, workers=0):
+                assert set(tmp.glob("*.part")) == in_use | {recent}
+        finally:
+            live.stdin.close()  # the upload in progress ends (its writer aborts)
+    assert set(tmp.glob("*.part")) == {recent}
+    owner = next(iter(crashed)).name.split(".")[0]
+    assert not list(tmp.glob(f"{owner}.*"))  # the dead writer's lock went with its files
 
 
 def test_put_file_copies_and_hashes_or_leaves_nothing(tmp_path: Path) -> None:
@@ -57,7 +101,7 @@ def test_put_file_copies_and_hashes_or_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         put_file(store, "a/c.bin", tmp_path / "missing.bin")
     assert not store.exists("a/c.bin")
-    assert list((tmp_path / "blobs" / ".tmp").iterdir()) == []
+    assert list((tmp_path / "blobs" / ".tmp").glob("*.part")) == []
 
 
 @pytest.mark.parametrize("key", ["", "../x", "a/../b", "/abs", "a//b", "a/./b", "a\\b", "a/b\x00"])
