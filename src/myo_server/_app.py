@@ -351,6 +351,8 @@ class _Idempotency:
     key: str | None
     endpoint: str
     request_hash: str
+    # Rewrites a stored answer whose content goes stale (an upload form's signature expires).
+    renew: Callable[[str], str] | None = None
 
     def replay(self, entry: IdempotencyEntry) -> Response:
         if entry.request_hash != self.request_hash:
@@ -360,7 +362,7 @@ class _Idempotency:
                 " use a new key for a new request",
             )
         return Response(
-            entry.body,
+            self.renew(entry.body) if self.renew else entry.body,
             status_code=entry.status_code,
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
@@ -383,14 +385,19 @@ class _Idempotency:
 
 
 def _idempotency(
-    rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, body: BaseModel
+    rt: ServerRuntime,
+    tenant: str,
+    key: str | None,
+    endpoint: str,
+    body: BaseModel,
+    renew: Callable[[str], str] | None = None,
 ) -> tuple[_Idempotency, Response | None]:
     """Check an ``Idempotency-Key`` and hash the request; the stored answer of an earlier
-    request with this key, if any."""
+    request with this key, if any (passed through ``renew``)."""
     if key is not None and not _IDEM_KEY.match(key):
         raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
     request_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
-    idem = _Idempotency(key, endpoint, request_hash)
+    idem = _Idempotency(key, endpoint, request_hash, renew)
     entry = rt.store.get_idempotency(tenant, key, endpoint) if key is not None else None
     return idem, idem.replay(entry) if entry else None
 
@@ -489,10 +496,30 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> Response:
         """Step 1 of an upload: get a presigned POST (URL + form fields) for the file."""
         p = _principal(request)
-        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body)
+        cfg = rt.config
+
+        def offer(asset_id: str, key: str, expected_size: int | None) -> InitiateUploadResponse:
+            expires = int(time.time()) + cfg.upload_url_ttl
+            max_size = expected_size if expected_size is not None else cfg.max_upload_bytes
+            fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
+            return InitiateUploadResponse(
+                asset_id=asset_id,
+                upload_url=f"{rt.presign_base()}{UPLOAD_PATH}",
+                fields=fields,
+                expires_at=to_datetime(expires),
+            )
+
+        def renew(stored: str) -> str:
+            """A replay gets a freshly signed form while its asset still waits for the file."""
+            asset_id = InitiateUploadResponse.model_validate_json(stored).asset_id
+            a = rt.store.get_asset(asset_id, p.tenant_id)
+            if a is None or a.status != "pending":
+                return stored
+            return offer(a.asset_id, a.storage_key, a.expected_size_bytes).model_dump_json()
+
+        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body, renew)
         if replay is not None:
             return replay
-        cfg = rt.config
         if body.expected_size_bytes is not None and body.expected_size_bytes > cfg.max_upload_bytes:
             raise HTTPException(
                 400,
@@ -502,19 +529,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         _check_metadata(body.metadata)
         asset_id = new_id()
         key = asset_key(p.tenant_id, asset_id, body.filename)
-        expires = int(time.time()) + cfg.upload_url_ttl
-        max_size = (
-            body.expected_size_bytes
-            if body.expected_size_bytes is not None
-            else cfg.max_upload_bytes
-        )
-        fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
-        result = InitiateUploadResponse(
-            asset_id=asset_id,
-            upload_url=f"{rt.presign_base()}{UPLOAD_PATH}",
-            fields=fields,
-            expires_at=to_datetime(expires),
-        )
+        result = offer(asset_id, key, body.expected_size_bytes)
         payload = result.model_dump_json()
         t = now()
         record = AssetRecord(

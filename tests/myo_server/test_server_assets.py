@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -293,11 +294,37 @@ def test_idempotent_initiate_returns_the_same_asset(client: httpx.Client) -> Non
     first = client.post("/v1/assets/initiate", json=body, headers=headers)
     again = client.post("/v1/assets/initiate", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    for field in ("asset_id", "upload_url"):
+        assert again.json()[field] == first.json()[field]
+    assert again.json()["fields"]["key"] == first.json()["fields"]["key"]
     assert again.headers["idempotent-replayed"] == "true"
     assert client.get("/v1/assets").json()["total"] == 1
     other = client.post("/v1/assets/initiate", json={**body, "filename": "x.c3d"}, headers=headers)
     assert other.status_code == 409
+
+
+def test_a_replayed_initiate_renews_an_expired_upload_form(
+    srv: LocalServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"purpose": "retarget", "filename": "late.c3d", "expected_size_bytes": 3}
+    headers = {"Idempotency-Key": "renew-1"}
+    with monkeypatch.context() as patch:
+        patch.setattr(srv.runtime.config, "upload_url_ttl", -10)  # a form that has expired
+        first = client.post("/v1/assets/initiate", json=body, headers=headers).json()
+    r = post_file(first, b"abc")
+    assert r.status_code == 403
+    assert "Policy expired" in r.text
+    again = client.post("/v1/assets/initiate", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    renewed = again.json()
+    assert renewed["asset_id"] == first["asset_id"]
+    assert renewed["fields"]["key"] == first["fields"]["key"]
+    expires = datetime.fromisoformat(renewed["expires_at"].replace("Z", "+00:00"))
+    assert expires > datetime.now(timezone.utc) + timedelta(minutes=30)
+    assert post_file(renewed, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{first['asset_id']}/complete").status_code == 200
+    assert client.get("/v1/assets").json()["total"] == 1
 
 
 def test_tenants_cannot_see_each_others_assets(srv: LocalServer, client: httpx.Client) -> None:
