@@ -321,10 +321,13 @@ class SqliteMetadataStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL does): a second ROLLBACK would
+            # raise and hide the real error. A failed COMMIT leaves the transaction open.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._write() as conn:

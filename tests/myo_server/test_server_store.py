@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import AssetRecord, JobFilters, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
+from myo_server._space import out_of_space
 from myo_server._storage import (
     DirectoryBlobStore,
     InvalidKeyError,
@@ -258,6 +261,56 @@ def test_an_upload_is_claimed_once_and_a_failed_publish_rolls_the_claim_back(
     assert got is not None
     assert (got.status, got.size_bytes, got.checksum_sha256) == ("uploaded", 3, "bb" * 32)
     assert published == ["first"]  # the loser never touched the object
+    store.close()
+
+
+class _CommitFailsOnce:
+    """A connection whose next COMMIT fails as on a full disk (the WAL cannot grow)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.armed = True
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+
+def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteMetadataStore(tmp_path / "c.sqlite3")
+    proxy = _CommitFailsOnce(store._conn())
+    monkeypatch.setattr(store, "_conn", lambda: proxy)
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        _pending_asset(store)
+    assert out_of_space(failed.value)
+    kept = _pending_asset(store)  # space is back: the connection is not stuck in a transaction
+    assert [a.asset_id for a in store.list_assets("t", None, None, 10, 0)[0]] == [kept.asset_id]
+    store.close()
+
+
+def test_a_real_sqlite_full_is_recognised_as_out_of_space(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "f.sqlite3")
+    conn = store._conn()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the database may not grow: SQLITE_FULL
+
+    def fill() -> None:
+        for _ in range(1000):
+            _pending_asset(store)
+
+    with pytest.raises(sqlite3.OperationalError) as full:
+        fill()
+    assert out_of_space(full.value)  # not hidden by a failed ROLLBACK (SQLite rolled back)
+    conn.execute("PRAGMA max_page_count = 1000000")
+    _pending_asset(store)  # and writes work again once there is room
     store.close()
 
 
