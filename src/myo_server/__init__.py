@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
-from ._config import ServerConfig, default_data_dir
+from ._config import MAX_JSON_BODY_BYTES, ServerConfig, default_data_dir
 from ._records import INPUT_PURPOSES, OUTPUT_PURPOSE, PURPOSES
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ __version__ = importlib.metadata.version("myo-mcp")
 
 __all__ = [
     "INPUT_PURPOSES",
+    "MAX_JSON_BODY_BYTES",
     "OUTPUT_PURPOSE",
     "PURPOSES",
     "LocalServer",

@@ -25,9 +25,11 @@ from starlette.routing import BaseRoute, Match
 
 from . import __version__
 from ._auth import Principal
+from ._config import MAX_JSON_BODY_BYTES
 from ._models import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
+    MIME_TYPE,
     Asset,
     AssetList,
     CancelJobResponse,
@@ -62,6 +64,7 @@ from ._records import (
 )
 from ._runtime import ServerRuntime
 from ._signing import SignatureError, UploadPolicy
+from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
@@ -82,6 +85,7 @@ _IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
 ]
 MAX_OFFSET = 1_000_000_000
+UPLOAD_PATH = "/storage/upload"  # the presigned form: streamed to storage, not capped as JSON
 _MAX_METADATA_BYTES = 16 * 1024
 _E = {"model": ErrorResponse}
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -89,6 +93,8 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)"},
 }
+_FULL = {"model": ErrorResponse, "description": "The server is out of disk space"}
+_TOO_LARGE = {"model": ErrorResponse, "description": "Request body over the JSON size cap"}
 _S3_ERROR = {
     "content": {"application/xml": {"schema": {"type": "string"}}},
     "description": "S3-style XML error",
@@ -99,10 +105,45 @@ def _json_response(status: int, detail: str, headers: dict[str, str] | None = No
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-def _internal_error(request_id: str) -> Response:
+def _unexpected_error(exc: BaseException, request_id: str) -> Response:
+    """The answer to an exception no route handled: 507 for a full disk, else a 500."""
+    if out_of_space(exc):
+        return _json_response(507, OUT_OF_SPACE)
     return _json_response(
         500, f"Internal server error; request id {request_id}. It has been logged."
     )
+
+
+def _body_too_large(declared: int | None = None) -> str:
+    size = f" (it declared {declared} bytes)" if declared is not None else ""
+    return (
+        f"The request body is too large{size}: this API takes at most {MAX_JSON_BODY_BYTES}"
+        " bytes of JSON. Files go to the upload_url from /v1/assets/initiate."
+    )
+
+
+def _capped(receive: Receive) -> Receive:
+    """``receive`` that refuses a body (chunked, or longer than declared) past the JSON cap."""
+    seen = 0
+
+    async def receive_capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_JSON_BODY_BYTES:
+                # FastAPI answers an HTTPException raised while it reads the body as is.
+                raise HTTPException(413, _body_too_large())
+        return message
+
+    return receive_capped
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _s3_error(status: int, code: str, message: str, request_id: str) -> Response:
@@ -160,13 +201,20 @@ class _Gateway:
                 if response is not None:
                     await response(scope, receive, send_with_id)
                     return
+            if path != UPLOAD_PATH:  # refuse oversized bodies before reading them
+                declared = _declared_length(scope)
+                if declared is not None and declared > MAX_JSON_BODY_BYTES:
+                    too_large = _json_response(413, _body_too_large(declared))
+                    await too_large(scope, receive, send_with_id)
+                    return
+                receive = _capped(receive)
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             log.error(
                 "unhandled error on %s %s:\n%s", scope["method"], path, traceback.format_exc()
             )
             if status[0] == 0:
-                await _internal_error(rid)(scope, receive, send_with_id)
+                await _unexpected_error(exc, rid)(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -210,10 +258,6 @@ class _Gateway:
 def _principal(request: Request) -> Principal:
     principal: Principal = request.state.principal
     return principal
-
-
-def _base_url(rt: ServerRuntime, request: Request) -> str:
-    return (rt.config.public_base_url or str(request.base_url)).rstrip("/")
 
 
 def _download_url(rt: ServerRuntime, base: str, key: str) -> tuple[str, int]:
@@ -307,6 +351,8 @@ class _Idempotency:
     key: str | None
     endpoint: str
     request_hash: str
+    # Rewrites a stored answer whose content goes stale (an upload form's signature expires).
+    renew: Callable[[str], str] | None = None
 
     def replay(self, entry: IdempotencyEntry) -> Response:
         if entry.request_hash != self.request_hash:
@@ -316,7 +362,7 @@ class _Idempotency:
                 " use a new key for a new request",
             )
         return Response(
-            entry.body,
+            self.renew(entry.body) if self.renew else entry.body,
             status_code=entry.status_code,
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
@@ -339,14 +385,19 @@ class _Idempotency:
 
 
 def _idempotency(
-    rt: ServerRuntime, tenant: str, key: str | None, endpoint: str, body: BaseModel
+    rt: ServerRuntime,
+    tenant: str,
+    key: str | None,
+    endpoint: str,
+    body: BaseModel,
+    renew: Callable[[str], str] | None = None,
 ) -> tuple[_Idempotency, Response | None]:
     """Check an ``Idempotency-Key`` and hash the request; the stored answer of an earlier
-    request with this key, if any."""
+    request with this key, if any (passed through ``renew``)."""
     if key is not None and not _IDEM_KEY.match(key):
         raise HTTPException(400, "Idempotency-Key must be 1-255 visible ASCII characters")
     request_hash = hashlib.sha256(dumps(body.model_dump(exclude_unset=True)).encode()).hexdigest()
-    idem = _Idempotency(key, endpoint, request_hash)
+    idem = _Idempotency(key, endpoint, request_hash, renew)
     entry = rt.store.get_idempotency(tenant, key, endpoint) if key is not None else None
     return idem, idem.replay(entry) if entry else None
 
@@ -409,7 +460,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after answering, so the gateway still logs the traceback.
         rid = request.scope.get("state", {}).get("request_id", "")
-        return _internal_error(rid)
+        return _unexpected_error(exc, rid)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -435,7 +486,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/initiate",
         status_code=201,
         response_model=InitiateUploadResponse,
-        responses={**_COMMON_ERRORS, 409: _E},
+        responses={**_COMMON_ERRORS, 409: _E, 413: _TOO_LARGE, 507: _FULL},
         tags=["assets"],
     )
     async def initiate_upload(
@@ -445,10 +496,30 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     ) -> Response:
         """Step 1 of an upload: get a presigned POST (URL + form fields) for the file."""
         p = _principal(request)
-        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body)
+        cfg = rt.config
+
+        def offer(asset_id: str, key: str, expected_size: int | None) -> InitiateUploadResponse:
+            expires = int(time.time()) + cfg.upload_url_ttl
+            max_size = expected_size if expected_size is not None else cfg.max_upload_bytes
+            fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
+            return InitiateUploadResponse(
+                asset_id=asset_id,
+                upload_url=f"{rt.presign_base()}{UPLOAD_PATH}",
+                fields=fields,
+                expires_at=to_datetime(expires),
+            )
+
+        def renew(stored: str) -> str:
+            """A replay gets a freshly signed form while its asset still waits for the file."""
+            asset_id = InitiateUploadResponse.model_validate_json(stored).asset_id
+            a = rt.store.get_asset(asset_id, p.tenant_id)
+            if a is None or a.status != "pending":
+                return stored
+            return offer(a.asset_id, a.storage_key, a.expected_size_bytes).model_dump_json()
+
+        idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "initiate", body, renew)
         if replay is not None:
             return replay
-        cfg = rt.config
         if body.expected_size_bytes is not None and body.expected_size_bytes > cfg.max_upload_bytes:
             raise HTTPException(
                 400,
@@ -458,19 +529,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         _check_metadata(body.metadata)
         asset_id = new_id()
         key = asset_key(p.tenant_id, asset_id, body.filename)
-        expires = int(time.time()) + cfg.upload_url_ttl
-        max_size = (
-            body.expected_size_bytes
-            if body.expected_size_bytes is not None
-            else cfg.max_upload_bytes
-        )
-        fields = rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
-        result = InitiateUploadResponse(
-            asset_id=asset_id,
-            upload_url=f"{_base_url(rt, request)}/storage/upload",
-            fields=fields,
-            expires_at=to_datetime(expires),
-        )
+        result = offer(asset_id, key, body.expected_size_bytes)
         payload = result.model_dump_json()
         t = now()
         record = AssetRecord(
@@ -491,7 +550,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/assets/{asset_id}/complete",
         response_model=CompleteUploadResponse,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
         tags=["assets"],
     )
     async def complete_upload(asset_id: str, request: Request) -> CompleteUploadResponse:
@@ -507,18 +566,14 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 " from /v1/assets/initiate to its upload_url first",
             )
         if a.status == "uploaded":
+            # The upload route stores only files of the expected size, and only once: a
+            # mismatch here means the stored file was damaged behind the server's back.
             stored = rt.blobs.size(a.storage_key)
             if stored is None or stored != a.size_bytes:
                 raise HTTPException(
                     400,
-                    f"The uploaded file of asset {asset_id} is missing or damaged: upload it again",
-                )
-            if a.expected_size_bytes is not None and stored != a.expected_size_bytes:
-                raise HTTPException(
-                    400,
-                    f"Asset {asset_id}: {stored} bytes were uploaded but expected_size_bytes is"
-                    f" {a.expected_size_bytes}; the upload was cut short or another file was sent."
-                    " Upload the file again, then complete.",
+                    f"The uploaded file of asset {asset_id} is missing or damaged in storage:"
+                    " initiate a new upload for the file",
                 )
             done = rt.store.mark_completed(asset_id)
             if done is None:
@@ -546,7 +601,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         a = rt.store.get_asset(asset_id, p.tenant_id)
         if a is None:
             raise HTTPException(404, f"Asset {asset_id} not found")
-        return _asset_model(rt, _base_url(rt, request), a)
+        return _asset_model(rt, rt.presign_base(), a)
 
     @app.get("/v1/assets", response_model=AssetList, responses=_COMMON_ERRORS, tags=["assets"])
     async def list_assets(
@@ -567,7 +622,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 400, f"Unknown purpose {purpose!r}: use one of {', '.join(PURPOSES)}"
             )
         items, total = rt.store.list_assets(p.tenant_id, purpose, reference_count, limit, offset)
-        base = _base_url(rt, request)
+        base = rt.presign_base()
         return AssetList(
             assets=[_asset_model(rt, base, a) for a in items],
             total=total,
@@ -579,7 +634,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/{asset_id}",
         status_code=204,
         response_class=Response,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
         tags=["assets"],
     )
     async def delete_asset(asset_id: str, request: Request) -> Response:
@@ -693,7 +748,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/characters/{character_id}/validate-manifest",
         response_model=ValidateManifestResponse,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
         tags=["characters"],
     )
     async def validate_manifest(
@@ -745,7 +800,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/runs/retarget",
         status_code=201,
         response_model=RetargetResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 413: _TOO_LARGE, 507: _FULL},
         tags=["jobs"],
     )
     async def start_retarget(
@@ -843,7 +898,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         if j is None:
             raise HTTPException(404, f"Job {job_id} not found")
         # The hottest route (clients poll it): serialise once, skip FastAPI's re-validation.
-        body = _job_model(rt, _base_url(rt, request), j).model_dump_json()
+        body = _job_model(rt, rt.presign_base(), j).model_dump_json()
         return Response(body, media_type="application/json")
 
     @app.get("/v1/jobs", response_model=JobList, responses=_COMMON_ERRORS, tags=["jobs"])
@@ -887,7 +942,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             input_asset_id=input_asset_id,
         )
         items, total = rt.store.list_jobs(p.tenant_id, filters, limit, offset)
-        base = _base_url(rt, request)
+        base = rt.presign_base()
         return JobList(
             jobs=[_job_model(rt, base, j) for j in items], total=total, limit=limit, offset=offset
         )
@@ -895,7 +950,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.delete(
         "/v1/jobs/{job_id}",
         response_model=CancelJobResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E},
+        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
         tags=["jobs"],
     )
     async def cancel_job(job_id: str, request: Request) -> CancelJobResponse:
@@ -914,10 +969,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
 
     # -- presigned storage --------------------------------------------------------------------
     @app.post(
-        "/storage/upload",
+        UPLOAD_PATH,
         status_code=204,
         response_class=Response,
-        responses={400: _S3_ERROR, 403: _S3_ERROR},
+        responses={400: _S3_ERROR, 403: _S3_ERROR, 507: _S3_ERROR},
         tags=["storage"],
         openapi_extra={
             "requestBody": {
@@ -998,8 +1053,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
         asset = rt.store.get_asset_by_key(key, None)
         headers = {"Accept-Ranges": "bytes"}
-        media_type = asset.content_type if asset else "application/octet-stream"
+        media_type = "application/octet-stream"
         if asset is not None:
+            if MIME_TYPE.fullmatch(asset.content_type):  # not those stored before it was checked
+                media_type = asset.content_type
             if asset.checksum_sha256:
                 headers["ETag"] = f'"{asset.checksum_sha256}"'
             headers["Content-Disposition"] = (

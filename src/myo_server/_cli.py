@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -46,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         f" default {ServerConfig.rate_limit_per_second:g}, burst twice that)",
     )
     serve.add_argument(
-        "--public-url", default=None, help="base URL clients use, for presigned URLs"
+        "--public-url",
+        default=None,
+        help="base URL clients use, for presigned URLs (default: http://HOST:PORT; required"
+        " with a wildcard --host such as 0.0.0.0)",
     )
     serve.add_argument(
         "--log-level",
@@ -84,9 +88,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     from ._app import UVICORN_OPTIONS, build_asgi
     from ._logging import configure_logging
+    from ._net import check_public_url, http_url, listen_socket
     from ._runtime import ServerRuntime
 
     configure_logging(args.log_level)
+    try:
+        check_public_url(args.host, args.public_url)
+        sock = listen_socket(args.host, args.port)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    url = http_url(args.host, sock.getsockname()[1])
     config = _runtime_for(
         args.data_dir,
         workers=default_workers() if args.workers is None else max(0, args.workers),
@@ -95,8 +110,9 @@ def _serve(args: argparse.Namespace) -> int:
         public_base_url=args.public_url,
     )
     runtime = ServerRuntime(config)
-    runtime.open()
+    runtime.listen_url = url
     try:
+        runtime.open()
         key = runtime.bootstrap_key()
         if key is not None:
             print(
@@ -107,21 +123,16 @@ def _serve(args: argparse.Namespace) -> int:
         runtime.start_background()
         log.info(
             "serving",
-            extra={
-                "url": f"http://{args.host}:{args.port}",
-                "data_dir": str(config.data_dir),
-                "workers": config.workers,
-            },
+            extra={"url": url, "data_dir": str(config.data_dir), "workers": config.workers},
         )
-        uvicorn.run(
-            build_asgi(runtime),
-            host=args.host,
-            port=args.port,
-            timeout_graceful_shutdown=5,
-            **UVICORN_OPTIONS,
+        server = uvicorn.Server(
+            uvicorn.Config(build_asgi(runtime), timeout_graceful_shutdown=5, **UVICORN_OPTIONS)
         )
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
+            server.run(sockets=[sock])
     finally:
         runtime.close()
+        sock.close()
     return 0
 
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_BUCKET = "myo-local"
+# The largest request body read as JSON (the API's bodies are a few KiB; metadata is capped at
+# 16 KiB). The presigned upload form is not JSON and has its own size rule.
+MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
 def default_data_dir() -> Path:
@@ -31,7 +34,8 @@ class ServerConfig:
     Attributes:
         data_dir: Where the database, the blobs and the server secret live.
         workers: Worker processes running jobs (0: jobs stay QUEUED, useful in tests).
-        public_base_url: Base of the presigned URLs; default: the base URL each request came in on.
+        public_base_url: Base of the presigned URLs; default: the address the server is bound to
+            (never the request's Host header).
         rate_limit_per_second: Sustained requests per second allowed per API key (0 disables).
         rate_limit_burst: Requests a key may make at once before the sustained rate applies.
         upload_url_ttl: Seconds an upload URL stays valid.

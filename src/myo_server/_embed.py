@@ -14,6 +14,7 @@ from types import TracebackType
 import anyio
 
 from ._config import ServerConfig, default_data_dir, default_workers
+from ._net import check_public_url, http_url, listen_socket
 from ._runtime import ServerRuntime
 
 log = logging.getLogger("myo_server")
@@ -36,7 +37,11 @@ class LocalServer:
         port: TCP port (0: any free one).
         rate_limit_per_second: Per-key sustained request rate (0 disables the limit).
         rate_limit_burst: Per-key burst.
-        public_base_url: Base of presigned URLs, if clients reach the server by another name.
+        public_base_url: Base of presigned URLs, if clients reach the server by another name
+            (required when ``host`` is a wildcard such as ``0.0.0.0``); default: ``base_url``.
+
+    Raises:
+        ValueError: A wildcard ``host`` without ``public_base_url``.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class LocalServer:
         rate_limit_burst: int = ServerConfig.rate_limit_burst,
         public_base_url: str | None = None,
     ) -> None:
+        check_public_url(host, public_base_url)
         self.config = ServerConfig(
             data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
             workers=default_workers() if workers is None else workers,
@@ -113,13 +119,9 @@ class LocalServer:
             runtime.open()
             try:
                 api_key = runtime.embedded_key()
-                # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on such sockets, and
-                # without it small responses wait ~40 ms for delayed ACKs.
-                family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-                sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((self._host, self._port))
-                port = sock.getsockname()[1]
+                sock = listen_socket(self._host, self._port)
+                base_url = http_url(self._host, sock.getsockname()[1])
+                runtime.listen_url = base_url
                 config = uvicorn.Config(
                     build_asgi(runtime), timeout_graceful_shutdown=2, **UVICORN_OPTIONS
                 )
@@ -140,10 +142,9 @@ class LocalServer:
                 if "sock" in locals():
                     sock.close()
                 raise
-            host = f"[{self._host}]" if ":" in self._host else self._host
             self._runtime, self._server, self._thread = runtime, server, thread
             self._sock = sock
-            self._base_url = f"http://{host}:{port}"
+            self._base_url = base_url
             self._api_key = api_key
             _live.add(self)
             log.info("myo-server started", extra={"base_url": self._base_url})

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from ._private import FILE_MODE, make_dirs
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
@@ -47,8 +49,8 @@ class FileLock:
         """Take the lock if it is free; never blocks."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        make_dirs(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         if _try_lock(fd):
             self._fd = fd
             return True

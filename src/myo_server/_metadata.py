@@ -6,7 +6,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -45,7 +45,9 @@ class MetadataStore(Protocol):
     ) -> IdempotencyEntry | None: ...
     def get_asset(self, asset_id: str, tenant_id: str | None) -> AssetRecord | None: ...
     def get_asset_by_key(self, storage_key: str, tenant_id: str | None) -> AssetRecord | None: ...
-    def mark_uploaded(self, asset_id: str, size: int, sha256: str) -> bool: ...
+    def claim_upload(
+        self, asset_id: str, size: int, sha256: str, publish: Callable[[], object]
+    ) -> bool: ...
     def mark_completed(self, asset_id: str) -> AssetRecord | None: ...
     def list_assets(
         self,
@@ -319,10 +321,13 @@ class SqliteMetadataStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL does): a second ROLLBACK would
+            # raise and hide the real error. A failed COMMIT leaves the transaction open.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._write() as conn:
@@ -494,14 +499,26 @@ class SqliteMetadataStore:
     def get_asset_by_key(self, storage_key: str, tenant_id: str | None) -> AssetRecord | None:
         return self._find_asset("storage_key", storage_key, tenant_id)
 
-    def mark_uploaded(self, asset_id: str, size: int, sha256: str) -> bool:
+    def claim_upload(
+        self, asset_id: str, size: int, sha256: str, publish: Callable[[], object]
+    ) -> bool:
+        """Record a finished upload if the asset is still pending and run ``publish`` (which
+        stores its bytes) inside that transaction; False when another upload claimed it first or
+        the asset is gone.
+
+        Only the winner writes the object, and only while the asset is pending: once uploaded,
+        its bytes are the ones hashed. If ``publish`` raises, the claim is rolled back.
+        """
         with self._write() as conn:
             cur = conn.execute(
                 "UPDATE assets SET status = 'uploaded', size_bytes = ?, checksum_sha256 = ?,"
-                " updated_at = ? WHERE asset_id = ? AND status IN ('pending', 'uploaded')",
+                " updated_at = ? WHERE asset_id = ? AND status = 'pending'",
                 (size, sha256, now(), asset_id),
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            publish()
+            return True
 
     def mark_completed(self, asset_id: str) -> AssetRecord | None:
         with self._write() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,14 @@ DEFAULT_CHARACTER_VERSION = "v1.0.0"
 GENDERS = ("male", "female")
 HEIGHT_RANGE = (0.5, 2.5)  # metres, as the engine accepts
 WEIGHT_RANGE = (2.0, 500.0)  # kilograms, as the engine accepts
+
+# A MIME type as it may appear in a Content-Type header (RFC 9110): type/subtype and optional
+# name=value parameters, printable ASCII only. Downloads send it back as a header, so CR, LF or
+# NUL in it would make the response illegal.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_PARAM = rf"[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|\"[\x20\x21\x23-\x5b\x5d-\x7e]*\")"
+MIME_TYPE_PATTERN = rf"^{_TOKEN}/{_TOKEN}(?:{_PARAM})*[ \t]*$"
+MIME_TYPE = re.compile(MIME_TYPE_PATTERN)
 
 
 class ErrorResponse(BaseModel):
@@ -45,7 +54,13 @@ class InitiateUploadRequest(BaseModel):
         description="A bare file name, e.g. walk.c3d",
         json_schema_extra={"pattern": r"^[^/\\\x00]+$"},
     )
-    content_type: str = Field(default="application/octet-stream", min_length=1, max_length=255)
+    content_type: str = Field(
+        default="application/octet-stream",
+        min_length=1,
+        max_length=255,
+        description="A MIME type, e.g. application/octet-stream or text/plain; charset=utf-8",
+        json_schema_extra={"pattern": MIME_TYPE_PATTERN},
+    )
     expected_size_bytes: int | None = Field(default=None, ge=0)
     metadata: dict[str, Any] | None = None
 
@@ -64,6 +79,16 @@ class InitiateUploadRequest(BaseModel):
     def _filename(cls, value: str) -> str:
         if "/" in value or "\\" in value or "\x00" in value:
             raise ValueError("filename must be a bare file name (no directories), e.g. walk.c3d")
+        return value
+
+    @field_validator("content_type")
+    @classmethod
+    def _content_type(cls, value: str) -> str:
+        if not MIME_TYPE.fullmatch(value):
+            raise ValueError(
+                f"content_type must be a MIME type of printable ASCII, type/subtype with optional"
+                f" '; name=value' parameters, e.g. application/octet-stream (got {value!r})"
+            )
         return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant
 from ._catalog import CharacterCatalog
@@ -11,6 +12,7 @@ from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
 from ._pool import WorkerPool
+from ._private import make_dirs, secure_data_dir, touch_private
 from ._signing import Signer, load_or_create_secret
 from ._storage import BlobStore, DirectoryBlobStore
 from ._util import write_private_file
@@ -32,23 +34,43 @@ class ServerRuntime:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._opened = False
+        # The address the server is bound to (set by whoever binds it): the base of presigned
+        # URLs unless config.public_base_url names another.
+        self.listen_url: str | None = None
+
+    def presign_base(self) -> str:
+        """The base URL of the presigned URLs this server hands out (no trailing slash)."""
+        base = self.config.public_base_url or self.listen_url
+        if base is None:
+            raise RuntimeError("the server's address is unknown: set listen_url before serving")
+        return base.rstrip("/")
 
     def open(self) -> None:
         """Create or migrate the data directory (safe with other processes doing the same)."""
         cfg = self.config
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        cfg.run_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(cfg.data_dir, self._private_entries())
+        make_dirs(cfg.run_dir)
         with FileLock(cfg.run_dir / "init.lock"):
+            touch_private(cfg.db_path)  # SQLite would create it (and its -wal, -shm) 0644
             self.store = SqliteMetadataStore(cfg.db_path)
             self.signer = Signer(load_or_create_secret(cfg.secret_path))
             blobs = DirectoryBlobStore(cfg.blob_dir)
-            blobs.cleanup_temp(older_than=24 * 3600)
+            removed = blobs.cleanup_temp()
+            if removed:
+                log.info("removed %d temporary files left by interrupted writes", removed)
             self.blobs = blobs
         self.auth = Authenticator(self.store)
         self.limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
         self.catalog = CharacterCatalog(self.store, self.blobs, cfg.run_dir / "catalog.lock")
         self.pool = WorkerPool(cfg, self.store, cfg.workers)
         self._opened = True
+
+    def _private_entries(self) -> list[Path]:
+        """What the server keeps in the data directory (its other contents are not its own)."""
+        cfg = self.config
+        db = cfg.db_path
+        wal, shm = (db.with_name(db.name + suffix) for suffix in ("-wal", "-shm"))
+        return [db, wal, shm, cfg.secret_path, cfg.embedded_key_path, cfg.blob_dir, cfg.run_dir]
 
     def start_background(self) -> None:
         """Start the workers and synchronise the character catalog in the background."""

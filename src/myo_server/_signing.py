@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._private import make_dirs
 from ._util import write_private_file
 
 
@@ -38,7 +39,7 @@ class UploadPolicy:
 def load_or_create_secret(path: Path) -> bytes:
     """The server secret, created (32 random bytes, mode 0600) on first use."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         write_private_file(path, secrets.token_hex(32).encode())
     data = path.read_bytes().strip()
     if len(data) < 32:

@@ -7,12 +7,20 @@ import hashlib
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ._filelock import FileLock
+from ._private import FILE_MODE, make_dirs
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _CHUNK = 1 << 20
+# Temporary files named without an owner (by servers before owners existed) are removed at start
+# only once unmodified for this long: nothing tells whether their writer still lives.
+UNOWNED_TEMP_GRACE = 24 * 3600.0
 
 
 class InvalidKeyError(ValueError):
@@ -43,6 +51,13 @@ class BlobWriter(Protocol):
 
     def write(self, data: bytes) -> None:
         """Append bytes."""
+
+    def sync(self) -> int:
+        """Put the bytes on stable storage and stop writing; returns the size.
+
+        Optional before :meth:`commit`; after it, commit is quick (a rename), so a caller may
+        commit while it holds a lock.
+        """
 
     def commit(self) -> int:
         """Make the object visible atomically (replacing any previous one); returns its size."""
@@ -105,12 +120,41 @@ def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+# Each process writing temporary files names them after itself ("OWNER.TOKEN.part") and holds
+# "OWNER.lock" locked until it dies (the OS then releases it): a lock that can be taken marks
+# files that belong to no live writer, whichever process on the data directory wrote them.
+_owners: dict[Path, str] = {}
+_owners_guard = threading.Lock()
+
+
+def _owner(tmp_dir: Path) -> str:
+    """This process's owner name in ``tmp_dir``, its lock held for the process's lifetime."""
+    with _owners_guard:
+        owner = _owners.get(tmp_dir)
+        while owner is None:
+            candidate = f"{os.getpid()}-{secrets.token_hex(4)}"
+            lock = FileLock(tmp_dir / f"{candidate}.lock")
+            # A sweep may take and remove a lock file between its creation and our lock: then
+            # the name is burnt (the file is gone), take another.
+            if lock.try_acquire() and lock.path.exists():
+                owner = _owners[tmp_dir] = candidate
+            else:
+                lock.release()
+        return owner
+
+
+def _owner_of(part: Path) -> str | None:
+    owner, dot, _ = part.name.partition(".")
+    return owner if dot and part.name.count(".") == 2 else None
+
+
 class _DirectoryWriter:
     def __init__(self, final: Path, tmp_dir: Path) -> None:
         self._final = final
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        self._tmp = tmp_dir / f"{secrets.token_hex(8)}.part"
-        self._fh: BinaryIO | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        make_dirs(tmp_dir)
+        self._tmp = tmp_dir / f"{_owner(tmp_dir)}.{secrets.token_hex(8)}.part"
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self._fh: BinaryIO | None = os.fdopen(fd, "wb")
         self._size = 0
 
     def write(self, data: bytes) -> None:
@@ -118,15 +162,19 @@ class _DirectoryWriter:
         self._fh.write(data)
         self._size += len(data)
 
+    def sync(self) -> int:
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fh.close()
+        return self._size
+
     def commit(self) -> int:
-        assert self._fh is not None, "writer already closed"
-        fh, self._fh = self._fh, None
-        try:
-            fh.flush()
-            os.fsync(fh.fileno())
-        finally:
-            fh.close()
-        self._final.parent.mkdir(parents=True, exist_ok=True)
+        self.sync()
+        make_dirs(self._final.parent)
         os.replace(self._tmp, self._final)
         _fsync_dir(self._final.parent)
         return self._size
@@ -155,7 +203,7 @@ class DirectoryBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._tmp = root / ".tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        make_dirs(self._tmp)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
@@ -195,12 +243,42 @@ class DirectoryBlobStore:
             raise FileNotFoundError(key)
         yield path
 
-    def cleanup_temp(self, older_than: float) -> None:
-        """Remove temporary files older than ``older_than`` seconds ago (left by crashes)."""
-        import time
+    def cleanup_temp(self, unowned_grace: float = UNOWNED_TEMP_GRACE) -> int:
+        """Remove the temporary files of writers that died mid-write (crashed uploads).
 
-        cutoff = time.time() - older_than
-        for p in self._tmp.glob("*.part"):
-            with contextlib.suppress(FileNotFoundError):
-                if p.stat().st_mtime < cutoff:
-                    p.unlink()
+        A file whose owner's lock can be taken, or is gone, belongs to a dead process; one of
+        unknown owner goes once unmodified for ``unowned_grace`` seconds. Safe while other
+        processes share the directory: their files stay. Returns how many files went.
+        """
+        removed = 0
+        for lock_path in self._tmp.glob("*.lock"):
+            lock = FileLock(lock_path)
+            if not lock.try_acquire():
+                continue  # a live writer, in this or another process
+            try:
+                for part in self._tmp.glob(f"{lock_path.stem}.*.part"):
+                    removed += _unlink(part)
+            finally:
+                lock.release()
+            _unlink(lock_path)
+        cutoff = time.time() - unowned_grace
+        for part in self._tmp.glob("*.part"):
+            owner = _owner_of(part)
+            try:
+                if owner is not None:
+                    dead = not (self._tmp / f"{owner}.lock").exists()
+                else:
+                    dead = part.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if dead:
+                removed += _unlink(part)
+        return removed
+
+
+def _unlink(path: Path) -> int:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return 1

@@ -1,12 +1,15 @@
 """The presigned POST upload: a streaming multipart/form-data reader that writes to storage.
 
 Form fields come first (as with S3), then the ``file`` part, which goes straight to a temporary
-blob while its sha256 is computed: the body is never held in memory.
+blob of its own while its sha256 is computed: the body is never held in memory. A form takes one
+file: the first upload to finish claims the asset in the database and publishes its blob in the
+same transaction; later ones are refused and leave nothing behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +17,9 @@ import anyio
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ._metadata import MetadataStore
+from ._records import AssetRecord
 from ._signing import SignatureError, Signer, UploadPolicy
+from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, BlobWriter
 
 _MAX_FIELD_BYTES = 64 * 1024
@@ -57,6 +62,7 @@ class _State:
     size: int = 0
     file_done: bool = False
     part_count: int = 0
+    expected_size: int | None = None
 
 
 def _too_large(policy: UploadPolicy) -> UploadError:
@@ -65,6 +71,26 @@ def _too_large(policy: UploadPolicy) -> UploadError:
         "EntityTooLarge",
         f"Your proposed upload exceeds the maximum allowed size ({policy.max_size} bytes"
         " declared as expected_size_bytes)",
+    )
+
+
+def _no_space() -> UploadError:
+    return UploadError(507, "InsufficientStorage", OUT_OF_SPACE)
+
+
+def _not_pending(asset: AssetRecord | None) -> SignatureError:
+    """Why a form can no longer take a file: its asset is gone or already has one."""
+    if asset is None:
+        return SignatureError("AccessDenied", "This upload URL is no longer valid")
+    if asset.status == "completed":
+        return SignatureError(
+            "AccessDenied",
+            "This upload was already completed; initiate a new upload for another file",
+        )
+    return SignatureError(
+        "AccessDenied",
+        f"A file was already uploaded with this form (a form takes one file): complete asset"
+        f" {asset.asset_id}, or initiate a new upload for another file",
     )
 
 
@@ -88,7 +114,8 @@ async def receive_upload(
     """Parse, authorise and store one presigned upload.
 
     Raises:
-        UploadError: Malformed form (400), bad signature or used upload (403), too large (400).
+        UploadError: Malformed form (400), bad signature or used form (403), too large or too
+            short for ``expected_size_bytes`` (400), out of disk space (507).
     """
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
@@ -104,12 +131,10 @@ async def receive_upload(
         policy = signer.verify_upload(st.fields)
         asset = store.get_asset(policy.asset_id, None)
         if asset is None or asset.storage_key != policy.key:
-            raise SignatureError("AccessDenied", "This upload URL is no longer valid")
-        if asset.status == "completed":
-            raise SignatureError(
-                "AccessDenied",
-                "This upload was already completed; initiate a new upload for another file",
-            )
+            raise _not_pending(None)
+        if asset.status != "pending":  # refused now rather than after streaming the file
+            raise _not_pending(asset)
+        st.expected_size = asset.expected_size_bytes
         if content_length is not None and content_length > policy.max_size + _FORM_OVERHEAD:
             raise _too_large(policy)
         st.policy = policy
@@ -197,6 +222,10 @@ async def receive_upload(
                 parser.write(chunk)
             except (UploadError, SignatureError) as exc:
                 failure = exc
+            except OSError as exc:  # writing the temporary blob
+                if not out_of_space(exc):
+                    raise
+                failure = _no_space()
             except Exception as exc:  # the parser's own errors: malformed body
                 failure = UploadError(
                     400, "MalformedPOSTRequest", f"Malformed multipart body ({exc})"
@@ -218,11 +247,28 @@ async def receive_upload(
             raise failure
         assert st.writer is not None
         assert st.policy is not None
-        writer, st.writer = st.writer, None
-        await anyio.to_thread.run_sync(writer.commit)
-        if not store.mark_uploaded(st.policy.asset_id, st.size, st.sha.hexdigest()):
-            raise SignatureError("AccessDenied", "This upload URL is no longer valid")
-        return UploadResult(st.policy.asset_id, st.size, st.sha.hexdigest())
+        if st.expected_size is not None and st.size != st.expected_size:
+            raise UploadError(
+                400,
+                "EntityTooSmall",
+                f"The file has {st.size} bytes but expected_size_bytes is {st.expected_size}:"
+                " it was cut short or is another file. Nothing was stored; send the whole file"
+                " with the same form",
+            )
+        asset_id, sha256 = st.policy.asset_id, st.sha.hexdigest()
+        try:
+            await anyio.to_thread.run_sync(st.writer.sync)  # the slow part, outside the claim
+            claimed = await anyio.to_thread.run_sync(
+                store.claim_upload, asset_id, st.size, sha256, st.writer.commit
+            )
+        except (OSError, sqlite3.Error) as exc:
+            if out_of_space(exc):
+                raise _no_space() from None
+            raise
+        if not claimed:  # another upload finished first, or the asset was deleted meanwhile
+            raise _not_pending(store.get_asset(asset_id, None))
+        st.writer = None
+        return UploadResult(asset_id, st.size, sha256)
     except SignatureError as exc:
         raise UploadError(403, exc.code, exc.message) from None
     finally:

@@ -9,6 +9,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from ._private import FILE_MODE
+
 
 def new_id() -> str:
     """A UUID version 7 string: time-ordered, so ids sort by creation like the vendor's."""
@@ -58,7 +60,7 @@ def dumps(value: Any) -> str:
 def write_private_file(path: os.PathLike[str] | str, data: bytes) -> bool:
     """Create ``path`` (mode 0600) atomically; False if it already exists (another won the race)."""
     tmp = f"{os.fspath(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         os.write(fd, data)
         os.fsync(fd)

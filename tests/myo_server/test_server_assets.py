@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,10 @@ import httpx
 import pytest
 
 from myo_server import LocalServer
-from myo_server.testing import initiate, new_tenant_client, post_file, upload
+from myo_server._records import AssetRecord
+from myo_server._storage import asset_key, put_file
+from myo_server._util import new_id, now
+from myo_server.testing import initiate, new_tenant_client, new_tenant_key, post_file, upload
 
 
 def test_initiate_returns_absolute_url_signed_fields_and_expiry(client: httpx.Client) -> None:
@@ -96,6 +101,112 @@ def test_initiate_rejects_bad_bodies_with_a_precise_400(
     assert fragment in r.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain\r\nX-Injected: 1",
+        "text/plain\n",
+        "text/pl\x00ain",
+        "text/plaın",
+        "plain",
+        "text/plain; charset=utf-8\r\n",
+        "text/plain; charset",
+    ],
+)
+def test_initiate_refuses_a_content_type_that_is_not_a_mime_type(
+    client: httpx.Client, content_type: str
+) -> None:
+    body = {"purpose": "retarget", "filename": "a.c3d", "content_type": content_type}
+    r = client.post("/v1/assets/initiate", json=body)
+    assert r.status_code == 400
+    assert "content_type must be a MIME type" in r.json()["detail"]
+    assert client.get("/v1/assets").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/octet-stream",
+        "text/plain; charset=utf-8",
+        'text/plain; charset="utf-8"',
+        "application/vnd.myo+xml",
+        "model/gltf-binary",
+    ],
+)
+def test_mime_types_are_served_back_on_download(client: httpx.Client, content_type: str) -> None:
+    body = {"purpose": "retarget", "filename": "a.c3d", "content_type": content_type}
+    info = client.post("/v1/assets/initiate", json=body).json()
+    assert post_file(info, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{info['asset_id']}/complete").status_code == 200
+    url = client.get(f"/v1/assets/{info['asset_id']}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"abc"
+    assert got.headers["content-type"] == content_type
+
+
+def test_a_filename_with_control_characters_is_quoted_in_content_disposition(
+    client: httpx.Client,
+) -> None:
+    asset_id = upload(client, b"abc", 'we\r\nird"; x=1.c3d')
+    url = client.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"abc"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''we%0D%0Aird%22%3B%20x%3D1.c3d"
+    )
+
+
+def test_an_asset_stored_with_an_illegal_content_type_still_downloads(
+    srv: LocalServer, tmp_path: Path
+) -> None:
+    """Assets initiated before content types were checked keep their bytes reachable."""
+    key = new_tenant_key(srv, "legacy")
+    tenant = srv.runtime.auth.authenticate(key).tenant_id  # type: ignore[union-attr]
+    asset_id = new_id()
+    source = tmp_path / "old.c3d"
+    source.write_bytes(b"old bytes")
+    storage_key = asset_key(tenant, asset_id, "old.c3d")
+    size, sha = put_file(srv.runtime.blobs, storage_key, source)
+    t = now()
+    srv.runtime.store.insert_asset(
+        AssetRecord(
+            asset_id=asset_id,
+            tenant_id=tenant,
+            purpose="retarget",
+            filename="old.c3d",
+            content_type="text/plain\r\nX-Injected: 1",
+            storage_key=storage_key,
+            status="completed",
+            created_at=t,
+            updated_at=t,
+            size_bytes=size,
+            checksum_sha256=sha,
+            completed_at=t,
+        )
+    )
+    with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": key}) as c:
+        url = c.get(f"/v1/assets/{asset_id}").json()["download_url"]
+    got = httpx.get(url, trust_env=False)
+    assert got.content == b"old bytes"
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert "x-injected" not in got.headers
+
+
+def test_a_full_database_is_507_with_a_clear_message(
+    srv: LocalServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's SQLITE_FULL, simulated: the disk cannot be filled in a test."""
+
+    def full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(srv.runtime.store, "insert_asset", full)
+    r = client.post("/v1/assets/initiate", json={"purpose": "retarget", "filename": "a.c3d"})
+    assert r.status_code == 507
+    assert "out of disk space" in r.json()["detail"]
+    assert r.headers["x-request-id"]
+
+
 def test_invalid_json_is_400_not_500(client: httpx.Client) -> None:
     r = client.post(
         "/v1/assets/initiate", content=b"{not json", headers={"content-type": "application/json"}
@@ -111,13 +222,16 @@ def test_complete_before_upload_is_400(client: httpx.Client) -> None:
     assert "upload_url" in r.json()["detail"]
 
 
-def test_complete_with_fewer_bytes_than_expected_is_400(client: httpx.Client) -> None:
+def test_upload_shorter_than_expected_is_refused_and_the_form_stays_usable(
+    client: httpx.Client,
+) -> None:
     info = initiate(client, "a.c3d", 100)
-    assert post_file(info, b"x" * 60).status_code == 204
-    r = client.post(f"/v1/assets/{info['asset_id']}/complete")
+    r = post_file(info, b"x" * 60)
     assert r.status_code == 400
-    assert "60 bytes were uploaded but expected_size_bytes is 100" in r.json()["detail"]
-    # uploading again (the URL is still valid) fixes it
+    assert "<Code>EntityTooSmall</Code>" in r.text
+    assert "60 bytes but expected_size_bytes is 100" in r.text
+    assert client.get(f"/v1/assets/{info['asset_id']}").json()["status"] == "pending"
+    # nothing was stored: the same form takes the whole file
     assert post_file(info, b"y" * 100).status_code == 204
     done = client.post(f"/v1/assets/{info['asset_id']}/complete").json()
     assert done["checksum_sha256"] == hashlib.sha256(b"y" * 100).hexdigest()
@@ -180,11 +294,37 @@ def test_idempotent_initiate_returns_the_same_asset(client: httpx.Client) -> Non
     first = client.post("/v1/assets/initiate", json=body, headers=headers)
     again = client.post("/v1/assets/initiate", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    for field in ("asset_id", "upload_url"):
+        assert again.json()[field] == first.json()[field]
+    assert again.json()["fields"]["key"] == first.json()["fields"]["key"]
     assert again.headers["idempotent-replayed"] == "true"
     assert client.get("/v1/assets").json()["total"] == 1
     other = client.post("/v1/assets/initiate", json={**body, "filename": "x.c3d"}, headers=headers)
     assert other.status_code == 409
+
+
+def test_a_replayed_initiate_renews_an_expired_upload_form(
+    srv: LocalServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"purpose": "retarget", "filename": "late.c3d", "expected_size_bytes": 3}
+    headers = {"Idempotency-Key": "renew-1"}
+    with monkeypatch.context() as patch:
+        patch.setattr(srv.runtime.config, "upload_url_ttl", -10)  # a form that has expired
+        first = client.post("/v1/assets/initiate", json=body, headers=headers).json()
+    r = post_file(first, b"abc")
+    assert r.status_code == 403
+    assert "Policy expired" in r.text
+    again = client.post("/v1/assets/initiate", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    renewed = again.json()
+    assert renewed["asset_id"] == first["asset_id"]
+    assert renewed["fields"]["key"] == first["fields"]["key"]
+    expires = datetime.fromisoformat(renewed["expires_at"].replace("Z", "+00:00"))
+    assert expires > datetime.now(timezone.utc) + timedelta(minutes=30)
+    assert post_file(renewed, b"abc").status_code == 204
+    assert client.post(f"/v1/assets/{first['asset_id']}/complete").status_code == 200
+    assert client.get("/v1/assets").json()["total"] == 1
 
 
 def test_tenants_cannot_see_each_others_assets(srv: LocalServer, client: httpx.Client) -> None:

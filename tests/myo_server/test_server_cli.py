@@ -20,12 +20,12 @@ from myo_server._cli import main
 from myo_server.testing import wait_for
 
 
-def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "myo_server._cli", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 
@@ -127,6 +127,34 @@ def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=30)
     levels = {json.loads(line)["level"] for line in err.splitlines() if line.startswith("{")}
     assert levels <= {"warning", "error", "critical"}  # the level applied: no info lines
+
+
+def test_serve_builds_presigned_urls_from_its_address_not_the_host_header(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _serve(port, {**os.environ, "MYO_HOME": str(tmp_path)})
+    try:
+        assert proc.stdout is not None
+        key = proc.stdout.readline().strip()
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _up(base), timeout=30)
+        r = httpx.post(
+            base + "/v1/assets/initiate",
+            json={"purpose": "retarget", "filename": "a.c3d"},
+            headers={"X-Api-Key": key, "Host": "evil.example"},
+            trust_env=False,
+        )
+        assert r.json()["upload_url"] == f"{base}/storage/upload"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_serve_on_every_interface_needs_a_public_url(tmp_path: Path) -> None:
+    port = str(_free_port())
+    r = _run("serve", "--host", "0.0.0.0", "--port", port, data_dir=tmp_path, timeout=20)
+    assert r.returncode == 2
+    assert "--public-url" in r.stderr
+    assert "0.0.0.0" in r.stderr
 
 
 def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:

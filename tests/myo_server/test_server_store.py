@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import AssetRecord, JobFilters, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
+from myo_server._space import out_of_space
 from myo_server._storage import (
     DirectoryBlobStore,
     InvalidKeyError,
@@ -40,10 +46,51 @@ def test_blob_writes_are_invisible_until_commit(tmp_path: Path) -> None:
     w2.write(b"partial")
     w2.abort()
     assert store.size("a/b/c.bin") == 11
-    assert not list((tmp_path / ".tmp").iterdir())
+    assert not list((tmp_path / ".tmp").glob("*.part"))
     store.delete("a/b/c.bin")
     store.delete("a/b/c.bin")
     assert not (tmp_path / "a").exists()
+
+
+_WRITER = """
+import os, sys
+from pathlib import Path
+from myo_server._storage import DirectoryBlobStore
+writer = DirectoryBlobStore(Path(sys.argv[1])).writer("tenants/t/assets/a/walk.c3d")
+writer.write(b"half an upload")
+if sys.argv[2] == "crash":
+    os._exit(1)  # no abort: as a killed server leaves it
+print("writing", flush=True)
+sys.stdin.read()  # an upload in progress until the test closes stdin
+writer.abort()
+"""
+
+
+def test_temp_files_of_dead_writers_are_removed_at_start_live_ones_kept(tmp_path: Path) -> None:
+    tmp = tmp_path / "blobs" / ".tmp"
+    writer = [sys.executable, "-c", _WRITER, str(tmp_path / "blobs")]
+    subprocess.run([*writer, "crash"], check=False, timeout=60)
+    crashed = set(tmp.glob("*.part"))
+    assert len(crashed) == 1
+    with subprocess.Popen([*writer, "live"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as live:
+        assert live.stdin is not None
+        assert live.stdout is not None
+        assert live.stdout.readline() == b"writing\n"
+        # files of no known writer (named as before writers had owners): kept for a day
+        old, recent = tmp / "0123456789abcdef.part", tmp / "fedcba9876543210.part"
+        for legacy in (old, recent):
+            legacy.write_bytes(b"x")
+        os.utime(old, (time.time() - 2 * 86400,) * 2)
+        in_use = set(tmp.glob("*.part")) - crashed - {old, recent}
+        assert len(in_use) == 1
+        try:
+            with LocalServer(data_dir=tmp_path, workers=0):
+                assert set(tmp.glob("*.part")) == in_use | {recent}
+        finally:
+            live.stdin.close()  # the upload in progress ends (its writer aborts)
+    assert set(tmp.glob("*.part")) == {recent}
+    owner = next(iter(crashed)).name.split(".")[0]
+    assert not list(tmp.glob(f"{owner}.*"))  # the dead writer's lock went with its files
 
 
 def test_put_file_copies_and_hashes_or_leaves_nothing(tmp_path: Path) -> None:
@@ -57,7 +104,7 @@ def test_put_file_copies_and_hashes_or_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         put_file(store, "a/c.bin", tmp_path / "missing.bin")
     assert not store.exists("a/c.bin")
-    assert list((tmp_path / "blobs" / ".tmp").iterdir()) == []
+    assert list((tmp_path / "blobs" / ".tmp").glob("*.part")) == []
 
 
 @pytest.mark.parametrize("key", ["", "../x", "a/../b", "/abs", "a//b", "a/./b", "a\\b", "a/b\x00"])
@@ -175,6 +222,95 @@ def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) ->
     assert [j.output_key for j in listed] == [output.storage_key]
     assert store.delete_asset(output.asset_id, "t")[0] == "deleted"
     assert store.get_job(job_id, "t").output_key is None  # type: ignore[union-attr]
+    store.close()
+
+
+def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
+    t = now()
+    record = AssetRecord(
+        asset_id=new_id(),
+        tenant_id="t",
+        purpose="retarget",
+        filename="a.c3d",
+        content_type="application/octet-stream",
+        storage_key=f"tenants/t/assets/{new_id()}/a.c3d",
+        status="pending",
+        created_at=t,
+        updated_at=t,
+    )
+    store.insert_asset(record)
+    return record
+
+
+def test_an_upload_is_claimed_once_and_a_failed_publish_rolls_the_claim_back(
+    tmp_path: Path,
+) -> None:
+    store = SqliteMetadataStore(tmp_path / "u.sqlite3")
+    a = _pending_asset(store)
+    published: list[str] = []
+
+    def fail() -> None:
+        raise OSError("rename failed")
+
+    with pytest.raises(OSError, match="rename failed"):
+        store.claim_upload(a.asset_id, 3, "aa" * 32, fail)
+    assert store.get_asset(a.asset_id, None).status == "pending"  # type: ignore[union-attr]
+    assert store.claim_upload(a.asset_id, 3, "bb" * 32, lambda: published.append("first"))
+    assert not store.claim_upload(a.asset_id, 4, "cc" * 32, lambda: published.append("second"))
+    got = store.get_asset(a.asset_id, None)
+    assert got is not None
+    assert (got.status, got.size_bytes, got.checksum_sha256) == ("uploaded", 3, "bb" * 32)
+    assert published == ["first"]  # the loser never touched the object
+    store.close()
+
+
+class _CommitFailsOnce:
+    """A connection whose next COMMIT fails as on a full disk (the WAL cannot grow)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.armed = True
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+
+def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteMetadataStore(tmp_path / "c.sqlite3")
+    proxy = _CommitFailsOnce(store._conn())
+    monkeypatch.setattr(store, "_conn", lambda: proxy)
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        _pending_asset(store)
+    assert out_of_space(failed.value)
+    kept = _pending_asset(store)  # space is back: the connection is not stuck in a transaction
+    assert [a.asset_id for a in store.list_assets("t", None, None, 10, 0)[0]] == [kept.asset_id]
+    store.close()
+
+
+def test_a_real_sqlite_full_is_recognised_as_out_of_space(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "f.sqlite3")
+    conn = store._conn()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the database may not grow: SQLITE_FULL
+
+    def fill() -> None:
+        for _ in range(1000):
+            _pending_asset(store)
+
+    with pytest.raises(sqlite3.OperationalError) as full:
+        fill()
+    assert out_of_space(full.value)  # not hidden by a failed ROLLBACK (SQLite rolled back)
+    conn.execute("PRAGMA max_page_count = 1000000")
+    _pending_asset(store)  # and writes work again once there is room
     store.close()
 
 
