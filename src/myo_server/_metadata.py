@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -219,6 +220,24 @@ _JOB_COLS = (
     " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
+
+# Lone surrogates: how Python keeps bytes that are not UTF-8 (e.g. a C3D label byte 0xff decoded
+# with surrogateescape). SQLite cannot store them, so a message holding one was never recorded.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of the byte code - 0xDC00: show that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite stores and every reader shows it: an undecodable byte becomes its
+    ``\\xff`` escape, another lone surrogate ``\\udXXX``, NUL (which cuts text short in SQL
+    and most tools) ``\\x00``."""
+    return _SURROGATE.sub(_escape_surrogate, text).replace("\x00", "\\x00")
 
 
 def _asset(row: sqlite3.Row) -> AssetRecord:
@@ -699,7 +718,7 @@ class SqliteMetadataStore:
             cur = conn.execute(
                 "UPDATE jobs SET progress = ?, message = ?, updated_at = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (progress, message, now(), job_id, worker_id),
+                (progress, _storable(message), now(), job_id, worker_id),
             )
             return cur.rowcount == 1
 
@@ -712,7 +731,7 @@ class SqliteMetadataStore:
                 "UPDATE jobs SET status = 'SUCCEEDED', progress = 1, message = ?, updated_at = ?,"
                 " completed_at = ?, output_asset_id = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (message, t, t, output.asset_id, job_id, worker_id),
+                (_storable(message), t, t, output.asset_id, job_id, worker_id),
             )
             if cur.rowcount != 1:
                 return False
@@ -720,6 +739,7 @@ class SqliteMetadataStore:
             return True
 
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+        error = _storable(error)
         with self._write() as conn:
             t = now()
             cur = conn.execute(
@@ -752,6 +772,7 @@ class SqliteMetadataStore:
     ) -> list[tuple[str, str]]:
         """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs of a dead worker."""
         out: list[tuple[str, str]] = []
+        reason = _storable(reason)
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT job_id, attempts FROM jobs WHERE worker_id = ? AND status = 'RUNNING'",
