@@ -77,7 +77,12 @@ def _set_parent_death_signal() -> None:
 
 
 def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
-    """Run jobs until the supervisor closes our stdin."""
+    """Run jobs until the supervisor closes our stdin.
+
+    Raises:
+        Exception: A job's outcome could not be recorded at all (see :func:`run_job`): the
+            process must exit so that the supervisor recovers that job.
+    """
     _set_parent_death_signal()
     if os.getppid() != parent_pid:
         return
@@ -98,14 +103,15 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
         while not link.stop.is_set():
             try:
                 job = store.claim_job(worker_id)
-                if job is None:
-                    link.wake.wait(1.0)
-                    link.wake.clear()
-                    continue
-                run_job(ctx, job)
             except Exception:  # e.g. the database stayed locked: log, breathe, carry on
                 log.exception("worker %s: queue error; retrying", worker_id)
                 time.sleep(0.5)
+                continue
+            if job is None:
+                link.wake.wait(1.0)
+                link.wake.clear()
+                continue
+            run_job(ctx, job)
     finally:
         store.close()
         lock.release()
@@ -139,7 +145,25 @@ def _throttled(interval: float, fn: Callable[[], bool]) -> Callable[[], bool]:
 
 
 def run_job(ctx: _Context, job: JobRecord) -> None:
-    """Run one claimed job to a final state; never raises (a worker outlives any job)."""
+    """Run one claimed job to a final state (or back to the queue if the server is stopping).
+
+    Raises:
+        Exception: Only if not even a plain failure could be recorded. The worker must then exit
+            so that the supervisor recovers the job: one that carried on would leave it RUNNING.
+    """
+    try:
+        _run_job(ctx, job)
+    except Exception as exc:  # recording the outcome failed: record a message that cannot
+        log.exception("job %s: recording its outcome failed", job.job_id)
+        message = (
+            f"Job failed, and recording why failed too ({type(exc).__name__}). The server log"
+            " has the details; start the job again, and report it with this job id if it"
+            " persists."
+        )
+        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+
+
+def _run_job(ctx: _Context, job: JobRecord) -> None:
     store, worker_id = ctx.store, ctx.worker_id
     params = job.params
     log.info("job %s started (attempt %d)", job.job_id, job.attempts)

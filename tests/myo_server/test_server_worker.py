@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,11 @@ import pytest
 
 import myo_retarget
 from myo_server import LocalServer
+from myo_server._metadata import SqliteMetadataStore
+from myo_server._records import JobRecord
+from myo_server._storage import DirectoryBlobStore, put_file
+from myo_server._util import new_id, now
+from myo_server._worker import _Context, run_job
 from myo_server.testing import (
     new_tenant_client,
     upload,
@@ -131,6 +138,92 @@ def test_bad_recordings_fail_the_job_with_a_message(
     assert str(srv.data_dir) not in job["error"]  # no server paths
     assert job["output"] is None
     assert srv.runtime.pool.worker_pids() == pids  # the worker survived
+
+
+def _with_non_utf8_labels(path: Path) -> Path:
+    """The sample with the first byte of every point label replaced by 0xff (not UTF-8)."""
+    import ezc3d
+
+    labels = ezc3d.c3d(str(SAMPLE))["parameters"]["POINT"]["LABELS"]["value"]
+    width = max(len(label) for label in labels)
+    table = b"".join(label.encode("ascii").ljust(width) for label in labels)
+    data = bytearray(SAMPLE.read_bytes())
+    at = data.index(table)  # POINT:LABELS is stored as one fixed-width character table
+    for i in range(len(labels)):
+        data[at + i * width] = 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_label_byte_that_is_not_utf8_fails_the_job_readably_and_frees_its_inputs(
+    srv: LocalServer, client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    # The labels then match no marker: the error lists them, undecodable byte included.
+    pids = srv.runtime.pool.worker_pids()
+    bad = upload_path(client, _with_non_utf8_labels(tmp_path / "bad_labels.c3d"))
+    job = wait_job(client, _start(client, bad, cmu), ("SUCCEEDED", "FAILED"), timeout=30)
+    assert job["status"] == "FAILED", job
+    assert "\\xffBWT" in job["error"]  # the byte, shown as the escape a reader can act on
+    assert "recording labels" in job["error"]
+    assert client.delete(f"/v1/assets/{bad}").status_code == 204
+    assert srv.runtime.pool.worker_pids() == pids
+    # the worker carries on with the next job
+    follower = wait_job(client, _start(client, sample, cmu), ("SUCCEEDED", "FAILED"))
+    assert follower["status"] == "SUCCEEDED", follower
+
+
+class _StoreThatCannotRecordFailures(SqliteMetadataStore):
+    """Recording a job failure raises ``faults`` times: a fault (a database that stays locked, a
+    bug in a message) the real store cannot be made to show on demand."""
+
+    def __init__(self, path: Path, faults: int) -> None:
+        super().__init__(path)
+        self.faults = faults
+
+    def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+        if self.faults > 0:
+            self.faults -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().finish_job_failed(job_id, worker_id, error)
+
+
+def test_a_failure_that_cannot_be_recorded_never_leaves_its_job_running(tmp_path: Path) -> None:
+    store = _StoreThatCannotRecordFailures(tmp_path / "db.sqlite3", faults=1)
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    put_file(blobs, "t/walk.c3d", SAMPLE)
+    put_file(blobs, "t/cmu.xml", MARKERSETS / "cmu.xml")
+    params = {
+        "c3d_key": "t/walk.c3d",
+        "markerset_key": "t/cmu.xml",
+        "c3d_filename": "walk.c3d",
+        "markerset_filename": "cmu.xml",
+        "character_id": "no-such-character",  # the engine fails at once, with a RetargetError
+        "character_version": "v1",
+    }
+
+    def claimed() -> JobRecord:
+        t = now()
+        job = JobRecord(new_id(), "t", "retarget", "QUEUED", params, t, t, new_id())
+        store.create_job(job)
+        got = store.claim_job("w1")
+        assert got is not None
+        return got
+
+    ctx = _Context(store, blobs, "w1", threading.Event())
+    job = claimed()
+    run_job(ctx, job)  # recorded on the second try, with a plain message
+    failed = store.get_job(job.job_id, "t")
+    assert failed is not None
+    assert failed.status == "FAILED"
+    assert "recording why failed too (OperationalError)" in (failed.error or "")
+    # Not even the plain message can be recorded: run_job raises, so that the worker exits and
+    # its supervisor recovers the job, instead of carrying on and leaving it RUNNING.
+    store.faults = 2
+    job = claimed()
+    with pytest.raises(sqlite3.OperationalError):
+        run_job(ctx, job)
+    assert store.recover_worker_jobs("w1", 2, "its worker exited") == [(job.job_id, "QUEUED")]
+    store.close()
 
 
 def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sample: str) -> None:
