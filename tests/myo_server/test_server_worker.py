@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -38,20 +38,6 @@ SAMPLE = myo_retarget.sample_c3d_path()
 pytestmark = pytest.mark.timeout(300)
 
 
-def _long_recording(path: Path, repeats: int = 40) -> Path:
-    """The sample tiled ``repeats`` times: a job that runs for seconds."""
-    import ezc3d
-
-    c = ezc3d.c3d(str(SAMPLE))
-    pts = c["data"]["points"]
-    c["data"]["points"] = np.concatenate([pts] * repeats, axis=2)
-    meta = c["data"]["meta_points"]
-    for name in ("residuals", "camera_masks"):
-        c["data"]["meta_points"][name] = np.concatenate([meta[name]] * repeats, axis=2)
-    c.write(str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     with LocalServer(data_dir=tmp_path_factory.mktemp("worker"), workers=1) as server:
@@ -75,8 +61,8 @@ def sample(client: httpx.Client) -> str:
 
 
 @pytest.fixture(scope="module")
-def long_c3d(client: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return upload_path(client, _long_recording(tmp_path_factory.mktemp("long") / "long.c3d"))
+def long_c3d(client: httpx.Client, long_recording: Path) -> str:
+    return upload_path(client, long_recording)
 
 
 def _start(client: httpx.Client, c3d: str, markerset: str, **extra: object) -> str:
@@ -314,21 +300,10 @@ while True:
 """
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> None:
+def test_restart_after_the_server_process_is_killed_mid_job(
+    tmp_path: Path, long_recording: Path, child_pids: Callable[[int], list[int]]
+) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVE, str(tmp_path)], stdout=subprocess.PIPE, text=True
     )
@@ -337,10 +312,10 @@ def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> N
         base = proc.stdout.readline().strip()
         key = (tmp_path / "embedded_api_key").read_text().strip()
         with httpx.Client(base_url=base, headers={"X-Api-Key": key}, trust_env=False) as c:
-            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            long_id = upload_path(c, long_recording)
             job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
             wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
-        workers = _children(proc.pid)
+        workers = child_pids(proc.pid)
         assert workers
     finally:
         proc.kill()
@@ -355,10 +330,12 @@ def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> N
     assert job["attempts"] == 2
 
 
-def test_stop_hands_a_running_job_back_and_leaves_no_workers(tmp_path: Path) -> None:
+def test_stop_hands_a_running_job_back_and_leaves_no_workers(
+    tmp_path: Path, long_recording: Path
+) -> None:
     with LocalServer(data_dir=tmp_path, workers=1) as srv:
         with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c:
-            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            long_id = upload_path(c, long_recording)
             job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
             wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
         pids = srv.runtime.pool.worker_pids()
