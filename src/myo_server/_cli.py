@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,6 +87,12 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limit_burst=max(1, int(args.rate_limit * 2)),
         public_base_url=args.public_url,
     )
+    # uvicorn stops on SIGTERM/SIGINT, then re-raises the signal to the handler found before it
+    # ran: with the default one, SIGTERM killed the process before close() handed the running
+    # jobs back. Ours only notes it: close() runs, the exit code is 0.
+    stop_signals: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop_signals.append(signum))
     runtime = ServerRuntime(config)
     runtime.open()
     try:
@@ -105,13 +112,14 @@ def _serve(args: argparse.Namespace) -> int:
                 "workers": config.workers,
             },
         )
-        uvicorn.run(
-            build_asgi(runtime),
-            host=args.host,
-            port=args.port,
-            timeout_graceful_shutdown=5,
-            **UVICORN_OPTIONS,
-        )
+        if not stop_signals:  # else a signal came during start-up: stop without serving
+            uvicorn.run(
+                build_asgi(runtime),
+                host=args.host,
+                port=args.port,
+                timeout_graceful_shutdown=5,
+                **UVICORN_OPTIONS,
+            )
     finally:
         runtime.close()
     return 0

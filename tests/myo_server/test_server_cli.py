@@ -8,13 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from myo_server._cli import main
-from myo_server.testing import wait_for
+from myo_server._metadata import SqliteMetadataStore
+from myo_server.testing import upload_path, wait_for, wait_job
 
 
 def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -102,9 +104,82 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
     assert out2 == ""
 
 
-def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
+    tmp_path: Path,
+    sig: signal.Signals,
+    long_recording: Path,
+    cmu_markerset: Path,
+    child_pids: Callable[[int], list[int]],
+) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _serve(port, env, "--workers", "1", "--log-level", "warning")
+    try:
+        assert proc.stdout is not None
+        key = proc.stdout.readline().strip()
+        wait_for(lambda: _up(base), timeout=30)
+        with httpx.Client(
+            base_url=base, headers={"X-Api-Key": key}, trust_env=False, timeout=30
+        ) as c:
+            markerset = upload_path(c, cmu_markerset)
+            r = c.post(
+                "/v1/runs/retarget",
+                json={
+                    "c3d_asset_id": upload_path(c, long_recording),
+                    "markerset_asset_id": markerset,
+                },
+            )
+            job_id = r.json()["job_id"]
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["progress"] > 0, timeout=60)
+        workers = child_pids(proc.pid)
+        assert workers
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 0, err
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()]  # no orphan worker
+    store = SqliteMetadataStore(tmp_path / "myo.sqlite3")
+    job = store.get_job(job_id, None)
+    store.close()
+    assert job is not None
+    assert (job.status, job.attempts) == ("QUEUED", 0), job.message  # no attempt was used
+    again = _serve(port, env, "--workers", "1", "--log-level", "warning")
+    try:
+        wait_for(lambda: _up(base), timeout=30)
+        with httpx.Client(
+            base_url=base, headers={"X-Api-Key": key}, trust_env=False, timeout=30
+        ) as c:
+            done = wait_job(c, job_id, ("SUCCEEDED", "FAILED"), timeout=180)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.communicate(timeout=30)
+    assert done["status"] == "SUCCEEDED", done
+    assert done["attempts"] == 1
+    assert again.returncode == 0
+
+
+def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
+    """``myo-server serve`` on ``port`` (no workers unless ``options`` say so), stdout and stderr
+    piped: read them, or keep the server quiet (its log fills the pipe and blocks it)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "myo_server._cli", "serve", "--port", str(port), "--workers", "0"],
+        [
+            sys.executable,
+            "-m",
+            "myo_server._cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "0",
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
