@@ -84,6 +84,7 @@ class MetadataStore(Protocol):
     ) -> bool: ...
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool: ...
     def requeue_job(self, job_id: str, worker_id: str) -> bool: ...
+    def requeue_worker_jobs(self, worker_id: str) -> list[str]: ...
     def running_worker_ids(self) -> set[str]: ...
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
@@ -220,6 +221,13 @@ _JOB_COLS = (
     " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
+# A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the input is
+# not to blame). Parameters: updated_at, worker_id.
+_HAND_BACK = (
+    "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL, progress = 0,"
+    " attempts = MAX(attempts - 1, 0), message = 'Job re-queued: the server stopped while it ran',"
+    " updated_at = ? WHERE worker_id = ? AND status = 'RUNNING'"
+)
 
 # Lone surrogates: how Python keeps bytes that are not UTF-8 (e.g. a C3D label byte 0xff decoded
 # with surrogateescape). SQLite cannot store them, so a message holding one was never recorded.
@@ -752,14 +760,14 @@ class SqliteMetadataStore:
     def requeue_job(self, job_id: str, worker_id: str) -> bool:
         """Put a job interrupted by a clean shutdown back in the queue without using an attempt."""
         with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
-                " progress = 0, attempts = MAX(attempts - 1, 0),"
-                " message = 'Job re-queued: the server stopped while it ran', updated_at = ?"
-                " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (now(), job_id, worker_id),
-            )
+            cur = conn.execute(_HAND_BACK + " AND job_id = ?", (now(), worker_id, job_id))
             return cur.rowcount == 1
+
+    def requeue_worker_jobs(self, worker_id: str) -> list[str]:
+        """:meth:`requeue_job` for every RUNNING job of a worker the stopping server had to kill."""
+        with self._write() as conn:
+            rows = conn.execute(_HAND_BACK + " RETURNING job_id", (now(), worker_id)).fetchall()
+            return [r[0] for r in rows]
 
     def running_worker_ids(self) -> set[str]:
         rows = self._conn().execute(

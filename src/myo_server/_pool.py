@@ -199,10 +199,9 @@ class WorkerPool:
             if slot.alive():
                 slot.process.kill()
                 slot.process.wait(2.0)
-            # A worker stopped by force leaves its job RUNNING: hand it back to the queue.
-            for job_id, _ in self._store.recover_worker_jobs(
-                slot.worker_id, self._config.max_attempts + 1, "the server stopped while it ran"
-            ):
+            # A worker stopped by force leaves its job RUNNING: hand it back to the queue as the
+            # worker would have, without counting the attempt (the input is not to blame).
+            for job_id in self._store.requeue_worker_jobs(slot.worker_id):
                 log.info("job %s re-queued at shutdown", job_id)
             with contextlib.suppress(FileNotFoundError):
                 worker_lock_path(self._config, slot.worker_id).unlink()

@@ -350,6 +350,27 @@ def test_stop_hands_a_running_job_back_and_leaves_no_workers(
     assert "re-queued" in job["message"]
 
 
+def test_stop_hands_back_the_job_of_a_worker_that_does_not_answer(
+    tmp_path: Path, long_recording: Path
+) -> None:
+    # A worker stuck in C code (here: stopped) cannot hand its job back: the pool kills it after
+    # its grace period and re-queues the job itself, without counting the attempt either.
+    with LocalServer(data_dir=tmp_path, workers=1) as srv:
+        with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c:
+            long_id = upload_path(c, long_recording)
+            job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+        (pid,) = srv.runtime.pool.worker_pids()
+        os.kill(pid, signal.SIGSTOP)
+    assert not Path(f"/proc/{pid}").exists()
+    store = SqliteMetadataStore(tmp_path / "myo.sqlite3")
+    job = store.get_job(job_id, None)
+    store.close()
+    assert job is not None
+    assert (job.status, job.attempts) == ("QUEUED", 0), job.message
+    assert job.message == "Job re-queued: the server stopped while it ran"
+
+
 def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
     with (
         LocalServer(data_dir=tmp_path, workers=1) as a,
