@@ -60,6 +60,10 @@ class _ParentLink:
                 self.wake.set()
         except OSError:
             pass
+        self.close()
+
+    def close(self) -> None:
+        """Stop as if the supervisor had closed the pipe."""
         self.stop.set()
         self.wake.set()
 
@@ -77,7 +81,7 @@ def _set_parent_death_signal() -> None:
 
 
 def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
-    """Run jobs until the supervisor closes our stdin.
+    """Run jobs until the supervisor closes our stdin (or sends SIGTERM).
 
     Raises:
         Exception: A job's outcome could not be recorded at all (see :func:`run_job`): the
@@ -90,6 +94,9 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
         signal.SIGINT, signal.SIG_IGN
     )  # Ctrl-C reaches the whole group: the parent decides
     link = _ParentLink()
+    # SIGTERM (a service manager stopping the whole group) stops us like EOF: the running job
+    # goes back to the queue without using an attempt, instead of dying with it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: link.close())
     lock = FileLock(worker_lock_path(config, worker_id))
     if not lock.try_acquire():
         log.error("worker %s: liveness lock already held; exiting", worker_id)

@@ -107,10 +107,16 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("sig", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True)],
+    # the server alone (kill PID); its whole group (a service manager; Ctrl-C in a terminal)
+    ids=["SIGTERM", "SIGTERM-group", "SIGINT-group"],
+)
 def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
     tmp_path: Path,
     sig: signal.Signals,
+    to_group: bool,
     long_recording: Path,
     cmu_markerset: Path,
     child_pids: Callable[[int], list[int]],
@@ -138,7 +144,10 @@ def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
             wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["progress"] > 0, timeout=60)
         workers = child_pids(proc.pid)
         assert workers
-        proc.send_signal(sig)
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
@@ -167,7 +176,8 @@ def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
 
 def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     """``myo-server serve`` on ``port`` (no workers unless ``options`` say so), stdout and stderr
-    piped: read them, or keep the server quiet (its log fills the pipe and blocks it)."""
+    piped: read them, or keep the server quiet (its log fills the pipe and blocks it). It leads
+    its own process group, so a test may signal the group."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -184,6 +194,7 @@ def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[st
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
     )
 
 
