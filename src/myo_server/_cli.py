@@ -47,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", default=None, help="base URL clients use, for presigned URLs"
     )
+    serve.add_argument(
+        "--worker-memory-mb",
+        type=int,
+        default=ServerConfig.worker_memory_limit_mb,
+        help="address space each job worker may use, MiB; a job needing more fails"
+        f" (0: no limit; default {ServerConfig.worker_memory_limit_mb})",
+    )
+    serve.add_argument(
+        "--job-timeout",
+        type=float,
+        default=ServerConfig.job_timeout_s,
+        help="seconds a job may run before it fails and its worker is replaced"
+        f" (0: no limit; default {ServerConfig.job_timeout_s:g})",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     keys = sub.add_parser("keys", help="manage API keys")
@@ -86,6 +100,8 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limit_per_second=args.rate_limit,
         rate_limit_burst=max(1, int(args.rate_limit * 2)),
         public_base_url=args.public_url,
+        worker_memory_limit_mb=max(0, args.worker_memory_mb),
+        job_timeout_s=max(0.0, args.job_timeout),
     )
     # uvicorn stops on SIGTERM/SIGINT, then re-raises the signal to the handler found before it
     # ran: with the default one, SIGTERM killed the process before close() handed the running

@@ -86,6 +86,7 @@ class MetadataStore(Protocol):
     def requeue_job(self, job_id: str, worker_id: str) -> bool: ...
     def requeue_worker_jobs(self, worker_id: str) -> list[str]: ...
     def running_worker_ids(self) -> set[str]: ...
+    def jobs_running_since(self, before: float) -> list[tuple[str, str]]: ...
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]: ...
@@ -774,6 +775,14 @@ class SqliteMetadataStore:
             "SELECT DISTINCT worker_id FROM jobs WHERE status = 'RUNNING' AND worker_id IS NOT NULL"
         )
         return {r[0] for r in rows}
+
+    def jobs_running_since(self, before: float) -> list[tuple[str, str]]:
+        """``(job_id, worker_id)`` of the RUNNING jobs started before ``before`` (epoch seconds)."""
+        rows = self._conn().execute(
+            "SELECT job_id, worker_id FROM jobs WHERE status = 'RUNNING' AND started_at < ?",
+            (before,),
+        )
+        return [(r[0], r[1]) for r in rows]
 
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str

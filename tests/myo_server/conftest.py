@@ -44,19 +44,32 @@ def cmu_markerset() -> Path:
 
 
 @pytest.fixture(scope="session")
-def long_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample recording tiled 40 times (16,480 frames): a job that runs for seconds."""
-    import ezc3d
+def tiled_recording(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """``tiled_recording(n)``: the sample tiled ``n`` times (412 n frames), written once."""
+    made: dict[int, Path] = {}
 
-    c = ezc3d.c3d(str(myo_retarget.sample_c3d_path()))
-    pts = c["data"]["points"]
-    c["data"]["points"] = np.concatenate([pts] * 40, axis=2)
-    meta = c["data"]["meta_points"]
-    for name in ("residuals", "camera_masks"):
-        c["data"]["meta_points"][name] = np.concatenate([meta[name]] * 40, axis=2)
-    path = tmp_path_factory.mktemp("long") / "long.c3d"
-    c.write(str(path))
-    return path
+    def make(repeats: int) -> Path:
+        if repeats not in made:
+            import ezc3d
+
+            c = ezc3d.c3d(str(myo_retarget.sample_c3d_path()))
+            pts = c["data"]["points"]
+            c["data"]["points"] = np.concatenate([pts] * repeats, axis=2)
+            meta = c["data"]["meta_points"]
+            for name in ("residuals", "camera_masks"):
+                c["data"]["meta_points"][name] = np.concatenate([meta[name]] * repeats, axis=2)
+            path = tmp_path_factory.mktemp("tiled") / f"sample_x{repeats}.c3d"
+            c.write(str(path))
+            made[repeats] = path
+        return made[repeats]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def long_recording(tiled_recording: Callable[[int], Path]) -> Path:
+    """The sample recording tiled 40 times (16,480 frames): a job that runs for seconds."""
+    return tiled_recording(40)
 
 
 def _child_pids(pid: int) -> list[int]:

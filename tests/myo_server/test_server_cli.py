@@ -174,6 +174,30 @@ def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
     assert again.returncode == 0
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_caps_the_memory_of_its_workers(
+    tmp_path: Path, child_pids: Callable[[int], list[int]]
+) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    proc = _serve(port, env, "--workers", "1", "--worker-memory-mb", "1500", "--log-level", "error")
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}"), timeout=30)
+
+        def worker_limits() -> str:
+            (pid,) = child_pids(proc.pid)
+            return Path(f"/proc/{pid}/limits").read_text()
+
+        # the worker sets it as it starts: wait for it
+        limits = wait_for(lambda: (t := worker_limits()) and str(1500 * 2**20) in t and t, 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    (line,) = [x for x in limits.splitlines() if x.startswith("Max address space")]
+    assert line.split()[3] == str(1500 * 2**20)  # soft limit, bytes
+    assert proc.returncode == 0
+
+
 def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     """``myo-server serve`` on ``port`` (no workers unless ``options`` say so), stdout and stderr
     piped: read them, or keep the server quiet (its log fills the pipe and blocks it). It leads

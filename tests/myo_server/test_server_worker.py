@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -369,6 +370,60 @@ def test_stop_hands_back_the_job_of_a_worker_that_does_not_answer(
     assert job is not None
     assert (job.status, job.attempts) == ("QUEUED", 0), job.message
     assert job.message == "Job re-queued: the server stopped while it ran"
+
+
+# An idle worker holds about 310 MB of address space and the sample's job peaks near 425 MB;
+# the sample tiled 100 times (41,200 frames) needs far more than this limit.
+_TIGHT_MEMORY_MB = 520
+
+
+@pytest.mark.slow
+def test_a_job_needing_more_memory_than_a_worker_may_use_fails_and_the_next_one_runs(
+    tmp_path: Path, tiled_recording: Callable[[int], Path]
+) -> None:
+    with (
+        LocalServer(data_dir=tmp_path, workers=1, worker_memory_limit_mb=_TIGHT_MEMORY_MB) as srv,
+        httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c,
+    ):
+        markerset = upload_path(c, MARKERSETS / "cmu.xml")
+        (pid,) = srv.runtime.pool.worker_pids()
+        huge = _start(c, upload_path(c, tiled_recording(100)), markerset)
+        job = wait_job(c, huge, ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "FAILED", job
+        assert f"more memory than a worker may use ({_TIGHT_MEMORY_MB} MB)" in job["error"]
+        assert "--worker-memory-mb" in job["error"]  # how to raise it
+        assert job["attempts"] == 1  # not retried: it would fail the same way
+        # that worker is replaced by a fresh one (its heap may stay fragmented)
+        wait_for(lambda: srv.runtime.pool.worker_pids() not in ([], [pid]), timeout=30)
+        job = wait_job(c, _start(c, upload_path(c, SAMPLE), markerset), ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "SUCCEEDED", job
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))  # 3.10 reads no "Z"
+
+
+def test_a_job_running_longer_than_the_limit_fails_and_its_worker_is_replaced(
+    tmp_path: Path, long_recording: Path
+) -> None:
+    limit = 5.0  # the long recording takes three times that, the sample a fraction
+    with (
+        LocalServer(data_dir=tmp_path, workers=1, job_timeout_s=limit) as srv,
+        httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c,
+    ):
+        markerset = upload_path(c, MARKERSETS / "cmu.xml")
+        (pid,) = srv.runtime.pool.worker_pids()
+        job = wait_job(
+            c, _start(c, upload_path(c, long_recording), markerset), ("SUCCEEDED", "FAILED")
+        )
+        assert job["status"] == "FAILED", job
+        assert "took longer than 5 s" in job["error"]
+        took = _instant(job["completed_at"]) - _instant(job["started_at"])
+        assert took.total_seconds() < limit + 2
+        wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)  # killed: it may hang
+        job = wait_job(c, _start(c, upload_path(c, SAMPLE), markerset), ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "SUCCEEDED", job
+        assert srv.runtime.pool.worker_pids() != [pid]
 
 
 def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
