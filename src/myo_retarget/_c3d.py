@@ -276,6 +276,7 @@ def read_c3d(
     Raises:
         C3DReadError: The file is missing, is not a readable C3D, uses the SGI processor format,
             has unsupported units, no markers, no frames or a bad rate, or an argument is invalid.
+        MemoryError: The process has too little memory left to read it (not the file's fault).
     """
     spath = os.fspath(path)
     override = None
@@ -602,8 +603,12 @@ def _ezc3d_read(path: str) -> Any:
 
     try:
         return ezc3d.c3d(path, extract_forceplat_data=False)
-    except (OSError, RuntimeError, ValueError, IndexError, MemoryError) as exc:
+    except (OSError, RuntimeError, ValueError, IndexError) as exc:
         detail = str(exc).replace(": iostream error", "").strip()
+        if detail == "std::bad_alloc":
+            # ezc3d reports a failed C++ allocation so: the process is short of memory, the file
+            # may be fine. A server's worker must tell the two apart (and say which limit).
+            raise MemoryError(f"{path}: not enough memory to read it") from exc
         if "ignoreBadFormatting" in detail:
             detail = "the parameter section is not standard-conforming"
         raise C3DReadError(path, f"ezc3d cannot read it: {detail}") from None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
+import signal
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="log level (default info)",
     )
+    serve.add_argument(
+        "--worker-memory-mb",
+        type=int,
+        default=ServerConfig.worker_memory_limit_mb,
+        help="address space each job worker may use, MiB; a job needing more fails"
+        f" (0: no limit; default {ServerConfig.worker_memory_limit_mb})",
+    )
+    serve.add_argument(
+        "--job-timeout",
+        type=float,
+        default=ServerConfig.job_timeout_s,
+        help="seconds a job may run before it fails and its worker is replaced"
+        f" (0: no limit; default {ServerConfig.job_timeout_s:g})",
+    )
 
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -108,7 +122,15 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limit_per_second=args.rate_limit,
         rate_limit_burst=max(1, int(args.rate_limit * 2)),
         public_base_url=args.public_url,
+        worker_memory_limit_mb=max(0, args.worker_memory_mb),
+        job_timeout_s=max(0.0, args.job_timeout),
     )
+    # uvicorn stops on SIGTERM/SIGINT, then re-raises the signal to the handler found before it
+    # ran: with the default one, SIGTERM killed the process before close() handed the running
+    # jobs back. Ours only notes it: close() runs, the exit code is 0.
+    stop_signals: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop_signals.append(signum))
     runtime = ServerRuntime(config)
     runtime.listen_url = url
     try:
@@ -125,10 +147,10 @@ def _serve(args: argparse.Namespace) -> int:
             "serving",
             extra={"url": url, "data_dir": str(config.data_dir), "workers": config.workers},
         )
-        server = uvicorn.Server(
-            uvicorn.Config(build_asgi(runtime), timeout_graceful_shutdown=5, **UVICORN_OPTIONS)
-        )
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
+        if not stop_signals:  # else a signal came during start-up: stop without serving
+            server = uvicorn.Server(
+                uvicorn.Config(build_asgi(runtime), timeout_graceful_shutdown=5, **UVICORN_OPTIONS)
+            )
             server.run(sockets=[sock])
     finally:
         runtime.close()

@@ -42,6 +42,12 @@ class ServerConfig:
         download_url_ttl: Seconds a download URL stays valid.
         max_upload_bytes: Largest upload accepted when the client gives no expected size.
         max_attempts: Times a job is started before a crashing worker makes it FAILED.
+        worker_memory_limit_mb: Address space (MiB) each worker process may use; a job needing
+            more ends FAILED instead of exhausting the host (0: no limit). An idle worker holds
+            about 310 MB; jobs of 2,751 / 16,480 / 41,200 frames peaked at about 450 / 580 /
+            800 MB (~12 KB per frame), so the default takes recordings of ~40 min at 120 Hz.
+        job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced,
+            so an input that hangs the engine cannot hold a worker forever (0: no limit).
         bucket: Bucket name shown in ``s3://bucket/key`` storage references.
     """
 
@@ -54,6 +60,8 @@ class ServerConfig:
     download_url_ttl: int = 3600
     max_upload_bytes: int = 20 * 1024**3
     max_attempts: int = 2
+    worker_memory_limit_mb: int = 4096
+    job_timeout_s: float = 3600.0
     bucket: str = DEFAULT_BUCKET
 
     @property

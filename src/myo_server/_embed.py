@@ -39,6 +39,10 @@ class LocalServer:
         rate_limit_burst: Per-key burst.
         public_base_url: Base of presigned URLs, if clients reach the server by another name
             (required when ``host`` is a wildcard such as ``0.0.0.0``); default: ``base_url``.
+        worker_memory_limit_mb: Address space (MiB) each worker may use; a job needing more ends
+            FAILED (0: no limit).
+        job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced
+            (0: no limit).
 
     Raises:
         ValueError: A wildcard ``host`` without ``public_base_url``.
@@ -54,6 +58,8 @@ class LocalServer:
         rate_limit_per_second: float = ServerConfig.rate_limit_per_second,
         rate_limit_burst: int = ServerConfig.rate_limit_burst,
         public_base_url: str | None = None,
+        worker_memory_limit_mb: int = ServerConfig.worker_memory_limit_mb,
+        job_timeout_s: float = ServerConfig.job_timeout_s,
     ) -> None:
         check_public_url(host, public_base_url)
         self.config = ServerConfig(
@@ -62,6 +68,8 @@ class LocalServer:
             public_base_url=public_base_url,
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_burst=rate_limit_burst,
+            worker_memory_limit_mb=worker_memory_limit_mb,
+            job_timeout_s=job_timeout_s,
         )
         self._host = host
         self._port = port

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -85,7 +86,9 @@ class MetadataStore(Protocol):
     ) -> bool: ...
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool: ...
     def requeue_job(self, job_id: str, worker_id: str) -> bool: ...
+    def requeue_worker_jobs(self, worker_id: str) -> list[str]: ...
     def running_worker_ids(self) -> set[str]: ...
+    def jobs_running_since(self, before: float) -> list[tuple[str, str]]: ...
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]: ...
@@ -221,6 +224,31 @@ _JOB_COLS = (
     " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
+# A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the input is
+# not to blame). Parameters: updated_at, worker_id.
+_HAND_BACK = (
+    "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL, progress = 0,"
+    " attempts = MAX(attempts - 1, 0), message = 'Job re-queued: the server stopped while it ran',"
+    " updated_at = ? WHERE worker_id = ? AND status = 'RUNNING'"
+)
+
+# Lone surrogates: how Python keeps bytes that are not UTF-8 (e.g. a C3D label byte 0xff decoded
+# with surrogateescape). SQLite cannot store them, so a message holding one was never recorded.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of the byte code - 0xDC00: show that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite stores and every reader shows it: an undecodable byte becomes its
+    ``\\xff`` escape, another lone surrogate ``\\udXXX``, NUL (which cuts text short in SQL
+    and most tools) ``\\x00``."""
+    return _SURROGATE.sub(_escape_surrogate, text).replace("\x00", "\\x00")
 
 
 def _asset(row: sqlite3.Row) -> AssetRecord:
@@ -716,7 +744,7 @@ class SqliteMetadataStore:
             cur = conn.execute(
                 "UPDATE jobs SET progress = ?, message = ?, updated_at = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (progress, message, now(), job_id, worker_id),
+                (progress, _storable(message), now(), job_id, worker_id),
             )
             return cur.rowcount == 1
 
@@ -729,7 +757,7 @@ class SqliteMetadataStore:
                 "UPDATE jobs SET status = 'SUCCEEDED', progress = 1, message = ?, updated_at = ?,"
                 " completed_at = ?, output_asset_id = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (message, t, t, output.asset_id, job_id, worker_id),
+                (_storable(message), t, t, output.asset_id, job_id, worker_id),
             )
             if cur.rowcount != 1:
                 return False
@@ -737,6 +765,7 @@ class SqliteMetadataStore:
             return True
 
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+        error = _storable(error)
         with self._write() as conn:
             t = now()
             cur = conn.execute(
@@ -749,14 +778,14 @@ class SqliteMetadataStore:
     def requeue_job(self, job_id: str, worker_id: str) -> bool:
         """Put a job interrupted by a clean shutdown back in the queue without using an attempt."""
         with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
-                " progress = 0, attempts = MAX(attempts - 1, 0),"
-                " message = 'Job re-queued: the server stopped while it ran', updated_at = ?"
-                " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (now(), job_id, worker_id),
-            )
+            cur = conn.execute(_HAND_BACK + " AND job_id = ?", (now(), worker_id, job_id))
             return cur.rowcount == 1
+
+    def requeue_worker_jobs(self, worker_id: str) -> list[str]:
+        """:meth:`requeue_job` for every RUNNING job of a worker the stopping server had to kill."""
+        with self._write() as conn:
+            rows = conn.execute(_HAND_BACK + " RETURNING job_id", (now(), worker_id)).fetchall()
+            return [r[0] for r in rows]
 
     def running_worker_ids(self) -> set[str]:
         rows = self._conn().execute(
@@ -764,11 +793,20 @@ class SqliteMetadataStore:
         )
         return {r[0] for r in rows}
 
+    def jobs_running_since(self, before: float) -> list[tuple[str, str]]:
+        """``(job_id, worker_id)`` of the RUNNING jobs started before ``before`` (epoch seconds)."""
+        rows = self._conn().execute(
+            "SELECT job_id, worker_id FROM jobs WHERE status = 'RUNNING' AND started_at < ?",
+            (before,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]:
         """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs of a dead worker."""
         out: list[tuple[str, str]] = []
+        reason = _storable(reason)
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT job_id, attempts FROM jobs WHERE worker_id = ? AND status = 'RUNNING'",

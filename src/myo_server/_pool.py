@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore
-from ._worker import worker_lock_path
+from ._util import now
+from ._worker import RECYCLE_EXIT_CODE, worker_lock_path
 
 log = logging.getLogger("myo_server.pool")
 
@@ -148,6 +149,7 @@ class WorkerPool:
         last_scan = time.monotonic()
         while not self._halt.wait(_MONITOR_INTERVAL):
             try:
+                self._enforce_job_timeout()
                 self._check_workers()
                 if time.monotonic() - last_scan > _ORPHAN_SCAN_INTERVAL:
                     last_scan = time.monotonic()
@@ -155,6 +157,29 @@ class WorkerPool:
             except Exception:  # the supervisor must outlive database hiccups
                 log.exception("worker supervision failed; retrying")
         self._shutdown()
+
+    def _enforce_job_timeout(self) -> None:
+        """Fail the jobs of our workers that ran past ``job_timeout_s`` and kill those workers
+        (a job may hang in C code, where no cancellation reaches it); they are then replaced."""
+        limit = self._config.job_timeout_s
+        if limit <= 0:
+            return
+        with self._slots_lock:
+            ours = {s.worker_id: s for s in self._slots if s.alive()}
+        for job_id, worker_id in self._store.jobs_running_since(now() - limit):
+            slot = ours.get(worker_id)
+            if slot is None:
+                continue  # another server process's worker: its own supervisor sees to it
+            message = (
+                f"Job failed: it took longer than {limit:g} s, the server's limit per job. Split"
+                " the recording into shorter trials, or raise the limit (myo-server serve"
+                " --job-timeout, LocalServer(job_timeout_s=...); 0 removes it)."
+            )
+            if self._store.finish_job_failed(job_id, worker_id, message):  # else it just ended
+                log.warning(
+                    "job %s took longer than %g s: killing worker %s", job_id, limit, worker_id
+                )
+                slot.process.kill()
 
     def _check_workers(self) -> None:
         with self._slots_lock:
@@ -164,7 +189,10 @@ class WorkerPool:
                 continue
             code = slot.process.returncode
             slot.close_pipe()
-            log.warning("worker %s exited (code %s); restarting it", slot.worker_id, code)
+            if code == RECYCLE_EXIT_CODE:  # it asked to be replaced (a job ran out of memory)
+                log.info("worker %s exited to be replaced; restarting it", slot.worker_id)
+            else:
+                log.warning("worker %s exited (code %s); restarting it", slot.worker_id, code)
             reason = (
                 f"its worker process was killed by signal {-code}"
                 if code is not None and code < 0
@@ -199,10 +227,9 @@ class WorkerPool:
             if slot.alive():
                 slot.process.kill()
                 slot.process.wait(2.0)
-            # A worker stopped by force leaves its job RUNNING: hand it back to the queue.
-            for job_id, _ in self._store.recover_worker_jobs(
-                slot.worker_id, self._config.max_attempts + 1, "the server stopped while it ran"
-            ):
+            # A worker stopped by force leaves its job RUNNING: hand it back to the queue as the
+            # worker would have, without counting the attempt (the input is not to blame).
+            for job_id in self._store.requeue_worker_jobs(slot.worker_id):
                 log.info("job %s re-queued at shutdown", job_id)
             with contextlib.suppress(FileNotFoundError):
                 worker_lock_path(self._config, slot.worker_id).unlink()

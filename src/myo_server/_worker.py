@@ -36,12 +36,18 @@ def worker_lock_path(config: ServerConfig, worker_id: str) -> Path:
     return config.run_dir / f"worker-{worker_id}.lock"
 
 
+# A worker exits with this code to be replaced by a fresh one: its job ran out of memory, after
+# which the heap may stay fragmented and C extensions may have leaked.
+RECYCLE_EXIT_CODE = 3
+
+
 @dataclass
 class _Context:
     store: MetadataStore
     blobs: BlobStore
     worker_id: str
     stop: threading.Event
+    memory_limit_mb: int = 0  # for the message of a job that needs more
 
 
 class _ParentLink:
@@ -60,6 +66,10 @@ class _ParentLink:
                 self.wake.set()
         except OSError:
             pass
+        self.close()
+
+    def close(self) -> None:
+        """Stop as if the supervisor had closed the pipe."""
         self.stop.set()
         self.wake.set()
 
@@ -76,21 +86,44 @@ def _set_parent_death_signal() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
-def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
-    """Run jobs until the supervisor closes our stdin."""
+def _limit_memory(limit_mb: int) -> None:
+    """Cap this process's address space: past it allocations fail (MemoryError), the host lives."""
+    if limit_mb <= 0 or sys.platform == "win32":
+        return
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = limit_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
+    """Run jobs until the supervisor closes our stdin (or sends SIGTERM); returns the exit code.
+
+    Raises:
+        Exception: A job's outcome could not be recorded at all (see :func:`run_job`): the
+            process must exit so that the supervisor recovers that job.
+    """
     _set_parent_death_signal()
     if os.getppid() != parent_pid:
-        return
+        return 0
     signal.signal(
         signal.SIGINT, signal.SIG_IGN
     )  # Ctrl-C reaches the whole group: the parent decides
     link = _ParentLink()
+    # SIGTERM (a service manager stopping the whole group) stops us like EOF: the running job
+    # goes back to the queue without using an attempt, instead of dying with it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: link.close())
+    _limit_memory(config.worker_memory_limit_mb)
     lock = FileLock(worker_lock_path(config, worker_id))
     if not lock.try_acquire():
         log.error("worker %s: liveness lock already held; exiting", worker_id)
-        return
+        return 0
     store = SqliteMetadataStore(config.db_path)
-    ctx = _Context(store, DirectoryBlobStore(config.blob_dir), worker_id, link.stop)
+    blobs = DirectoryBlobStore(config.blob_dir)
+    ctx = _Context(store, blobs, worker_id, link.stop, config.worker_memory_limit_mb)
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
         engine: Any = importlib.import_module("myo_retarget")
         engine.load_character()
@@ -98,17 +131,21 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> None:
         while not link.stop.is_set():
             try:
                 job = store.claim_job(worker_id)
-                if job is None:
-                    link.wake.wait(1.0)
-                    link.wake.clear()
-                    continue
-                run_job(ctx, job)
             except Exception:  # e.g. the database stayed locked: log, breathe, carry on
                 log.exception("worker %s: queue error; retrying", worker_id)
                 time.sleep(0.5)
+                continue
+            if job is None:
+                link.wake.wait(1.0)
+                link.wake.clear()
+                continue
+            if not run_job(ctx, job):
+                log.info("worker %s: a job ran out of memory; exiting to be replaced", worker_id)
+                return RECYCLE_EXIT_CODE
     finally:
         store.close()
         lock.release()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    worker_main(ServerConfig(**doc), args[1], int(args[2]))
+    sys.exit(worker_main(ServerConfig(**doc), args[1], int(args[2])))
 
 
 def _throttled(interval: float, fn: Callable[[], bool]) -> Callable[[], bool]:
@@ -138,8 +175,30 @@ def _throttled(interval: float, fn: Callable[[], bool]) -> Callable[[], bool]:
     return check
 
 
-def run_job(ctx: _Context, job: JobRecord) -> None:
-    """Run one claimed job to a final state; never raises (a worker outlives any job)."""
+def run_job(ctx: _Context, job: JobRecord) -> bool:
+    """Run one claimed job to a final state (or back to the queue if the server is stopping).
+
+    Returns:
+        Whether this worker may run more jobs: False after the job ran out of memory.
+
+    Raises:
+        Exception: Only if not even a plain failure could be recorded. The worker must then exit
+            so that the supervisor recovers the job: one that carried on would leave it RUNNING.
+    """
+    try:
+        return _run_job(ctx, job)
+    except Exception as exc:  # recording the outcome failed: record a message that cannot
+        log.exception("job %s: recording its outcome failed", job.job_id)
+        message = (
+            f"Job failed, and recording why failed too ({type(exc).__name__}). The server log"
+            " has the details; start the job again, and report it with this job id if it"
+            " persists."
+        )
+        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+        return not _out_of_memory(exc)
+
+
+def _run_job(ctx: _Context, job: JobRecord) -> bool:
     store, worker_id = ctx.store, ctx.worker_id
     params = job.params
     log.info("job %s started (attempt %d)", job.job_id, job.attempts)
@@ -207,6 +266,33 @@ def run_job(ctx: _Context, job: JobRecord) -> None:
             log.info("job %s handed back to the queue: server stopping", job.job_id)
         else:
             _fail(ctx, job, exc, replacements)
+            return not _out_of_memory(exc)
+    return True
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` or an error it was raised from (the engine wraps some) is a MemoryError."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, MemoryError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _memory_message(limit_mb: int) -> str:
+    if limit_mb > 0:
+        return (
+            f"The job needs more memory than a worker may use ({limit_mb} MB). Split the"
+            " recording into shorter trials, or raise the server's limit (myo-server serve"
+            " --worker-memory-mb, LocalServer(worker_memory_limit_mb=...); 0 removes it)."
+        )
+    return (
+        "The job ran out of memory: the server has too little free for this input. Split the"
+        " recording into shorter trials, or run it on a machine with more memory."
+    )
 
 
 def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str, str]) -> None:
@@ -217,7 +303,10 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
     if isinstance(exc, RetargetCancelled):
         log.info("job %s canceled", job.job_id)
         return  # the API already made the row CANCELED
-    if isinstance(exc, RetargetError):
+    if _out_of_memory(exc):  # before RetargetError: the engine reports some as unreadable input
+        message = _memory_message(ctx.memory_limit_mb)
+        log.warning("job %s ran out of memory: %s", job.job_id, exc)
+    elif isinstance(exc, RetargetError):
         message = str(exc)
         for local, shown in replacements.items():  # never show server paths, show the file names
             message = message.replace(local, shown)

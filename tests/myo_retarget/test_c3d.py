@@ -475,6 +475,41 @@ def test_damaged_files_never_crash_or_hang(tmp_path: Path) -> None:
     assert counts["rejected"] > 0
 
 
+_READ_WITH_LITTLE_MEMORY = """
+import re, resource, sys
+import ezc3d  # loaded before the address space is measured
+from myo_retarget._c3d import read_c3d
+status = open("/proc/self/status").read()
+used = int(re.search(r"VmSize:\\s+(\\d+)", status).group(1)) * 1024
+_, hard = resource.getrlimit(resource.RLIMIT_AS)
+resource.setrlimit(resource.RLIMIT_AS, (used + 64 * 2**20, hard))
+try:
+    read_c3d(sys.argv[1])
+    print("read")
+except MemoryError as exc:
+    print("MemoryError", exc)
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_recording_too_big_for_the_memory_left_raises_memory_error(tmp_path: Path) -> None:
+    # ezc3d reports a failed C++ allocation as RuntimeError("std::bad_alloc"): the reader called
+    # the file unreadable, so a server could not say that its memory limit was the cause.
+    path = write_c3d(tmp_path / "big.c3d", LABELS, person(200_000), 100.0)  # 2 M samples, 32 MB
+    result = subprocess.run(
+        [sys.executable, "-c", _READ_WITH_LITTLE_MEMORY, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("MemoryError"), result.stdout
+    assert "big.c3d" in result.stdout
+
+
 # --------------------------------------------------------------------------- real recordings
 
 # file -> (vertical axis, units, processor, markers kept, model outputs ignored, frames, rate)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import pytest
 
 import myo_server
 from myo_server._cli import main
-from myo_server.testing import wait_for
+from myo_server._metadata import SqliteMetadataStore
+from myo_server.testing import upload_path, wait_for, wait_job
 
 
 def _run(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -157,7 +159,104 @@ def test_serve_on_every_interface_needs_a_public_url(tmp_path: Path) -> None:
     assert "0.0.0.0" in r.stderr
 
 
-def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("sig", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True)],
+    # the server alone (kill PID); its whole group (a service manager; Ctrl-C in a terminal)
+    ids=["SIGTERM", "SIGTERM-group", "SIGINT-group"],
+)
+def test_a_signal_hands_the_running_job_back_and_a_restart_runs_it_once(
+    tmp_path: Path,
+    sig: signal.Signals,
+    to_group: bool,
+    long_recording: Path,
+    cmu_markerset: Path,
+    child_pids: Callable[[int], list[int]],
+) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _serve(port, env, "--workers", "1", "--log-level", "warning")
+    try:
+        assert proc.stdout is not None
+        key = proc.stdout.readline().strip()
+        wait_for(lambda: _up(base), timeout=30)
+        with httpx.Client(
+            base_url=base, headers={"X-Api-Key": key}, trust_env=False, timeout=30
+        ) as c:
+            markerset = upload_path(c, cmu_markerset)
+            r = c.post(
+                "/v1/runs/retarget",
+                json={
+                    "c3d_asset_id": upload_path(c, long_recording),
+                    "markerset_asset_id": markerset,
+                },
+            )
+            job_id = r.json()["job_id"]
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["progress"] > 0, timeout=60)
+        workers = child_pids(proc.pid)
+        assert workers
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 0, err
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()]  # no orphan worker
+    store = SqliteMetadataStore(tmp_path / "myo.sqlite3")
+    job = store.get_job(job_id, None)
+    store.close()
+    assert job is not None
+    assert (job.status, job.attempts) == ("QUEUED", 0), job.message  # no attempt was used
+    again = _serve(port, env, "--workers", "1", "--log-level", "warning")
+    try:
+        wait_for(lambda: _up(base), timeout=30)
+        with httpx.Client(
+            base_url=base, headers={"X-Api-Key": key}, trust_env=False, timeout=30
+        ) as c:
+            done = wait_job(c, job_id, ("SUCCEEDED", "FAILED"), timeout=180)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.communicate(timeout=30)
+    assert done["status"] == "SUCCEEDED", done
+    assert done["attempts"] == 1
+    assert again.returncode == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_caps_the_memory_of_its_workers(
+    tmp_path: Path, child_pids: Callable[[int], list[int]]
+) -> None:
+    env = {**os.environ, "MYO_HOME": str(tmp_path)}
+    port = _free_port()
+    proc = _serve(port, env, "--workers", "1", "--worker-memory-mb", "1500", "--log-level", "error")
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}"), timeout=30)
+
+        def worker_limits() -> str:
+            (pid,) = child_pids(proc.pid)
+            return Path(f"/proc/{pid}/limits").read_text()
+
+        # the worker sets it as it starts: wait for it
+        limits = wait_for(lambda: (t := worker_limits()) and str(1500 * 2**20) in t and t, 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    (line,) = [x for x in limits.splitlines() if x.startswith("Max address space")]
+    assert line.split()[3] == str(1500 * 2**20)  # soft limit, bytes
+    assert proc.returncode == 0
+
+
+def _serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
+    """``myo-server serve`` on ``port`` (no workers unless ``options`` say so), stdout and stderr
+    piped: read them, or keep the server quiet (its log fills the pipe and blocks it). It leads
+    its own process group, so a test may signal the group."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -168,12 +267,13 @@ def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
             str(port),
             "--workers",
             "0",
-            *args,
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
     )
 
 

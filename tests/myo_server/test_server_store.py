@@ -195,6 +195,27 @@ def test_recovery_requeues_once_then_fails(tmp_path: Path) -> None:
     assert "its worker died, on each of its 2 attempts" in job.error
 
 
+def test_any_job_text_is_stored_readably(tmp_path: Path) -> None:
+    # A C3D label byte that is not UTF-8 reaches messages as a surrogate (surrogateescape);
+    # SQLite refuses it, and a NUL cuts text short in most readers.
+    store = SqliteMetadataStore(tmp_path / "x.sqlite3")
+    text = "labels \udcffBWT, \ud800, C\x007"
+    shown = "labels \\xffBWT, \\ud800, C\\x007"
+    failed, progressed, recovered = new_id(), new_id(), new_id()
+    for job_id in (failed, progressed, recovered):
+        store.create_job(_job(job_id))
+        assert store.claim_job(job_id) is not None  # one worker per job
+    assert store.finish_job_failed(failed, failed, text)
+    assert store.update_progress(progressed, progressed, 0.5, text)
+    assert store.recover_worker_jobs(recovered, 1, text) == [(recovered, "FAILED")]
+    job = store.get_job(failed, "t")
+    assert job is not None
+    assert (job.status, job.error, job.message) == ("FAILED", shown, shown)
+    assert store.get_job(progressed, "t").message == shown  # type: ignore[union-attr]
+    assert shown in store.get_job(recovered, "t").error  # type: ignore[union-attr,operator]
+    store.close()
+
+
 def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) -> None:
     store = SqliteMetadataStore(tmp_path / "o.sqlite3")
     job_id = new_id()

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -18,6 +21,11 @@ import pytest
 
 import myo_retarget
 from myo_server import LocalServer
+from myo_server._metadata import SqliteMetadataStore
+from myo_server._records import JobRecord
+from myo_server._storage import DirectoryBlobStore, put_file
+from myo_server._util import new_id, now
+from myo_server._worker import _Context, run_job
 from myo_server.testing import (
     new_tenant_client,
     upload,
@@ -29,20 +37,6 @@ from myo_server.testing import (
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
 SAMPLE = myo_retarget.sample_c3d_path()
 pytestmark = pytest.mark.timeout(300)
-
-
-def _long_recording(path: Path, repeats: int = 40) -> Path:
-    """The sample tiled ``repeats`` times: a job that runs for seconds."""
-    import ezc3d
-
-    c = ezc3d.c3d(str(SAMPLE))
-    pts = c["data"]["points"]
-    c["data"]["points"] = np.concatenate([pts] * repeats, axis=2)
-    meta = c["data"]["meta_points"]
-    for name in ("residuals", "camera_masks"):
-        c["data"]["meta_points"][name] = np.concatenate([meta[name]] * repeats, axis=2)
-    c.write(str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +62,8 @@ def sample(client: httpx.Client) -> str:
 
 
 @pytest.fixture(scope="module")
-def long_c3d(client: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return upload_path(client, _long_recording(tmp_path_factory.mktemp("long") / "long.c3d"))
+def long_c3d(client: httpx.Client, long_recording: Path) -> str:
+    return upload_path(client, long_recording)
 
 
 def _start(client: httpx.Client, c3d: str, markerset: str, **extra: object) -> str:
@@ -142,6 +136,92 @@ def test_bad_recordings_fail_the_job_with_a_message(
     assert str(srv.data_dir) not in job["error"]  # no server paths
     assert job["output"] is None
     assert srv.runtime.pool.worker_pids() == pids  # the worker survived
+
+
+def _with_non_utf8_labels(path: Path) -> Path:
+    """The sample with the first byte of every point label replaced by 0xff (not UTF-8)."""
+    import ezc3d
+
+    labels = ezc3d.c3d(str(SAMPLE))["parameters"]["POINT"]["LABELS"]["value"]
+    width = max(len(label) for label in labels)
+    table = b"".join(label.encode("ascii").ljust(width) for label in labels)
+    data = bytearray(SAMPLE.read_bytes())
+    at = data.index(table)  # POINT:LABELS is stored as one fixed-width character table
+    for i in range(len(labels)):
+        data[at + i * width] = 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_label_byte_that_is_not_utf8_fails_the_job_readably_and_frees_its_inputs(
+    srv: LocalServer, client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    # The labels then match no marker: the error lists them, undecodable byte included.
+    pids = srv.runtime.pool.worker_pids()
+    bad = upload_path(client, _with_non_utf8_labels(tmp_path / "bad_labels.c3d"))
+    job = wait_job(client, _start(client, bad, cmu), ("SUCCEEDED", "FAILED"), timeout=30)
+    assert job["status"] == "FAILED", job
+    assert "\\xffBWT" in job["error"]  # the byte, shown as the escape a reader can act on
+    assert "recording labels" in job["error"]
+    assert client.delete(f"/v1/assets/{bad}").status_code == 204
+    assert srv.runtime.pool.worker_pids() == pids
+    # the worker carries on with the next job
+    follower = wait_job(client, _start(client, sample, cmu), ("SUCCEEDED", "FAILED"))
+    assert follower["status"] == "SUCCEEDED", follower
+
+
+class _StoreThatCannotRecordFailures(SqliteMetadataStore):
+    """Recording a job failure raises ``faults`` times: a fault (a database that stays locked, a
+    bug in a message) the real store cannot be made to show on demand."""
+
+    def __init__(self, path: Path, faults: int) -> None:
+        super().__init__(path)
+        self.faults = faults
+
+    def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+        if self.faults > 0:
+            self.faults -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().finish_job_failed(job_id, worker_id, error)
+
+
+def test_a_failure_that_cannot_be_recorded_never_leaves_its_job_running(tmp_path: Path) -> None:
+    store = _StoreThatCannotRecordFailures(tmp_path / "db.sqlite3", faults=1)
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    put_file(blobs, "t/walk.c3d", SAMPLE)
+    put_file(blobs, "t/cmu.xml", MARKERSETS / "cmu.xml")
+    params = {
+        "c3d_key": "t/walk.c3d",
+        "markerset_key": "t/cmu.xml",
+        "c3d_filename": "walk.c3d",
+        "markerset_filename": "cmu.xml",
+        "character_id": "no-such-character",  # the engine fails at once, with a RetargetError
+        "character_version": "v1",
+    }
+
+    def claimed() -> JobRecord:
+        t = now()
+        job = JobRecord(new_id(), "t", "retarget", "QUEUED", params, t, t, new_id())
+        store.create_job(job)
+        got = store.claim_job("w1")
+        assert got is not None
+        return got
+
+    ctx = _Context(store, blobs, "w1", threading.Event())
+    job = claimed()
+    run_job(ctx, job)  # recorded on the second try, with a plain message
+    failed = store.get_job(job.job_id, "t")
+    assert failed is not None
+    assert failed.status == "FAILED"
+    assert "recording why failed too (OperationalError)" in (failed.error or "")
+    # Not even the plain message can be recorded: run_job raises, so that the worker exits and
+    # its supervisor recovers the job, instead of carrying on and leaving it RUNNING.
+    store.faults = 2
+    job = claimed()
+    with pytest.raises(sqlite3.OperationalError):
+        run_job(ctx, job)
+    assert store.recover_worker_jobs("w1", 2, "its worker exited") == [(job.job_id, "QUEUED")]
+    store.close()
 
 
 def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sample: str) -> None:
@@ -232,21 +312,10 @@ while True:
 """
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> None:
+def test_restart_after_the_server_process_is_killed_mid_job(
+    tmp_path: Path, long_recording: Path, child_pids: Callable[[int], list[int]]
+) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVE, str(tmp_path)], stdout=subprocess.PIPE, text=True
     )
@@ -255,10 +324,10 @@ def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> N
         base = proc.stdout.readline().strip()
         key = (tmp_path / "embedded_api_key").read_text().strip()
         with httpx.Client(base_url=base, headers={"X-Api-Key": key}, trust_env=False) as c:
-            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            long_id = upload_path(c, long_recording)
             job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
             wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
-        workers = _children(proc.pid)
+        workers = child_pids(proc.pid)
         assert workers
     finally:
         proc.kill()
@@ -273,10 +342,12 @@ def test_restart_after_the_server_process_is_killed_mid_job(tmp_path: Path) -> N
     assert job["attempts"] == 2
 
 
-def test_stop_hands_a_running_job_back_and_leaves_no_workers(tmp_path: Path) -> None:
+def test_stop_hands_a_running_job_back_and_leaves_no_workers(
+    tmp_path: Path, long_recording: Path
+) -> None:
     with LocalServer(data_dir=tmp_path, workers=1) as srv:
         with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c:
-            long_id = upload_path(c, _long_recording(tmp_path / "long.c3d"))
+            long_id = upload_path(c, long_recording)
             job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
             wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
         pids = srv.runtime.pool.worker_pids()
@@ -289,6 +360,81 @@ def test_stop_hands_a_running_job_back_and_leaves_no_workers(tmp_path: Path) -> 
     assert job["status"] == "QUEUED"
     assert job["attempts"] == 0
     assert "re-queued" in job["message"]
+
+
+def test_stop_hands_back_the_job_of_a_worker_that_does_not_answer(
+    tmp_path: Path, long_recording: Path
+) -> None:
+    # A worker stuck in C code (here: stopped) cannot hand its job back: the pool kills it after
+    # its grace period and re-queues the job itself, without counting the attempt either.
+    with LocalServer(data_dir=tmp_path, workers=1) as srv:
+        with httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c:
+            long_id = upload_path(c, long_recording)
+            job_id = _start(c, long_id, upload_path(c, MARKERSETS / "cmu.xml"))
+            wait_for(lambda: c.get(f"/v1/jobs/{job_id}").json()["status"] == "RUNNING")
+        (pid,) = srv.runtime.pool.worker_pids()
+        os.kill(pid, signal.SIGSTOP)
+    assert not Path(f"/proc/{pid}").exists()
+    store = SqliteMetadataStore(tmp_path / "myo.sqlite3")
+    job = store.get_job(job_id, None)
+    store.close()
+    assert job is not None
+    assert (job.status, job.attempts) == ("QUEUED", 0), job.message
+    assert job.message == "Job re-queued: the server stopped while it ran"
+
+
+# An idle worker holds about 310 MB of address space and the sample's job peaks near 425 MB;
+# the sample tiled 100 times (41,200 frames) needs far more than this limit.
+_TIGHT_MEMORY_MB = 520
+
+
+@pytest.mark.slow
+def test_a_job_needing_more_memory_than_a_worker_may_use_fails_and_the_next_one_runs(
+    tmp_path: Path, tiled_recording: Callable[[int], Path]
+) -> None:
+    with (
+        LocalServer(data_dir=tmp_path, workers=1, worker_memory_limit_mb=_TIGHT_MEMORY_MB) as srv,
+        httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c,
+    ):
+        markerset = upload_path(c, MARKERSETS / "cmu.xml")
+        (pid,) = srv.runtime.pool.worker_pids()
+        huge = _start(c, upload_path(c, tiled_recording(100)), markerset)
+        job = wait_job(c, huge, ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "FAILED", job
+        assert f"more memory than a worker may use ({_TIGHT_MEMORY_MB} MB)" in job["error"]
+        assert "--worker-memory-mb" in job["error"]  # how to raise it
+        assert job["attempts"] == 1  # not retried: it would fail the same way
+        # that worker is replaced by a fresh one (its heap may stay fragmented)
+        wait_for(lambda: srv.runtime.pool.worker_pids() not in ([], [pid]), timeout=30)
+        job = wait_job(c, _start(c, upload_path(c, SAMPLE), markerset), ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "SUCCEEDED", job
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))  # 3.10 reads no "Z"
+
+
+def test_a_job_running_longer_than_the_limit_fails_and_its_worker_is_replaced(
+    tmp_path: Path, long_recording: Path
+) -> None:
+    limit = 5.0  # the long recording takes three times that, the sample a fraction
+    with (
+        LocalServer(data_dir=tmp_path, workers=1, job_timeout_s=limit) as srv,
+        httpx.Client(base_url=srv.base_url, headers={"X-Api-Key": srv.api_key}) as c,
+    ):
+        markerset = upload_path(c, MARKERSETS / "cmu.xml")
+        (pid,) = srv.runtime.pool.worker_pids()
+        job = wait_job(
+            c, _start(c, upload_path(c, long_recording), markerset), ("SUCCEEDED", "FAILED")
+        )
+        assert job["status"] == "FAILED", job
+        assert "took longer than 5 s" in job["error"]
+        took = _instant(job["completed_at"]) - _instant(job["started_at"])
+        assert took.total_seconds() < limit + 2
+        wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)  # killed: it may hang
+        job = wait_job(c, _start(c, upload_path(c, SAMPLE), markerset), ("SUCCEEDED", "FAILED"))
+        assert job["status"] == "SUCCEEDED", job
+        assert srv.runtime.pool.worker_pids() != [pid]
 
 
 def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
