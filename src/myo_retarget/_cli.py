@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +15,9 @@ from typing import Any
 from . import __version__
 from ._exceptions import RetargetError
 from ._markerset import SHIPPED_MARKERSETS
+
+# The status a shell shows for a command killed by SIGPIPE (128 + 13): stdout's reader left early.
+EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +50,28 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("--vertical-axis", help="override the detected vertical axis")
     ins.add_argument("--json", action="store_true", help="print JSON")
     return p
+
+
+def _stdout_console() -> Any:
+    """A rich console on stdout that reports a closed pipe like print() does."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1 here; main() ends every closed-pipe case alike.
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the reader of stdout has gone")
+
+    return PipeConsole()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again
+    (see "Note on SIGPIPE" in the Python documentation of the signal module)."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (in-process tests)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _pair(text: str | None, kind: type[int] | type[float], what: str) -> Any:
@@ -110,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     note = motion.unobserved_note()
     if note is not None:
         table.add_row("joints without data", note)
-    Console().print(table)
+    _stdout_console().print(table)
     return 0
 
 
@@ -125,7 +153,6 @@ def _inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=info["filename"], show_header=False)
@@ -166,17 +193,21 @@ def _inspect(args: argparse.Namespace) -> int:
         table.add_row("best markerset", f"none fits: {top['name']} {top['note']}")
     else:
         table.add_row("best markerset", "none fits: write a markerset XML for these labels")
-    Console().print(table)
+    _stdout_console().print(table)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage, 141 stdout closed)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return _run(args)
-        return _inspect(args)
+        status = _run(args) if args.command == "run" else _inspect(args)
+        sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
+    except BrokenPipeError:
+        # stdout's reader left (`myo-retarget inspect F | head -1`): stop quietly, like a command
+        # killed by SIGPIPE. `run` has saved its .npz before printing: nothing is lost.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except RetargetError as exc:
         print(f"myo-retarget: error: {exc}", file=sys.stderr)
         return 1
@@ -186,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("myo-retarget: interrupted", file=sys.stderr)
         return 130
+    return status
 
 
 if __name__ == "__main__":

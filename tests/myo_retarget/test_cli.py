@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -140,3 +141,50 @@ def test_version_is_the_distributions() -> None:
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"myo-retarget {version('myo-mcp')}\n"
     assert myo_retarget.__version__ == version("myo-mcp")
+
+
+# rich flushes the tables at every print; a print of JSON reaches the closed pipe at once only
+# unbuffered, buffered (a shell's default) in the middle of the print or at the last flush.
+@pytest.mark.parametrize(
+    ("argv", "buffering"),
+    [
+        (["inspect"], "buffered"),
+        (["inspect", "--json"], "buffered"),
+        (["inspect", "--json"], "unbuffered"),
+        (["run", "--markerset", "cmu", "--frames", "0:30", "-q"], "buffered"),
+        (["run", "--markerset", "cmu", "--frames", "0:30", "-q", "--json"], "buffered"),
+        (["run", "--markerset", "cmu", "--frames", "0:30", "-q", "--json"], "unbuffered"),
+    ],
+)
+def test_output_into_a_closed_pipe_exits_quietly(
+    walk_c3d: Path, tmp_path: Path, argv: list[str], buffering: str
+) -> None:
+    """``myo-retarget inspect F | head -1`` when head has gone: no "Broken pipe" error, and the
+    exit status a command killed by SIGPIPE would have (141), like ``myo``; ``run`` has written
+    its .npz all the same."""
+    out = tmp_path / "walk.npz"
+    command, *options = argv
+    if command == "run":
+        options += ["-o", str(out)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if buffering == "unbuffered":
+        env["PYTHONUNBUFFERED"] = "1"
+    script = Path(sysconfig.get_path("scripts")) / "myo-retarget"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails
+    try:
+        done = subprocess.run(
+            [str(script), command, str(walk_c3d), *options],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+    if command == "run":
+        with np.load(out) as d:
+            assert d["joint_angles_degrees"].shape[0] == 30

@@ -66,6 +66,50 @@ def test_keys_revoke_by_id_or_by_key(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["keys", "create", "--tenant", "nope", "--data-dir", str(tmp_path)]) == 2
 
 
+@pytest.fixture(scope="module")
+def sixty_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with 60 keys: about 5 KB as a table, 11 KB as JSON."""
+    data_dir = tmp_path_factory.mktemp("keys")
+    for k in range(60):
+        assert _run("keys", "create", "--name", f"k{k}", data_dir=data_dir).returncode == 0
+    return data_dir
+
+
+# Buffered (a shell's default), the table fits Python's 8 KB stdout buffer and meets the closed
+# pipe at the last flush, the JSON in the middle of a print; unbuffered, both at the first print.
+@pytest.mark.parametrize("buffering", ["buffered", "unbuffered"])
+@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["create"]])
+def test_keys_output_into_a_closed_pipe_exits_quietly(
+    sixty_keys: Path, argv: list[str], buffering: str
+) -> None:
+    """``myo-server keys list | head -1`` when head has gone: no "Broken pipe" traceback, and the
+    exit status a command killed by SIGPIPE would have (141), like ``myo``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if buffering == "unbuffered":
+        env["PYTHONUNBUFFERED"] = "1"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails
+    try:
+        done = subprocess.run(
+            [_entry_point("myo-server"), "keys", *argv, "--data-dir", str(sixty_keys)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def _entry_point(name: str) -> str:
+    script = Path(sysconfig.get_path("scripts")) / name
+    assert script.exists(), f"the {name} console script is not installed at {script} (uv sync)"
+    return str(script)
+
+
 def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -> None:
     env = {**os.environ, "MYO_HOME": str(tmp_path)}
     port = _free_port()
