@@ -9,6 +9,10 @@ OUT_OF_SPACE = (
     "The server is out of disk space (or over its disk quota), so nothing was stored. Retry once"
     " its operator has freed space in the data directory."
 )
+JOB_OUT_OF_SPACE = (
+    "The server ran out of disk space (or over its disk quota) while storing the job's output."
+    " Start the job again once its operator has freed space in the data directory."
+)
 _NO_SPACE_ERRNOS = frozenset(
     code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None
 )

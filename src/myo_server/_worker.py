@@ -22,6 +22,7 @@ from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
 from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
+from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
 from ._util import new_id, now
 
@@ -306,6 +307,9 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
     if _out_of_memory(exc):  # before RetargetError: the engine reports some as unreadable input
         message = _memory_message(ctx.memory_limit_mb)
         log.warning("job %s ran out of memory: %s", job.job_id, exc)
+    elif out_of_space(exc):
+        message = JOB_OUT_OF_SPACE
+        log.error("job %s: the disk is full: %s", job.job_id, exc)
     elif isinstance(exc, RetargetError):
         message = str(exc)
         for local, shown in replacements.items():  # never show server paths, show the file names

@@ -3,6 +3,7 @@ crashes and restarts."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import signal
@@ -23,7 +24,7 @@ import myo_retarget
 from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import JobRecord
-from myo_server._storage import DirectoryBlobStore, put_file
+from myo_server._storage import BlobWriter, DirectoryBlobStore, put_file
 from myo_server._util import new_id, now
 from myo_server._worker import _Context, run_job
 from myo_server.testing import (
@@ -222,6 +223,43 @@ def test_a_failure_that_cannot_be_recorded_never_leaves_its_job_running(tmp_path
         run_job(ctx, job)
     assert store.recover_worker_jobs("w1", 2, "its worker exited") == [(job.job_id, "QUEUED")]
     store.close()
+
+
+class _FullDiskBlobStore(DirectoryBlobStore):
+    """Blobs on a disk that fills up once the inputs are stored (a fault a test cannot cause)."""
+
+    full = False
+
+    def writer(self, key: str) -> BlobWriter:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().writer(key)
+
+
+def test_a_full_disk_while_storing_the_output_says_so(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "db.sqlite3")
+    blobs = _FullDiskBlobStore(tmp_path / "blobs")
+    put_file(blobs, "t/walk.c3d", SAMPLE)
+    put_file(blobs, "t/cmu.xml", MARKERSETS / "cmu.xml")
+    blobs.full = True
+    params = {
+        "c3d_key": "t/walk.c3d",
+        "markerset_key": "t/cmu.xml",
+        "c3d_filename": "walk.c3d",
+        "markerset_filename": "cmu.xml",
+        "character_id": myo_retarget.DEFAULT_CHARACTER_ID,
+        "character_version": myo_retarget.DEFAULT_CHARACTER_VERSION,
+    }
+    t = now()
+    store.create_job(JobRecord(new_id(), "t", "retarget", "QUEUED", params, t, t, new_id()))
+    job = store.claim_job("w1")
+    assert job is not None
+    run_job(_Context(store, blobs, "w1", threading.Event()), job)
+    failed = store.get_job(job.job_id, "t")
+    store.close()
+    assert failed is not None and failed.status == "FAILED"
+    assert "out of disk space" in (failed.error or "")
+    assert "Internal error" not in (failed.error or "")
 
 
 def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sample: str) -> None:
