@@ -19,10 +19,10 @@ from ._character import (
     Character,
     load_character,
 )
-from ._exceptions import RetargetError
+from ._exceptions import MarkersetError, RetargetError
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
-from ._markerset import MarkerMatch, Markerset, load_markerset, match_markers
+from ._markerset import NO_WEIGHT, MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
 from ._subject import gender_problem, height_problem, weight_problem
 
@@ -93,9 +93,13 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
 
     Raises:
         MarkersetMismatchError: Too few of the markerset's markers are in the recording.
+        MarkersetError: Every matched marker has ``ik_weight`` 0 (nothing would drive the fit).
     """
     match = match_markers(mset, rec.labels, observed=rec.observed)
     defs = [mset.markers[int(i)] for i in match.marker_indices]
+    if not any(d.ik_weight > 0 for d in defs):
+        who = f"every marker the recording has ({len(defs)} of them)"
+        raise MarkersetError(mset.source, NO_WEIGHT.format(who=who))
     attachment = MarkerAttachment(
         names=[d.name for d in defs],
         bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),
