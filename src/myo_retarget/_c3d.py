@@ -460,14 +460,20 @@ def _units(path: str, point: Any) -> str:
     values = [v for v in values if v]
     if not values:
         raise C3DReadError(
-            path, "POINT:UNITS is missing, so marker distances cannot be interpreted"
+            path,
+            "POINT:UNITS is missing, so marker distances cannot be interpreted; re-export the "
+            "recording with its units (mm, cm or m)",
         )
     distinct = sorted(set(values))
     if len(distinct) > 1:
         raise C3DReadError(path, f"POINT:UNITS mixes units {distinct}; re-export in one unit")
     unit = _UNIT_ALIASES.get(distinct[0])
     if unit is None:
-        raise C3DReadError(path, f"unsupported POINT:UNITS {distinct[0]!r} (supported: mm, cm, m)")
+        raise C3DReadError(
+            path,
+            f"unsupported POINT:UNITS {distinct[0]!r} (supported: mm, cm, m); re-export the "
+            "recording in one of these units",
+        )
     return unit
 
 

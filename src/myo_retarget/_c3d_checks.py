@@ -295,8 +295,8 @@ class _Values:
                 raise self.damaged(f"{name} has no value")
         points = self._used("POINT:USED")
         analogs = self._used("ANALOG:USED")
-        point_rate = self._rate("POINT:RATE", positive=points > 0)
-        analog_rate = self._rate("ANALOG:RATE", positive=analogs > 0)
+        point_rate = self._rate("POINT:RATE", f"POINT:USED is {points}" if points else "")
+        analog_rate = self._rate("ANALOG:RATE", f"ANALOG:USED is {analogs}" if analogs else "")
         if analogs:
             absent = [p for p in ("ANALOG:SCALE", "ANALOG:OFFSET") if p not in self.params]
             if absent:
@@ -345,13 +345,17 @@ class _Values:
             raise self.damaged(f"{name} is {value:g}, and a count cannot be negative")
         return int(value)
 
-    def _rate(self, name: str, *, positive: bool) -> float:
+    def _rate(self, name: str, used: str = "") -> float:
+        """The rate ``name`` (0 when absent); ``used`` says what needs it positive, if anything."""
         value = self.number(name)
         if value is None:
             return 0.0
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            need = "a positive number" if positive else "a number >= 0"
-            raise self.damaged(f"{name} is {value:g} Hz (a sampling rate must be {need})")
+        if not math.isfinite(value) or value < 0:
+            raise self.damaged(f"{name} is {value:g} Hz (a sampling rate must be a number >= 0)")
+        if used and value == 0:
+            raise self.damaged(
+                f"{name} is 0 Hz, but {used}: a sampling rate must be a positive number"
+            )
         return value
 
     def _frames(self) -> int | None:
@@ -377,7 +381,7 @@ class _Values:
         ratio = self.number("ROTATION:RATIO")
         if ratio is not None and ratio < 0:
             raise self.damaged(f"ROTATION:RATIO is {ratio:g}, and a ratio cannot be negative")
-        self._rate("ROTATION:RATE", positive=False)
+        self._rate("ROTATION:RATE")
         if ratio and frames and ratio * frames > MAX_ROTATION_SAMPLES:
             raise self.damaged(
                 f"ROTATION:RATIO {ratio:g} asks for {ratio * frames:.3g} rotation samples (at most "

@@ -420,8 +420,20 @@ def test_unsupported_units(tmp_path: Path) -> None:
     blob = path.read_bytes().replace(b"mm", b"in", 1)
     inches = tmp_path / "inches.c3d"
     inches.write_bytes(blob)
-    with pytest.raises(C3DReadError, match=r"unsupported POINT:UNITS 'in' \(supported"):
+    with pytest.raises(C3DReadError) as err:
         read_c3d(inches)
+    assert err.value.reason == (
+        "unsupported POINT:UNITS 'in' (supported: mm, cm, m); re-export the recording in one of "
+        "these units"
+    )
+    blank = tmp_path / "blank.c3d"
+    blank.write_bytes(path.read_bytes().replace(b"mm", b"  ", 1))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(blank)
+    assert err.value.reason == (
+        "POINT:UNITS is missing, so marker distances cannot be interpreted; re-export the "
+        "recording with its units (mm, cm or m)"
+    )
 
 
 _READ_IN_CHILD = textwrap.dedent(
@@ -461,6 +473,10 @@ _BAD_VALUES: dict[str, tuple[dict[str, float], str]] = {
     "point_rate_inf": ({"POINT:RATE": math.inf}, r"POINT:RATE is inf"),
     "analog_rate_nan": ({"ANALOG:RATE": math.nan}, r"ANALOG:RATE is nan"),
     "point_used_negative": ({"POINT:USED": -1}, r"POINT:USED is -1"),
+    "analogs_without_rate": (
+        {"ANALOG:USED": 2},
+        r"ANALOG:RATE is 0 Hz, but ANALOG:USED is 2: a sampling rate must be a positive number",
+    ),
     "analog_used_negative": ({"ANALOG:USED": -1}, r"ANALOG:USED is -1"),
     "points_beyond_the_file": (
         {"POINT:USED": 32767},
