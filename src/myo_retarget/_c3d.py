@@ -405,9 +405,11 @@ def _ezc3d_read(path: str) -> Any:
     try:
         return ezc3d.c3d(path, extract_forceplat_data=False)
     except (OSError, RuntimeError, ValueError, IndexError, MemoryError) as exc:
-        detail = _text(str(exc).replace(": iostream error", "").strip().rstrip("."))
+        detail = _text(str(exc).replace(": iostream error", "").strip())
         if "ignoreBadFormatting" in detail:
             detail = "its parameter section is not standard-conforming"
+        # Its first sentence says what is wrong; later ones advise contacting the manufacturer.
+        detail = detail.split(". ")[0].rstrip(".")
         raise C3DReadError(
             path,
             f"the C3D reader (ezc3d) cannot read it ({detail}); the file is damaged or not a "

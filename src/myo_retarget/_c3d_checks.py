@@ -371,6 +371,12 @@ class _Values:
         """ezc3d's own ROTATION group: it reads it whenever the group exists."""
         if not any(n.startswith("ROTATION:") for n in self.params):
             return
+        needed = ["ROTATION:USED", "ROTATION:DATA_START"]
+        if "ROTATION:RATE" not in self.params:
+            needed.append("ROTATION:RATIO")
+        for name in needed:  # ezc3d refuses the group without them
+            if name not in self.params:
+                raise self.damaged(f"the ROTATION group lacks {name}")
         used = self._used("ROTATION:USED")
         if used:  # ezc3d 1.7 aborts the process reading them
             raise C3DReadError(

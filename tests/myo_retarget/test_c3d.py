@@ -545,6 +545,21 @@ def test_what_ezc3d_still_refuses_says_what_to_do(tmp_path: Path) -> None:
     )
 
 
+def test_a_rotation_group_without_its_parameters_is_refused(tmp_path: Path) -> None:
+    """ezc3d requires them, and its message asked the user to contact the manufacturer."""
+    blob = bytearray(write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes())
+    _, at, _ = parameter_offsets(bytes(blob))["ROTATION:USED"]
+    assert blob[at - 8 : at - 4] == b"USED"
+    blob[at - 8 : at - 4] = b"USEX"
+    (tmp_path / "rot.c3d").write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(tmp_path / "rot.c3d")
+    assert err.value.reason == (
+        "malformed parameter section: the ROTATION group lacks ROTATION:USED; the file is "
+        "damaged, re-export it"
+    )
+
+
 def test_non_utf8_labels_and_units_are_shown_readably(tmp_path: Path) -> None:
     """Bytes that are not UTF-8 (old Windows exporters write Latin-1) become their Latin-1
     characters, never the lone surrogates that no JSON or database write accepts."""
