@@ -43,6 +43,8 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
+from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
+
 from . import _analysis
 from ._backend import Backend, BackendUnavailableError
 from ._config import McpConfig
@@ -369,13 +371,34 @@ CharacterId = Annotated[str, Field(description="A character id (from list_charac
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
 Offset = Annotated[int, Field(ge=0, description="Items to skip (from next_offset).")]
 Gender = Literal["male", "female"]
+# The ranges are published in the schema but checked by the tools (_check_subject), so that a
+# height of 180 is answered in the user's words rather than with a schema-validation dump.
 Height = Annotated[
     float | None,
-    Field(gt=0.5, lt=2.6, description="Subject height in metres (scales the character)."),
+    Field(
+        description="Subject height in metres, e.g. 1.80 (scales the character).",
+        json_schema_extra={"minimum": HEIGHT_RANGE_M[0], "maximum": HEIGHT_RANGE_M[1]},
+    ),
 ]
-Weight = Annotated[float | None, Field(gt=10, lt=400, description="Subject weight in kg.")]
+Weight = Annotated[
+    float | None,
+    Field(
+        description="Subject weight in kg.",
+        json_schema_extra={"minimum": WEIGHT_RANGE_KG[0], "maximum": WEIGHT_RANGE_KG[1]},
+    ),
+]
 SubjectGender = Annotated[Gender | None, Field(description="Subject gender (default male).")]
 Scaling = Annotated[bool | None, Field(description="Scale the character to the subject (default).")]
+
+
+def _check_subject(height: float | None, weight: float | None) -> None:
+    """Refuse a height or weight out of range with the engine's message (ValueError)."""
+    for problem in (
+        height is not None and height_problem(height),
+        weight is not None and weight_problem(weight),
+    ):
+        if problem:
+            raise ValueError(problem)
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -963,6 +986,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             Next: wait_for_job(job_id) until done, then download_asset the output.
             """
             with _tool_errors(backend, "start the retarget job"):
+                _check_subject(subject_height, subject_weight)
                 client = await backend.client()
                 started = await client.jobs.start_retarget(
                     c3d_asset_id=c3d_asset_id,
@@ -1019,6 +1043,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             summarize_motion(path=output.path).
             """
             with _tool_errors(backend, f"retarget {c3d_path}"):
+                _check_subject(subject_height, subject_weight)
                 started_at = time.monotonic()
                 c3d = local_file(c3d_path, roots)
                 if markerset in _analysis.SHIPPED_MARKERSETS:

@@ -5,56 +5,119 @@ from myo_retarget import retarget, RetargetOptions
 motion = retarget("walk.c3d", "cmu", options=RetargetOptions(subject_height=1.8))
 motion.save("walk.npz")
 ```
+
+Importing the package is cheap: each name loads its module (numpy, MuJoCo, ezc3d) on first use,
+so the server and the MCP server can use its light modules (``_subject``) without the engine.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+from typing import TYPE_CHECKING, Any
 
-from ._c3d import GapStats, MarkerRecording, read_c3d, read_model_outputs, strip_prefix
-from ._character import (
-    DEFAULT_CHARACTER_ID,
-    DEFAULT_CHARACTER_VERSION,
-    Character,
-    CharacterInfo,
-    character_catalog,
-    find_character,
-    load_character,
-    validate_character_files,
-)
-from ._exceptions import (
-    C3DReadError,
-    CharacterError,
-    MarkersetError,
-    MarkersetMismatchError,
-    RetargetCancelled,
-    RetargetError,
-)
-from ._ik import IKSettings
-from ._inspect import inspect_c3d
-from ._markerset import (
-    SHIPPED_MARKERSETS,
-    MarkerDef,
-    MarkerMatch,
-    Markerset,
-    best_markerset,
-    load_markerset,
-    match_markers,
-    parse_markerset,
-    shipped_markerset_path,
-)
-from ._motion import Motion
-from ._retarget import RetargetOptions, retarget
-from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
+if TYPE_CHECKING:
+    from ._c3d import GapStats, MarkerRecording, read_c3d, read_model_outputs, strip_prefix
+    from ._character import (
+        DEFAULT_CHARACTER_ID,
+        DEFAULT_CHARACTER_VERSION,
+        Character,
+        CharacterInfo,
+        character_catalog,
+        find_character,
+        load_character,
+        validate_character_files,
+    )
+    from ._exceptions import (
+        C3DReadError,
+        CharacterError,
+        MarkersetError,
+        MarkersetMismatchError,
+        RetargetCancelled,
+        RetargetError,
+    )
+    from ._ik import IKSettings
+    from ._inspect import inspect_c3d
+    from ._markerset import (
+        SHIPPED_MARKERSETS,
+        MarkerDef,
+        MarkerMatch,
+        Markerset,
+        best_markerset,
+        load_markerset,
+        match_markers,
+        parse_markerset,
+        shipped_markerset_path,
+    )
+    from ._motion import Motion
+    from ._retarget import RetargetOptions, retarget
+    from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
+    from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
 
 # One version for the four packages: the distribution's, from pyproject.toml.
 __version__ = importlib.metadata.version("myo-mcp")
 
+# Public name -> the private module that defines it (imported on first access, PEP 562).
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        ("GapStats", "MarkerRecording", "read_c3d", "read_model_outputs", "strip_prefix"), "_c3d"
+    ),
+    **dict.fromkeys(
+        (
+            "DEFAULT_CHARACTER_ID",
+            "DEFAULT_CHARACTER_VERSION",
+            "Character",
+            "CharacterInfo",
+            "character_catalog",
+            "find_character",
+            "load_character",
+            "validate_character_files",
+        ),
+        "_character",
+    ),
+    **dict.fromkeys(
+        (
+            "C3DReadError",
+            "CharacterError",
+            "MarkersetError",
+            "MarkersetMismatchError",
+            "RetargetCancelled",
+            "RetargetError",
+        ),
+        "_exceptions",
+    ),
+    "IKSettings": "_ik",
+    "inspect_c3d": "_inspect",
+    **dict.fromkeys(
+        (
+            "SHIPPED_MARKERSETS",
+            "MarkerDef",
+            "MarkerMatch",
+            "Markerset",
+            "best_markerset",
+            "load_markerset",
+            "match_markers",
+            "parse_markerset",
+            "shipped_markerset_path",
+        ),
+        "_markerset",
+    ),
+    "Motion": "_motion",
+    "RetargetOptions": "_retarget",
+    "retarget": "_retarget",
+    "SAMPLE_ACKNOWLEDGEMENT": "_samples",
+    "sample_c3d_path": "_samples",
+    **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
+}
+
 __all__ = [
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
+    "GENDERS",
+    "HEIGHT_RANGE_M",
     "SAMPLE_ACKNOWLEDGEMENT",
     "SHIPPED_MARKERSETS",
+    "WEIGHT_RANGE_KG",
     "C3DReadError",
     "Character",
     "CharacterError",
@@ -88,3 +151,16 @@ __all__ = [
     "strip_prefix",
     "validate_character_files",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

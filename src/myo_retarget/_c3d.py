@@ -11,17 +11,16 @@ listed in :attr:`MarkerRecording.ignored_labels` and stay reachable through
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import re
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._c3d_checks import check_file, read_head
 from ._exceptions import C3DReadError
 
 __all__ = [
@@ -46,19 +45,6 @@ _ROTATIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "-X": ((0, 0, 1), (0, 1, 0), (-1, 0, 0)),  # +90 deg about Y
 }
 
-_PROCESSORS = {84: "Intel", 85: "DEC", 86: "SGI"}
-# Parameters ezc3d reads as scalars: when present they must hold a value (an empty one can
-# crash it).
-_SCALARS = (
-    ("POINT", "USED"),
-    ("POINT", "RATE"),
-    ("POINT", "SCALE"),
-    ("POINT", "DATA_START"),
-    ("POINT", "FRAMES"),
-    ("ANALOG", "USED"),
-    ("ANALOG", "RATE"),
-    ("ANALOG", "GEN_SCALE"),
-)
 _UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
 _UNIT_ALIASES = {
     "mm": "mm",
@@ -287,8 +273,8 @@ def read_c3d(
                 spath,
                 f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}",
             )
-    head, size, sha256 = _read_head(spath)
-    processor, announced_frames = _check_structure(spath, head, size)
+    head, size, sha256 = read_head(spath)
+    processor = check_file(spath, head, size).processor
     c3d = _ezc3d_read(spath)
     point = c3d["parameters"]["POINT"]
 
@@ -296,7 +282,6 @@ def read_c3d(
     data = c3d["data"]["points"]  # (4, points, frames)
     residuals = c3d["data"]["meta_points"]["residuals"]  # (1, points, frames)
     n_frames_file = int(data.shape[2])
-    _check_size(spath, c3d, size, announced_frames)
     rate = _rate(spath, c3d)
     units = _units(spath, point)
     scale = point.get("SCALE", {}).get("value", [])
@@ -385,8 +370,8 @@ def read_model_outputs(
         C3DReadError: The file cannot be read, or a requested name is not a point of the file.
     """
     spath = os.fspath(path)
-    head, size, _ = _read_head(spath)
-    _check_structure(spath, head, size)
+    head, size, _ = read_head(spath)
+    check_file(spath, head, size)
     c3d = _ezc3d_read(spath)
     point = c3d["parameters"]["POINT"]
     data = c3d["data"]["points"]
@@ -412,190 +397,7 @@ def read_model_outputs(
     return out
 
 
-# --------------------------------------------------------------------------- file-level checks
-
-
-# The header and parameter section lie within the first 510 blocks (both block counts are bytes).
-_HEAD_BYTES = 510 * 512
-
-
-def _read_head(path: str) -> tuple[bytes, int, str]:
-    """The file's first bytes (header and parameters), its size and its SHA-256.
-
-    The file is streamed, so hashing a long recording does not hold a second copy of it.
-    """
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    try:
-        with open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                if size < _HEAD_BYTES:
-                    head += chunk[: _HEAD_BYTES - size]
-                digest.update(chunk)
-                size += len(chunk)
-    except FileNotFoundError:
-        raise C3DReadError(path, "file not found") from None
-    except IsADirectoryError:
-        raise C3DReadError(path, "is a directory, not a C3D file") from None
-    except OSError as exc:
-        raise C3DReadError(path, f"cannot be read: {exc.strerror or exc}") from None
-    return head, size, digest.hexdigest()
-
-
-def _check_structure(path: str, blob: bytes, size: int) -> tuple[str, int | None]:
-    """Validate the header and walk the parameter section before ezc3d sees the file.
-
-    ezc3d trusts the sizes written in the parameter section; a corrupted dimension can make it read
-    out of bounds and crash the process. Checking that every record fits where it claims to be is
-    cheap (a few hundred records) and keeps a bad upload from killing a worker.
-
-    Returns:
-        The processor name, and the frame count that POINT:FRAMES announces (None if absent).
-    """
-    if size == 0:
-        raise C3DReadError(path, "the file is empty")
-    if size < 512 or blob[1] != 0x50:
-        raise C3DReadError(path, "not a C3D file (the header's C3D signature byte 0x50 is missing)")
-    param_block = blob[0]
-    if param_block < 2:
-        raise C3DReadError(path, f"corrupt header: parameter section at block {param_block}")
-    start = (param_block - 1) * 512
-    if size < start + 4:
-        raise C3DReadError(path, f"truncated: the file ends ({size} bytes) before its parameters")
-    proc_byte = blob[start + 3]
-    processor = _PROCESSORS.get(proc_byte)
-    if processor is None:
-        raise C3DReadError(
-            path,
-            f"corrupt parameter section: unknown processor type byte {proc_byte} "
-            "(expected 84 Intel, 85 DEC or 86 SGI)",
-        )
-    if processor == "SGI":
-        raise C3DReadError(
-            path,
-            "it uses the SGI/MIPS (big-endian) processor format, which ezc3d cannot read; "
-            "re-export it as an Intel (PC) C3D, e.g. from your capture software or with a C3D "
-            "converter, and try again",
-        )
-    n_blocks = blob[start + 2]
-    end = start + max(n_blocks, 1) * 512
-    if end > size:
-        raise C3DReadError(
-            path,
-            f"truncated: the parameter section ({n_blocks} blocks) runs past the end of the "
-            f"file ({size} bytes)",
-        )
-    frames = _walk_parameters(path, blob, start + 4, end, intel=processor == "Intel")
-    return processor, frames
-
-
-def _walk_parameters(path: str, blob: bytes, offset: int, end: int, *, intel: bool) -> int | None:
-    """Check that each group/parameter record fits inside the section, and the few semantic
-    properties whose absence makes ezc3d crash (found by fuzzing it with damaged real files).
-
-    Returns:
-        POINT:FRAMES as stored (ezc3d rewrites it to what it could read), or None.
-    """
-    groups: dict[int, str] = {}
-    params: dict[tuple[int, str], tuple[int, int]] = {}  # (group id, name) -> (type, data offset)
-    while offset + 2 <= end:
-        name_len = abs(struct.unpack_from("<b", blob, offset)[0])
-        record_id = struct.unpack_from("<b", blob, offset + 1)[0]
-        if name_len == 0 or record_id == 0:
-            break  # end-of-parameters marker
-        next_field = offset + 2 + name_len
-        name = blob[offset + 2 : min(next_field, end)].decode("latin-1")
-        if next_field + 2 > end:
-            raise _corrupt(path, offset, name, "its name runs past the section")
-        (to_next,) = struct.unpack_from("<h", blob, next_field)
-        if to_next < 0:  # ezc3d would seek backwards
-            raise _corrupt(path, offset, name, "its offset to the next record is negative")
-        limit = end if to_next == 0 else next_field + to_next
-        if limit > end:
-            raise _corrupt(path, offset, name, "it points past the end of the section")
-        body = next_field + 2
-        if record_id > 0:  # a parameter: type, dimensions, data, description
-            if body + 2 > limit:
-                raise _corrupt(path, offset, name, "its header is cut short")
-            kind = struct.unpack_from("<b", blob, body)[0]
-            n_dims = blob[body + 1]
-            # The C3D format allows at most 7 dimensions; ezc3d reads the count signed (a
-            # corrupt count of 128+ crashes it).
-            if kind not in (-1, 1, 2, 4) or n_dims > 7 or body + 2 + n_dims > limit:
-                raise _corrupt(path, offset, name, "it has an invalid type or dimensions")
-            if kind == -1 and n_dims == 0:
-                raise _corrupt(path, offset, name, "it is a text parameter without dimensions")
-            count = math.prod(blob[body + 2 : body + 2 + n_dims])
-            data_at = body + 2 + n_dims
-            desc_at = data_at + abs(kind) * count
-            if desc_at + 1 > limit or desc_at + 1 + blob[desc_at] > limit:
-                raise _corrupt(
-                    path, offset, name, "its dimensions claim more data than the record holds"
-                )
-            _check_description(path, offset, name, blob[desc_at])
-            params[(record_id, name.upper())] = (kind if count else 0, data_at)
-        else:
-            if body + 1 > limit or body + 1 + blob[body] > limit:
-                raise _corrupt(path, offset, name, "its description runs past the record")
-            _check_description(path, offset, name, blob[body])
-            groups[-record_id] = name.upper()
-        if to_next == 0:
-            break
-        offset = limit
-    ids = {gname: gid for gid, gname in groups.items()}
-
-    def used(group: str) -> int:
-        kind, at = params.get((ids.get(group, 0), "USED"), (0, 0))
-        return int(struct.unpack_from("<H", blob, at)[0]) if kind == 2 else 0
-
-    for group, name in _SCALARS:
-        kind, _ = params.get((ids.get(group, 0), name), (-2, 0))
-        if kind == 0:
-            raise C3DReadError(
-                path,
-                f"malformed parameter section: {group}:{name} has no value; the file is "
-                "damaged, re-export it",
-            )
-    n_analogs = used("ANALOG")
-    absent = [p for p in ("SCALE", "OFFSET") if (ids.get("ANALOG", 0), p) not in params]
-    if n_analogs and absent:
-        raise C3DReadError(
-            path,
-            f"malformed parameter section: ANALOG:USED is {n_analogs} but ANALOG:"
-            f"{' and ANALOG:'.join(absent)} is missing; the file is damaged, re-export it",
-        )
-    frames: int | None = None
-    kind, at = params.get((ids.get("POINT", 0), "FRAMES"), (0, 0))
-    if kind == 2:
-        frames = int(struct.unpack_from("<H", blob, at)[0])  # unsigned: files beyond 32767 frames
-    elif kind == 4 and intel:
-        value = struct.unpack_from("<f", blob, at)[0]
-        frames = int(value) if math.isfinite(value) and value >= 0 else None
-    if used("EVENT_CONTEXT"):
-        gid = ids["EVENT_CONTEXT"]
-        empty = [name for (g, name), (kind, _) in params.items() if g == gid and kind == 0]
-        if empty:
-            raise C3DReadError(
-                path,
-                "malformed parameter section: EVENT_CONTEXT is used but EVENT_CONTEXT:"
-                f"{empty[0]} is empty; the file is damaged, re-export it",
-            )
-    return frames
-
-
-def _check_description(path: str, offset: int, name: str, length: int) -> None:
-    # ezc3d reads this length as a signed byte: 128..255 make it fail or crash.
-    if length > 127:
-        raise _corrupt(path, offset, name, f"its description length {length} exceeds 127")
-
-
-def _corrupt(path: str, offset: int, name: str, what: str) -> C3DReadError:
-    return C3DReadError(
-        path,
-        f"malformed parameter section: record {name!r} at byte {offset}: {what}; the file is "
-        "damaged or was written by a non-conforming exporter, re-export it",
-    )
+# --------------------------------------------------------------------------- ezc3d
 
 
 def _ezc3d_read(path: str) -> Any:
@@ -604,48 +406,34 @@ def _ezc3d_read(path: str) -> Any:
     try:
         return ezc3d.c3d(path, extract_forceplat_data=False)
     except (OSError, RuntimeError, ValueError, IndexError) as exc:
-        detail = str(exc).replace(": iostream error", "").strip()
+        detail = _text(str(exc).replace(": iostream error", "").strip())
         if detail == "std::bad_alloc":
             # ezc3d reports a failed C++ allocation so: the process is short of memory, the file
             # may be fine. A server's worker must tell the two apart (and say which limit).
             raise MemoryError(f"{path}: not enough memory to read it") from exc
         if "ignoreBadFormatting" in detail:
-            detail = "the parameter section is not standard-conforming"
-        raise C3DReadError(path, f"ezc3d cannot read it: {detail}") from None
-
-
-def _check_size(path: str, c3d: Any, size: int, announced: int | None) -> None:
-    """Reject files shorter than the data their parameters announce.
-
-    ezc3d silently reads what is there (and rewrites its header and POINT:FRAMES to match), so
-    a cut-off upload would otherwise look like a shorter recording.
-    """
-    params = c3d["parameters"]
-    point, analog = params["POINT"], params.get("ANALOG", {})
-
-    def first(group: Any, name: str, default: float = 0.0) -> float:
-        values = group.get(name, {}).get("value", [])
-        return float(values[0]) if len(values) else default
-
-    frames = announced if announced is not None else int(c3d["data"]["points"].shape[2])
-    word = 4 if first(point, "SCALE", -1.0) < 0 else 2
-    n_points = int(first(point, "USED"))
-    n_analogs = int(first(analog, "USED"))
-    point_rate = first(point, "RATE")
-    per_frame = round(first(analog, "RATE") / point_rate) if n_analogs and point_rate > 0 else 0
-    frame_bytes = word * (4 * n_points + n_analogs * per_frame)
-    data_at = (max(int(first(point, "DATA_START", 1.0)), 1) - 1) * 512
-    if not frame_bytes or size >= data_at + frames * frame_bytes:
-        return
-    held, leftover = divmod(max(size - data_at, 0), frame_bytes)
-    # A file that stops exactly at a frame boundary is a writer that announced the wrong count
-    # (NDI's Optotrak export does this); one that stops inside a frame was cut off.
-    if leftover or held == 0:
+            detail = "its parameter section is not standard-conforming"
+        # Its first sentence says what is wrong; later ones advise contacting the manufacturer.
+        detail = detail.split(". ")[0].rstrip(".")
         raise C3DReadError(
             path,
-            f"truncated: its parameters announce {frames} frames but the file ({size} bytes) "
-            f"stops inside frame {held + 1}; upload or copy the whole file again",
-        )
+            f"the C3D reader (ezc3d) cannot read it ({detail}); the file is damaged or not a "
+            "standard C3D: re-export it from the capture software",
+        ) from None
+
+
+def _text(value: object) -> str:
+    """``value`` as text without the lone surrogates ezc3d leaves for bytes that are not UTF-8.
+
+    Such bytes come from exporters that write Latin-1 (``\xc9`` for É); shown as Latin-1 they
+    read right and, unlike surrogates, can be written to JSON or a database.
+    """
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("latin-1")
+    return text
 
 
 # --------------------------------------------------------------------------- parameters
@@ -657,7 +445,7 @@ def _point_labels(point: Any, n_points: int) -> list[str]:
     while f"LABELS{k}" in point:  # files with more than 255 points continue in LABELS2, ...
         labels.extend(point[f"LABELS{k}"]["value"])
         k += 1
-    labels = [str(lb) for lb in labels[:n_points]]
+    labels = [_text(lb) for lb in labels[:n_points]]
     labels.extend(f"POINT{i + 1}" for i in range(len(labels), n_points))
     return labels
 
@@ -666,23 +454,33 @@ def _rate(path: str, c3d: Any) -> float:
     values = c3d["parameters"]["POINT"].get("RATE", {}).get("value", [])
     rate = float(values[0]) if len(values) else float(c3d["header"]["points"]["frame_rate"])
     if not math.isfinite(rate) or rate <= 0:
-        raise C3DReadError(path, f"invalid frame rate {rate} Hz (POINT:RATE must be > 0)")
+        raise C3DReadError(
+            path,
+            f"invalid frame rate {rate:g} Hz (POINT:RATE must be > 0); the file is damaged, "
+            "re-export it",
+        )
     return rate
 
 
 def _units(path: str, point: Any) -> str:
-    values = [str(v).strip().lower() for v in point.get("UNITS", {}).get("value", [])]
+    values = [_text(v).strip().lower() for v in point.get("UNITS", {}).get("value", [])]
     values = [v for v in values if v]
     if not values:
         raise C3DReadError(
-            path, "POINT:UNITS is missing, so marker distances cannot be interpreted"
+            path,
+            "POINT:UNITS is missing, so marker distances cannot be interpreted; re-export the "
+            "recording with its units (mm, cm or m)",
         )
     distinct = sorted(set(values))
     if len(distinct) > 1:
         raise C3DReadError(path, f"POINT:UNITS mixes units {distinct}; re-export in one unit")
     unit = _UNIT_ALIASES.get(distinct[0])
     if unit is None:
-        raise C3DReadError(path, f"unsupported POINT:UNITS {distinct[0]!r} (supported: mm, cm, m)")
+        raise C3DReadError(
+            path,
+            f"unsupported POINT:UNITS {distinct[0]!r} (supported: mm, cm, m); re-export the "
+            "recording in one of these units",
+        )
     return unit
 
 
@@ -716,7 +514,7 @@ def _listed_model_outputs(point: Any) -> frozenset[str]:
             continue
         for value in point.get(group, {}).get("value", []):
             if isinstance(value, str) and value.strip():
-                names.add(strip_prefix(value).upper())
+                names.add(strip_prefix(_text(value)).upper())
     return frozenset(names)
 
 

@@ -190,7 +190,10 @@ class _ScaleProblem:
     def design(self, R: FloatArray, offsets: FloatArray) -> FloatArray:
         """``V`` with ``V[i, :, k]`` = marker i's displacement per unit scale of segment k."""
         links = np.einsum("lij,lj->li", R[self.link_parent], self.link_pos)
-        per_seg = (self._link_seg_1h[:, :, None] * links[:, None, :]).reshape(len(links), -1)
+        # Explicit width: with every marker on the root body there are no links at all.
+        per_seg = (self._link_seg_1h[:, :, None] * links[:, None, :]).reshape(
+            len(links), 3 * self._link_seg_1h.shape[1]
+        )
         V: FloatArray = (
             (self._link_marker_1h.T @ per_seg).reshape(self.n_markers, -1, 3).transpose(0, 2, 1)
         )

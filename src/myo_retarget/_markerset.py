@@ -12,6 +12,7 @@ to 1 when absent; ``name``, ``body`` and ``pos`` are required.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
 import os
@@ -28,7 +29,12 @@ from ._exceptions import MarkersetError, MarkersetMismatchError
 
 __all__ = [
     "EMPTY_LABELS_ADVICE",
+    "MAX_MARKERSET_BYTES",
+    "MAX_MARKERSET_ELEMENTS",
+    "MAX_MARKER_OFFSET_M",
+    "MAX_NAME_CHARS",
     "MIN_TRUNK_MARKERS",
+    "NO_WEIGHT",
     "SHIPPED_MARKERSETS",
     "TRUNK_BODIES",
     "MarkerDef",
@@ -45,6 +51,23 @@ __all__ = [
 
 SHIPPED_MARKERSETS: tuple[str, ...] = ("cmu", "plug-in-gait")
 _SHIPPED_DIR = Path(__file__).parent / "data" / "markersets"
+
+# Limits that keep a hostile or mistaken file from costing a worker time and memory; real
+# markersets are far inside them (the shipped ones: 41 markers, 4 KB, offsets under 0.45 m).
+MAX_MARKERSET_BYTES = 1_000_000
+"""Largest markerset accepted, bytes (one ``<marker/>`` line is ~100 bytes)."""
+MAX_MARKERSET_ELEMENTS = 10_000
+"""Most elements accepted in a markerset."""
+MAX_NAME_CHARS = 100
+"""Longest marker or body name accepted."""
+MAX_MARKER_OFFSET_M = 2.0
+"""Farthest a marker may sit from its body's origin, metres (longer than any segment)."""
+# The message when no marker that counts has a positive weight ({who}: which markers).
+NO_WEIGHT = (
+    '{who} has ik_weight 0, so no marker would drive the fit; set ik_weight="1" (the usual '
+    "weight) on those that should"
+)
+_UNICODE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 
 # Bodies whose markers pin down the trunk and pelvis; without enough of them no fit is meaningful.
 # Any body whose name starts with "lumbar" counts too (see is_trunk_body).
@@ -151,9 +174,67 @@ def _number(value: str, source: str, line: int, what: str) -> float:
     return x
 
 
-def _read_elements(text: str | bytes, source: str) -> list[tuple[str, dict[str, str], int, int]]:
-    """Parse with expat, refusing DTDs; returns (tag, attributes, line, depth) per element."""
-    elements: list[tuple[str, dict[str, str], int, int]] = []
+def _size_problem(size: int) -> str | None:
+    if size <= MAX_MARKERSET_BYTES:
+        return None
+    return (
+        f"the file is {size / 1e6:.1f} MB; a markerset is at most {MAX_MARKERSET_BYTES / 1e6:g} MB"
+        " (one <marker/> line per marker, ~100 bytes each): check that this is the markerset XML"
+        " you meant"
+    )
+
+
+def _not_xml(text: str | bytes, source: str) -> None:
+    """Refuse empty and binary files with what they are, before expat's terse verdict."""
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    what_it_is = "a markerset is XML: <markers> holding one <marker/> per marker"
+    if not data.strip():
+        raise MarkersetError(source, f"the file is empty; {what_it_is}")
+    if data.startswith(_UNICODE_BOMS) or b"\0" not in data[:1024]:
+        return
+    c3d = len(data) >= 512 and data[1] == 0x50  # a C3D header's signature byte
+    looks = (
+        ": it looks like a C3D recording (were the recording and the markerset swapped?)"
+        if c3d
+        else ""
+    )
+    raise MarkersetError(source, f"it is a binary file, not XML{looks}; {what_it_is}")
+
+
+def _encoding_problem(text: str | bytes, exc: Exception) -> tuple[str, int] | None:
+    """(reason, line) when the parse failed because of the file's encoding."""
+    if not isinstance(text, bytes):
+        return None
+    declared = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""", text)
+    encoding = declared.group(1).decode("ascii", "replace") if declared else "utf-8"
+    if isinstance(exc, LookupError):
+        return (
+            f"the XML declaration names the unknown encoding {encoding!r}; save the file as UTF-8"
+            ' and declare encoding="UTF-8" (or leave the declaration out)',
+            1,
+        )
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return None
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = text.count(b"\n", 0, bad.start) + 1
+        column = bad.start - (text.rfind(b"\n", 0, bad.start) + 1) + 1
+        return (
+            f"the byte 0x{text[bad.start]:02x} at column {column} is not UTF-8; save the file as"
+            ' UTF-8, or declare its encoding (<?xml version="1.0" encoding="ISO-8859-1"?>)',
+            line,
+        )
+    return None
+
+
+def _read_elements(text: str | bytes, source: str) -> list[tuple[str, dict[str, str], int]]:
+    """Parse with expat, refusing DTDs; returns (tag, attributes, line) of each <marker>.
+
+    The structure is checked as elements arrive, so a hostile file (millions of elements, deep
+    nesting) stops at its first wrong element instead of being held in memory whole.
+    """
+    elements: list[tuple[str, dict[str, str], int]] = []
     depth = 0
     parser = xml.parsers.expat.ParserCreate()
     # Never read external DTD subsets or parameter entities.
@@ -161,7 +242,22 @@ def _read_elements(text: str | bytes, source: str) -> list[tuple[str, dict[str, 
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal depth
-        elements.append((tag, attrs, parser.CurrentLineNumber, depth))
+        line = parser.CurrentLineNumber
+        if depth == 0 and tag != "markers":
+            raise MarkersetError(source, f"the root element must be <markers>, found <{tag}>", line)
+        if (depth == 1 and tag != "marker") or depth > 1:
+            where = "inside <markers>" if depth == 1 else "inside <marker>"
+            raise MarkersetError(
+                source, f"unexpected element <{tag}> {where} (only <marker/> elements)", line
+            )
+        if len(elements) >= MAX_MARKERSET_ELEMENTS:
+            raise MarkersetError(
+                source,
+                f"more than {MAX_MARKERSET_ELEMENTS} elements; a markerset has one <marker/> per"
+                " marker (a few hundred at most): check that this is the markerset XML you meant",
+                line,
+            )
+        elements.append((tag, attrs, line))
         depth += 1
 
     def end(_tag: str) -> None:
@@ -183,12 +279,46 @@ def _read_elements(text: str | bytes, source: str) -> list[tuple[str, dict[str, 
     parser.EntityDeclHandler = refuse_dtd
     try:
         parser.Parse(text, True)
-    except xml.parsers.expat.ExpatError as exc:
+    except (xml.parsers.expat.ExpatError, LookupError) as exc:
+        problem = _encoding_problem(text, exc)
+        if problem is not None:
+            raise MarkersetError(source, problem[0], problem[1]) from None
+        if isinstance(exc, LookupError):
+            raise
         reason = xml.parsers.expat.ErrorString(exc.code)
         raise MarkersetError(
             source, f"not well-formed XML ({reason}, column {exc.offset + 1})", exc.lineno
         ) from None
     return elements
+
+
+def _position(
+    attrs: dict[str, str], name: str, body: str, source: str, line: int
+) -> tuple[float, float, float]:
+    parts = [p for p in re.split(r"[\s,]+", attrs["pos"].strip()) if p]
+    if len(parts) != 3:
+        raise MarkersetError(
+            source,
+            f"marker {name!r}: pos must be three numbers 'x y z' in metres, not {attrs['pos']!r}",
+            line,
+        )
+    x, y, z = (_number(p, source, line, f"marker {name!r}: pos") for p in parts)
+    distance = math.hypot(x, y, z)
+    if distance > MAX_MARKER_OFFSET_M:
+        # A wildly distant marker is a unit slip or a damaged file; it would wreck the fit.
+        hint = (
+            f"; it looks like millimetres: use '{x / 1000:g} {y / 1000:g} {z / 1000:g}'"
+            if distance / 1000 <= MAX_MARKER_OFFSET_M
+            else ""
+        )
+        raise MarkersetError(
+            source,
+            f"marker {name!r}: pos ({x:g}, {y:g}, {z:g}) is {distance:.3g} m from the origin of "
+            f"body {body!r}; pos is in metres in the body's frame, and a marker sits within "
+            f"{MAX_MARKER_OFFSET_M:g} m of its body{hint}",
+            line,
+        )
+    return x, y, z
 
 
 def parse_markerset(
@@ -205,30 +335,37 @@ def parse_markerset(
         The markerset.
 
     Raises:
-        MarkersetError: Malformed XML, a DOCTYPE, wrong root, bad or missing attributes, unknown
-            body, duplicate marker names (case-insensitive), or no markers; with the element's
-            1-based line.
+        MarkersetError: Empty, binary or oversized (:data:`MAX_MARKERSET_BYTES`,
+            :data:`MAX_MARKERSET_ELEMENTS`) input, malformed XML or a wrong encoding, a DOCTYPE,
+            wrong root, bad or missing attributes, a position farther than
+            :data:`MAX_MARKER_OFFSET_M` from its body, unknown body, duplicate marker names
+            (case-insensitive), no markers, or no marker with a positive ``ik_weight``; with the
+            element's 1-based line.
     """
+    size_problem = _size_problem(len(text))
+    if size_problem:
+        raise MarkersetError(source, size_problem)
+    _not_xml(text, source)
     elements = _read_elements(text, source)
-    if not elements or elements[0][0] != "markers":
-        found = f"<{elements[0][0]}>" if elements else "no element"
-        line = elements[0][2] if elements else 1
-        raise MarkersetError(source, f"the root element must be <markers>, found {found}", line)
+    if not elements:  # expat refuses a document without elements; kept for safety
+        raise MarkersetError(source, "the root element must be <markers>, found no element", 1)
     root_attrs, root_line = elements[0][1], elements[0][2]
     markers: list[MarkerDef] = []
     seen: dict[str, tuple[str, int]] = {}
     bodies = set(valid_bodies) if valid_bodies is not None else None
-    for tag, attrs, line, depth in elements[1:]:
-        if depth != 1 or tag != "marker":
-            where = "inside <markers>" if depth == 1 else "inside <marker>"
-            raise MarkersetError(
-                source, f"unexpected element <{tag}> {where} (only <marker/> elements)", line
-            )
+    for _tag, attrs, line in elements[1:]:
         for key in ("name", "body", "pos"):
             if not attrs.get(key, "").strip():
                 raise MarkersetError(source, f"<marker> lacks the {key!r} attribute", line)
         name = attrs["name"].strip()
         body = attrs["body"].strip()
+        for what, value in (("marker name", name), ("body name", body)):
+            if len(value) > MAX_NAME_CHARS:
+                raise MarkersetError(
+                    source,
+                    f"a {what} of {len(value)} characters; at most {MAX_NAME_CHARS}",
+                    line,
+                )
         key = name.upper()
         if key in seen:
             first_name, first_line = seen[key]
@@ -248,15 +385,7 @@ def parse_markerset(
                 + ", ".join(sorted(bodies)),
                 line,
             )
-        parts = [p for p in re.split(r"[\s,]+", attrs["pos"].strip()) if p]
-        if len(parts) != 3:
-            raise MarkersetError(
-                source,
-                f"marker {name!r}: pos must be three numbers 'x y z' in metres, not "
-                f"{attrs['pos']!r}",
-                line,
-            )
-        x, y, z = (_number(p, source, line, f"marker {name!r}: pos") for p in parts)
+        pos = _position(attrs, name, body, source, line)
         movable = _number(attrs.get("movable", "0"), source, line, f"marker {name!r}: movable")
         if movable not in (0.0, 1.0):
             raise MarkersetError(
@@ -267,9 +396,11 @@ def parse_markerset(
             raise MarkersetError(
                 source, f"marker {name!r}: ik_weight must be >= 0, not {attrs['ik_weight']!r}", line
             )
-        markers.append(MarkerDef(name, body, (x, y, z), movable == 1.0, weight, line))
+        markers.append(MarkerDef(name, body, pos, movable == 1.0, weight, line))
     if not markers:
         raise MarkersetError(source, "the markerset defines no <marker> elements", root_line)
+    if not any(m.ik_weight > 0 for m in markers):
+        raise MarkersetError(source, NO_WEIGHT.format(who="every marker"), root_line)
     return Markerset(
         name=root_attrs.get("name", "").strip(),
         model=root_attrs.get("model", "").strip(),
@@ -319,6 +450,9 @@ def load_markerset(
         path = Path(text_name)
         source = text_name
     try:
+        size_problem = _size_problem(path.stat().st_size) if path.is_file() else None
+        if size_problem:  # refused before it is read into memory
+            raise MarkersetError(source, size_problem)
         data = path.read_bytes()
     except FileNotFoundError:
         raise MarkersetError(

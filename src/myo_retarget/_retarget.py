@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,14 +19,13 @@ from ._character import (
     Character,
     load_character,
 )
-from ._exceptions import RetargetError
+from ._exceptions import MarkersetError, RetargetError
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
-from ._markerset import MarkerMatch, Markerset, load_markerset, match_markers
+from ._markerset import NO_WEIGHT, MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
 from ._observability import MIN_LEVER_M, observed_hinges, unmarked_bodies
-
-GENDERS = ("male", "female")
+from ._subject import gender_problem, height_problem, weight_problem
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,9 @@ class RetargetOptions:
     Attributes:
         enable_scaling: Fit segment scales and register markers to the subject.
         subject_gender: ``"male"`` or ``"female"``; sets the stature prior when no height is given.
-        subject_height: Standing height, metres (0.5-2.5).
-        subject_weight: Body mass, kg (recorded in the output's metadata; kinematics ignore it).
+        subject_height: Standing height, metres (:data:`~myo_retarget.HEIGHT_RANGE_M`).
+        subject_weight: Body mass, kg (:data:`~myo_retarget.WEIGHT_RANGE_KG`); recorded in the
+            output's metadata, the kinematics ignore it.
         vertical_axis: Override the detected vertical axis of the recording (``"+Y"``, ``"-Z"``...).
         frame_range: ``(first, stop)`` 0-based frame indices to retarget (stop exclusive).
         calibration_window: ``(start, stop)`` seconds of the calibration window (a static trial,
@@ -55,16 +54,13 @@ class RetargetOptions:
 
     def validate(self) -> None:
         """Raise :class:`RetargetError` naming the first bad field."""
-        if self.subject_gender not in GENDERS:
-            raise RetargetError(
-                f"subject_gender must be 'male' or 'female', not {self.subject_gender!r}"
-            )
-        h = self.subject_height
-        if h is not None and not (math.isfinite(h) and 0.5 <= h <= 2.5):
-            raise RetargetError(f"subject_height must be in metres between 0.5 and 2.5, not {h}")
-        w = self.subject_weight
-        if w is not None and not (math.isfinite(w) and 2.0 <= w <= 500.0):
-            raise RetargetError(f"subject_weight must be in kg between 2 and 500, not {w}")
+        for problem in (
+            gender_problem(self.subject_gender),
+            self.subject_height is not None and height_problem(self.subject_height),
+            self.subject_weight is not None and weight_problem(self.subject_weight),
+        ):
+            if problem:
+                raise RetargetError(problem)
         cw = self.calibration_window
         if cw is not None and not (0 <= cw[0] < cw[1]):
             raise RetargetError(f"calibration_window must be (start, stop) seconds, not {cw}")
@@ -98,9 +94,13 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
 
     Raises:
         MarkersetMismatchError: Too few of the markerset's markers are in the recording.
+        MarkersetError: Every matched marker has ``ik_weight`` 0 (nothing would drive the fit).
     """
     match = match_markers(mset, rec.labels, observed=rec.observed)
     defs = [mset.markers[int(i)] for i in match.marker_indices]
+    if not any(d.ik_weight > 0 for d in defs):
+        who = f"every marker the recording has ({len(defs)} of them)"
+        raise MarkersetError(mset.source, NO_WEIGHT.format(who=who))
     attachment = MarkerAttachment(
         names=[d.name for d in defs],
         bodies=np.array([character.body_id(d.body) for d in defs], dtype=np.int64),

@@ -8,13 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from myo_retarget._subject import (
+    GENDERS,
+    HEIGHT_RANGE_M,
+    WEIGHT_RANGE_KG,
+    gender_problem,
+    height_problem,
+    weight_problem,
+)
+
 from ._records import INPUT_PURPOSES
 
 DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
 DEFAULT_CHARACTER_VERSION = "v1.0.0"
-GENDERS = ("male", "female")
-HEIGHT_RANGE = (0.5, 2.5)  # metres, as the engine accepts
-WEIGHT_RANGE = (2.0, 500.0)  # kilograms, as the engine accepts
 
 # A MIME type as it may appear in a Content-Type header (RFC 9110): type/subtype and optional
 # name=value parameters, printable ASCII only. Downloads send it back as a header, so CR, LF or
@@ -220,12 +226,12 @@ class RetargetRequest(BaseModel):
     subject_height: float | None = Field(
         default=None,
         description="Metres, e.g. 1.80",
-        json_schema_extra={"minimum": HEIGHT_RANGE[0], "maximum": HEIGHT_RANGE[1]},
+        json_schema_extra={"minimum": HEIGHT_RANGE_M[0], "maximum": HEIGHT_RANGE_M[1]},
     )
     subject_weight: float | None = Field(
         default=None,
         description="Kilograms",
-        json_schema_extra={"minimum": WEIGHT_RANGE[0], "maximum": WEIGHT_RANGE[1]},
+        json_schema_extra={"minimum": WEIGHT_RANGE_KG[0], "maximum": WEIGHT_RANGE_KG[1]},
     )
     metadata: dict[str, Any] | None = None
     # Sent by some versions of the vendor SDK; accepted so such clients work unchanged.
@@ -236,30 +242,29 @@ class RetargetRequest(BaseModel):
     disable_contacts: bool | None = Field(default=None, description="Ignored")
     n_frames_scaling: int | None = Field(default=None, description="Ignored")
 
+    # The engine's checks and wording, so a request is refused as the worker would refuse it.
     @field_validator("subject_gender")
     @classmethod
     def _gender(cls, value: str) -> str:
-        if value not in GENDERS:
-            raise ValueError(f"subject_gender must be 'male' or 'female', got {value!r}")
+        problem = gender_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("subject_height")
     @classmethod
     def _height(cls, value: float | None) -> float | None:
-        lo, hi = HEIGHT_RANGE
-        if value is not None and not lo <= value <= hi:
-            hint = f" (in metres: {value / 100:.2f}?)" if 50 <= value <= 250 else ""
-            raise ValueError(
-                f"subject_height is in metres, between {lo} and {hi}; got {value}{hint}"
-            )
+        problem = value is not None and height_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("subject_weight")
     @classmethod
     def _weight(cls, value: float | None) -> float | None:
-        lo, hi = WEIGHT_RANGE
-        if value is not None and not lo <= value <= hi:
-            raise ValueError(f"subject_weight is in kilograms, between {lo} and {hi}; got {value}")
+        problem = value is not None and weight_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

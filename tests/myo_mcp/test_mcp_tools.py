@@ -353,6 +353,45 @@ async def test_job_flow_with_progress(server: MyoMCPServer, work: Path, mode: st
         assert job["job_id"] in late or "SUCCEEDED" in late or "finished" in late
 
 
+async def test_a_height_in_centimetres_is_refused_in_the_users_words(
+    server: MyoMCPServer, work: Path, mode: str
+) -> None:
+    """The tools check height and weight themselves (before any upload), with the engine's
+    wording, instead of the raw schema-validation text."""
+    cm = "subject_height is in metres; 180 looks like centimetres: use 1.80"
+    async with Client(server, mode=mode) as client:
+        c3d, xml = await upload(client, work / "walk.c3d"), await upload(client, work / "cmu.xml")
+        ids = {"c3d_asset_id": c3d, "markerset_asset_id": xml}
+        text = error_text(await client.call_tool("start_retarget", {**ids, "subject_height": 180}))
+        assert cm in text and "Input should" not in text
+        heavy = error_text(await client.call_tool("start_retarget", {**ids, "subject_weight": 600}))
+        assert "subject_weight is in kilograms, between 2 and 500; got 600" in heavy
+        assets = structured(await client.call_tool("list_assets", {}))["total"]
+        local = {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu", "subject_height": 180}
+        text = error_text(await client.call_tool("retarget_motion", local))
+        assert cm in text and "Input should" not in text
+        # Refused before anything was uploaded.
+        assert structured(await client.call_tool("list_assets", {}))["total"] == assets
+    assert not (work / "walk.npz").exists()
+
+
+async def test_the_tools_publish_the_engines_height_and_weight_ranges(
+    server: MyoMCPServer,
+) -> None:
+    from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG
+
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    for name in ("start_retarget", "retarget_motion"):
+        props = tools[name].input_schema["properties"]
+        for param, (lo, hi) in (
+            ("subject_height", HEIGHT_RANGE_M),
+            ("subject_weight", WEIGHT_RANGE_KG),
+        ):
+            spec = props[param]
+            assert (spec.get("minimum"), spec.get("maximum")) == (lo, hi), (name, param, spec)
+
+
 async def test_job_errors(server: MyoMCPServer, work: Path, mode: str) -> None:
     async with Client(server, mode=mode) as client:
         for tool in ("get_job", "wait_for_job", "cancel_job"):

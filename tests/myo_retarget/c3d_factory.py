@@ -188,3 +188,43 @@ def _write_int16(
     data = words.tobytes()
     Path(path).write_bytes(bytes(header) + section + data.ljust(-(-len(data) // 512) * 512, b"\0"))
     return Path(path)
+
+
+# --------------------------------------------------------------------------- damaging files
+
+
+def parameter_offsets(blob: bytes) -> dict[str, tuple[int, int, list[int]]]:
+    """``GROUP:NAME`` -> (type, data offset, dimensions) of an intact Intel file's parameters.
+
+    Written independently of the reader, so that tests damage files without trusting it.
+    """
+    start = (blob[0] - 1) * 512
+    end = start + blob[start + 2] * 512
+    offset = start + 4
+    groups: dict[int, str] = {}
+    found: list[tuple[int, str, tuple[int, int, list[int]]]] = []
+    while offset + 2 <= end:
+        name_len = abs(struct.unpack_from("<b", blob, offset)[0])
+        record_id = struct.unpack_from("<b", blob, offset + 1)[0]
+        if name_len == 0 or record_id == 0:
+            break
+        name = blob[offset + 2 : offset + 2 + name_len].decode("ascii").upper()
+        to_next = struct.unpack_from("<h", blob, offset + 2 + name_len)[0]
+        body = offset + 4 + name_len
+        if record_id < 0:
+            groups[-record_id] = name
+        else:
+            kind, n_dims = struct.unpack_from("<bB", blob, body)
+            dims = list(blob[body + 2 : body + 2 + n_dims])
+            found.append((record_id, name, (kind, body + 2 + n_dims, dims)))
+        if to_next == 0:
+            break
+        offset = offset + 2 + name_len + to_next
+    return {f"{groups[g]}:{n}": v for g, n, v in found}
+
+
+def set_parameter(blob: bytes, name: str, value: float) -> bytes:
+    """``blob`` with the first value of parameter ``name`` (``GROUP:NAME``) set to ``value``."""
+    kind, at, _ = parameter_offsets(blob)[name]
+    data = struct.pack("<f", value) if kind == 4 else struct.pack("<h", int(value))
+    return blob[:at] + data + blob[at + len(data) :]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -22,7 +24,7 @@ from myo_retarget._c3d import (
 )
 from myo_retarget._exceptions import C3DReadError
 
-from .c3d_factory import write_c3d
+from .c3d_factory import parameter_offsets, set_parameter, write_c3d
 
 SHARED_C3D = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
 LABELS = ["LFHD", "RFHD", "C7", "LASI", "RASI", "LKNE", "RKNE", "LTOE", "RTOE", "LHEE"]
@@ -418,8 +420,173 @@ def test_unsupported_units(tmp_path: Path) -> None:
     blob = path.read_bytes().replace(b"mm", b"in", 1)
     inches = tmp_path / "inches.c3d"
     inches.write_bytes(blob)
-    with pytest.raises(C3DReadError, match=r"unsupported POINT:UNITS 'in' \(supported"):
+    with pytest.raises(C3DReadError) as err:
         read_c3d(inches)
+    assert err.value.reason == (
+        "unsupported POINT:UNITS 'in' (supported: mm, cm, m); re-export the recording in one of "
+        "these units"
+    )
+    blank = tmp_path / "blank.c3d"
+    blank.write_bytes(path.read_bytes().replace(b"mm", b"  ", 1))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(blank)
+    assert err.value.reason == (
+        "POINT:UNITS is missing, so marker distances cannot be interpreted; re-export the "
+        "recording with its units (mm, cm or m)"
+    )
+
+
+_READ_IN_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    from myo_retarget._c3d import read_c3d
+    from myo_retarget._exceptions import C3DReadError
+    try:
+        read_c3d(sys.argv[1])
+        print("read")
+    except C3DReadError as exc:
+        print(exc)
+    """
+)
+
+
+def read_in_child(path: Path) -> str:
+    """The reader's verdict on ``path`` ("read" or the error), from a child process limited to
+    3 GiB: a crash or a runaway allocation inside ezc3d fails the test instead of pytest."""
+    result = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, f"reader crashed (rc {result.returncode}): {result.stderr}"
+    return result.stdout.strip()
+
+
+# Parameter values that made ezc3d crash (segfault, abort), allocate gigabytes, or fail with its
+# internals ("vector::_M_default_append"); found by benchmarks/fuzz_jobs.py. Each must be refused
+# before ezc3d sees the file, saying which parameter is wrong.
+_BAD_VALUES: dict[str, tuple[dict[str, float], str]] = {
+    "point_rate_nan": ({"POINT:RATE": math.nan}, r"POINT:RATE is nan"),
+    "point_rate_inf": ({"POINT:RATE": math.inf}, r"POINT:RATE is inf"),
+    "analog_rate_nan": ({"ANALOG:RATE": math.nan}, r"ANALOG:RATE is nan"),
+    "point_used_negative": ({"POINT:USED": -1}, r"POINT:USED is -1"),
+    "analogs_without_rate": (
+        {"ANALOG:USED": 2},
+        r"ANALOG:RATE is 0 Hz, but ANALOG:USED is 2: a sampling rate must be a positive number",
+    ),
+    "analog_used_negative": ({"ANALOG:USED": -1}, r"ANALOG:USED is -1"),
+    "points_beyond_the_file": (
+        {"POINT:USED": 32767},
+        r"32767 points per frame .* more than the \d+ bytes",
+    ),
+    "analog_scales_missing": (
+        {"ANALOG:USED": 2, "ANALOG:RATE": 600.0},
+        r"ANALOG:USED is 2 but ANALOG:SCALE holds 0 values",
+    ),
+    "rotation_ratio_negative": ({"ROTATION:RATIO": -1}, r"ROTATION:RATIO is -1"),
+    "rotations": ({"ROTATION:USED": 1, "ROTATION:RATIO": 1}, r"rotation data \(ROTATION:USED 1\)"),
+    "point_scale_zero": ({"POINT:SCALE": 0.0}, r"POINT:SCALE is 0"),
+    "point_scale_nan": ({"POINT:SCALE": math.nan}, r"POINT:SCALE is nan"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BAD_VALUES))
+def test_parameter_values_that_break_ezc3d_are_refused_first(tmp_path: Path, case: str) -> None:
+    values, message = _BAD_VALUES[case]
+    blob = write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes()
+    for name, value in values.items():
+        blob = set_parameter(blob, name, value)
+    bad = tmp_path / f"{case}.c3d"
+    bad.write_bytes(blob)
+    verdict = read_in_child(bad)
+    assert re.search(rf"{case}\.c3d: .*{message}", verdict), verdict
+    assert "re-export" in verdict
+
+
+def test_a_markerset_given_as_the_recording_is_recognised(tmp_path: Path) -> None:
+    xml = tmp_path / "walk.c3d"
+    xml.write_text('<markers name="CMU">\n' + " " * 600 + "\n</markers>\n")
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(xml)
+    assert err.value.reason == (
+        "not a C3D file (the header's C3D signature byte 0x50 is missing) (it looks like XML "
+        "text: is it the markerset?)"
+    )
+
+
+def test_a_header_that_puts_the_data_inside_the_parameters_is_refused(tmp_path: Path) -> None:
+    """ezc3d reads the data where the header says: block 2 made it read the parameter section
+    as coordinates of 1e34 and succeed."""
+    blob = bytearray(write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes())
+    blob[16:18] = (2).to_bytes(2, "little")
+    (tmp_path / "start.c3d").write_bytes(bytes(blob))
+    with pytest.raises(
+        C3DReadError,
+        match=r"start\.c3d: corrupt header: the data section starts "
+        r"at block 2, before the end of the parameter section \(block \d+\); "
+        r"the file is damaged, re-export it",
+    ):
+        read_c3d(tmp_path / "start.c3d")
+
+
+def test_what_ezc3d_still_refuses_says_what_to_do(tmp_path: Path) -> None:
+    blob = bytearray(write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes())
+    blob[blob.index(b"FRAMES") - 1] = 194  # POINT:FRAMES becomes a group record (id -62)
+    (tmp_path / "group.c3d").write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(tmp_path / "group.c3d")
+    assert err.value.reason == (
+        "the C3D reader (ezc3d) cannot read it (its parameter section is not "
+        "standard-conforming); the file is damaged or not a standard C3D: re-export it from the "
+        "capture software"
+    )
+
+
+def test_a_rotation_group_without_its_parameters_is_refused(tmp_path: Path) -> None:
+    """ezc3d requires them, and its message asked the user to contact the manufacturer."""
+    blob = bytearray(write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes())
+    _, at, _ = parameter_offsets(bytes(blob))["ROTATION:USED"]
+    assert blob[at - 8 : at - 4] == b"USED"
+    blob[at - 8 : at - 4] = b"USEX"
+    (tmp_path / "rot.c3d").write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(tmp_path / "rot.c3d")
+    assert err.value.reason == (
+        "malformed parameter section: the ROTATION group lacks ROTATION:USED; the file is "
+        "damaged, re-export it"
+    )
+
+
+def test_non_utf8_labels_and_units_are_shown_readably(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 (old Windows exporters write Latin-1) become their Latin-1
+    characters, never the lone surrogates that no JSON or database write accepts."""
+    blob = write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes()
+    _, at, _ = parameter_offsets(blob)["POINT:LABELS"]
+    latin = blob[:at] + b"\xc9P" + blob[at + 2 :]  # "LFHD" -> b"\xc9PHD"
+    (tmp_path / "latin.c3d").write_bytes(latin)
+    rec = read_c3d(tmp_path / "latin.c3d")
+    assert rec.labels[0] == "\xc9PHD" and rec.raw_labels[0] == "\xc9PHD"
+    _, at, _ = parameter_offsets(blob)["POINT:UNITS"]
+    (tmp_path / "units.c3d").write_bytes(blob[:at] + b"\xff\xfe" + blob[at + 2 :])
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(tmp_path / "units.c3d")
+    assert "unsupported POINT:UNITS '\xff\xfe'" in str(err.value)
+    str(err.value).encode("utf-8")  # no surrogates
+
+
+def test_records_with_unreadable_names_are_not_quoted(tmp_path: Path) -> None:
+    blob = bytearray(write_c3d(tmp_path / "ok.c3d", LABELS, person(), 60.0).read_bytes())
+    at = blob.index(b"DATA_START")
+    blob[at : at + 10] = bytes(range(1, 11))  # control characters for a name
+    blob[at + 12] = 7  # and a type that does not exist
+    (tmp_path / "name.c3d").write_bytes(bytes(blob))
+    with pytest.raises(C3DReadError) as err:
+        read_c3d(tmp_path / "name.c3d")
+    assert err.value.reason.isprintable(), err.value.reason
+    assert "a record with an unreadable name at byte" in err.value.reason
 
 
 _FUZZ = textwrap.dedent(

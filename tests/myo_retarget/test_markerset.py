@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +72,10 @@ def test_parse_a_valid_markerset() -> None:
 
 
 def test_whitespace_and_commas_in_pos() -> None:
-    ms = parse_markerset(doc('<marker body="pelvis" name=" A " pos=" 1, 2 ,3 "/>'), source="s.xml")
-    assert ms.markers[0].name == "A" and ms.markers[0].pos == (1.0, 2.0, 3.0)
+    ms = parse_markerset(
+        doc('<marker body="pelvis" name=" A " pos=" 0.1, 0.2 ,0.3 "/>'), source="s.xml"
+    )
+    assert ms.markers[0].name == "A" and ms.markers[0].pos == (0.1, 0.2, 0.3)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,7 @@ def test_whitespace_and_commas_in_pos() -> None:
         (doc(), 1, "defines no <marker> elements"),
         ('<markerset>\n<marker body="pelvis" name="A" pos="0 0 0"/></markerset>', 1, "root"),
         (doc(M.format("A"), "<marker"), 4, "not well-formed XML"),
-        ("", 1, "not well-formed XML"),
+        ("<markers", 1, "not well-formed XML"),
     ],
 )
 def test_errors_carry_the_line(xml: str, line: int, message: str) -> None:
@@ -132,6 +135,120 @@ def test_doctype_and_entities_are_refused() -> None:
     with pytest.raises(MarkersetError, match="DOCTYPE") as info:
         parse_markerset(external, source="ext.xml")
     assert info.value.line == 2
+
+
+# --------------------------------------------------------------------------- hostile files
+# Found by benchmarks/fuzz_jobs.py: each ended a job with "Internal error", an unclear message,
+# or a worker holding ~1 GB for tens of seconds.
+
+
+def test_a_huge_markerset_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """20 MB of tiny elements drove a worker to 942 MB for 21 s."""
+    path = tmp_path / "huge.xml"
+    path.write_bytes(b"<markers>" + b"<m/>" * 5_000_000 + b"</markers>")
+    with pytest.raises(MarkersetError) as err:
+        load_markerset(path)
+    assert str(err.value) == (
+        f"{path}: the file is 20.0 MB; a markerset is at most 1 MB (one <marker/> line per "
+        "marker, ~100 bytes each): check that this is the markerset XML you meant"
+    )
+    with pytest.raises(MarkersetError, match=r"mem\.xml: the file is 20\.0 MB; a markerset"):
+        parse_markerset(path.read_bytes(), source="mem.xml")
+
+
+def test_too_many_elements_are_refused_while_parsing() -> None:
+    many = doc(*(M.format(f"M{i}") for i in range(10_001)))
+    assert len(many) < 1_000_000
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(many, source="many.xml")
+    assert err.value.line == 10_001  # the 10,001st element (the root is the first)
+    assert err.value.reason == (
+        "more than 10000 elements; a markerset has one <marker/> per marker (a few hundred at "
+        "most): check that this is the markerset XML you meant"
+    )
+
+
+def test_nested_elements_stop_the_parse_at_the_first() -> None:
+    deep = "<markers>" + "<a>" * 100_000 + "</a>" * 100_000 + "</markers>"
+    with pytest.raises(MarkersetError, match=r"unexpected element <a> inside <markers>") as err:
+        parse_markerset(deep, source="deep.xml")
+    assert err.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("pos", "message"),
+    [
+        ("1e300 1e300 1e300", r"pos \(1e\+300, 1e\+300, 1e\+300\) is 1\.73e\+300 m from"),
+        ("1e30 0 0", r"pos \(1e\+30, 0, 0\) is 1e\+30 m from"),
+        (
+            "105 96.25 -52.5",
+            r"pos \(105, 96\.25, -52\.5\) is 152 m from .* looks like millimetres: "
+            r"use '0\.105 0\.09625 -0\.0525'",
+        ),
+    ],
+)
+def test_positions_far_from_the_body_are_refused(pos: str, message: str) -> None:
+    """1e300 m made the fit end with "Internal error (LinAlgError)"."""
+    xml = doc(M.format("A"), f'<marker body="skull" name="LFHD" pos="{pos}"/>')
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(xml, source="far.xml")
+    assert err.value.line == 3
+    assert re.search(rf"marker 'LFHD': {message}", err.value.reason), err.value.reason
+    assert "origin of body 'skull'" in err.value.reason
+
+
+def test_every_ik_weight_zero_is_refused() -> None:
+    """A fit with no weighted marker ended "Internal error (LinAlgError)"."""
+    zero = '<marker body="pelvis" name="{}" pos="0 0 0" ik_weight="0"/>'
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(doc(zero.format("A"), zero.format("B")), source="zero.xml")
+    assert str(err.value) == (
+        "zero.xml:1: every marker has ik_weight 0, so no marker would drive the fit; set "
+        'ik_weight="1" (the usual weight) on those that should'
+    )
+
+
+def test_an_unknown_encoding_is_named() -> None:
+    """It raised LookupError ("Internal error")."""
+    xml = '<?xml version="1.0" encoding="klingon"?>\n' + doc(M.format("A"))
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(xml.encode(), source="enc.xml")
+    assert str(err.value) == (
+        "enc.xml:1: the XML declaration names the unknown encoding 'klingon'; save the file as "
+        'UTF-8 and declare encoding="UTF-8" (or leave the declaration out)'
+    )
+
+
+def test_bytes_that_are_not_utf8_are_located() -> None:
+    xml = doc(M.format("A"), M.format("LF\udcff")).encode("utf-8", "surrogateescape")
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(xml, source="latin.xml")
+    assert err.value.line == 3
+    assert err.value.reason == (
+        "the byte 0xff at column 31 is not UTF-8; save the file as UTF-8, or declare its "
+        'encoding (<?xml version="1.0" encoding="ISO-8859-1"?>)'
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty; a markerset is XML: <markers> holding one <marker/> per marker"),
+        (b" \n\t\n", "the file is empty; a markerset is XML: <markers> holding one <marker/> per"),
+        (b"\x02\x50" + bytes(510), "it is a binary file, not XML: it looks like a C3D recording"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "it is a binary file, not XML;"),
+    ],
+)
+def test_empty_and_binary_files_say_so(data: bytes, message: str) -> None:
+    with pytest.raises(MarkersetError) as err:
+        parse_markerset(data, source="odd.xml")
+    assert err.value.reason.startswith(message), err.value.reason
+
+
+def test_names_and_bodies_are_of_sensible_length() -> None:
+    long_name = doc(M.format("X" * 101))
+    with pytest.raises(MarkersetError, match=r"a marker name of 101 characters; at most 100"):
+        parse_markerset(long_name, source="long.xml")
 
 
 # --------------------------------------------------------------------------- loading

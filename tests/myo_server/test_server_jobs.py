@@ -124,7 +124,11 @@ _BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
         ({**_BOTH, "character_id": "unknown"}, 404, "Character unknown not found"),
         ({**_BOTH, "character_version": "v9.9.9"}, 404, "no version 'v9.9.9' (versions: v1.0.0)"),
         ({**_BOTH, "subject_gender": "other"}, 400, "subject_gender must be 'male' or 'female'"),
-        ({**_BOTH, "subject_height": 180}, 400, "in metres: 1.80?"),
+        (
+            {**_BOTH, "subject_height": 180},
+            400,
+            "subject_height: subject_height is in metres; 180 looks like centimetres: use 1.80",
+        ),
         ({**_BOTH, "subject_height": 0.1}, 400, "subject_height is in metres"),
         ({**_BOTH, "subject_weight": 0}, 400, "subject_weight is in kilograms"),
         ({**_BOTH, "export_glb": True}, 400, "export_glb is not supported"),
