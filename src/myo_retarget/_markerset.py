@@ -576,6 +576,7 @@ def match_markers(
     *,
     min_trunk: int = MIN_TRUNK_MARKERS,
     observed: NDArray[np.bool_] | None = None,
+    recording: str | None = None,
 ) -> MarkerMatch:
     """Match a markerset against a recording's labels (case-insensitive, prefixes stripped).
 
@@ -585,6 +586,7 @@ def match_markers(
         min_trunk: Fewest matched markers on trunk/pelvis bodies for a meaningful fit.
         observed: Per label, whether it has any valid sample; never-observed labels count as
             missing (they are not listed as unused either).
+        recording: The recording's file, named first in a mismatch message when given.
 
     Returns:
         The match; each recording column is used by at most one marker.
@@ -615,8 +617,9 @@ def match_markers(
         advice = _best_hint(labels, observed, exclude=markerset.source) if trunk_absent else ""
         if match.empty:
             advice = f"{advice} {EMPTY_LABELS_ADVICE}".strip()
+        where = f"{recording}: " if recording else ""
         raise MarkersetMismatchError(
-            "; ".join(parts) + ". " + advice,
+            where + "; ".join(parts) + ". " + advice,
             matched=match.matched,
             missing=match.missing,
             unused=match.unused_labels,

@@ -96,7 +96,7 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
         MarkersetMismatchError: Too few of the markerset's markers are in the recording.
         MarkersetError: Every matched marker has ``ik_weight`` 0 (nothing would drive the fit).
     """
-    match = match_markers(mset, rec.labels, observed=rec.observed)
+    match = match_markers(mset, rec.labels, observed=rec.observed, recording=rec.path)
     defs = [mset.markers[int(i)] for i in match.marker_indices]
     if not any(d.ik_weight > 0 for d in defs):
         who = f"every marker the recording has ({len(defs)} of them)"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myo_retarget import RetargetError, retarget
+from myo_retarget import MarkersetMismatchError, RetargetError, retarget
 from myo_retarget._markerset import shipped_markerset_path
 
 
@@ -45,3 +45,13 @@ def test_markers_all_on_the_root_body_do_not_crash_the_calibration(
     path = _cmu_with(tmp_path, "pelvis.xml", r'body="\w+"=>body="pelvis"')
     motion = retarget(walk_c3d, path)
     assert np.isfinite(motion.qpos[:, :3]).all()
+
+
+def test_a_markerset_that_does_not_match_names_the_recording(
+    walk_c3d: Path, tmp_path: Path
+) -> None:
+    """The mismatch named the markerset and the labels but not the recording they came from."""
+    foreign = _cmu_with(tmp_path, "foreign.xml", r'name="=>name="X_')
+    with pytest.raises(MarkersetMismatchError) as err:
+        retarget(walk_c3d, foreign)
+    assert str(err.value).startswith(f"{walk_c3d}: markerset 'X_CMU' matches only 0 trunk")
