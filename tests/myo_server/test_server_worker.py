@@ -162,7 +162,9 @@ def test_a_label_byte_that_is_not_utf8_fails_the_job_readably_and_frees_its_inpu
     bad = upload_path(client, _with_non_utf8_labels(tmp_path / "bad_labels.c3d"))
     job = wait_job(client, _start(client, bad, cmu), ("SUCCEEDED", "FAILED"), timeout=30)
     assert job["status"] == "FAILED", job
-    assert "\\xffBWT" in job["error"]  # the byte, shown as the escape a reader can act on
+    # The engine reads a label byte that is not UTF-8 as Latin-1 (exporters that write it mean
+    # that): the byte is shown as the letter it stands for.
+    assert "\xffBWT" in job["error"]
     assert "recording labels" in job["error"]
     assert client.delete(f"/v1/assets/{bad}").status_code == 204
     assert srv.runtime.pool.worker_pids() == pids
