@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
-from myo_mcp._analysis import sample_c3d_path, shipped_markerset_path
+from myo_retarget import sample_c3d_path, shipped_markerset_path
 from myo_server import LocalServer
 
 # Both protocol eras the SDK speaks: the initialize handshake (2025-11-25) and the stateless

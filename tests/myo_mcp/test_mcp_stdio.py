@@ -20,7 +20,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from myo_mcp._analysis import sample_c3d_path
+from myo_retarget import sample_c3d_path
 
 ENTRY = Path(sys.executable).parent / "myo-mcp"
 pytestmark = pytest.mark.skipif(
