@@ -109,7 +109,8 @@ async def _retarget(warm: int, tmp: Path) -> None:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    from myo_mcp._analysis import engine_data_dir, sample_c3d_path
+    from myo_mcp._analysis import engine_data_dir
+    from myo_retarget import sample_c3d_path
 
     work = tmp / "work"
     work.mkdir()

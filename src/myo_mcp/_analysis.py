@@ -32,19 +32,6 @@ def engine_data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-SHIPPED_MARKERSETS = ("cmu", "plug-in-gait")
-
-
-def shipped_markerset_path(name: str) -> Path:
-    """The XML file of a shipped markerset."""
-    return engine_data_dir() / "markersets" / f"{name}.xml"
-
-
-def sample_c3d_path() -> Path:
-    """The shipped 412-frame CMU sample."""
-    return engine_data_dir() / "samples" / "cmu_01_01_412.c3d"
-
-
 class RecordingError(ValueError):
     """A file the engine cannot read as a recording (the engine's message says why)."""
 

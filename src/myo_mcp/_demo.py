@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ._analysis import engine_data_dir, sample_c3d_path, shipped_markerset_path
+from myo_retarget import sample_c3d_path, shipped_markerset_path
+
+from ._analysis import engine_data_dir
 
 
 class _DemoFailedError(Exception):

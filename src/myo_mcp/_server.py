@@ -43,6 +43,7 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
+from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
 from . import _analysis
@@ -1046,12 +1047,12 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 _check_subject(subject_height, subject_weight)
                 started_at = time.monotonic()
                 c3d = local_file(c3d_path, roots)
-                if markerset in _analysis.SHIPPED_MARKERSETS:
-                    ms_file = _analysis.shipped_markerset_path(markerset)
+                if markerset in SHIPPED_MARKERSETS:
+                    ms_file = shipped_markerset_path(markerset)
                 elif "/" not in markerset and not markerset.lower().endswith(".xml"):
                     raise ToolError(
                         f"Unknown markerset {markerset!r}: the shipped ones are "
-                        f"{', '.join(_analysis.SHIPPED_MARKERSETS)}; otherwise pass the path of "
+                        f"{', '.join(SHIPPED_MARKERSETS)}; otherwise pass the path of "
                         "a markerset .xml file."
                     )
                 else:
@@ -1168,7 +1169,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
     def _add_markerset(name: str) -> None:
         async def read_markerset() -> str:
-            return _analysis.shipped_markerset_path(name).read_text(encoding="utf-8")
+            return shipped_markerset_path(name).read_text(encoding="utf-8")
 
         read_markerset.__name__ = f"markerset_{name.replace('-', '_')}"
         mcp.resource(
@@ -1180,7 +1181,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             mime_type="application/xml",
         )(read_markerset)
 
-    for _name in _analysis.SHIPPED_MARKERSETS:
+    for _name in SHIPPED_MARKERSETS:
         _add_markerset(_name)
 
     # -------------------------------------------------------------------------------- prompt

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from ._ik import IKSettings
     from ._inspect import inspect_c3d
     from ._markerset import (
-        SHIPPED_MARKERSETS,
         MarkerDef,
         MarkerMatch,
         Markerset,
@@ -47,11 +46,11 @@ if TYPE_CHECKING:
         load_markerset,
         match_markers,
         parse_markerset,
-        shipped_markerset_path,
     )
     from ._motion import Motion
     from ._retarget import RetargetOptions, retarget
     from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
+    from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
 
 # One version for the four packages: the distribution's, from pyproject.toml.
@@ -90,7 +89,6 @@ _EXPORTS: dict[str, str] = {
     "inspect_c3d": "_inspect",
     **dict.fromkeys(
         (
-            "SHIPPED_MARKERSETS",
             "MarkerDef",
             "MarkerMatch",
             "Markerset",
@@ -98,7 +96,6 @@ _EXPORTS: dict[str, str] = {
             "load_markerset",
             "match_markers",
             "parse_markerset",
-            "shipped_markerset_path",
         ),
         "_markerset",
     ),
@@ -107,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "retarget": "_retarget",
     "SAMPLE_ACKNOWLEDGEMENT": "_samples",
     "sample_c3d_path": "_samples",
+    **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
 }
 

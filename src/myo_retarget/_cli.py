@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,9 +13,7 @@ from typing import Any
 from . import __version__
 from ._exceptions import RetargetError
 from ._markerset import SHIPPED_MARKERSETS
-
-# The status a shell shows for a command killed by SIGPIPE (128 + 13): stdout's reader left early.
-EXIT_BROKEN_PIPE = 141
+from ._pipes import EXIT_BROKEN_PIPE, silence_stdout
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,15 +59,6 @@ def _stdout_console() -> Any:
             raise BrokenPipeError(errno.EPIPE, "the reader of stdout has gone")
 
     return PipeConsole()
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again
-    (see "Note on SIGPIPE" in the Python documentation of the signal module)."""
-    with contextlib.suppress(OSError, ValueError):  # not a real file (in-process tests)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
 
 
 def _pair(text: str | None, kind: type[int] | type[float], what: str) -> Any:
@@ -206,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # stdout's reader left (`myo-retarget inspect F | head -1`): stop quietly, like a command
         # killed by SIGPIPE. `run` has saved its .npz before printing: nothing is lost.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     except RetargetError as exc:
         print(f"myo-retarget: error: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._exceptions import MarkersetError, MarkersetMismatchError
+from ._shipped import SHIPPED_MARKERSETS, shipped_key, shipped_markerset_path
 
 __all__ = [
     "EMPTY_LABELS_ADVICE",
@@ -48,9 +49,6 @@ __all__ = [
     "parse_markerset",
     "shipped_markerset_path",
 ]
-
-SHIPPED_MARKERSETS: tuple[str, ...] = ("cmu", "plug-in-gait")
-_SHIPPED_DIR = Path(__file__).parent / "data" / "markersets"
 
 # Limits that keep a hostile or mistaken file from costing a worker time and memory; real
 # markersets are far inside them (the shipped ones: 41 markers, 4 KB, offsets under 0.45 m).
@@ -409,27 +407,6 @@ def parse_markerset(
     )
 
 
-def _shipped_key(name: str) -> str | None:
-    key = name.strip().lower().replace("_", "-")
-    if key.endswith(".xml"):
-        key = key[:-4]
-    return key if key in SHIPPED_MARKERSETS else None
-
-
-def shipped_markerset_path(name: str) -> Path:
-    """Path of a shipped markerset by name (case-insensitive; ``_`` and ``-`` are equivalent).
-
-    Raises:
-        MarkersetError: No shipped markerset has that name.
-    """
-    key = _shipped_key(name)
-    if key is None:
-        raise MarkersetError(
-            name, f"no shipped markerset of that name; shipped: {', '.join(SHIPPED_MARKERSETS)}"
-        )
-    return _SHIPPED_DIR / f"{key}.xml"
-
-
 def load_markerset(
     name_or_path: str | os.PathLike[str], *, valid_bodies: Collection[str] | None = None
 ) -> Markerset:
@@ -442,7 +419,7 @@ def load_markerset(
         MarkersetError: Not found (the message lists the shipped names), unreadable or invalid.
     """
     text_name = os.fspath(name_or_path)
-    key = _shipped_key(text_name) if isinstance(name_or_path, str) else None
+    key = shipped_key(text_name) if isinstance(name_or_path, str) else None
     if key is not None:
         path = shipped_markerset_path(key)
         source = f"shipped:{key}"

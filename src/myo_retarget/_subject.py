@@ -34,7 +34,7 @@ def gender_problem(value: str) -> str | None:
     """What is wrong with ``value`` as ``subject_gender``, or None if it is valid."""
     if value in GENDERS:
         return None
-    return f"subject_gender must be 'male' or 'female', not {value!r}"
+    return f"subject_gender must be {' or '.join(map(repr, GENDERS))}, not {value!r}"
 
 
 def height_problem(value: float) -> str | None:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from myo_retarget._pipes import EXIT_BROKEN_PIPE, silence_stdout
+
 from . import __version__
 from ._config import ServerConfig, default_data_dir, default_workers
 
 log = logging.getLogger("myo_server")
-
-# The status a shell shows for a command killed by SIGPIPE (128 + 13): stdout's reader left early.
-# myo_retarget's CLI has its own: importing the engine here would make every `keys` command
-# a second slower (0.14 s -> 1.2 s).
-EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,12 +174,7 @@ def _quiet_into_a_closed_pipe(
             status = command(args)
             sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
         except BrokenPipeError:
-            # Point stdout at /dev/null, so the flush at exit cannot fail on the pipe again (see
-            # "Note on SIGPIPE" in the Python documentation of the signal module).
-            with contextlib.suppress(OSError, ValueError):  # not a real file (in-process tests)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
+            silence_stdout()
             return EXIT_BROKEN_PIPE
         return status
 

@@ -186,8 +186,8 @@ def _markerset_file(name_or_path: str) -> str:
     markerset of that name (as ``myo-retarget`` and the MCP tools accept them)."""
     if Path(name_or_path).is_file():
         return name_or_path
-    # The engine (same distribution) holds the shipped names and files. Imported only here, as
-    # it loads numpy and MuJoCo; the SDK itself never needs it.
+    # The engine (same distribution) holds the shipped names and files (its light modules, no
+    # numpy or MuJoCo). Imported only here: the SDK itself never needs it.
     from myo_retarget import SHIPPED_MARKERSETS, MarkersetError, shipped_markerset_path
 
     try:

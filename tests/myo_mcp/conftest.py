@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
+import httpx
 import pytest
 
 from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
-from myo_mcp._analysis import sample_c3d_path, shipped_markerset_path
+from myo_retarget import sample_c3d_path, shipped_markerset_path
 from myo_server import LocalServer
 
 # Both protocol eras the SDK speaks: the initialize handshake (2025-11-25) and the stateless
@@ -66,3 +74,60 @@ def server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 @pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+class HttpMcp(NamedTuple):
+    """A running ``myo-mcp --transport streamable-http`` process."""
+
+    url: str
+    """Its /mcp endpoint, via 127.0.0.1."""
+    stderr: Path
+    """The file its stderr goes to."""
+    process: subprocess.Popen[bytes]
+
+
+HttpMcpStarter = Callable[..., contextlib.AbstractContextManager[HttpMcp]]
+
+
+@pytest.fixture
+def streamable_http_mcp(tmp_path: Path, console_script: Callable[[str], str]) -> HttpMcpStarter:
+    """``with streamable_http_mcp(*args, host="127.0.0.1", **env) as server``: the installed
+    ``myo-mcp`` on streamable HTTP (home ``tmp_path/home``, no job workers, no MYOSDK_/MYO_MCP_
+    variables but ``env``), once it answers; stopped with SIGTERM at the end of the block."""
+
+    @contextlib.contextmanager
+    def start(*args: str, host: str = "127.0.0.1", **env: str) -> Iterator[HttpMcp]:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("MYOSDK_", "MYO_MCP_"))}
+        err_path = tmp_path / "stderr.log"
+        with err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [
+                    console_script("myo-mcp"),
+                    *("--transport", "streamable-http", "--host", host, "--port", str(port)),
+                    *args,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env={**clean, "MYO_HOME": str(tmp_path / "home"), "MYO_MCP_WORKERS": "0", **env},
+            )
+        url = f"http://127.0.0.1:{port}/mcp"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None, err_path.read_text()
+                try:
+                    httpx.get(url, timeout=2, trust_env=False)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "streamable-http server did not start"
+                    time.sleep(0.1)
+            yield HttpMcp(url, err_path, proc)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+
+    return start

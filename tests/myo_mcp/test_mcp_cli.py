@@ -3,17 +3,14 @@ transport (a token is required off loopback; warnings where a token is missing o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,48 +82,6 @@ def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
     assert " DEBUG " in done.stderr
 
 
-@contextlib.contextmanager
-def _http_server(
-    tmp_path: Path, *args: str, host: str = "127.0.0.1", **env: str
-) -> Iterator[tuple[str, Path]]:
-    """A ``myo-mcp --transport streamable-http`` process; yields its /mcp URL (via 127.0.0.1)
-    once it answers, and the file its stderr goes to."""
-    port = _free_port()
-    err_path = tmp_path / "stderr.log"
-    with err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [
-                str(ENTRY),
-                "--transport",
-                "streamable-http",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                *args,
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=_env(tmp_path / "home", **env),
-        )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, err_path.read_text()
-            try:
-                httpx.get(url, timeout=2, trust_env=False)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "streamable-http server did not start"
-                time.sleep(0.1)
-        yield url, err_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(15)
-
-
 def _initialize(url: str, token: str | None = None) -> httpx.Response:
     headers = {**HEADERS, **({"Authorization": f"Bearer {token}"} if token else {})}
     return httpx.post(url, json=INITIALIZE, headers=headers, timeout=10, trust_env=False)
@@ -145,44 +100,45 @@ def test_no_token_off_loopback_is_refused(tmp_path: Path, host: str) -> None:
         assert sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_no_token_on_loopback_warns(tmp_path: Path) -> None:
-    with _http_server(tmp_path) as (url, err_path):
-        assert _initialize(url).status_code == 200  # still served: local use is common
-        warning = err_path.read_text()
+def test_no_token_on_loopback_warns(streamable_http_mcp: Any) -> None:
+    with streamable_http_mcp() as server:
+        assert _initialize(server.url).status_code == 200  # still served: local use is common
+        warning = server.stderr.read_text()
     assert "warning" in warning and "without a token" in warning
     assert "MYO_MCP_TOKEN" in warning and "--auth-token-file" in warning
 
 
-def test_auth_token_on_the_command_line_warns(tmp_path: Path) -> None:
-    with _http_server(tmp_path, "--auth-token", "t0k") as (url, err_path):
-        assert _initialize(url).status_code == 401
-        assert _initialize(url, "t0k").status_code == 200
-        warning = err_path.read_text()
+def test_auth_token_on_the_command_line_warns(streamable_http_mcp: Any) -> None:
+    with streamable_http_mcp("--auth-token", "t0k") as server:
+        assert _initialize(server.url).status_code == 401
+        ok = _initialize(server.url, "t0k")
+        assert ok.status_code == 200
+        assert "myo-mcp" in ok.text
+        warning = server.stderr.read_text()
     assert "--auth-token" in warning and "ps" in warning
     assert "MYO_MCP_TOKEN" in warning and "--auth-token-file" in warning
     assert "t0k" not in warning
 
 
-def test_auth_token_file_off_loopback(tmp_path: Path) -> None:
+def test_auth_token_file_off_loopback(tmp_path: Path, streamable_http_mcp: Any) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-from-a-file\n")  # the trailing newline is not part of it
     token_file.chmod(0o600)
-    with _http_server(tmp_path, "--auth-token-file", str(token_file), host="0.0.0.0") as (
-        url,
-        err_path,
-    ):
-        assert _initialize(url).status_code == 401
-        assert _initialize(url, "s3cret-from-a-file").status_code == 200
-        logged = err_path.read_text()
+    with streamable_http_mcp("--auth-token-file", str(token_file), host="0.0.0.0") as server:
+        assert _initialize(server.url).status_code == 401
+        assert _initialize(server.url, "s3cret-from-a-file").status_code == 200
+        logged = server.stderr.read_text()
     assert "warning" not in logged.lower()
     assert "s3cret" not in logged
 
 
-def test_token_from_the_environment_gives_no_warning(tmp_path: Path) -> None:
-    with _http_server(tmp_path, MYO_MCP_TOKEN="env-t0k") as (url, err_path):
-        assert _initialize(url).status_code == 401
-        assert _initialize(url, "env-t0k").status_code == 200
-        logged = err_path.read_text()
+def test_token_from_the_environment_gives_no_warning(
+    streamable_http_mcp: Any,
+) -> None:
+    with streamable_http_mcp(MYO_MCP_TOKEN="env-t0k") as server:
+        assert _initialize(server.url).status_code == 401
+        assert _initialize(server.url, "env-t0k").status_code == 200
+        logged = server.stderr.read_text()
     assert "warning" not in logged.lower()
 
 

@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from myo_mcp import MyoMCPServer
-from myo_mcp._analysis import shipped_markerset_path
+from myo_retarget import shipped_markerset_path
 
 pytestmark = pytest.mark.anyio
 

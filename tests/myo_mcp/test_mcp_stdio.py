@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,10 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 import pytest
 
-from myo_mcp._analysis import sample_c3d_path
+from myo_retarget import sample_c3d_path
 
 ENTRY = Path(sys.executable).parent / "myo-mcp"
 pytestmark = pytest.mark.skipif(
@@ -210,57 +208,6 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
         assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 11
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_streamable_http_with_token(tmp_path: Path) -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(ENTRY), "--transport", "streamable-http", "--port", str(port), "--auth-token", "t0k"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_env(tmp_path / "home"),
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "pytest", "version": "0"},
-        },
-    }
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                denied = httpx.post(url, json=init, headers=headers, timeout=5, trust_env=False)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "streamable-http server did not start"
-                time.sleep(0.1)
-        assert denied.status_code == 401
-        ok = httpx.post(
-            url,
-            json=init,
-            headers={**headers, "Authorization": "Bearer t0k"},
-            timeout=10,
-            trust_env=False,
-        )
-        assert ok.status_code == 200
-        assert "myo-mcp" in ok.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(15)
-
-
 def test_demo_from_the_entry_point(tmp_path: Path) -> None:
     env = _env(tmp_path / "home-unused")
     done = subprocess.run(
@@ -324,7 +271,7 @@ def test_job_running_at_sigterm_finishes_after_restart(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_streamable_http_session(tmp_path: Path) -> None:
+async def test_streamable_http_session(tmp_path: Path, streamable_http_mcp: Any) -> None:
     """A whole MCP session over streamable HTTP with the bearer token (the SDK's HTTP client)."""
     import httpx2
     from mcp import Client
@@ -333,34 +280,9 @@ async def test_streamable_http_session(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "walk.c3d").write_bytes(sample_c3d_path().read_bytes())
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(ENTRY),
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-            "--allow-dir",
-            str(work),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**_env(tmp_path / "home"), "MYO_MCP_TOKEN": "env-t0k"},
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=2, trust_env=False)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "streamable-http server did not start"
-                time.sleep(0.1)
+    with streamable_http_mcp("--allow-dir", str(work), MYO_MCP_TOKEN="env-t0k") as server:
         async with httpx2.AsyncClient(headers={"Authorization": "Bearer env-t0k"}) as http:
-            transport: Any = streamable_http_client(url, http_client=http)
+            transport: Any = streamable_http_client(server.url, http_client=http)
             async with Client(transport) as client:
                 result = await client.call_tool("inspect_c3d", {"path": str(work / "walk.c3d")})
                 assert not result.is_error and result.structured_content
@@ -369,7 +291,4 @@ async def test_streamable_http_session(tmp_path: Path) -> None:
                 assert not chars.is_error
                 shipped = await client.read_resource("myo://markersets/cmu")
                 assert "<markers" in str(shipped.contents[0])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(15)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert server.process.returncode == 128 + signal.SIGTERM

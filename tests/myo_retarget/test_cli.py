@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import sysconfig
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -133,10 +132,13 @@ def test_inspect_names_labels_without_data(
     assert "write a markerset XML" not in text
 
 
-def test_version_is_the_distributions() -> None:
-    script = Path(sysconfig.get_path("scripts")) / "myo-retarget"
+def test_version_is_the_distributions(console_script: Callable[[str], str]) -> None:
     done = subprocess.run(
-        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+        [console_script("myo-retarget"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"myo-retarget {version('myo-mcp')}\n"
@@ -157,7 +159,11 @@ def test_version_is_the_distributions() -> None:
     ],
 )
 def test_output_into_a_closed_pipe_exits_quietly(
-    walk_c3d: Path, tmp_path: Path, argv: list[str], buffering: str
+    walk_c3d: Path,
+    tmp_path: Path,
+    argv: list[str],
+    buffering: str,
+    run_into_closed_pipe: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     """``myo-retarget inspect F | head -1`` when head has gone: no "Broken pipe" error, and the
     exit status a command killed by SIGPIPE would have (141), like ``myo``; ``run`` has written
@@ -166,24 +172,11 @@ def test_output_into_a_closed_pipe_exits_quietly(
     command, *options = argv
     if command == "run":
         options += ["-o", str(out)]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    if buffering == "unbuffered":
-        env["PYTHONUNBUFFERED"] = "1"
-    script = Path(sysconfig.get_path("scripts")) / "myo-retarget"
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before the first write: every write fails
-    try:
-        done = subprocess.run(
-            [str(script), command, str(walk_c3d), *options],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            check=False,
-            timeout=120,
-        )
-    finally:
-        os.close(write_end)
+    done = run_into_closed_pipe(
+        ["myo-retarget", command, str(walk_c3d), *options],
+        unbuffered=buffering == "unbuffered",
+        timeout=120,
+    )
     assert (done.returncode, done.stderr) == (141, "")
     if command == "run":
         with np.load(out) as d:

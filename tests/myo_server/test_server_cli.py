@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
 from collections.abc import Callable
 from importlib.metadata import version
@@ -80,34 +79,18 @@ def sixty_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("buffering", ["buffered", "unbuffered"])
 @pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["create"]])
 def test_keys_output_into_a_closed_pipe_exits_quietly(
-    sixty_keys: Path, argv: list[str], buffering: str
+    sixty_keys: Path,
+    argv: list[str],
+    buffering: str,
+    run_into_closed_pipe: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     """``myo-server keys list | head -1`` when head has gone: no "Broken pipe" traceback, and the
     exit status a command killed by SIGPIPE would have (141), like ``myo``."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    if buffering == "unbuffered":
-        env["PYTHONUNBUFFERED"] = "1"
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before the first write: every write fails
-    try:
-        done = subprocess.run(
-            [_entry_point("myo-server"), "keys", *argv, "--data-dir", str(sixty_keys)],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            check=False,
-            timeout=60,
-        )
-    finally:
-        os.close(write_end)
+    done = run_into_closed_pipe(
+        ["myo-server", "keys", *argv, "--data-dir", str(sixty_keys)],
+        unbuffered=buffering == "unbuffered",
+    )
     assert (done.returncode, done.stderr) == (141, "")
-
-
-def _entry_point(name: str) -> str:
-    script = Path(sysconfig.get_path("scripts")) / name
-    assert script.exists(), f"the {name} console script is not installed at {script} (uv sync)"
-    return str(script)
 
 
 def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -> None:
@@ -151,10 +134,13 @@ def test_serve_prints_a_key_once_and_logs_json_without_secrets(tmp_path: Path) -
     assert out2 == ""
 
 
-def test_version_is_the_distributions() -> None:
-    script = Path(sysconfig.get_path("scripts")) / "myo-server"
+def test_version_is_the_distributions(console_script: Callable[[str], str]) -> None:
     done = subprocess.run(
-        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+        [console_script("myo-server"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"myo-server {version('myo-mcp')}\n"

@@ -250,17 +250,11 @@ def test_myosdk_log_env_prints_requests_without_the_key(idle_server: Any) -> Non
     assert done.stdout == ""
 
 
-def _entry_point(name: str) -> Path:
-    script = Path(sysconfig.get_path("scripts")) / name
-    assert script.exists(), f"the {name} console script is not installed at {script} (uv sync)"
-    return script
-
-
-def test_version_is_the_distributions() -> None:
+def test_version_is_the_distributions(console_script: Callable[[str], str]) -> None:
     import myosdk
 
     done = subprocess.run(
-        [str(_entry_point("myo")), "--version"],
+        [console_script("myo"), "--version"],
         capture_output=True,
         text=True,
         check=False,
@@ -272,32 +266,18 @@ def test_version_is_the_distributions() -> None:
 
 @pytest.mark.parametrize("argv", [["assets", "list"], ["--json", "assets", "list"]])
 def test_output_into_a_closed_pipe_exits_quietly(
-    idle_server: Any, tmp_path: Path, argv: list[str]
+    idle_server: Any,
+    tmp_path: Path,
+    argv: list[str],
+    run_into_closed_pipe: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     """``myo assets list | head`` when head has gone: no "Broken pipe" error, no traceback, and
     the exit status a command killed by SIGPIPE would have (141)."""
     (tmp_path / "a.c3d").write_bytes(b"x" * 100)
     with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
         client.assets.upload_file(tmp_path / "a.c3d")
-    env = {
-        **os.environ,
-        "MYOSDK_API_KEY": idle_server.api_key,
-        "MYOSDK_BASE_URL": idle_server.base_url,
-    }
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before the first write: every write fails
-    try:
-        done = subprocess.run(
-            [str(_entry_point("myo")), *argv],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            check=False,
-            timeout=60,
-        )
-    finally:
-        os.close(write_end)
+    env = {"MYOSDK_API_KEY": idle_server.api_key, "MYOSDK_BASE_URL": idle_server.base_url}
+    done = run_into_closed_pipe(["myo", *argv], env)
     assert (done.returncode, done.stderr) == (141, "")
 
 
