@@ -17,13 +17,12 @@ from ._markerset import (
     MarkerMatch,
     best_markerset,
     empty_labels_note,
+    listing,
     load_markerset,
     match_markers,
 )
+from ._motion import NOTE_JOINTS
 from ._observability import bodies_without_markers, observed_hinges, topmost
-
-# Joints an inspection note names before it abbreviates.
-NOTE_JOINTS = 8
 
 
 def inspect_c3d(
@@ -121,9 +120,7 @@ def _fit(
         return {**fields, "note": note}
     if not joints:
         return {**fields, "note": None}
-    listed = ", ".join(joints[:NOTE_JOINTS]) + (
-        f", … (+{len(joints) - NOTE_JOINTS})" if len(joints) > NOTE_JOINTS else ""
-    )
+    listed = listing(joints, NOTE_JOINTS)
     where = f"no markers on {', '.join(bodies)} or below: " if bodies else ""
     note = (
         f"partial fit ({match.coverage:.0%} of its markers): {where}{len(joints)} joints will "

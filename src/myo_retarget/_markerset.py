@@ -44,6 +44,7 @@ __all__ = [
     "best_markerset",
     "empty_labels_note",
     "is_trunk_body",
+    "listing",
     "load_markerset",
     "match_markers",
     "parse_markerset",
@@ -583,13 +584,13 @@ def match_markers(
         label = markerset.name or markerset.source
         parts = [
             f"markerset {label!r} matches only {len(trunk_matched)} trunk/pelvis markers of the "
-            f"recording (need {min_trunk}): matched {_listing(match.matched)}"
+            f"recording (need {min_trunk}): matched {listing(match.matched)}"
         ]
         if trunk_absent:
-            parts.append(f"trunk/pelvis markers missing {_listing(trunk_absent)}")
+            parts.append(f"trunk/pelvis markers missing {listing(trunk_absent)}")
         if match.empty:
             parts.append(empty_labels_note(match))
-        parts.append(f"recording labels {_listing(list(labels))}")
+        parts.append(f"recording labels {listing(list(labels))}")
         # A markerset can only help with labels it does not match; empty ones hold no data.
         advice = _best_hint(labels, observed, exclude=markerset.source) if trunk_absent else ""
         if match.empty:
@@ -621,13 +622,14 @@ def empty_labels_note(match: MarkerMatch) -> str:
     bodies = [b for b in dict.fromkeys(body_of[n] for n in match.empty) if b not in with_data]
     bodies.sort(key=lambda b: not is_trunk_body(b))
     note = (
-        f"labels {_listing(match.empty)} are in the file but hold no data (every sample is "
+        f"labels {listing(match.empty)} are in the file but hold no data (every sample is "
         "0,0,0 / missing)"
     )
     return f"{note}: the recording has no data for {', '.join(bodies)}" if bodies else note
 
 
-def _listing(names: Sequence[str], limit: int = 40) -> str:
+def listing(names: Sequence[str], limit: int = 40) -> str:
+    """``names`` joined with commas, the first ``limit`` of them and a count of the rest."""
     if not names:
         return "none"
     more = f" … (+{len(names) - limit})" if len(names) > limit else ""

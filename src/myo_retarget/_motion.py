@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._files import atomic_write
+from ._markerset import listing
 
 FloatArray = NDArray[np.float64]
 
@@ -32,7 +33,7 @@ ARRAY_KEYS = (
     "scale_factors",
 )
 MIN_FITTED_MARKERS = 4
-# Unobserved joints a one-line note names before it abbreviates.
+# Joints without data a one-line note (a job's message, an inspection) names before it abbreviates.
 NOTE_JOINTS = 12
 NAME_KEYS = ("joint_names", "qpos_names", "body_names", "marker_names", "scale_segments")
 
@@ -196,10 +197,7 @@ class Motion:
         if self.unmarked_bodies:
             parts.append(f"no markers on {', '.join(self.unmarked_bodies)} or below")
         if joints:
-            more = f", … (+{len(joints) - NOTE_JOINTS})" if len(joints) > NOTE_JOINTS else ""
-            parts.append(
-                f"{_joints(len(joints))} left NaN: " + ", ".join(joints[:NOTE_JOINTS]) + more
-            )
+            parts.append(f"{_joints(len(joints))} left NaN: {listing(joints, NOTE_JOINTS)}")
         if partial:
             parts.append(
                 f"{_joints(len(partial), 'other ' if joints else '')} NaN in the frames where "
