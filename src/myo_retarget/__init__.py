@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from ._exceptions import (
         C3DReadError,
         CharacterError,
+        ExportError,
         MarkersetError,
         MarkersetMismatchError,
         RetargetCancelled,
         RetargetError,
     )
+    from ._export import export_formats, export_motion
     from ._ik import IKSettings
     from ._inspect import inspect_c3d
     from ._markerset import (
@@ -78,6 +80,7 @@ _EXPORTS: dict[str, str] = {
         (
             "C3DReadError",
             "CharacterError",
+            "ExportError",
             "MarkersetError",
             "MarkersetMismatchError",
             "RetargetCancelled",
@@ -85,6 +88,7 @@ _EXPORTS: dict[str, str] = {
         ),
         "_exceptions",
     ),
+    **dict.fromkeys(("export_formats", "export_motion"), "_export"),
     "IKSettings": "_ik",
     "inspect_c3d": "_inspect",
     **dict.fromkeys(
@@ -120,6 +124,7 @@ __all__ = [
     "Character",
     "CharacterError",
     "CharacterInfo",
+    "ExportError",
     "GapStats",
     "IKSettings",
     "MarkerDef",
@@ -135,6 +140,8 @@ __all__ = [
     "__version__",
     "best_markerset",
     "character_catalog",
+    "export_formats",
+    "export_motion",
     "find_character",
     "inspect_c3d",
     "load_character",

@@ -1,4 +1,5 @@
-"""``myo-retarget``: retarget or inspect a C3D recording from the command line."""
+"""``myo-retarget``: retarget or inspect a C3D recording, or export a motion, from the command
+line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from . import __version__
 from ._exceptions import RetargetError
+from ._export_tables import PARQUET_TABLES
 from ._markerset import SHIPPED_MARKERSETS
 from ._pipes import EXIT_BROKEN_PIPE, silence_stdout
 
@@ -45,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("input", help="the C3D recording")
     ins.add_argument("--vertical-axis", help="override the detected vertical axis")
     ins.add_argument("--json", action="store_true", help="print JSON")
+    exp = sub.add_parser("export", help="write a motion .npz as .mot, .csv or .parquet")
+    exp.add_argument("input", help="the motion .npz (written by `myo-retarget run`)")
+    exp.add_argument("-o", "--output", required=True, help="the file to write")
+    exp.add_argument("--format", help="the format, when OUTPUT's extension does not name it")
+    exp.add_argument(
+        "--table",
+        choices=PARQUET_TABLES,
+        help="parquet only: qpos (MuJoCo coordinates, the default) or xpos (body positions)",
+    )
     return p
 
 
@@ -184,11 +195,20 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from ._export import export_motion
+
+    options = {} if args.table is None else {"table": args.table}
+    out = export_motion(args.input, args.output, format=args.format, **options)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage, 141 stdout closed)."""
     args = _parser().parse_args(argv)
     try:
-        status = _run(args) if args.command == "run" else _inspect(args)
+        status = {"run": _run, "inspect": _inspect, "export": _export}[args.command](args)
         sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
     except BrokenPipeError:
         # stdout's reader left (`myo-retarget inspect F | head -1`): stop quietly, like a command

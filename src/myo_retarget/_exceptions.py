@@ -71,3 +71,8 @@ class CharacterError(RetargetError):
 
 class RetargetCancelled(RetargetError):  # noqa: N818 - the public name the server catches
     """The caller's cancellation check asked the engine to stop."""
+
+
+class ExportError(RetargetError):
+    """A motion could not be exported: unknown format, unreadable motion file, or a writer's
+    optional dependency is missing."""
