@@ -236,3 +236,24 @@ def test_the_right_arm_is_nan_in_every_format(motion: Motion, tmp_path: Path) ->
     assert pd.read_csv(export_motion(motion, tmp_path / "a.csv"))[arm].isna().all().all()
     mot = pd.read_csv(export_motion(motion, tmp_path / "a.mot"), sep="\t", skiprows=6)
     assert mot[arm].isna().all().all()
+
+
+@pytest.mark.slow
+def test_a_real_recording_exports_to_every_table_format(shared_c3d: Path, tmp_path: Path) -> None:
+    motion = retarget(shared_c3d / "cmu_01_01.c3d", "cmu")
+    angles = motion.joint_angles_degrees
+    mot = export_motion(motion, tmp_path / "cmu_01_01.mot")
+    lines = mot.read_text().splitlines()
+    assert lines[2] == f"nRows={motion.n_frames}" and len(lines) == 7 + motion.n_frames
+    values = pd.read_csv(mot, sep="\t", skiprows=6)
+    np.testing.assert_allclose(values[motion.joint_names], angles, rtol=RTOL, atol=ATOL)
+    csv = pd.read_csv(export_motion(motion, tmp_path / "cmu_01_01.csv"))
+    np.testing.assert_allclose(csv[motion.joint_names], angles, rtol=RTOL, atol=ATOL)
+    assert csv[["mtp_flex_r", "mtp_flex_l"]].isna().all().all()  # no marker on the toes
+    qpos = pq.read_table(export_motion(motion, tmp_path / "cmu_01_01.parquet"))
+    np.testing.assert_array_equal(qpos.to_pandas()[motion.qpos_names].to_numpy(), motion.qpos)
+    xpos = pd.read_parquet(export_motion(motion, tmp_path / "xpos.parquet", table="xpos"))
+    pelvis = motion.body_names.index("pelvis")
+    np.testing.assert_array_equal(
+        xpos[["pelvis_x", "pelvis_y", "pelvis_z"]].to_numpy(), motion.body_positions[:, pelvis]
+    )
