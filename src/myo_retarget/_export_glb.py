@@ -17,12 +17,17 @@ from numpy.typing import NDArray
 
 from ._files import atomic_write
 from ._motion import Motion
-from ._skeleton import Geom, local_poses, posed_skeleton, quat_multiply, quat_rotate
+from ._skeleton import (
+    Z_UP_TO_Y_UP,
+    Geom,
+    local_poses,
+    posed_skeleton,
+    quat_multiply,
+    quat_rotate,
+)
 
 FloatArray = NDArray[np.float64]
 
-# Z-up -> Y-up: a -90 degree turn about x (w-x-y-z).
-Z_UP_TO_Y_UP = np.array([np.sqrt(0.5), -np.sqrt(0.5), 0.0, 0.0])
 # Base colours (linear RGBA) of the bodies by side, and of the marker spheres.
 COLOURS = {
     "right": (0.80, 0.25, 0.20, 1.0),

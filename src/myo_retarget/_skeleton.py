@@ -15,6 +15,8 @@ from ._motion import Motion
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
+# The motion's Z-up world -> the Y-up of glTF and BVH: a -90 degree turn about x (w-x-y-z).
+Z_UP_TO_Y_UP = np.array([np.sqrt(0.5), -np.sqrt(0.5), 0.0, 0.0])
 # MuJoCo geom types the exports draw (planes and height fields are scenery, not the body).
 GEOM_TYPES = {
     int(mujoco.mjtGeom.mjGEOM_SPHERE): "sphere",
