@@ -350,7 +350,8 @@ def _add_markers(
     motion: Motion, blob: _Blob, nodes: list[Any], meshes: list[Any], material: Any, animate: Any
 ) -> int:
     """The recorded markers as spheres under one ``markers`` node; a marker missing in a frame
-    keeps its last position at scale 0 (hidden). Returns the ``markers`` node."""
+    keeps its last position at scale 0 (hidden), one seen throughout has no scale track.
+    Returns the ``markers`` node."""
     import pygltflib
 
     attributes, indices = blob.mesh(*geom_triangles(_MARKER_SPHERE))
@@ -385,7 +386,8 @@ def _add_markers(
         )
         group.children.append(len(nodes) - 1)
         animate(len(nodes) - 1, "translation", positions)
-        animate(len(nodes) - 1, "scale", scale, step=True)
+        if not seen.all():  # a marker seen throughout needs no visibility track
+            animate(len(nodes) - 1, "scale", scale, step=True)
     return group_index
 
 

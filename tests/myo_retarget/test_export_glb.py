@@ -101,6 +101,7 @@ def test_glb_nodes_animate_the_bodies_where_the_motion_has_them(
 
 
 def test_glb_markers_are_hidden_where_missing(motion: Motion, tmp_path: Path) -> None:
+    """A marker missing in some frames has a STEP scale track: 0 there, 1 elsewhere."""
     observed = motion.marker_observed.copy()
     observed[5:9, 0] = np.nan
     gappy = dataclasses.replace(motion, marker_observed=observed)
@@ -116,6 +117,10 @@ def test_glb_markers_are_hidden_where_missing(motion: Motion, tmp_path: Path) ->
     )
     assert (scale[5:9] == 0).all()
     assert (np.delete(scale, range(5, 9), axis=0) == 1).all()
+    # A marker seen throughout is always shown: no scale track.
+    assert not np.isnan(motion.marker_observed[:, 1]).any()
+    steady = next(i for i, n in enumerate(gltf.nodes) if n.name == motion.marker_names[1])
+    assert (steady, "scale") not in {(c.target.node, c.target.path) for c in animation.channels}
 
 
 def test_glb_of_a_long_motion_is_small(motion: Motion, tmp_path: Path) -> None:
