@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("input", help="the C3D recording")
     ins.add_argument("--vertical-axis", help="override the detected vertical axis")
     ins.add_argument("--json", action="store_true", help="print JSON")
-    exp = sub.add_parser("export", help="write a motion .npz as .mot, .csv or .parquet")
+    exp = sub.add_parser("export", help="write a motion .npz as .glb, .bvh, .mot, .csv or .parquet")
     exp.add_argument("input", help="the motion .npz (written by `myo-retarget run`)")
     exp.add_argument("-o", "--output", required=True, help="the file to write")
     exp.add_argument("--format", help="the format, when OUTPUT's extension does not name it")
@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         "--table",
         choices=PARQUET_TABLES,
         help="parquet only: qpos (MuJoCo coordinates, the default) or xpos (body positions)",
+    )
+    exp.add_argument(
+        "--markers",
+        action="store_true",
+        help="glb only: add the measured markers as small animated spheres",
     )
     return p
 
@@ -198,7 +203,9 @@ def _inspect(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from ._export import export_motion
 
-    options = {} if args.table is None else {"table": args.table}
+    options: dict[str, Any] = {} if args.table is None else {"table": args.table}
+    if args.markers:
+        options["markers"] = True
     out = export_motion(args.input, args.output, format=args.format, **options)
     print(f"wrote {out}")
     return 0

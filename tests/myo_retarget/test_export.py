@@ -196,6 +196,22 @@ def test_cli_export_writes_and_says_what(
     assert forced.read_text().startswith("time,")
 
 
+def test_cli_exports_glb_with_markers_and_bvh(
+    motion: Motion, motion_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare, marked = tmp_path / "walk.glb", tmp_path / "walk_markers.glb"
+    assert main(["export", str(motion_npz), "-o", str(bare)]) == 0
+    assert main(["export", str(motion_npz), "-o", str(marked), "--markers"]) == 0
+    assert capsys.readouterr().out == f"wrote {bare}\nwrote {marked}\n"
+    assert bare.read_bytes()[:4] == marked.read_bytes()[:4] == b"glTF"
+    assert marked.stat().st_size > bare.stat().st_size  # the marker spheres and their tracks
+    bvh = tmp_path / "walk.bvh"
+    assert main(["export", str(motion_npz), "-o", str(bvh)]) == 0
+    text = bvh.read_text()
+    assert text.startswith("HIERARCHY\n") and f"Frames: {len(motion.time_s)}" in text
+    assert {"glb", "bvh"} <= set(export_formats())
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
