@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from _common import SHARED_DATA, best_of, machine_line
 from myo_retarget import Motion, export_formats, export_motion, retarget, sample_c3d_path
 
 # (label, file name, export options): both parquet tables, the GLB with and without markers.
-CASES: list[tuple[str, str, dict[str, object]]] = [
+CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("glb", "motion.glb", {}),
     ("bvh", "motion.bvh", {}),
     ("mot", "motion.mot", {}),
@@ -57,7 +59,7 @@ def main() -> None:
         print(f"{'format':<15} {'time':>8} {'% of retarget':>14} {'size':>10}")
         for label, name, options in CASES:
             out = Path(tmp) / name
-            seconds = best_of(lambda o=out, k=options: export_motion(loaded, o, **k), args.repeats)
+            seconds = best_of(partial(export_motion, loaded, out, **options), args.repeats)
             if label in COUNTED:
                 counted += seconds
             size = out.stat().st_size / 1e6
