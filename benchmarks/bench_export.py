@@ -53,8 +53,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="myo-bench-export-") as tmp:
         npz = motion.save(Path(tmp) / "motion.npz")
         loaded = Motion.load(npz)
-        export_motion(loaded, Path(tmp) / "warm.csv")  # imports and the character, once
-        export_motion(loaded, Path(tmp) / "warm.glb")
+        for _, name, options in CASES:  # imports (scipy, pyarrow, pygltflib) and the character
+            export_motion(loaded, Path(tmp) / f"warm-{name}", **options)
         counted = 0.0
         print(f"{'format':<15} {'time':>8} {'% of retarget':>14} {'size':>10}")
         for label, name, options in CASES:
