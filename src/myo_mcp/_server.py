@@ -5,13 +5,12 @@ tools' annotations at registration, and some of them (``Resolve(...)``) name loc
 """
 
 import base64
-import contextlib
 import inspect
 import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -25,7 +24,7 @@ from mcp.server.mcpserver import (
     MCPServer,
     Resolve,
 )
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import (
     CallToolResult,
     Completion,
@@ -47,8 +46,22 @@ from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
 from . import _analysis
-from ._backend import Backend, BackendUnavailableError
+from ._backend import Backend
 from ._config import McpConfig
+from ._convert import (
+    TERMINAL,
+    asset_info,
+    asset_uri,
+    character_detail,
+    character_info,
+    downloaded,
+    inspection,
+    job_info,
+    job_next_step,
+    job_uri,
+    paging,
+)
+from ._errors import resource_errors, tool_errors
 from ._models import (
     AllowedDirectories,
     AssetInfo,
@@ -56,17 +69,13 @@ from ._models import (
     C3DInspection,
     CanceledJob,
     CharacterDetail,
-    CharacterInfo,
     CharacterPage,
-    CharacterVersionInfo,
     DeletedAsset,
     DownloadedFile,
     JobInfo,
     JobPage,
     JobWait,
     ManifestCheck,
-    MarkerGap,
-    MarkersetFit,
     MotionSummary,
     RetargetResult,
     StartedJob,
@@ -80,7 +89,6 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 __all__ = ["WAIT_CAP_S", "build_server"]
 
 WAIT_CAP_S = 50.0
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 TEXT_RESOURCE_MAX_BYTES = 256 * 1024
 TEXT_SUFFIXES = (".xml", ".json", ".txt", ".csv", ".md")
 
@@ -124,243 +132,6 @@ DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idemp
 
 def _with_title(annotations: ToolAnnotations, title: str) -> ToolAnnotations:
     return annotations.model_copy(update={"title": title})
-
-
-# -- conversions from the SDK's dicts ------------------------------------------------------------
-def _asset_uri(asset_id: str) -> str:
-    return f"myo://assets/{asset_id}"
-
-
-def _job_uri(job_id: str) -> str:
-    return f"myo://jobs/{job_id}"
-
-
-def _character_uri(character_id: str) -> str:
-    return f"myo://characters/{character_id}"
-
-
-def _asset_info(a: Mapping[str, Any]) -> AssetInfo:
-    return AssetInfo(
-        asset_id=a["asset_id"],
-        purpose=a.get("purpose") or "",
-        filename=a.get("filename") or "",
-        size_bytes=a.get("size_bytes"),
-        status=a.get("status") or "",
-        created_at=a.get("created_at"),
-        checksum_sha256=a.get("checksum_sha256"),
-        reference_count=a.get("reference_count"),
-        source_job_id=a.get("source_job_id"),
-        metadata=a.get("metadata") or None,
-        resource_uri=_asset_uri(a["asset_id"]),
-    )
-
-
-def _job_info(j: Mapping[str, Any]) -> JobInfo:
-    output = j.get("output") or {}
-    out_id = output.get("retarget_output_asset_id")
-    return JobInfo(
-        job_id=j["job_id"],
-        type=j.get("type") or "retarget",
-        status=j["status"],
-        progress=j.get("progress"),
-        message=j.get("message"),
-        error=j.get("error"),
-        created_at=j.get("created_at"),
-        started_at=j.get("started_at"),
-        completed_at=j.get("completed_at"),
-        output_asset_id=out_id,
-        output_resource_uri=_asset_uri(out_id) if out_id else None,
-        resource_uri=_job_uri(j["job_id"]),
-    )
-
-
-def _character_info(c: Mapping[str, Any]) -> CharacterInfo:
-    return CharacterInfo(
-        character_id=c["character_id"],
-        name=c["name"],
-        description=c.get("description"),
-        latest_version=_version_name(c.get("latest_version")),
-        version_count=c.get("version_count"),
-        resource_uri=_character_uri(c["character_id"]),
-    )
-
-
-def _character_detail(c: Mapping[str, Any]) -> CharacterDetail:
-    versions = [
-        CharacterVersionInfo(
-            version=v["version"], status=v["status"], created_at=v.get("created_at")
-        )
-        for v in c.get("versions") or []
-    ]
-    return CharacterDetail(
-        character_id=c["character_id"],
-        name=c["name"],
-        description=c.get("description"),
-        versions=versions,
-        ready_versions=[v.version for v in versions if v.status == "READY"],
-        latest_version=_version_name(c.get("latest_version")),
-        resource_uri=_character_uri(c["character_id"]),
-    )
-
-
-def _inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
-    """The engine's inspection of ``file``: the best shipped markerset, the 25 markers with the
-    most frames missing or gap-filled."""
-    fits = [
-        MarkersetFit(**{k: m[k] for k in MarkersetFit.model_fields if k in m})
-        for m in info["markersets"]
-    ]
-    best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
-    gaps = sorted(
-        (g for g in info["gaps"] if g["missing_frames"] + g["gap_filled_frames"] > 0),
-        key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
-    )[:25]
-    if best is not None:
-        step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
-        if best.partial:
-            step += f"; note: {best.note}"
-    elif fits and fits[0].empty:
-        step = f"No shipped markerset fits ({fits[0].name} {fits[0].note})"
-    else:
-        step = "No shipped markerset fits: a markerset XML naming these labels is needed."
-    return C3DInspection(
-        path=str(file),
-        frames=info["frames"],
-        rate_hz=info["rate_hz"],
-        duration_s=info["duration_s"],
-        units=info["units"],
-        vertical_axis=info["vertical_axis"],
-        labels=info["labels"],
-        empty_labels=info["empty_labels"],
-        gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
-        best_markerset=best,
-        markersets=fits,
-        next_step=step,
-    )
-
-
-def _version_name(v: Any) -> str | None:
-    if isinstance(v, Mapping):
-        return str(v.get("version")) if v.get("version") else None
-    return str(v) if v else None
-
-
-def _paging(page: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """A listing's paging fields, with the offset of the next page (None after the last)."""
-    nxt = int(page["offset"]) + len(page[key])
-    return {
-        "total": page["total"],
-        "limit": page["limit"],
-        "offset": page["offset"],
-        "next_offset": nxt if nxt < int(page["total"]) and page[key] else None,
-    }
-
-
-def _downloaded(asset_id: str, got: Mapping[str, Any]) -> DownloadedFile:
-    """The result of ``assets.download``: where the verified copy is."""
-    return DownloadedFile(
-        asset_id=asset_id,
-        path=got["path"],
-        size_bytes=got["size_bytes"],
-        sha256=got["checksum_sha256"],
-    )
-
-
-def _job_next_step(job: JobInfo) -> str:
-    if job.status == "SUCCEEDED":
-        return (
-            f"Done. download_asset(asset_id='{job.output_asset_id}', destination=...) saves the "
-            "motion (.npz); summarize_motion(asset_id=...) shows ranges of motion and a plot."
-        )
-    if job.status == "FAILED":
-        return (
-            f"The job failed: {job.error or job.message}. Fix the inputs (inspect_c3d helps "
-            "choose a markerset) and start a new job."
-        )
-    if job.status == "CANCELED":
-        return "The job was canceled; start a new one if needed."
-    return f"Still {job.status}: call wait_for_job(job_id='{job.job_id}') again."
-
-
-# -- errors --------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _tool_errors(backend: Backend, doing: str) -> Iterator[None]:
-    """Turn what the model can act on into a tool error (isError) that says what to do next."""
-    try:
-        yield
-    except ToolError as exc:
-        raise ToolError(backend.redact(exc)) from None
-    except AccessDeniedError as exc:
-        raise ToolError(f"Cannot {doing}: {exc}") from None
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-        raise ToolError(
-            f"Cannot {doing}: {exc}. Check the path (an absolute path is safest)."
-        ) from None
-    except BackendUnavailableError as exc:
-        raise ToolError(f"Cannot {doing}: {exc}") from None
-    except OSError as exc:  # unreadable file, full disk, ...: the OS says which
-        raise ToolError(
-            f"Cannot {doing}: {exc}. Check the file's permissions and the free disk space."
-        ) from None
-    except Exception as exc:
-        raise ToolError(_describe_error(backend, doing, exc)) from None
-
-
-@contextlib.contextmanager
-def _resource_errors(backend: Backend, kind: str) -> Iterator[None]:
-    """Backend failures of a resource read become resource errors the client can show."""
-    try:
-        yield
-    except ResourceError:
-        raise
-    except Exception as exc:
-        from myosdk import NotFoundError
-
-        if isinstance(exc, NotFoundError):
-            raise ResourceNotFoundError(backend.redact(f"No such {kind}: {exc}")) from None
-        raise ResourceError(backend.redact(f"Cannot read the {kind}: {exc}")) from None
-
-
-def _describe_error(backend: Backend, doing: str, exc: Exception) -> str:
-    """One message: what failed, the backend's detail, and the next step."""
-    from myosdk import (
-        APIConnectionError,
-        APIError,
-        AuthenticationError,
-        ConfigurationError,
-        MyoSDKError,
-        NotFoundError,
-        RateLimitError,
-        ServerError,
-    )
-    from myosdk import ValidationError as SDKValidationError
-
-    detail = exc.detail if isinstance(exc, APIError) and exc.detail else str(exc)
-    if isinstance(detail, list):  # FastAPI-style field errors
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail
-        )
-    if isinstance(exc, AuthenticationError | ConfigurationError):
-        hint = (
-            "The API key was rejected or is missing: check MYOSDK_API_KEY in the MCP client's "
-            "configuration, or remove it to use the embedded local backend."
-        )
-    elif isinstance(exc, NotFoundError):
-        hint = "No such id: list_assets, list_jobs or list_characters show the valid ones."
-    elif isinstance(exc, RateLimitError):
-        hint = f"Too many requests: wait {exc.retry_after or 'a few'} s and try again."
-    elif isinstance(exc, SDKValidationError):
-        hint = "The backend refused the request: fix the argument it names and call again."
-    elif isinstance(exc, ServerError):
-        hint = "The backend had an internal error: try again shortly."
-    elif isinstance(exc, APIConnectionError):
-        hint = f"Cannot reach {backend.describe()}: check the network or --base-url."
-    elif isinstance(exc, MyoSDKError | ValueError):
-        hint = "Fix the arguments and call again."
-    else:
-        log.exception("unexpected error while trying to %s", doing)
-        hint = "Unexpected error (logged on the server's stderr)."
-    return backend.redact(f"Cannot {doing}: {detail}. {hint}")
 
 
 # -- parameters shared by several tools ------------------------------------------------------------
@@ -507,7 +278,7 @@ class MyoMCPServer(MCPServer[Any]):
         for a in assets["assets"]:
             resources.append(
                 MCPResource(
-                    uri=_asset_uri(a["asset_id"]),
+                    uri=asset_uri(a["asset_id"]),
                     name=f"asset {a.get('filename') or a['asset_id']}",
                     description=f"{a.get('purpose')} asset, {a.get('size_bytes')} bytes, "
                     f"{a.get('status')}, created {a.get('created_at')}",
@@ -517,7 +288,7 @@ class MyoMCPServer(MCPServer[Any]):
         for j in jobs["jobs"]:
             resources.append(
                 MCPResource(
-                    uri=_job_uri(j["job_id"]),
+                    uri=job_uri(j["job_id"]),
                     name=f"job {j['job_id']}",
                     description=f"{j.get('type')} job, {j['status']}, "
                     f"created {j.get('created_at')}",
@@ -605,7 +376,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         lo, hi = span
 
         async def report(raw: Mapping[str, Any]) -> None:
-            job = _job_info(raw)
+            job = job_info(raw)
             fraction = 1.0 if job.status in TERMINAL else (job.progress or 0.0)
             await progress(
                 lo + (hi - lo) * fraction,
@@ -618,7 +389,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             last = await client.jobs.wait(job_id, poll_interval, timeout_s, on_progress=report)
         except JobTimeoutError as exc:
             last = exc.job
-        return _job_info(last), time.monotonic() - started
+        return job_info(last), time.monotonic() - started
 
     # ---------------------------------------------------------------------- read-only tools
     @tool(_with_title(READ, "List assets"))
@@ -637,12 +408,12 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
         Use it to find an asset id; page with offset=next_offset. Read one with get_asset.
         """
-        with _tool_errors(backend, "list assets"):
+        with tool_errors(backend, "list assets"):
             client = await backend.client()
             page = await client.assets.list(purpose, reference_count, limit, offset)
             return AssetPage(
-                assets=[_asset_info(a) for a in page["assets"]],
-                **_paging(page, "assets"),
+                assets=[asset_info(a) for a in page["assets"]],
+                **paging(page, "assets"),
             )
 
     @tool(_with_title(READ, "Get an asset"))
@@ -651,9 +422,9 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
         Next: download_asset to save it locally, or summarize_motion for a job's .npz output.
         """
-        with _tool_errors(backend, f"get asset {asset_id}"):
+        with tool_errors(backend, f"get asset {asset_id}"):
             client = await backend.client()
-            return _asset_info(await client.assets.get(asset_id))
+            return asset_info(await client.assets.get(asset_id))
 
     @tool(_with_title(READ, "List characters"))
     async def list_characters(
@@ -671,20 +442,20 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         start_retarget uses the default humanoid when no character is given, so this is only
         needed to pick another one; get_character shows its versions.
         """
-        with _tool_errors(backend, "list characters"):
+        with tool_errors(backend, "list characters"):
             client = await backend.client()
             page = await client.characters.list(name_contains, has_ready_versions, limit, offset)
             return CharacterPage(
-                characters=[_character_info(c) for c in page["characters"]],
-                **_paging(page, "characters"),
+                characters=[character_info(c) for c in page["characters"]],
+                **paging(page, "characters"),
             )
 
     @tool(_with_title(READ, "Get a character"))
     async def get_character(character_id: CharacterId) -> CharacterDetail:
         """A character with its versions; only READY versions can be used by start_retarget."""
-        with _tool_errors(backend, f"get character {character_id}"):
+        with tool_errors(backend, f"get character {character_id}"):
             client = await backend.client()
-            return _character_detail(await client.characters.get(character_id))
+            return character_detail(await client.characters.get(character_id))
 
     @tool(_with_title(READ, "Validate a character version"))
     async def validate_character_manifest(
@@ -695,7 +466,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
         Use it when a retarget job fails on the character; a valid version has status READY.
         """
-        with _tool_errors(backend, f"validate {character_id} {version}"):
+        with tool_errors(backend, f"validate {character_id} {version}"):
             client = await backend.client()
             r = await client.characters.validate_manifest(character_id, version)
             return ManifestCheck(
@@ -709,9 +480,9 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     async def get_job(job_id: JobId) -> JobInfo:
         """Status of a job now (no waiting): progress while RUNNING, output asset once SUCCEEDED,
         error once FAILED. To wait for it, use wait_for_job."""
-        with _tool_errors(backend, f"get job {job_id}"):
+        with tool_errors(backend, f"get job {job_id}"):
             client = await backend.client()
-            return _job_info(await client.jobs.get(job_id))
+            return job_info(await client.jobs.get(job_id))
 
     @tool(_with_title(READ, "Wait for a job"))
     async def wait_for_job(
@@ -727,13 +498,13 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         Returns the job whatever its state; done=false means it is still running: call
         wait_for_job again. Once SUCCEEDED, download_asset(job.output_asset_id, ...) saves it.
         """
-        with _tool_errors(backend, f"wait for job {job_id}"):
+        with tool_errors(backend, f"wait for job {job_id}"):
             job, waited = await poll_job(job_id, min(timeout_s, WAIT_CAP_S), _Progress(ctx))
             return JobWait(
                 job=job,
                 done=job.status in TERMINAL,
                 waited_s=round(waited, 2),
-                next_step=_job_next_step(job),
+                next_step=job_next_step(job),
             )
 
     @tool(_with_title(READ, "List jobs"))
@@ -759,7 +530,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         offset: Offset = 0,
     ) -> JobPage:
         """List retargeting jobs, newest first, with filters; page with offset=next_offset."""
-        with _tool_errors(backend, "list jobs"):
+        with tool_errors(backend, "list jobs"):
             client = await backend.client()
             page = await client.jobs.list(
                 status=status,
@@ -772,8 +543,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 offset=offset,
             )
             return JobPage(
-                jobs=[_job_info(j) for j in page["jobs"]],
-                **_paging(page, "jobs"),
+                jobs=[job_info(j) for j in page["jobs"]],
+                **paging(page, "jobs"),
             )
 
     @tool(_with_title(READ_LOCAL, "List allowed directories"))
@@ -805,7 +576,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
         fits, the user needs a markerset XML for their marker names.
         """
-        with _tool_errors(backend, f"inspect {path}"):
+        with tool_errors(backend, f"inspect {path}"):
             file = local_file(path, roots)
             try:
                 info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
@@ -814,7 +585,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                     f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
                     ".c3d file (not truncated)."
                 ) from None
-            return _inspection(file, info)
+            return inspection(file, info)
 
     @tool(_with_title(READ_LOCAL, "Summarize a motion"), local_files=True)
     async def summarize_motion(
@@ -841,14 +612,14 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         subtal_inve, mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex,
         wrist_pron, wrist_flex, wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
         """
-        with _tool_errors(backend, "summarize the motion"):
+        with tool_errors(backend, "summarize the motion"):
             if (asset_id is None) == (path is None):
                 raise ToolError("Give exactly one of asset_id or path.")
             with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
                 if asset_id is not None:
                     client = await backend.client()
                     got = await client.assets.download(asset_id, Path(tmp) / "motion.npz")
-                    file, source = Path(got["path"]), _asset_uri(asset_id)
+                    file, source = Path(got["path"]), asset_uri(asset_id)
                 else:
                     assert path is not None
                     file = local_file(path, roots)
@@ -893,11 +664,11 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             Each call creates a new asset. Next: start_retarget with the C3D's and the markerset's
             asset ids. (retarget_motion does upload + job + download in one call.)
             """
-            with _tool_errors(backend, f"upload {path}"):
+            with tool_errors(backend, f"upload {path}"):
                 file = local_file(path, roots)
                 client = await backend.client()
                 up = await client.assets.upload_file(file, purpose, metadata)
-                asset = _asset_info(await client.assets.get(up["asset_id"]))
+                asset = asset_info(await client.assets.get(up["asset_id"]))
                 return UploadedAsset(
                     asset=asset,
                     verified=bool(up.get("verified")),
@@ -918,7 +689,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
             An existing file at destination is replaced. Next: summarize_motion(path=...).
             """
-            with _tool_errors(backend, f"download asset {asset_id}"):
+            with tool_errors(backend, f"download asset {asset_id}"):
                 dest = local_path(destination, roots)
                 client = await backend.client()
                 info = await client.assets.get(asset_id)
@@ -927,7 +698,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                         str(dest / Path(info.get("filename") or asset_id).name), roots
                     )
                 got = await client.assets.download(info, dest)
-                return _downloaded(asset_id, got)
+                return downloaded(asset_id, got)
 
         @tool(_with_title(DESTRUCTIVE, "Delete an asset"))
         async def delete_asset(
@@ -943,7 +714,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             """Delete an asset for good. The user is asked to confirm first (or, when the client
             cannot ask, call again with confirm=true after the user agreed). An asset a job still
             references cannot be deleted."""
-            with _tool_errors(backend, f"delete asset {asset_id}"):
+            with tool_errors(backend, f"delete asset {asset_id}"):
                 if not confirm:
                     if not isinstance(decision, AcceptedElicitation):
                         return DeletedAsset(
@@ -986,7 +757,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
 
             Next: wait_for_job(job_id) until done, then download_asset the output.
             """
-            with _tool_errors(backend, "start the retarget job"):
+            with tool_errors(backend, "start the retarget job"):
                 _check_subject(subject_height, subject_weight)
                 client = await backend.client()
                 started = await client.jobs.start_retarget(
@@ -1002,7 +773,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                         metadata=metadata,
                     ),
                 )
-                job = _job_info(await client.jobs.get(started["job_id"]))
+                job = job_info(await client.jobs.get(started["job_id"]))
                 return StartedJob(
                     job=job, next_step=f"wait_for_job(job_id='{job.job_id}') until done=true."
                 )
@@ -1010,7 +781,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         @tool(_with_title(DESTRUCTIVE, "Cancel a job"))
         async def cancel_job(job_id: JobId) -> CanceledJob:
             """Cancel a QUEUED or RUNNING job (a finished job cannot be canceled)."""
-            with _tool_errors(backend, f"cancel job {job_id}"):
+            with tool_errors(backend, f"cancel job {job_id}"):
                 client = await backend.client()
                 r = await client.jobs.cancel(job_id)
                 return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))
@@ -1043,7 +814,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
             is returned: continue with wait_for_job, then download_asset. Next when done:
             summarize_motion(path=output.path).
             """
-            with _tool_errors(backend, f"retarget {c3d_path}"):
+            with tool_errors(backend, f"retarget {c3d_path}"):
                 _check_subject(subject_height, subject_weight)
                 started_at = time.monotonic()
                 c3d = local_file(c3d_path, roots)
@@ -1099,7 +870,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
                 await progress(100, "done")
                 return RetargetResult(
                     done=True,
-                    output=_downloaded(job.output_asset_id, got),
+                    output=downloaded(job.output_asset_id, got),
                     next_step=f"summarize_motion(path='{got['path']}') for ranges of motion "
                     "and a plot.",
                     **common,
@@ -1114,10 +885,10 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def asset_resource(asset_id: str) -> str:
-        with _resource_errors(backend, "asset"):
+        with resource_errors(backend, "asset"):
             client = await backend.client()
             # AssetInfo, so presigned URLs stay out: they are long, expire, carry a signature.
-            asset = _asset_info(await client.assets.get(asset_id))
+            asset = asset_info(await client.assets.get(asset_id))
             return json.dumps(asset.model_dump(mode="json"))
 
     @mcp.resource(
@@ -1128,7 +899,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="text/plain",
     )
     async def asset_content_resource(asset_id: str) -> str:
-        with _resource_errors(backend, "asset"):
+        with resource_errors(backend, "asset"):
             client = await backend.client()
             info = await client.assets.get(asset_id)
             name = str(info.get("filename") or "")
@@ -1150,9 +921,9 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def job_resource(job_id: str) -> str:
-        with _resource_errors(backend, "job"):
+        with resource_errors(backend, "job"):
             client = await backend.client()
-            job = _job_info(await client.jobs.get(job_id))
+            job = job_info(await client.jobs.get(job_id))
             return json.dumps(job.model_dump(mode="json"))
 
     @mcp.resource(
@@ -1163,7 +934,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         mime_type="application/json",
     )
     async def character_resource(character_id: str) -> str:
-        with _resource_errors(backend, "character"):
+        with resource_errors(backend, "character"):
             client = await backend.client()
             return json.dumps(await client.characters.get(character_id), default=str)
 
