@@ -6,7 +6,7 @@ parameter with a resolver (so it stays out of the tool's input schema), and a te
 function directly with a ``ToolDeps`` of its own.
 
 This module deliberately does not use ``from __future__ import annotations``: the SDK reads the
-tools' annotations at registration, and ``Resolve(...)`` must see real functions.
+tools' annotations (and the ``Resolve(...)`` markers in them) at registration.
 """
 
 import time
