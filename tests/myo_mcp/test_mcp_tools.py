@@ -432,7 +432,7 @@ async def test_wait_timeout_and_cancel(
         assert waited["done"] is False and waited["job"]["status"] == "QUEUED"
         assert 0.2 <= waited["waited_s"] < 5
         assert "wait_for_job" in waited["next_step"]
-        monkeypatch.setattr("myo_mcp._server.WAIT_CAP_S", 0.5)  # the cap (50 s), scaled down
+        monkeypatch.setattr("myo_mcp._tools_jobs.WAIT_CAP_S", 0.5)  # the cap (50 s), scaled down
         capped = structured(
             await client.call_tool("wait_for_job", {"job_id": job["job_id"], "timeout_s": 30})
         )

@@ -1,0 +1,260 @@
+"""The tools over local files: allowed directories, inspect a C3D, summarize a motion, and
+retarget a C3D file in one call.
+
+This module deliberately does not use ``from __future__ import annotations``: the SDK reads the
+tools' annotations at registration.
+"""
+
+import base64
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ImageContent, TextContent
+from pydantic import Field
+
+from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
+
+from . import _analysis
+from ._convert import asset_uri, downloaded, inspection
+from ._errors import tool_errors
+from ._models import AllowedDirectories, C3DInspection, MotionSummary, RetargetResult
+from ._paths import RootSource, resolve_path
+from ._tooling import (
+    READ_LOCAL,
+    WRITE,
+    ClientRoots,
+    Deps,
+    Height,
+    Progress,
+    Scaling,
+    SubjectGender,
+    ToolSpec,
+    Weight,
+    check_subject,
+    given,
+    with_title,
+)
+
+__all__ = [
+    "READ_TOOLS",
+    "ROOTS_HOW_TO_CHANGE",
+    "WRITE_TOOLS",
+    "inspect_c3d",
+    "list_allowed_directories",
+    "retarget_motion",
+    "summarize_motion",
+]
+
+#: What list_allowed_directories says about each source of the allowed directories.
+ROOTS_HOW_TO_CHANGE: dict[RootSource, str] = {
+    "allow-dir": "Set when myo-mcp was started (--allow-dir / MYO_MCP_ALLOW_DIRS); the user "
+    "changes them in the MCP client's configuration of this server.",
+    "client-roots": "The roots the MCP client shares with this server: the user changes them in "
+    "the client, or starts myo-mcp with --allow-dir DIR.",
+    "home-default": "Neither --allow-dir / MYO_MCP_ALLOW_DIRS nor client roots were given: the "
+    "user's home directory only. To use other directories, the user adds --allow-dir DIR to "
+    "myo-mcp's arguments in the MCP client's configuration.",
+}
+
+
+async def list_allowed_directories(deps: Deps, roots: ClientRoots) -> AllowedDirectories:
+    """List the local directories whose files the tools may read and write, and where that
+    list comes from: --allow-dir / MYO_MCP_ALLOW_DIRS, else the roots the MCP client shares,
+    else the user's home directory only.
+
+    Call it to choose paths (a .c3d to inspect, where to save a motion) or after an
+    'outside the directories' error. Any path inside them works; absolute paths are safest.
+    """
+    found, source = deps.roots_and_source(roots)
+    return AllowedDirectories(
+        directories=[str(resolve_path(r)) for r in found],
+        source=source,
+        writable=not deps.config.read_only,
+        how_to_change=ROOTS_HOW_TO_CHANGE[source],
+    )
+
+
+async def inspect_c3d(
+    deps: Deps,
+    path: Annotated[str, Field(description="Local path of the .c3d file.")],
+    roots: ClientRoots,
+) -> C3DInspection:
+    """Describe a local C3D recording before uploading it: marker labels, frame rate, frames,
+    units, vertical axis, gaps, and how well each shipped markerset fits (coverage, missing
+    markers).
+
+    Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
+    fits, the user needs a markerset XML for their marker names.
+    """
+    with tool_errors(deps.backend, f"inspect {path}"):
+        file = deps.local_file(path, roots)
+        try:
+            info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
+        except _analysis.RecordingError as exc:
+            raise ToolError(
+                f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
+                ".c3d file (not truncated)."
+            ) from None
+        return inspection(file, info)
+
+
+async def summarize_motion(
+    deps: Deps,
+    roots: ClientRoots,
+    asset_id: Annotated[
+        str | None, Field(description="A job's output asset (.npz) to summarize.")
+    ] = None,
+    path: Annotated[
+        str | None, Field(description="Or a local .npz file (e.g. from download_asset).")
+    ] = None,
+    joints: Annotated[
+        list[str] | None,
+        Field(
+            description="Joints to report and plot (max 8 plotted), e.g. ['knee_flex_r']; "
+            "default: every joint's range, the hip/knee/ankle flexions plotted."
+        ),
+    ] = None,
+) -> Annotated[CallToolResult, MotionSummary]:
+    """Summarize a retargeted motion: frames, duration, per-joint range of motion (degrees),
+    marker-fit quality (residuals, worst markers), and a small PNG plot of joint angles over
+    time. Give exactly one of asset_id or path.
+
+    Joint names: <joint>_<r|l> for hip_flex, hip_abdu, hip_arot, knee_flex, ankle_flex,
+    subtal_inve, mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex,
+    wrist_pron, wrist_flex, wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
+    """
+    with tool_errors(deps.backend, "summarize the motion"):
+        if (asset_id is None) == (path is None):
+            raise ToolError("Give exactly one of asset_id or path.")
+        with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
+            if asset_id is not None:
+                client = await deps.backend.client()
+                got = await client.assets.download(asset_id, Path(tmp) / "motion.npz")
+                file, source = Path(got["path"]), asset_uri(asset_id)
+            else:
+                assert path is not None
+                file = deps.local_file(path, roots)
+                source = str(file)
+            try:
+                figures, png = await anyio.to_thread.run_sync(_analysis.summarize_npz, file, joints)
+            except ValueError as exc:
+                raise ToolError(str(exc)) from None
+        summary = MotionSummary(source=source, **figures)
+        data = summary.model_dump(mode="json")
+        return CallToolResult(
+            content=[
+                TextContent(type="text", text=json.dumps(data)),
+                ImageContent(
+                    type="image", data=base64.b64encode(png).decode(), mime_type="image/png"
+                ),
+            ],
+            structured_content=data,
+        )
+
+
+async def retarget_motion(
+    deps: Deps,
+    c3d_path: Annotated[str, Field(description="Local .c3d recording.")],
+    markerset: Annotated[
+        str,
+        Field(
+            description="A shipped markerset name ('cmu', 'plug-in-gait') or a local "
+            "markerset .xml path. inspect_c3d tells which shipped one fits."
+        ),
+    ],
+    ctx: Context[Any, Any],
+    roots: ClientRoots,
+    output_path: Annotated[
+        str | None,
+        Field(description="Where to write the .npz; default: beside the C3D."),
+    ] = None,
+    subject_gender: SubjectGender = None,
+    subject_height: Height = None,
+    subject_weight: Weight = None,
+    enable_scaling: Scaling = None,
+) -> RetargetResult:
+    """Retarget a local C3D recording in one call: upload it and the markerset, start the
+    job, wait with progress, download the motion (.npz) next to the C3D (or output_path).
+
+    If the job is not finished within this call's time budget, done=false and the job id
+    is returned: continue with wait_for_job, then download_asset. Next when done:
+    summarize_motion(path=output.path).
+    """
+    with tool_errors(deps.backend, f"retarget {c3d_path}"):
+        check_subject(subject_height, subject_weight)
+        started_at = time.monotonic()
+        c3d = deps.local_file(c3d_path, roots)
+        if markerset in SHIPPED_MARKERSETS:
+            ms_file = shipped_markerset_path(markerset)
+        elif "/" not in markerset and not markerset.lower().endswith(".xml"):
+            raise ToolError(
+                f"Unknown markerset {markerset!r}: the shipped ones are "
+                f"{', '.join(SHIPPED_MARKERSETS)}; otherwise pass the path of "
+                "a markerset .xml file."
+            )
+        else:
+            ms_file = deps.local_file(markerset, roots)
+        out = deps.local_path(output_path or str(c3d.with_suffix(".npz")), roots)
+        client = await deps.backend.client()
+        progress = Progress(ctx)
+        await progress(0, f"uploading {c3d.name}")
+        c3d_up = await client.assets.upload_file(c3d)
+        await progress(5, f"uploading markerset {ms_file.name}")
+        ms_up = await client.assets.upload_file(ms_file)
+        started = await client.jobs.start_retarget(
+            c3d_asset_id=c3d_up["asset_id"],
+            markerset_asset_id=ms_up["asset_id"],
+            **given(
+                enable_scaling=enable_scaling,
+                subject_gender=subject_gender,
+                subject_height=subject_height,
+                subject_weight=subject_weight,
+            ),
+        )
+        budget = deps.config.call_budget_s - (time.monotonic() - started_at) - 3.0
+        job, _ = await deps.poll_job(started["job_id"], max(1.0, budget), progress, (10, 95))
+        common: dict[str, Any] = {
+            "job": job,
+            "c3d_asset_id": c3d_up["asset_id"],
+            "markerset_asset_id": ms_up["asset_id"],
+        }
+        if job.status in ("FAILED", "CANCELED"):
+            raise ToolError(
+                f"Retarget job {job.job_id} {job.status}: {job.error or job.message}. "
+                "inspect_c3d shows which markerset fits; fix the inputs and try again."
+            )
+        if job.status != "SUCCEEDED":
+            return RetargetResult(
+                done=False,
+                next_step=f"Still {job.status}: call wait_for_job(job_id='{job.job_id}'), "
+                f"then download_asset(asset_id=<output_asset_id>, destination='{out}').",
+                **common,
+            )
+        assert job.output_asset_id is not None
+        await progress(97, "downloading the motion")
+        got = await client.assets.download(job.output_asset_id, out)
+        await progress(100, "done")
+        return RetargetResult(
+            done=True,
+            output=downloaded(job.output_asset_id, got),
+            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot.",
+            **common,
+        )
+
+
+#: Registered in every mode, in this order.
+READ_TOOLS = (
+    ToolSpec(list_allowed_directories, with_title(READ_LOCAL, "List allowed directories")),
+    ToolSpec(inspect_c3d, with_title(READ_LOCAL, "Inspect a C3D file"), local_files=True),
+    ToolSpec(summarize_motion, with_title(READ_LOCAL, "Summarize a motion"), local_files=True),
+)
+#: Registered unless the server is read-only.
+WRITE_TOOLS = (
+    ToolSpec(retarget_motion, with_title(WRITE, "Retarget a C3D file"), local_files=True),
+)
