@@ -24,12 +24,15 @@ from ._skeleton import (
     quat_multiply,
     quat_rotate,
 )
+from ._text_table import format_rows
 
 FloatArray = NDArray[np.float64]
 
 ROTATION_ORDER = "ZXY"
 JOINT_CHANNELS = tuple(f"{axis}rotation" for axis in ROTATION_ORDER)
 ROOT_CHANNELS = ("Xposition", "Yposition", "Zposition", *JOINT_CHANNELS)
+# How a channel value is written: six decimals (a micrometre, a millionth of a degree).
+BVH_NUMBER = "{:.6f}"
 # How far a body may move in its parent's frame and still be a BVH joint (rotation only).
 OFFSET_TOLERANCE_M = 1e-6
 
@@ -102,6 +105,6 @@ def write_bvh(motion: Motion, path: Path) -> None:
     lines = ["HIERARCHY"]
     _hierarchy(skeleton, root, 0, lines)
     lines += ["MOTION", f"Frames: {motion.n_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
-    lines += [" ".join(f"{v:.6f}" for v in row) for row in frames]
+    text = "\n".join(lines) + "\n" + format_rows(frames, BVH_NUMBER, " ")
     with atomic_write(path) as file:
-        file.write(("\n".join(lines) + "\n").encode("utf-8"))
+        file.write(text.encode("utf-8"))

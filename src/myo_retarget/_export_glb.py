@@ -210,12 +210,23 @@ class _Blob:
 
 
 def _continuous(quats: FloatArray) -> FloatArray:
-    """Flip signs so consecutive keyframes are on the same side (the short way round)."""
-    out: FloatArray = quats.copy()
-    for f in range(1, len(out)):
-        flip = np.sum(out[f] * out[f - 1], axis=-1) < 0
-        out[f][flip] *= -1
-    return out
+    """Flip signs so consecutive keyframes are on the same side (the short way round).
+
+    ``quats`` is ``(F, B, 4)``. Frame by frame, a keyframe flips when it points away from the
+    previous one as written. Without a loop over frames: a keyframe ends up flipped when an odd
+    number of its predecessors since the last undecided step (a dot product of exactly 0 or
+    NaN, which leaves the keyframe as it is) point away.
+    """
+    dots = np.sum(quats[1:] * quats[:-1], axis=-1)
+    away = np.zeros(quats.shape[:2], dtype=bool)
+    away[1:] = dots < 0
+    undecided = np.ones(quats.shape[:2], dtype=bool)
+    undecided[1:] = ~(dots < 0) & ~(dots > 0)
+    frames = np.arange(len(quats))[:, None]
+    last = np.maximum.accumulate(np.where(undecided, frames, 0), axis=0)
+    count = np.cumsum(away, axis=0)
+    flipped = (count - np.take_along_axis(count, last, axis=0)) % 2 == 1
+    return np.asarray(np.where(flipped[..., None], -quats, quats), dtype=np.float64)
 
 
 def _xyzw(quats: FloatArray) -> NDArray[np.float32]:

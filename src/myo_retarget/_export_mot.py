@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from ._export import TEXT_NUMBER
 from ._files import atomic_write
 from ._motion import Motion
+from ._text_table import format_rows
 
 #: The root translation and rotation columns after the joints, in order.
 ROOT_TRANSLATION_COLUMNS = ("root_x", "root_y", "root_z")
@@ -64,6 +65,6 @@ def write_mot(motion: Motion, path: Path) -> None:
         "endheader",
         "\t".join(names),
     ]
-    lines += ["\t".join(TEXT_NUMBER.format(v) for v in row) for row in values]
+    text = "\n".join(lines) + "\n" + format_rows(values, TEXT_NUMBER, "\t")
     with atomic_write(path) as fh:
-        fh.write(("\n".join(lines) + "\n").encode())
+        fh.write(text.encode())

@@ -19,6 +19,7 @@ from ._exceptions import ExportError
 from ._export import TEXT_NUMBER
 from ._files import atomic_write
 from ._motion import Motion
+from ._text_table import format_rows
 
 #: The tables a Parquet export can hold; the first is the default.
 PARQUET_TABLES = ("qpos", "xpos")
@@ -64,8 +65,8 @@ def write_parquet(motion: Motion, path: Path, table: str = PARQUET_TABLES[0]) ->
 
 def write_csv(motion: Motion, path: Path) -> None:
     """Write ``time`` and the joint angles in degrees as CSV, empty cells where NaN."""
-    lines = [",".join(["time", *motion.joint_names])]
+    header = ",".join(["time", *motion.joint_names])
     values = np.column_stack([motion.time_s, motion.joint_angles_degrees])
-    lines += [",".join("" if np.isnan(v) else TEXT_NUMBER.format(v) for v in row) for row in values]
+    text = header + "\n" + format_rows(values, TEXT_NUMBER, ",", nan="")
     with atomic_write(path) as fh:
-        fh.write(("\n".join(lines) + "\n").encode())
+        fh.write(text.encode())

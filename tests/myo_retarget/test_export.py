@@ -16,7 +16,8 @@ from scipy.spatial.transform import Rotation
 
 from myo_retarget import ExportError, Motion, export_formats, export_motion, retarget
 from myo_retarget._cli import main
-from myo_retarget._export_mot import ROOT_ROTATION_COLUMNS, ROOT_TRANSLATION_COLUMNS
+from myo_retarget._export import TEXT_NUMBER
+from myo_retarget._export_mot import ROOT_ROTATION_COLUMNS, ROOT_TRANSLATION_COLUMNS, mot_columns
 from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 
 from .motion_factory import OCCLUDED, RIGHT_ARM_JOINTS
@@ -97,6 +98,17 @@ def test_csv_round_trips_with_empty_cells_where_no_data(motion: Motion, tmp_path
     first = out.read_text().splitlines()[1].split(",")
     elbow = 1 + motion.joint_names.index("elbow_flex_r")
     assert first[elbow] == ""  # empty, not "nan"
+
+
+def test_mot_and_csv_rows_are_each_number_formatted_alone(motion: Motion, tmp_path: Path) -> None:
+    """The writers format a whole table at once; a row is what formatting each value gives."""
+    _, values = mot_columns(motion)
+    mot = export_motion(motion, tmp_path / "walk.mot").read_text().splitlines()[7:]
+    assert mot == ["\t".join(TEXT_NUMBER.format(v) for v in row) for row in values]
+    table = np.column_stack([motion.time_s, motion.joint_angles_degrees])
+    csv = export_motion(motion, tmp_path / "walk.csv").read_text().splitlines()[1:]
+    cells = [["" if np.isnan(v) else TEXT_NUMBER.format(v) for v in row] for row in table]
+    assert csv == [",".join(row) for row in cells]
 
 
 def test_parquet_qpos_table_is_the_motions_qpos(motion: Motion, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from numpy.typing import NDArray
 
 from myo_retarget import CharacterError, Motion, RetargetOptions, retarget
-from myo_retarget._export_glb import write_glb
+from myo_retarget._export_glb import _continuous, write_glb
 from myo_retarget._skeleton import quat_multiply, quat_rotate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,3 +147,27 @@ def test_glb_of_an_unknown_character_leaves_the_file_alone(motion: Motion, tmp_p
         write_glb(stranger, path)
     assert path.read_bytes() == b"previous"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def _continuous_frame_by_frame(quats: FloatArray) -> FloatArray:
+    """The GLB writer's former loop: each keyframe against the previous one as written."""
+    out = quats.copy()
+    for f in range(1, len(out)):
+        flip = np.sum(out[f] * out[f - 1], axis=-1) < 0
+        out[f][flip] *= -1
+    return np.asarray(out, dtype=np.float64)
+
+
+def test_keyframe_sign_flips_match_the_frame_by_frame_rule() -> None:
+    rng = np.random.default_rng(3)
+    quats = rng.normal(size=(500, 6, 4))
+    quats /= np.linalg.norm(quats, axis=-1, keepdims=True)
+    quats[200:203, 1] = np.nan  # a gap: the keyframe after it starts afresh
+    quats[300, 2] = [1.0, 0.0, 0.0, 0.0]
+    quats[301, 2] = [0.0, 1.0, 0.0, 0.0]  # a half turn: dot product exactly 0
+    quats[302, 2] = [0.0, -1.0, 0.0, 0.0]
+    quats[400:, 3] = quats[400, 3] * np.where(np.arange(100) % 2, -1.0, 1.0)[:, None]
+    expected = _continuous_frame_by_frame(quats)
+    np.testing.assert_array_equal(_continuous(quats), expected)
+    assert np.array_equal(np.signbit(_continuous(quats)), np.signbit(expected))
+    assert _continuous(quats[:1]).shape == (1, 6, 4) and _continuous(quats[:0]).shape == (0, 6, 4)
