@@ -8,6 +8,7 @@ This module deliberately does not use ``from __future__ import annotations``: th
 tools' annotations at registration.
 """
 
+import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -115,11 +116,15 @@ async def write_export(
 
 async def export_motion(
     deps: Deps,
-    path: Annotated[
-        str,
-        Field(description="Local motion .npz (from retarget_motion or download_asset)."),
-    ],
     roots: ClientRoots,
+    path: Annotated[
+        str | None,
+        Field(description="Local motion .npz (from retarget_motion or download_asset)."),
+    ] = None,
+    asset_id: Annotated[
+        str | None,
+        Field(description="Or a job's output asset (.npz); then output_path is required."),
+    ] = None,
     format: Annotated[
         ExportFormatName | None,
         Field(
@@ -149,16 +154,34 @@ async def export_motion(
 ) -> ExportedFile:
     """Write a retargeted motion (.npz) in a format other tools open: glb to see the character
     move in Blender or a browser, bvh for animation tools, mot for OpenSim, csv or parquet for
-    analysis. An existing file at the output is replaced; the .npz is never changed.
+    analysis. Give exactly one of path (a local .npz) or asset_id (a job's output). An
+    existing file at the output is replaced; the .npz is never changed.
 
-    Use it after retarget_motion or download_asset, with the .npz path. Next: tell the user
-    the file's path and what opens it (the result's note).
+    Use it after retarget_motion or download_asset, or on a finished job's output_asset_id.
+    Next: tell the user the file's path and what opens it (the result's note).
     """
-    with tool_errors(deps.backend, f"export {path}"):
-        source = deps.local_file(path, roots)
-        return await write_export(
-            deps, roots, source, format, output_path, markers=markers, table=table
-        )
+    with tool_errors(deps.backend, f"export {path or asset_id}"):
+        if (asset_id is None) == (path is None):
+            raise ToolError("Give exactly one of path (a local .npz) or asset_id.")
+        options = {"markers": markers, "table": table}
+        if path is not None:
+            source = deps.local_file(path, roots)
+            return await write_export(deps, roots, source, format, output_path, **options)
+        assert asset_id is not None
+        if output_path is None:
+            raise ToolError(
+                f"Exporting asset {asset_id} needs output_path: a file ending in the format's "
+                "extension, or a directory, inside the allowed directories."
+            )
+        deps.local_path(output_path, roots)  # refused before anything is downloaded
+        client = await deps.backend.client()
+        info = await client.assets.get(asset_id)
+        name = Path(info.get("filename") or f"{asset_id}.npz").name
+        with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
+            got = await client.assets.download(info, Path(tmp) / name)
+            return await write_export(
+                deps, roots, Path(got["path"]), format, output_path, **options
+            )
 
 
 #: Registered in every mode.

@@ -500,13 +500,14 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
             },
             "export_motion": {
                 "params": {
-                    "path": "string",
+                    "path": ["string", "null"],
+                    "asset_id": ["string", "null"],
                     "format": ["string", "null"],
                     "output_path": ["string", "null"],
                     "markers": ["boolean", "null"],
                     "table": ["string", "null"],
                 },
-                "required": ["path"],
+                "required": [],
                 "result": ["format", "note", "path", "size_bytes"],
                 "hints": {
                     "title": "Export a motion",

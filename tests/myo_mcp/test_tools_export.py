@@ -205,3 +205,30 @@ async def test_retarget_motion_writes_the_formats(
     [failed] = result["failed_exports"]
     assert failed["format"] == "bvh" and "outside the directories" in failed["error"]
     assert secret.read_bytes() == SECRET
+
+
+async def test_export_motion_of_a_jobs_output_asset(
+    server: MyoMCPServer, work: Path, tmp_path: Path
+) -> None:
+    (work / "out").mkdir()
+    async with Client(server) as client:
+        done = structured(
+            await client.call_tool(
+                "retarget_motion",
+                {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"},
+            )
+        )
+        asset_id = done["job"]["output_asset_id"]
+        got = structured(
+            await export(client, asset_id=asset_id, format="csv", output_path=str(work / "out"))
+        )
+        both = error_text(await export(client, asset_id=asset_id, path=done["output"]["path"]))
+        nowhere = error_text(await export(client, asset_id=asset_id, format="csv"))
+        outside = error_text(
+            await export(client, asset_id=asset_id, output_path=str(tmp_path / "o.csv"))
+        )
+    assert Path(got["path"]).parent == work / "out" and got["path"].endswith(".csv")
+    assert len(pd.read_csv(got["path"])) == Motion.load(work / "walk.npz").qpos.shape[0]
+    assert "exactly one of path" in both
+    assert "needs output_path" in nowhere and asset_id in nowhere
+    assert "outside the directories" in outside and not (tmp_path / "o.csv").exists()
