@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from mcp import Client
 
-from myo_mcp import MyoMCPServer
+from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
 from myo_mcp._tools_export import ExportFormatName, ParquetTable
 from myo_retarget import Motion, export_formats, retarget, sample_c3d_path
 from myo_retarget._export_tables import PARQUET_TABLES
+from myo_server import LocalServer
 
 pytestmark = pytest.mark.anyio
 
@@ -232,3 +233,20 @@ async def test_export_motion_of_a_jobs_output_asset(
     assert "exactly one of path" in both
     assert "needs output_path" in nowhere and asset_id in nowhere
     assert "outside the directories" in outside and not (tmp_path / "o.csv").exists()
+
+
+async def test_read_only_mode_has_no_export_motion(
+    local_server: LocalServer, work: Path, npz: Path
+) -> None:
+    config = McpConfig(
+        backend="local", data_dir=local_server.data_dir, allow_dirs=[work], read_only=True
+    )
+    backend = Backend(config, local_server=local_server)
+    try:
+        async with Client(build_server(config, backend)) as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            refused = await export(client, path=str(npz), format="csv")
+    finally:
+        await backend.aclose()
+    assert "export_motion" not in names and "summarize_motion" in names
+    assert refused.is_error and not npz.with_suffix(".csv").exists()
