@@ -7,6 +7,7 @@ tools' annotations at registration.
 
 import base64
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -58,6 +59,8 @@ __all__ = [
     "retarget_motion",
     "summarize_motion",
 ]
+
+log = logging.getLogger("myo_mcp")
 
 #: What list_allowed_directories says about each source of the allowed directories.
 ROOTS_HOW_TO_CHANGE: dict[RootSource, str] = {
@@ -263,7 +266,8 @@ async def retarget_motion(
             output=downloaded(job.output_asset_id, got),
             exports=exports,
             failed_exports=failed,
-            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot.",
+            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot; "
+            f"export_motion(path='{got['path']}', format='glb') to see it move in Blender.",
             **common,
         )
 
@@ -283,6 +287,8 @@ async def _export_all(
         try:
             exports.append(await write_export(deps, roots, npz, name))
         except Exception as exc:  # refused path, writer failure, full disk: said per format
+            if not isinstance(exc, ToolError | OSError):
+                log.exception("unexpected error while exporting %s as %s", npz, name)
             failed.append(FailedExport(format=name, error=str(exc) or type(exc).__name__))
     return exports, failed
 
