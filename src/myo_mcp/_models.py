@@ -269,6 +269,22 @@ class MotionSummary(BaseModel):
     worst_markers: list[WorstMarker]
 
 
+class ExportedFile(BaseModel):
+    """A motion written in another format (result of ``export_motion``)."""
+
+    path: str
+    format: str
+    size_bytes: int
+    note: str = Field(description="What opens the file.")
+
+
+class FailedExport(BaseModel):
+    """An export that was not written, and why."""
+
+    format: str
+    error: str
+
+
 class RetargetResult(BaseModel):
     """Result of ``retarget_motion``."""
 
@@ -277,6 +293,12 @@ class RetargetResult(BaseModel):
     c3d_asset_id: str
     markerset_asset_id: str
     output: DownloadedFile | None = None
+    exports: list[ExportedFile] = Field(
+        default_factory=list, description="The files the requested formats were written to."
+    )
+    failed_exports: list[FailedExport] = Field(
+        default_factory=list, description="Requested formats not written (the .npz is kept)."
+    )
     next_step: str
 
 

@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 
-from . import _tools_assets, _tools_characters, _tools_jobs, _tools_local
+from . import _tools_assets, _tools_characters, _tools_export, _tools_jobs, _tools_local
 from ._backend import Backend
 from ._config import McpConfig
 from ._convert import asset_uri, job_uri
@@ -30,13 +30,15 @@ log = logging.getLogger("myo_mcp")
 __all__ = ["MyoMCPServer", "build_server"]
 
 #: The tool modules, in the order their tools are listed (read tools of all, then write tools).
-TOOL_MODULES = (_tools_assets, _tools_characters, _tools_jobs, _tools_local)
+TOOL_MODULES = (_tools_assets, _tools_characters, _tools_jobs, _tools_local, _tools_export)
 
 INSTRUCTIONS = """\
 Retargets motion capture (C3D files) onto a MuJoCo humanoid: joint angles over time (.npz).
 Typical flow: inspect_c3d(path) to see the markers and the best shipped markerset -> \
 retarget_motion(c3d_path, markerset) does upload, job, wait and download in one call -> \
-summarize_motion(path) for ranges of motion and a plot. Step by step instead: \
+summarize_motion(path) for ranges of motion and a plot -> export_motion(path, format) for \
+Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, parquet). \
+Step by step instead: \
 upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
 Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \

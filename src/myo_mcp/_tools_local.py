@@ -7,6 +7,7 @@ tools' annotations at registration.
 
 import base64
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +24,14 @@ from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
 from . import _analysis
 from ._convert import asset_uri, downloaded, inspection
 from ._errors import tool_errors
-from ._models import AllowedDirectories, C3DInspection, MotionSummary, RetargetResult
+from ._models import (
+    AllowedDirectories,
+    C3DInspection,
+    ExportedFile,
+    FailedExport,
+    MotionSummary,
+    RetargetResult,
+)
 from ._paths import RootSource, resolve_path
 from ._tooling import (
     READ_LOCAL,
@@ -40,6 +48,7 @@ from ._tooling import (
     given,
     with_title,
 )
+from ._tools_export import ExportFormatName, write_export
 
 __all__ = [
     "READ_TOOLS",
@@ -50,6 +59,8 @@ __all__ = [
     "retarget_motion",
     "summarize_motion",
 ]
+
+log = logging.getLogger("myo_mcp")
 
 #: What list_allowed_directories says about each source of the allowed directories.
 ROOTS_HOW_TO_CHANGE: dict[RootSource, str] = {
@@ -178,9 +189,17 @@ async def retarget_motion(
     subject_height: Height = None,
     subject_weight: Weight = None,
     enable_scaling: Scaling = None,
+    formats: Annotated[
+        list[ExportFormatName] | None,
+        Field(
+            description="Also export the motion beside the .npz, e.g. ['glb'] to see it in "
+            "Blender or a browser, ['mot'] for OpenSim (export_motion tells the formats)."
+        ),
+    ] = None,
 ) -> RetargetResult:
     """Retarget a local C3D recording in one call: upload it and the markerset, start the
-    job, wait with progress, download the motion (.npz) next to the C3D (or output_path).
+    job, wait with progress, download the motion (.npz) next to the C3D (or output_path),
+    and write the requested export formats next to it.
 
     If the job is not finished within this call's time budget, done=false and the job id
     is returned: continue with wait_for_job, then download_asset. Next when done:
@@ -233,19 +252,45 @@ async def retarget_motion(
             return RetargetResult(
                 done=False,
                 next_step=f"Still {job.status}: call wait_for_job(job_id='{job.job_id}'), "
-                f"then download_asset(asset_id=<output_asset_id>, destination='{out}').",
+                f"then download_asset(asset_id=<output_asset_id>, destination='{out}')"
+                + (", then export_motion(path=<that .npz>, format=...)." if formats else "."),
                 **common,
             )
         assert job.output_asset_id is not None
         await progress(97, "downloading the motion")
         got = await client.assets.download(job.output_asset_id, out)
+        exports, failed = await _export_all(deps, roots, Path(got["path"]), formats, progress)
         await progress(100, "done")
         return RetargetResult(
             done=True,
             output=downloaded(job.output_asset_id, got),
-            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot.",
+            exports=exports,
+            failed_exports=failed,
+            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot; "
+            f"export_motion(path='{got['path']}', format='glb') to see it move in Blender.",
             **common,
         )
+
+
+async def _export_all(
+    deps: Deps,
+    roots: ClientRoots,
+    npz: Path,
+    formats: list[ExportFormatName] | None,
+    progress: Progress,
+) -> tuple[list[ExportedFile], list[FailedExport]]:
+    """Write ``formats`` beside ``npz``; a failed export is reported, never losing the .npz."""
+    exports: list[ExportedFile] = []
+    failed: list[FailedExport] = []
+    for name in dict.fromkeys(formats or ()):
+        await progress(98, f"exporting {name}")
+        try:
+            exports.append(await write_export(deps, roots, npz, name))
+        except Exception as exc:  # refused path, writer failure, full disk: said per format
+            if not isinstance(exc, ToolError | OSError):
+                log.exception("unexpected error while exporting %s as %s", npz, name)
+            failed.append(FailedExport(format=name, error=str(exc) or type(exc).__name__))
+    return exports, failed
 
 
 #: Registered in every mode, in this order.
