@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
-from myo_retarget import retarget, sample_c3d_path, write_viewer
+from myo_retarget import Motion, retarget, sample_c3d_path, write_viewer
 
 from .browser import chromium_available, open_viewer, pixels
 
@@ -21,8 +23,12 @@ CHANNEL_STEP = 8 / 255
 
 
 @pytest.fixture(scope="module")
-def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    motion = retarget(sample_c3d_path(), "cmu")
+def motion() -> Motion:
+    return retarget(sample_c3d_path(), "cmu")
+
+
+@pytest.fixture(scope="module")
+def page_path(motion: Motion, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_viewer(motion, tmp_path_factory.mktemp("viewer") / "sample.html")
 
 
@@ -88,3 +94,53 @@ def test_without_webgl_the_page_says_so_and_still_plots(page_path: Path) -> None
         viewer.seek(1.0)
         assert _drawn(viewer.screenshot("#curves")) > 0.01
         assert viewer.errors == []
+
+
+def test_drag_orbits_and_wheel_zooms(page_path: Path) -> None:
+    with open_viewer(page_path) as viewer:
+        page = viewer.page
+        viewer.seek(1.0)
+        before = viewer.screenshot()
+        box = page.locator("#scene").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 120, y + 30, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(200)
+        orbited = viewer.screenshot()
+        page.mouse.wheel(0, -600)
+        page.wait_for_timeout(200)
+        zoomed = viewer.screenshot()
+        assert viewer.errors == []
+    assert _changed(before, orbited) > 0.005
+    assert _changed(orbited, zoomed) > 0.005
+    assert _drawn(zoomed) > _drawn(orbited)  # closer: the character fills more of the view
+
+
+def test_curve_has_a_gap_where_the_joint_has_no_data(motion: Motion, tmp_path: Path) -> None:
+    """NaN frames of the last plotted joint (drawn on top) leave its colour out of the plot's
+    columns there, and the curve goes on either side."""
+    ankle = motion.joint_names.index("ankle_flex_l")
+    angles = motion.joint_angles_degrees.copy()
+    middle = slice(motion.n_frames * 2 // 5, motion.n_frames * 3 // 5)
+    angles[middle, ankle] = np.nan
+    gappy = dataclasses.replace(motion, joint_angles_degrees=angles)
+    page = write_viewer(gappy, tmp_path / "gappy.html")
+    with open_viewer(page) as viewer:
+        viewer.seek(0.0)
+        plot = pixels(viewer.screenshot("#curves"))
+        assert viewer.errors == []
+    # ankle_flex_l is drawn last, in CURVE_COLOURS[5] of viewer.js, the one green curve
+    # (#5ae08d: green 0.33 over red and blue; antialiased, at least half that). The plot spans
+    # 44 px from the left to 8 px from the right, 18 px from the top (the legend) to 16 px from
+    # the bottom.
+    area = plot[18 : plot.shape[0] - 16]
+    green = area[..., 1] - np.maximum(area[..., 0], area[..., 2])
+    near: NDArray[np.bool_] = np.asarray((green > 0.15).any(axis=0))
+    left, right = 44, plot.shape[1] - 8
+    column = np.arange(plot.shape[1])
+    share = (column - left) / (right - left)
+    assert near[(share > 0.05) & (share < 0.35)].mean() > 0.9  # drawn before the gap
+    assert not near[(share > 0.45) & (share < 0.55)].any()  # nothing in the gap
+    assert near[(share > 0.65) & (share < 0.95)].mean() > 0.9  # and after it
