@@ -1,12 +1,12 @@
 """A motion as the compact, JSON-ready payload the HTML viewer draws (and the MCP App will).
 
 The payload carries the posed skeleton's bodies (a triangle mesh each, in the body frame) with
-their world poses per frame, the measured and the model's markers, and a few joint-angle curves.
-Frames are decimated to at most :data:`MAX_FPS`, and further until the encoded frames fit
-:data:`FRAME_BYTES` per :data:`BUDGET_SECONDS` of clip, so the page of a 30 s clip stays under
-1 MB. Per-frame arrays are
-quantised (positions int16 millimetres about the clip's origin, unit quaternions int16) and every
-array is base64 of its little-endian bytes, described by ``{"dtype", "shape", "b64"}``.
+their world poses per frame, the measured markers per frame and the model's once (each rides on
+a body), and a few joint-angle curves. Frames are decimated to at most :data:`MAX_FPS`, and
+further until the encoded frames fit :data:`FRAME_BYTES` per :data:`BUDGET_SECONDS` of clip, so
+the page of a 30 s clip stays under 1 MB. Per-frame arrays are quantised (positions int16
+millimetres about the clip's origin, unit quaternions int16) and every array is base64 of its
+little-endian bytes, described by ``{"dtype", "shape", "b64"}``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from ._export_glb import COLOURS, geom_triangles, side
 from ._motion import Motion
-from ._skeleton import Geom, posed_skeleton
+from ._skeleton import Geom, Skeleton, posed_skeleton, quat_conjugate, quat_rotate
 
 FloatArray = NDArray[np.float64]
 
@@ -37,6 +37,8 @@ MISSING = -32768
 #: Quantisation steps: positions in millimetres, unit quaternion components in 1/32767.
 MM_PER_M = 1000.0
 QUAT_SCALE = 32767.0
+#: Frames the model's markers are located on their bodies from (evenly spread over the clip).
+ATTACHMENT_FRAMES = 200
 #: Radius of the marker spheres, m.
 MARKER_RADIUS_M = 0.012
 #: Joint-angle curves the viewer plots: the first group with data in the motion wins (a gait's
@@ -85,12 +87,37 @@ def frame_stride(motion: Motion, n_bodies: int, n_curves: int) -> int:
     the whole budget)."""
     if motion.fps <= 0 or motion.n_frames < 2:
         return 1
-    raw = n_bodies * (3 + 4) * 2 + len(motion.marker_names) * 3 * 2 * 2 + n_curves * 4 + 4
+    raw = n_bodies * (3 + 4) * 2 + len(motion.marker_names) * 3 * 2 + n_curves * 4 + 4
     budget = FRAME_BYTES * max(1.0, motion.n_frames / motion.fps / BUDGET_SECONDS)
     stride = max(1, math.ceil(motion.fps / MAX_FPS))
     while math.ceil(motion.n_frames / stride) * raw * _B64 > budget:
         stride += 1
     return stride
+
+
+def marker_attachment(skeleton: Skeleton, fitted: FloatArray) -> tuple[list[int], FloatArray]:
+    """The body each model marker rides on and its place there, so the payload carries the
+    model's markers once rather than per frame.
+
+    Args:
+        skeleton: The posed skeleton.
+        fitted: The model's markers, ``(F, M, 3)`` m (``motion.marker_fitted``).
+
+    Returns:
+        Per marker, the index of the body in which it moves least (a site of that body: not at
+        all) and its mean position in that body's frame, ``(M, 3)`` m.
+    """
+    n_frames, n_markers = fitted.shape[:2]
+    if n_markers == 0 or n_frames == 0:
+        return [], np.zeros((0, 3))
+    frames = np.unique(np.linspace(0, n_frames - 1, ATTACHMENT_FRAMES).astype(np.int64))
+    inverse = quat_conjugate(skeleton.quats[frames])[:, None]  # (S, 1, B, 4)
+    relative = fitted[frames][:, :, None] - skeleton.positions[frames][:, None]  # (S, M, B, 3)
+    local = quat_rotate(inverse, relative)
+    mean = np.nanmean(local, axis=0)
+    spread = np.nanmax(np.linalg.norm(local - mean, axis=-1), axis=0)  # (M, B)
+    body = np.nanargmin(np.nan_to_num(spread, nan=np.inf), axis=1)
+    return [int(b) for b in body], np.asarray(mean[np.arange(n_markers), body])
 
 
 def _body_meshes(geoms: list[list[Geom]]) -> dict[str, Any]:
@@ -149,8 +176,9 @@ def viewer_payload(motion: Motion) -> dict[str, Any]:
         one), ``source_fps``, ``origin`` (m; positions are int16 mm about it), ``bodies``
         (name, parent, colour), ``mesh``, ``marker_mesh``, ``time_s``, ``body_positions``
         ``(F, B, 3)``, ``body_quats`` ``(F, B, 4)`` w-x-y-z, ``markers`` (names, ``observed``
-        and ``fitted`` ``(F, M, 3)``) and ``curves`` (joint names, ``degrees`` ``(F, K)``
-        float32, NaN where the joint has no data).
+        ``(F, M, 3)``, and the model's as the ``body`` each rides on and its ``local`` position
+        there, ``(M, 3)`` m: see :func:`marker_attachment`) and ``curves`` (joint names,
+        ``degrees`` ``(F, K)`` float32, NaN where the joint has no data).
 
     Raises:
         CharacterError: The motion's character is not installed.
@@ -167,6 +195,7 @@ def viewer_payload(motion: Motion) -> dict[str, Any]:
     quats = np.round(skeleton.quats[keep] * QUAT_SCALE).astype(np.int16)
     column = {name: i for i, name in enumerate(motion.joint_names)}
     degrees = motion.joint_angles_degrees[keep][:, [column[j] for j in joints]]
+    attached, local = marker_attachment(skeleton, motion.marker_fitted)
     return {
         "version": PAYLOAD_VERSION,
         "title": str((motion.metadata.get("source") or {}).get("filename") or "motion"),
@@ -186,7 +215,8 @@ def viewer_payload(motion: Motion) -> dict[str, Any]:
         "markers": {
             "names": list(motion.marker_names),
             "observed": _array(_millimetres(motion.marker_observed[keep], origin), "int16"),
-            "fitted": _array(_millimetres(motion.marker_fitted[keep], origin), "int16"),
+            "body": attached,
+            "local": _array(local, "float32"),
         },
         "curves": {"joints": joints, "degrees": _array(degrees, "float32")},
     }

@@ -20,7 +20,7 @@ from myo_retarget import (
     write_viewer,
 )
 from myo_retarget._cli import main
-from myo_retarget._skeleton import posed_skeleton
+from myo_retarget._skeleton import posed_skeleton, quat_rotate
 from myo_retarget._viewer import CURVE_GROUPS, MAX_FPS, MISSING, QUAT_SCALE
 
 PAYLOAD = re.compile(r'<script type="application/json" id="motion">(.*?)</script>', re.S)
@@ -46,7 +46,8 @@ def _payload_of(page: str) -> dict[str, Any]:
 
 def test_payload_reproduces_the_skeleton_markers_and_curves(motion: Motion) -> None:
     """Decoded, the payload gives the posed bodies within 1 mm, unit quaternions within 1e-4,
-    the markers (missing ones as MISSING) and the curves with their NaNs."""
+    the measured markers (missing ones as MISSING), the model's markers within 2 mm and the
+    curves with their NaNs."""
     payload = viewer_payload(motion)
     skeleton = posed_skeleton(motion)
     keep = np.arange(0, motion.n_frames, payload["stride"])
@@ -70,6 +71,12 @@ def test_payload_reproduces_the_skeleton_markers_and_curves(motion: Motion) -> N
     np.testing.assert_allclose(
         observed[seen] / 1000.0 + origin, motion.marker_observed[keep][seen], atol=1e-3
     )
+    # The model's markers, placed by their bodies' decoded poses.
+    body = payload["markers"]["body"]
+    local = _decode(payload["markers"]["local"])
+    fitted = quat_rotate(quats[:, body], np.broadcast_to(local, (len(keep), *local.shape)))
+    fitted += positions[:, body]
+    np.testing.assert_allclose(fitted, motion.marker_fitted[keep], atol=2e-3)
     assert payload["curves"]["joints"] == list(CURVE_GROUPS[0])
     columns = [motion.joint_names.index(j) for j in CURVE_GROUPS[0]]
     np.testing.assert_allclose(

@@ -254,7 +254,8 @@
     const positions = decode(data.body_positions);
     const quats = decode(data.body_quats);
     const observed = decode(data.markers.observed);
-    const fitted = decode(data.markers.fitted);
+    const markerBody = data.markers.body;
+    const markerLocal = decode(data.markers.local);
     const nMarkers = data.markers.names.length;
     const curves = decode(data.curves.degrees);
     const joints = data.curves.joints;
@@ -331,13 +332,18 @@
       const markers = [];
       if (showMarkers.checked) {
         for (let m = 0; m < nMarkers; m++) {
-          const model = markerModel(fitted, f, m, FITTED_SCALE);
-          if (model) markers.push({ colour: FITTED_COLOUR, model: model });
+          // The model's marker rides on its body: that body's pose places it.
+          const body = bodies[markerBody[m]].model;
+          const l = markerLocal.subarray(m * 3, m * 3 + 3);
+          const fit = [0, 1, 2].map((i) => body[i] * l[0] + body[4 + i] * l[1] +
+            body[8 + i] * l[2] + body[12 + i]);
+          markers.push({ colour: FITTED_COLOUR,
+            model: pose(1, 0, 0, 0, fit[0], fit[1], fit[2], FITTED_SCALE) });
           const seen = markerModel(observed, f, m, 1);
-          if (seen && model) {
+          if (seen) {
             const a = at(observed, f, m, 3);
-            const b = at(fitted, f, m, 3);
-            const mm = Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+            const mm = Math.hypot(a[0] - fit[0] * 1000, a[1] - fit[1] * 1000,
+              a[2] - fit[2] * 1000);
             markers.push({ colour: residualColour(mm), model: seen });
           }
         }
