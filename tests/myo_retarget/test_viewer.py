@@ -99,7 +99,7 @@ def test_upper_body_motion_plots_the_arm_joints(motion: Motion) -> None:
 
 def test_page_of_a_30_s_clip_stays_under_1_mb(motion: Motion, tmp_path: Path) -> None:
     """A 30 s clip at 120 Hz (the walk repeated) is decimated to at most 60 fps and a page
-    under 1 MB, still at 20 fps or more."""
+    under 1 MB, still at 30 fps or more."""
     repeat = int(np.ceil(30 * motion.fps / motion.n_frames))
     n = repeat * motion.n_frames
 
@@ -121,7 +121,7 @@ def test_page_of_a_30_s_clip_stays_under_1_mb(motion: Motion, tmp_path: Path) ->
     path = write_viewer(long, tmp_path / "long.html")
     assert path.stat().st_size <= 1_000_000
     payload = _payload_of(path.read_text(encoding="utf-8"))
-    assert 20 <= payload["fps"] <= MAX_FPS
+    assert 30 <= payload["fps"] <= MAX_FPS
     print(f"30 s page: {path.stat().st_size} bytes at {payload['fps']:g} fps")
 
 
