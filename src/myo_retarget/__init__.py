@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
     from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
+    from ._viewer import viewer_payload
+    from ._viewer_html import viewer_html, write_viewer
 
 # One version for the four packages: the distribution's, from pyproject.toml.
 __version__ = importlib.metadata.version("myo-mcp")
@@ -110,6 +112,8 @@ _EXPORTS: dict[str, str] = {
     "sample_c3d_path": "_samples",
     **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
+    "viewer_payload": "_viewer",
+    **dict.fromkeys(("viewer_html", "write_viewer"), "_viewer_html"),
 }
 
 __all__ = [
@@ -155,6 +159,9 @@ __all__ = [
     "shipped_markerset_path",
     "strip_prefix",
     "validate_character_files",
+    "viewer_html",
+    "viewer_payload",
+    "write_viewer",
 ]
 
 

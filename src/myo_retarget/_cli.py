@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="glb only: add the measured markers as small animated spheres",
     )
+    view = sub.add_parser(
+        "view", help="write a motion .npz as one self-contained HTML page that plays it"
+    )
+    view.add_argument("input", help="the motion .npz (written by `myo-retarget run`)")
+    view.add_argument("-o", "--output", help="the .html to write (default: INPUT with .html)")
     return p
 
 
@@ -211,11 +216,22 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _view(args: argparse.Namespace) -> int:
+    from ._viewer_html import write_viewer
+
+    out = Path(args.output) if args.output else Path(args.input).with_suffix(".html")
+    write_viewer(args.input, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage, 141 stdout closed)."""
     args = _parser().parse_args(argv)
     try:
-        status = {"run": _run, "inspect": _inspect, "export": _export}[args.command](args)
+        status = {"run": _run, "inspect": _inspect, "export": _export, "view": _view}[args.command](
+            args
+        )
         sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
     except BrokenPipeError:
         # stdout's reader left (`myo-retarget inspect F | head -1`): stop quietly, like a command

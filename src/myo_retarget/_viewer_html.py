@@ -1,0 +1,61 @@
+"""A motion as one self-contained HTML file: the viewer's page, script and style with the motion
+inlined, for any browser, offline (no CDN, no network)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from importlib.resources import files
+from pathlib import Path
+
+from ._export import _load
+from ._files import atomic_write
+from ._motion import Motion
+from ._viewer import viewer_payload
+
+# The viewer's files, shipped in the package.
+_VIEWER = files(__package__) / "viewer"
+_PLACEHOLDER = re.compile(r"\{\{(?:TITLE|STYLE|PAYLOAD|SCRIPT)\}\}")
+
+
+def _inline_json(value: object) -> str:
+    """JSON safe inside a ``<script>`` element: no ``</script>`` or comment opener can occur."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def viewer_html(motion: Motion) -> str:
+    """The viewer page of a motion, with its script, style and payload inlined."""
+    payload = viewer_payload(motion)
+    page = (_VIEWER / "viewer.html").read_text(encoding="utf-8")
+    parts = {
+        "{{TITLE}}": html.escape(str(payload["title"])),
+        "{{STYLE}}": (_VIEWER / "viewer.css").read_text(encoding="utf-8"),
+        "{{PAYLOAD}}": _inline_json(payload),
+        "{{SCRIPT}}": (_VIEWER / "viewer.js").read_text(encoding="utf-8"),
+    }
+    # One pass: text put in (a marker's name, the script) is never searched for placeholders.
+    return _PLACEHOLDER.sub(lambda m: parts[m.group(0)], page)
+
+
+def write_viewer(motion: Motion | str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Write the viewer page of a motion (atomically).
+
+    Args:
+        motion: The motion to show, or the path of a ``.npz`` written by ``Motion.save``.
+        path: The ``.html`` to write.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ExportError: ``motion`` is a file that is not a motion.
+        CharacterError: The motion's character is not installed.
+    """
+    target = Path(path)
+    page = viewer_html(_load(motion))
+    with atomic_write(target) as fh:
+        fh.write(page.encode("utf-8"))
+    return target
