@@ -237,7 +237,8 @@ _JOB_COLS = (
     " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key,"
     " j.outputs, j.output_info,"
     " (SELECT json_group_object(a.asset_id, a.storage_key) FROM assets a"
-    " WHERE a.source_job_id = j.job_id AND a.tenant_id = j.tenant_id) AS output_keys"
+    " WHERE a.asset_id IN (SELECT value FROM json_each(j.outputs))"
+    " AND a.tenant_id = j.tenant_id) AS output_keys"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
 # A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the input is
