@@ -29,7 +29,7 @@ from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import JobRecord
 from myo_server._storage import BlobWriter, DirectoryBlobStore, put_file
 from myo_server._util import new_id, now
-from myo_server._worker import _Context, _write_outputs, run_job
+from myo_server._worker import _Context, _store_output, _write_outputs, run_job
 from myo_server.testing import (
     new_tenant_client,
     upload,
@@ -557,3 +557,21 @@ def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
             listed = ca.get("/v1/assets", params={"purpose": "retarget_output"}).json()
             # each job's .npz, qpos and xpos tables and scaled model
             assert listed["total"] == 6 * 4
+
+
+def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "db.sqlite3")
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    t = now()
+    store.create_job(JobRecord(new_id(), "t", "retarget", "QUEUED", {}, t, t, new_id()))
+    job = store.claim_job("w1")
+    assert job is not None
+    motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
+    assert store.cancel_job(job.job_id, "t")[0] == "canceled"  # while the worker wrote
+    _store_output(_Context(store, blobs, "w1", threading.Event()), job, motion, time.monotonic())
+    canceled = store.get_job(job.job_id, "t")
+    store.close()
+    assert canceled is not None and canceled.status == "CANCELED"
+    assert canceled.output_asset_id is None and canceled.outputs == {}
+    stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and ".tmp" not in p.parts]
+    assert stored == []  # no output blob left (.tmp holds the store's own lock files)
