@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from ._motion import Motion
     from ._retarget import RetargetOptions, retarget
     from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
+    from ._scaled import save_scaled_model, scaled_character_model
     from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
     from ._viewer import viewer_payload
@@ -110,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "retarget": "_retarget",
     "SAMPLE_ACKNOWLEDGEMENT": "_samples",
     "sample_c3d_path": "_samples",
+    **dict.fromkeys(("save_scaled_model", "scaled_character_model"), "_scaled"),
     **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
     "viewer_payload": "_viewer",
@@ -156,6 +158,8 @@ __all__ = [
     "read_model_outputs",
     "retarget",
     "sample_c3d_path",
+    "save_scaled_model",
+    "scaled_character_model",
     "shipped_markerset_path",
     "strip_prefix",
     "validate_character_files",

@@ -23,6 +23,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
+from myo_retarget import export_formats
+
 from . import __version__
 from ._auth import Principal
 from ._config import MAX_JSON_BODY_BYTES
@@ -43,10 +45,12 @@ from ._models import (
     InitiateUploadRequest,
     InitiateUploadResponse,
     Job,
+    JobDiagnostics,
     JobDownloadUrls,
     JobInput,
     JobList,
     JobOutput,
+    RetargetOutputAssetIds,
     RetargetRequest,
     RetargetResponse,
     ValidateManifestResponse,
@@ -294,9 +298,20 @@ def _asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
 def _job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
     output = downloads = None
     if j.output_asset_id:
-        output = JobOutput(retarget_output_asset_id=j.output_asset_id)
+        info = j.output_info or {}
+        diagnostics = info.get("diagnostics")
+        output = JobOutput(
+            retarget_output_asset_id=j.output_asset_id,
+            retarget_output_asset_ids=RetargetOutputAssetIds(**j.outputs) if j.outputs else None,
+            processing_time_seconds=info.get("processing_time_seconds"),
+            diagnostics=JobDiagnostics(**diagnostics) if diagnostics else None,
+        )
         url = _download_url(rt, base, j.output_key)[0] if j.output_key else None
-        downloads = JobDownloadUrls(retarget_output=url)
+        urls: dict[str, str | None] = {}
+        for name, asset_id in j.outputs.items():
+            key = j.output_keys.get(asset_id)  # None once the asset was deleted
+            urls[name] = _download_url(rt, base, key)[0] if key else None
+        downloads = JobDownloadUrls(retarget_output=url, **urls)
     p = j.params
     return Job(
         job_id=j.job_id,
@@ -813,7 +828,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
         if replay is not None:
             return replay
-        if body.export_glb:
+        if body.export_glb and "glb" not in export_formats():
             raise HTTPException(400, "export_glb is not supported by the local server: omit it")
         if body.c3d_asset_id and body.tracker_asset_id:
             raise HTTPException(400, "Give c3d_asset_id or its alias tracker_asset_id, not both")
@@ -860,6 +875,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 "subject_gender": body.subject_gender,
                 "subject_height": body.subject_height,
                 "subject_weight": body.subject_weight,
+                "export_glb": body.export_glb,
             },
             created_at=t,
             updated_at=t,

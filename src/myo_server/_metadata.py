@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -21,7 +21,7 @@ from ._records import (
 )
 from ._util import now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DeleteOutcome = Literal["deleted", "not_found", "referenced"]
 CancelOutcome = Literal["canceled", "not_found", "finished"]
@@ -82,7 +82,13 @@ class MetadataStore(Protocol):
         self, job_id: str, worker_id: str, progress: float, message: str
     ) -> bool: ...
     def finish_job_succeeded(
-        self, job_id: str, worker_id: str, output: AssetRecord, message: str
+        self,
+        job_id: str,
+        worker_id: str,
+        output: AssetRecord,
+        message: str,
+        outputs: Mapping[str, AssetRecord] | None = None,
+        info: dict[str, Any] | None = None,
     ) -> bool: ...
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool: ...
     def requeue_job(self, job_id: str, worker_id: str) -> bool: ...
@@ -205,6 +211,13 @@ _LATER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at)",
 )
 
+# Columns added after schema 1 shipped, added on open when missing (at the end of the table, where
+# a new file's CREATE TABLE + these ALTERs put them too). Schema 2: older servers refuse the file.
+_LATER_COLUMNS = (
+    ("jobs", "outputs", "TEXT"),  # JSON: output name (OUTPUT_NAMES) -> asset id
+    ("jobs", "output_info", "TEXT"),  # JSON: processing_time_seconds, diagnostics
+)
+
 # An asset's references are the jobs still using it (QUEUED or RUNNING): those block deletion.
 _REFS = (
     "(SELECT COUNT(DISTINCT ji.job_id) FROM job_inputs ji JOIN jobs j ON j.job_id = ji.job_id"
@@ -221,7 +234,11 @@ _JOB_COLS = (
     " j.output_asset_id, j.attempts, j.worker_id,"
     " (SELECT group_concat(asset_id) FROM job_inputs ji WHERE ji.job_id = j.job_id) AS inputs,"
     " (SELECT a.storage_key FROM assets a"
-    " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key"
+    " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key,"
+    " j.outputs, j.output_info,"
+    " (SELECT json_group_object(a.asset_id, a.storage_key) FROM assets a"
+    " WHERE a.asset_id IN (SELECT value FROM json_each(j.outputs))"
+    " AND a.tenant_id = j.tenant_id) AS output_keys"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
 # A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the input is
@@ -293,6 +310,9 @@ def _job(row: sqlite3.Row) -> JobRecord:
         worker_id=row[16],
         input_asset_ids=row[17].split(",") if row[17] else [],
         output_key=row[18],
+        outputs=json.loads(row[19]) if row[19] else {},
+        output_info=json.loads(row[20]) if row[20] else None,
+        output_keys=json.loads(row[21]) if row[21] else {},
     )
 
 
@@ -371,6 +391,10 @@ class SqliteMetadataStore:
                         conn.execute(statement)
             for statement in _LATER_INDEXES:
                 conn.execute(statement)
+            for table, column, kind in _LATER_COLUMNS:
+                present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -612,7 +636,7 @@ class SqliteMetadataStore:
             if existing is not None:
                 return existing
             conn.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job_id,
                     record.tenant_id,
@@ -631,6 +655,8 @@ class SqliteMetadataStore:
                     record.output_asset_id,
                     record.attempts,
                     record.worker_id,
+                    json.dumps(record.outputs) if record.outputs else None,
+                    json.dumps(record.output_info) if record.output_info is not None else None,
                 ),
             )
             roles = ("c3d", "markerset")
@@ -749,19 +775,39 @@ class SqliteMetadataStore:
             return cur.rowcount == 1
 
     def finish_job_succeeded(
-        self, job_id: str, worker_id: str, output: AssetRecord, message: str
+        self,
+        job_id: str,
+        worker_id: str,
+        output: AssetRecord,
+        message: str,
+        outputs: Mapping[str, AssetRecord] | None = None,
+        info: dict[str, Any] | None = None,
     ) -> bool:
+        """Record a job's success with its .npz (``output``), its further ``outputs`` by name
+        and ``info`` (processing time, diagnostics); False (nothing recorded) if it no longer
+        runs on this worker, e.g. it was canceled meanwhile."""
+        outputs = outputs or {}
         with self._write() as conn:
             t = now()
             cur = conn.execute(
                 "UPDATE jobs SET status = 'SUCCEEDED', progress = 1, message = ?, updated_at = ?,"
-                " completed_at = ?, output_asset_id = ?"
+                " completed_at = ?, output_asset_id = ?, outputs = ?, output_info = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (_storable(message), t, t, output.asset_id, job_id, worker_id),
+                (
+                    _storable(message),
+                    t,
+                    t,
+                    output.asset_id,
+                    json.dumps({name: a.asset_id for name, a in outputs.items()}),
+                    json.dumps(info) if info is not None else None,
+                    job_id,
+                    worker_id,
+                ),
             )
             if cur.rowcount != 1:
                 return False
-            self._insert_asset(conn, output)
+            for record in (output, *outputs.values()):
+                self._insert_asset(conn, record)
             return True
 
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:

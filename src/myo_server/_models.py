@@ -235,7 +235,11 @@ class RetargetRequest(BaseModel):
     )
     metadata: dict[str, Any] | None = None
     # Sent by some versions of the vendor SDK; accepted so such clients work unchanged.
-    export_glb: bool = Field(default=False, description="Not supported locally: must be false")
+    export_glb: bool = Field(
+        default=False,
+        description="Also write the animated character as a GLB (the job's output `motion`);"
+        " refused when the server's engine has no GLB writer",
+    )
     mocap_scale: float | None = Field(default=None, description="Ignored: units come from the C3D")
     clip_length: int | None = Field(default=None, description="Ignored")
     chunk_size: int | None = Field(default=None, description="Ignored")
@@ -279,16 +283,50 @@ class RetargetResponse(BaseModel):
     estimated_wait_time_seconds: int
 
 
+class RetargetOutputAssetIds(BaseModel):
+    """A succeeded job's outputs beside the .npz, each an asset of purpose ``retarget_output``."""
+
+    qpos: str | None = Field(
+        default=None, description="Parquet table: time and the MuJoCo qpos per frame"
+    )
+    xpos: str | None = Field(
+        default=None, description="Parquet table: time and each body's world position per frame"
+    )
+    model: str | None = Field(
+        default=None, description="The character scaled to the subject, a MuJoCo model (.mjb)"
+    )
+    motion: str | None = Field(
+        default=None, description="The animated character (.glb), when export_glb was asked"
+    )
+
+
+class JobDiagnostics(BaseModel):
+    """How a job's outputs were made and what to know about them."""
+
+    engine_version: str
+    mujoco_version: str
+    warnings: list[str] = Field(
+        description="E.g. the joints no marker determines (NaN in the output)"
+    )
+
+
 class JobOutput(BaseModel):
     """Assets a job produced."""
 
-    retarget_output_asset_id: str | None
+    retarget_output_asset_id: str | None = Field(description="The joint angles (.npz)")
+    retarget_output_asset_ids: RetargetOutputAssetIds | None = None
+    processing_time_seconds: float | None = None
+    diagnostics: JobDiagnostics | None = None
 
 
 class JobDownloadUrls(BaseModel):
-    """Presigned URLs of a job's outputs."""
+    """Presigned URLs of a job's outputs (the keys of ``output.retarget_output_asset_ids``)."""
 
     retarget_output: str | None
+    qpos: str | None = None
+    xpos: str | None = None
+    model: str | None = None
+    motion: str | None = None
 
 
 class JobInput(BaseModel):

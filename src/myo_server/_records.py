@@ -9,7 +9,10 @@ TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED")
 JOB_TYPES = ("retarget",)
 INPUT_PURPOSES = ("retarget", "video", "trackers")
-OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz
+OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz and its companions
+# A succeeded job's further outputs (beside the .npz), by name: the Parquet qpos and xpos tables,
+# the scaled character (.mjb), and the GLB animation when the request asked for it.
+OUTPUT_NAMES = ("qpos", "xpos", "model", "motion")
 PURPOSES = (*INPUT_PURPOSES, OUTPUT_PURPOSE)
 
 
@@ -71,6 +74,10 @@ class JobRecord:
     worker_id: str | None = None
     input_asset_ids: list[str] = field(default_factory=list)
     output_key: str | None = None  # the output asset's storage key, read with the job
+    outputs: dict[str, str] = field(default_factory=dict)  # OUTPUT_NAMES -> asset id
+    output_keys: dict[str, str] = field(default_factory=dict)  # their asset id -> storage key
+    # processing_time_seconds and diagnostics (versions, warnings) of a succeeded job
+    output_info: dict[str, Any] | None = None
 
 
 @dataclass

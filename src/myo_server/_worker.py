@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -35,6 +36,19 @@ CANCEL_CHECK_INTERVAL = 0.2  # seconds between cancellation look-ups
 def worker_lock_path(config: ServerConfig, worker_id: str) -> Path:
     """The file a live worker keeps locked (its liveness signal to every server process)."""
     return config.run_dir / f"worker-{worker_id}.lock"
+
+
+# Below this worker memory limit (MiB) pyarrow is not loaded ahead of a job: with pandas, which
+# it loads on its first array, it maps about 350 MB, which a tight limit would lack for the job.
+WARM_PARQUET_MIN_MB = 1024
+
+
+def _warm_parquet() -> None:
+    """Load pyarrow's Parquet writer and what its first array loads (pandas: seconds)."""
+    if importlib.util.find_spec("pyarrow") is not None:
+        pa: Any = importlib.import_module("pyarrow")
+        importlib.import_module("pyarrow.parquet")
+        pa.array([0.0])
 
 
 # A worker exits with this code to be replaced by a fresh one: its job ran out of memory, after
@@ -128,6 +142,9 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
         engine: Any = importlib.import_module("myo_retarget")
         engine.load_character()
+    if config.worker_memory_limit_mb <= 0 or config.worker_memory_limit_mb >= WARM_PARQUET_MIN_MB:
+        with contextlib.suppress(Exception):  # and the Parquet writer: seconds off each job one
+            _warm_parquet()
     try:
         while not link.stop.is_set():
             try:
@@ -203,6 +220,7 @@ def _run_job(ctx: _Context, job: JobRecord) -> bool:
     store, worker_id = ctx.store, ctx.worker_id
     params = job.params
     log.info("job %s started (attempt %d)", job.job_id, job.attempts)
+    started = time.monotonic()
     replacements: dict[str, str] = {}
     stopping = [False]
     try:
@@ -251,7 +269,7 @@ def _run_job(ctx: _Context, job: JobRecord) -> bool:
                 progress=progress,
                 should_cancel=should_cancel,
             )
-        _store_output(ctx, job, motion)
+        _store_output(ctx, job, motion, started)
     except FileNotFoundError as exc:
         if exc.filename is None and str(exc) in (
             params.get("c3d_key"),
@@ -324,18 +342,11 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
     ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
 
 
-def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
-    params = job.params
-    stem = Path(params.get("c3d_filename", "motion")).stem or "motion"
-    filename = f"{stem}_retarget.npz"
-    asset_id = new_id()
-    key = asset_key(job.tenant_id, asset_id, filename)
-    with tempfile.TemporaryDirectory(prefix="myo-job-") as tmp:
-        out = Path(tmp) / "motion.npz"
-        motion.save(out)
-        size, sha256 = put_file(ctx.blobs, key, out)
+def _output_asset(
+    job: JobRecord, asset_id: str, filename: str, key: str, size: int, sha256: str
+) -> AssetRecord:
     t = now()
-    record = AssetRecord(
+    return AssetRecord(
         asset_id=asset_id,
         tenant_id=job.tenant_id,
         purpose=OUTPUT_PURPOSE,
@@ -351,6 +362,106 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
         completed_at=t,
         source_job_id=job.job_id,
     )
+
+
+def _parquet_problem(memory_limit_mb: int) -> str | None:
+    """Why this worker cannot write the Parquet tables (None: it can)."""
+    from myo_retarget._export_tables import EXPORT_EXTRA_HINT
+
+    if importlib.util.find_spec("pyarrow") is None:
+        return f"the server lacks pyarrow; {EXPORT_EXTRA_HINT}"
+    try:
+        importlib.import_module("pyarrow.parquet")
+    except (ImportError, MemoryError) as exc:  # e.g. its libraries do not fit the memory limit
+        return f"pyarrow failed to load ({type(exc).__name__}: {exc}); " + _memory_problem(
+            memory_limit_mb
+        )
+    return None
+
+
+def _memory_problem(memory_limit_mb: int) -> str:
+    limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
+    return (
+        f"pyarrow ran out of memory; if the worker memory limit{limit} is the cause, raise it"
+        " (myo-server serve --worker-memory-mb); the .npz holds the same values"
+    )
+
+
+def _write_outputs(
+    engine: Any, motion: Any, folder: Path, stem: str, export_glb: bool, memory_limit_mb: int = 0
+) -> tuple[dict[str, Path], list[str]]:
+    """Write a motion's further outputs (OUTPUT_NAMES) into ``folder``.
+
+    Returns:
+        Output name -> the file written (named for the user: ``<stem>_<name>.<ext>``), and the
+        warnings for the job's diagnostics: the Parquet tables are left out, not the job failed,
+        when the worker cannot load pyarrow (the .npz holds the same values).
+    """
+    # The model first: once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
+    files = {"model": engine.save_scaled_model(motion, folder / f"{stem}_model.mjb")}
+    warnings: list[str] = []
+    problem = _parquet_problem(memory_limit_mb)
+    if problem is None:
+        try:
+            for table in ("qpos", "xpos"):
+                path = folder / f"{stem}_{table}.parquet"
+                engine.export_motion(motion, path, format="parquet", table=table)
+                files[table] = path
+        except MemoryError:  # pyarrow's allocator needs more than the limit leaves
+            files.pop("qpos", None)
+            problem = _memory_problem(memory_limit_mb)
+    if problem:
+        warnings.append(f"The qpos and xpos Parquet tables were not written: {problem}")
+    if export_glb:  # the request was refused unless the engine has the GLB writer
+        path = folder / f"{stem}_motion.glb"
+        engine.export_motion(motion, path, format="glb")
+        files["motion"] = path
+    return files, warnings
+
+
+def _diagnostics(engine: Any, motion: Any, warnings: list[str]) -> dict[str, Any]:
+    import mujoco
+
+    note = motion.unobserved_note()
+    return {
+        "engine_version": str(motion.metadata.get("engine_version") or engine.__version__),
+        "mujoco_version": str(mujoco.__version__),
+        "warnings": [*([note] if note else []), *warnings],
+    }
+
+
+def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) -> None:
+    engine: Any = importlib.import_module("myo_retarget")
+    params = job.params
+    stem = Path(params.get("c3d_filename", "motion")).stem or "motion"
+    filename = f"{stem}_retarget.npz"
+    records: dict[str, AssetRecord] = {}
+    keys: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="myo-job-") as tmp:
+        folder = Path(tmp)
+        files = {"": motion.save(folder / filename)}
+        more, warnings = _write_outputs(
+            engine,
+            motion,
+            folder,
+            stem,
+            bool(params.get("export_glb", False)),
+            ctx.memory_limit_mb,
+        )
+        files.update(more)
+        try:
+            for name, path in files.items():
+                asset_id = new_id()
+                key = asset_key(job.tenant_id, asset_id, path.name)
+                keys.append(key)
+                size, sha256 = put_file(ctx.blobs, key, path)
+                records[name] = _output_asset(job, asset_id, path.name, key, size, sha256)
+        except BaseException:  # a half-stored job keeps no blobs
+            for key in keys:
+                with contextlib.suppress(Exception):
+                    ctx.blobs.delete(key)
+            raise
+    record = records.pop("")
     frames = getattr(motion, "n_frames", None) or getattr(motion, "num_frames", None)
     message = f"Retarget completed ({frames} frames)" if frames else "Retarget completed"
     # Joints no marker determines are NaN in the output: say so where the user looks first.
@@ -358,11 +469,18 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any) -> None:
     note = unobserved() if callable(unobserved) else None
     if note:
         message += f"; {note}"
-    if not ctx.store.finish_job_succeeded(job.job_id, ctx.worker_id, record, message):
-        ctx.blobs.delete(key)  # canceled meanwhile: drop the orphan output
-        log.info("job %s finished after it was canceled; output discarded", job.job_id)
+    info = {
+        "processing_time_seconds": round(time.monotonic() - started, 3),
+        "diagnostics": _diagnostics(engine, motion, warnings),
+    }
+    if not ctx.store.finish_job_succeeded(
+        job.job_id, ctx.worker_id, record, message, records, info
+    ):
+        for key in keys:  # canceled meanwhile: drop every orphan output
+            ctx.blobs.delete(key)
+        log.info("job %s finished after it was canceled; outputs discarded", job.job_id)
     else:
-        log.info("job %s succeeded -> asset %s", job.job_id, asset_id)
+        log.info("job %s succeeded -> asset %s", job.job_id, record.asset_id)
 
 
 if __name__ == "__main__":

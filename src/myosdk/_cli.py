@@ -314,6 +314,12 @@ def cmd_jobs_wait(client: Client, args: argparse.Namespace) -> None:
     _emit(args, job, _fields)
 
 
+def cmd_jobs_download_outputs(client: Client, args: argparse.Namespace) -> None:
+    files = client.jobs.download_outputs(args.job_id, args.folder)
+    result = {name: str(path) for name, path in files.items()}
+    _emit(args, result, lambda r: print("\n".join(f"{k}\t{v}" for k, v in r.items())))
+
+
 def cmd_jobs_cancel(client: Client, args: argparse.Namespace) -> None:
     _emit(args, client.jobs.cancel(args.job_id), _fields)
 
@@ -498,6 +504,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id")
     p.add_argument("--timeout", type=float)
     p.add_argument("--interval", type=float, default=2.0)
+    p = sub(
+        jobs_cmds,
+        "download-outputs",
+        cmd_jobs_download_outputs,
+        "download every output of a succeeded job (verified) into a folder",
+    )
+    p.add_argument("job_id")
+    p.add_argument("folder", nargs="?", default=".", help="directory, created (default .)")
     p = sub(jobs_cmds, "cancel", cmd_jobs_cancel, "cancel a queued or running job")
     p.add_argument("job_id")
 

@@ -325,6 +325,7 @@ def jobs_start_retarget(
     subject_height: float | None = None,
     subject_weight: float | None = None,
     metadata: Mapping[str, Any] | None = None,
+    export_glb: bool = False,
 ) -> ApiRequest:
     """``POST /v1/runs/retarget``; ValueError before any request on inconsistent arguments."""
     _exactly_one("c3d", c3d_asset_id, c3d_s3)
@@ -352,10 +353,38 @@ def jobs_start_retarget(
                 "subject_height": subject_height,
                 "subject_weight": subject_weight,
                 "metadata": dict(metadata) if metadata is not None else None,
+                # sent only when asked: a server without GLB export refuses the field set true
+                "export_glb": True if export_glb else None,
             }
         ),
         idempotency_key=new_idempotency_key(),
     )
+
+
+#: The name ``job_outputs`` gives a job's joint angles (.npz), beside the names of
+#: ``output.retarget_output_asset_ids`` (qpos, xpos, model, motion).
+NPZ_OUTPUT = "retarget_output"
+
+
+def job_outputs(job: Mapping[str, Any]) -> dict[str, str]:
+    """A succeeded job's output asset ids by name: ``retarget_output`` (the .npz) and each of
+    ``output.retarget_output_asset_ids`` the job has.
+
+    Raises:
+        ValueError: The job has not succeeded (so it has no outputs yet, or never will).
+    """
+    status = job.get("status")
+    output = job.get("output") or {}
+    npz = output.get("retarget_output_asset_id")
+    if status != "SUCCEEDED" or not npz:
+        hint = (
+            "wait for it (jobs.wait) first"
+            if status in ("QUEUED", "RUNNING")
+            else "start it again (jobs.start_retarget)"
+        )
+        raise ValueError(f"job {job.get('job_id')} is {status}, not SUCCEEDED: no outputs; {hint}")
+    more = output.get("retarget_output_asset_ids") or {}
+    return {NPZ_OUTPUT: str(npz), **{str(k): str(v) for k, v in more.items() if v}}
 
 
 def jobs_get(job_id: str) -> ApiRequest:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from myosdk._core import (
@@ -13,6 +15,7 @@ from myosdk._core import (
     JobWaiter,
     Pager,
     is_terminal,
+    job_outputs,
     jobs_cancel,
     jobs_get,
     jobs_list,
@@ -61,6 +64,7 @@ class Jobs:
         subject_height: float | None = None,
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        export_glb: bool = False,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character.
 
@@ -79,6 +83,8 @@ class Jobs:
             subject_height: Subject height in metres (None: the server's estimate/default).
             subject_weight: Subject weight in kg (None: the server's default).
             metadata: Free-form JSON stored with the job.
+            export_glb: Also write the animated character as a GLB (the job's ``motion``
+                output); a server whose engine lacks the GLB writer refuses it.
 
         Returns:
             ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
@@ -98,8 +104,35 @@ class Jobs:
             subject_height,
             subject_weight,
             metadata,
+            export_glb,
         )
         return cast(RetargetStarted, self._client._call(request))
+
+    def download_outputs(self, job_id: str, folder: str | os.PathLike[str]) -> dict[str, Path]:
+        """Download every output of a succeeded job into ``folder`` (created if missing).
+
+        Each file is named after its asset (e.g. ``walk_retarget.npz``, ``walk_qpos.parquet``,
+        ``walk_model.mjb``) and written like ``assets.download``: streamed to a temporary file,
+        checked against the asset's size and sha256, then renamed into place.
+
+        Args:
+            job_id: The job.
+            folder: The directory to write the files in.
+
+        Returns:
+            Output name (``retarget_output`` for the .npz, then ``qpos``, ``xpos``, ``model``,
+            ``motion`` as the job has them) -> the verified file.
+
+        Raises:
+            ValueError: The job has not succeeded.
+        """
+        outputs = job_outputs(self.get(job_id))
+        target = Path(os.fspath(folder)).expanduser()
+        target.mkdir(parents=True, exist_ok=True)
+        return {
+            name: Path(self._client.assets.download(asset_id, target)["path"])
+            for name, asset_id in outputs.items()
+        }
 
     def get(self, job_id: str) -> Job:
         """The job's state: status, progress, timestamps, output asset and download URL."""
@@ -241,6 +274,7 @@ class AsyncJobs:
         subject_height: float | None = None,
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        export_glb: bool = False,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
         request = jobs_start_retarget(
@@ -255,8 +289,22 @@ class AsyncJobs:
             subject_height,
             subject_weight,
             metadata,
+            export_glb,
         )
         return cast(RetargetStarted, await self._client._call(request))
+
+    async def download_outputs(
+        self, job_id: str, folder: str | os.PathLike[str]
+    ) -> dict[str, Path]:
+        """Download every output of a succeeded job into ``folder``; see
+        ``Jobs.download_outputs``."""
+        outputs = job_outputs(await self.get(job_id))
+        target = Path(os.fspath(folder)).expanduser()
+        target.mkdir(parents=True, exist_ok=True)
+        return {
+            name: Path((await self._client.assets.download(asset_id, target))["path"])
+            for name, asset_id in outputs.items()
+        }
 
     async def get(self, job_id: str) -> Job:
         """The job's state; see ``Jobs.get``."""

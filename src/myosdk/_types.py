@@ -96,12 +96,34 @@ class RetargetStarted(_RetargetStartedBase, total=False):
     estimated_wait_time_seconds: float | None
 
 
+class JobOutputAssetIds(TypedDict, total=False):
+    """A job's outputs beside the .npz (None: not made, e.g. ``motion`` without export_glb)."""
+
+    qpos: str | None
+    xpos: str | None
+    model: str | None
+    motion: str | None
+
+
+class JobDiagnostics(TypedDict, total=False):
+    engine_version: str
+    mujoco_version: str
+    warnings: list[str]
+
+
 class JobOutput(TypedDict, total=False):
     retarget_output_asset_id: str | None
+    retarget_output_asset_ids: JobOutputAssetIds | None
+    processing_time_seconds: float | None
+    diagnostics: JobDiagnostics | None
 
 
 class JobDownloadUrls(TypedDict, total=False):
     retarget_output: str | None
+    qpos: str | None
+    xpos: str | None
+    model: str | None
+    motion: str | None
 
 
 class _JobBase(TypedDict):

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from myo_server import LocalServer
+from myo_server._records import OUTPUT_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +68,26 @@ def test_security_schemes_and_models(spec: dict[str, object]) -> None:
     job = schemas["Job"]["properties"]
     for field in ("job_id", "type", "status", "progress", "error", "output", "download_urls"):
         assert field in job
+
+
+def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
+    components = spec["components"]
+    assert isinstance(components, dict)
+    schemas = components["schemas"]
+    output = schemas["JobOutput"]["properties"]
+    for field in (
+        "retarget_output_asset_id",
+        "retarget_output_asset_ids",
+        "processing_time_seconds",
+        "diagnostics",
+    ):
+        assert field in output
+    names = set(OUTPUT_NAMES)
+    assert set(schemas["RetargetOutputAssetIds"]["properties"]) == names
+    assert set(schemas["JobDownloadUrls"]["properties"]) == {"retarget_output", *names}
+    assert set(schemas["JobDiagnostics"]["required"]) == {
+        "engine_version",
+        "mujoco_version",
+        "warnings",
+    }
+    assert "GLB" in schemas["RetargetRequest"]["properties"]["export_glb"]["description"]

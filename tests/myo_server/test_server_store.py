@@ -250,6 +250,53 @@ def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) ->
     store.close()
 
 
+def _output(name: str) -> AssetRecord:
+    t = now()
+    return AssetRecord(
+        asset_id=new_id(),
+        tenant_id="t",
+        purpose="retarget_output",
+        filename=name,
+        content_type="application/octet-stream",
+        storage_key=f"tenants/t/assets/{new_id()}/{name}",
+        status="completed",
+        created_at=t,
+        updated_at=t,
+    )
+
+
+def test_a_schema_1_data_dir_gets_the_outputs_columns_on_open_and_keeps_its_jobs(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.sqlite3"
+    store = SqliteMetadataStore(db)
+    old_job, new_job = new_id(), new_id()
+    store.create_job(_job(old_job))
+    store.close()
+    with sqlite3.connect(db) as conn:  # the file as a schema-1 server left it
+        conn.execute("ALTER TABLE jobs DROP COLUMN output_info")
+        conn.execute("ALTER TABLE jobs DROP COLUMN outputs")
+        conn.execute("PRAGMA user_version = 1")
+    store = SqliteMetadataStore(db)
+    got = store.get_job(old_job, "t")
+    assert got is not None and got.outputs == {} and got.output_info is None
+    store.create_job(_job(new_job))
+    claimed = store.claim_job("w")
+    assert claimed is not None and claimed.job_id == old_job  # the older job first
+    npz, model = _output("walk_retarget.npz"), _output("walk_model.mjb")
+    info = {"processing_time_seconds": 1.5}
+    assert store.finish_job_succeeded(old_job, "w", npz, "done", {"model": model}, info)
+    got = store.get_job(old_job, "t")
+    assert got is not None
+    assert got.outputs == {"model": model.asset_id}
+    assert got.output_key == npz.storage_key
+    assert got.output_keys == {model.asset_id: model.storage_key}
+    assert got.output_info == info
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    store.close()
+
+
 def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
     t = now()
     record = AssetRecord(

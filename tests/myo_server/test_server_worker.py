@@ -17,16 +17,19 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import mujoco
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 import myo_retarget
+from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import JobRecord
 from myo_server._storage import BlobWriter, DirectoryBlobStore, put_file
 from myo_server._util import new_id, now
-from myo_server._worker import _Context, run_job
+from myo_server._worker import _Context, _store_output, _write_outputs, run_job
 from myo_server.testing import (
     new_tenant_client,
     upload,
@@ -115,6 +118,60 @@ def test_upload_retarget_download(client: httpx.Client, sample: str, cmu: str) -
     # finished jobs hold no reference: inputs can be deleted now (not the shared ones here)
     assert client.get(f"/v1/assets/{sample}").json()["reference_count"] == 0
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 409
+
+
+def test_a_succeeded_job_offers_the_qpos_and_xpos_tables_and_the_scaled_model(
+    client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    job_id = _start(client, sample, cmu, subject_height=1.75)
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", job
+    output, urls = job["output"], job["download_urls"]
+    assert output["retarget_output_asset_id"] and urls["retarget_output"]  # the .npz stays
+    ids = output["retarget_output_asset_ids"]
+    assert set(ids) == {"qpos", "xpos", "model", "motion"}
+    assert ids["motion"] is None and urls["motion"] is None  # export_glb was not asked
+    assert output["processing_time_seconds"] > 0
+    diagnostics = output["diagnostics"]
+    assert diagnostics["engine_version"] == myo_retarget.__version__
+    assert diagnostics["mujoco_version"] == mujoco.__version__
+    assert any("mtp_flex_r" in w for w in diagnostics["warnings"])  # the NaN toe joints
+    files: dict[str, Path] = {}
+    for name, stem in (("qpos", "qpos.parquet"), ("xpos", "xpos.parquet"), ("model", "model.mjb")):
+        asset = client.get(f"/v1/assets/{ids[name]}").json()
+        assert asset["purpose"] == "retarget_output"
+        assert asset["source_job_id"] == job_id
+        assert asset["filename"] == f"cmu_01_01_412_{stem}"
+        r = httpx.get(urls[name], trust_env=False)
+        assert r.status_code == 200
+        assert asset["size_bytes"] == len(r.content)
+        files[name] = tmp_path / asset["filename"]
+        files[name].write_bytes(r.content)
+    npz = np.load(io.BytesIO(httpx.get(urls["retarget_output"], trust_env=False).content))
+    qpos = pq.read_table(files["qpos"]).to_pandas()
+    assert list(qpos.columns[1:]) == list(npz["qpos_names"])
+    np.testing.assert_array_equal(qpos.iloc[:, 1:].to_numpy(), npz["qpos"])
+    assert pq.read_table(files["xpos"]).num_rows == 412
+    model = mujoco.MjModel.from_binary_path(str(files["model"]))
+    assert model.nbody == len(npz["body_names"]) + 1  # + the world body
+    # the list of jobs shows the same outputs
+    listed = client.get("/v1/jobs", params={"has_output": "true"}).json()["jobs"]
+    assert [j["output"] for j in listed if j["job_id"] == job_id] == [output]
+
+
+def test_without_pyarrow_a_job_keeps_its_npz_and_model_and_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
+    files, warnings = _write_outputs(myo_retarget, motion, tmp_path, "walk", export_glb=False)
+    assert set(files) == {"model"}
+    assert files["model"].is_file()
+    assert warnings == [
+        "The qpos and xpos Parquet tables were not written: the server lacks pyarrow;"
+        f" {EXPORT_EXTRA_HINT}"
+    ]
+    assert "myo-mcp[export]" in EXPORT_EXTRA_HINT
 
 
 @pytest.mark.parametrize(
@@ -498,4 +555,23 @@ def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
             outputs = {j["output"]["retarget_output_asset_id"] for j in done}
             assert len(outputs) == 6
             listed = ca.get("/v1/assets", params={"purpose": "retarget_output"}).json()
-            assert listed["total"] == 6
+            # each job's .npz, qpos and xpos tables and scaled model
+            assert listed["total"] == 6 * 4
+
+
+def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path: Path) -> None:
+    store = SqliteMetadataStore(tmp_path / "db.sqlite3")
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    t = now()
+    store.create_job(JobRecord(new_id(), "t", "retarget", "QUEUED", {}, t, t, new_id()))
+    job = store.claim_job("w1")
+    assert job is not None
+    motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
+    assert store.cancel_job(job.job_id, "t")[0] == "canceled"  # while the worker wrote
+    _store_output(_Context(store, blobs, "w1", threading.Event()), job, motion, time.monotonic())
+    canceled = store.get_job(job.job_id, "t")
+    store.close()
+    assert canceled is not None and canceled.status == "CANCELED"
+    assert canceled.output_asset_id is None and canceled.outputs == {}
+    stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and ".tmp" not in p.parts]
+    assert stored == []  # no output blob left (.tmp holds the store's own lock files)

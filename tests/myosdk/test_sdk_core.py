@@ -513,3 +513,23 @@ def test_job_waiter_backs_off_on_429_and_resets_after_a_poll() -> None:
         bounded.after_rate_limit(limited(), now=3.0)
     assert info.value.job["status"] == "QUEUED"
     assert isinstance(info.value.__cause__, RateLimitError)
+
+
+def test_job_outputs_names_each_output_the_job_has_and_refuses_one_not_succeeded() -> None:
+    job = {
+        "job_id": "j",
+        "status": "SUCCEEDED",
+        "output": {
+            "retarget_output_asset_id": "npz",
+            "retarget_output_asset_ids": {"qpos": "q", "xpos": "x", "model": "m", "motion": None},
+        },
+    }
+    assert core.job_outputs(job) == {core.NPZ_OUTPUT: "npz", "qpos": "q", "xpos": "x", "model": "m"}
+    # a server that predates the further outputs: the .npz alone
+    assert core.job_outputs({**job, "output": {"retarget_output_asset_id": "npz"}}) == {
+        core.NPZ_OUTPUT: "npz"
+    }
+    with pytest.raises(ValueError, match=r"job j is RUNNING, not SUCCEEDED.*jobs\.wait"):
+        core.job_outputs({"job_id": "j", "status": "RUNNING", "output": None})
+    with pytest.raises(ValueError, match=r"job j is FAILED.*start it again"):
+        core.job_outputs({"job_id": "j", "status": "FAILED", "output": None})
