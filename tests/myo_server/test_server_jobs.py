@@ -131,7 +131,6 @@ _BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
         ),
         ({**_BOTH, "subject_height": 0.1}, 400, "subject_height is in metres"),
         ({**_BOTH, "subject_weight": 0}, 400, "subject_weight is in kilograms"),
-        ({**_BOTH, "export_glb": True}, 400, "export_glb is not supported"),
         ({**_BOTH, "subject_heigth": 1.7}, 400, "subject_heigth"),
         ({**_BOTH, "enable_scaling": "maybe"}, 400, "enable_scaling"),
         ({}, 400, "c3d_asset_id or c3d_s3 is required"),

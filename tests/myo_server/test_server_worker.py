@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -118,6 +119,22 @@ def test_upload_retarget_download(client: httpx.Client, sample: str, cmu: str) -
     # finished jobs hold no reference: inputs can be deleted now (not the shared ones here)
     assert client.get(f"/v1/assets/{sample}").json()["reference_count"] == 0
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 409
+
+
+def test_export_glb_adds_the_animated_glb_as_the_motion_output(
+    client: httpx.Client, sample: str, cmu: str
+) -> None:
+    job = wait_job(
+        client, _start(client, sample, cmu, export_glb=True), ("SUCCEEDED", "FAILED", "CANCELED")
+    )
+    assert job["status"] == "SUCCEEDED", job
+    motion_id = job["output"]["retarget_output_asset_ids"]["motion"]
+    asset = client.get(f"/v1/assets/{motion_id}").json()
+    assert asset["filename"] == "cmu_01_01_412_motion.glb"
+    r = httpx.get(job["download_urls"]["motion"], trust_env=False)
+    assert r.status_code == 200 and len(r.content) == asset["size_bytes"]
+    magic, version, length = struct.unpack("<4sII", r.content[:12])
+    assert (magic, version, length) == (b"glTF", 2, len(r.content))  # a whole glTF 2.0 binary
 
 
 def test_a_succeeded_job_offers_the_qpos_and_xpos_tables_and_the_scaled_model(

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import myo_retarget
-from myosdk import AsyncClient, Client, ValidationError
+from myosdk import AsyncClient, Client
 from myosdk._core import NPZ_OUTPUT, job_outputs
 
 CMU_MARKERSET = Path(myo_retarget.__file__).parent / "data" / "markersets" / "cmu.xml"
@@ -83,18 +83,16 @@ def test_download_outputs_of_a_job_not_succeeded_says_to_wait(
         assert not (tmp_path / "out").exists()  # nothing written
 
 
-def test_export_glb_is_sent_and_refused_while_the_engine_lacks_the_glb_writer(
-    idle_server: Any, wait_for_catalog: Callable[[Client], None]
+def test_export_glb_adds_the_animated_glb_to_the_outputs(
+    idle_server: Any, wait_for_catalog: Callable[[Client], None], tmp_path: Path
 ) -> None:
     with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
         wait_for_catalog(client)
         c3d = client.assets.upload_file(str(myo_retarget.sample_c3d_path()))["asset_id"]
         ms = client.assets.upload_file(str(CMU_MARKERSET))["asset_id"]
-        if "glb" in myo_retarget.export_formats():  # the writer is installed: the job queues
-            started = client.jobs.start_retarget(
-                c3d_asset_id=c3d, markerset_asset_id=ms, export_glb=True
-            )
-            assert started["status"] == "QUEUED"
-            return
-        with pytest.raises(ValidationError, match="export_glb is not supported"):
-            client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=ms, export_glb=True)
+        started = client.jobs.start_retarget(
+            c3d_asset_id=c3d, markerset_asset_id=ms, export_glb=True
+        )
+        assert started["status"] == "QUEUED"  # sent, and accepted (no worker runs it here)
+        job = client.jobs.get(started["job_id"])
+        assert job["status"] == "QUEUED"
