@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from myo_retarget import SHIPPED_MARKERSETS
+from myo_retarget import SHIPPED_MARKERSETS, sample_c3d_path
 from myosdk import Client
 from myosdk._cli import main
 
@@ -329,16 +329,18 @@ def test_jobs_download_outputs_writes_each_output_and_lists_them(
     monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
     with Client() as client:
         wait_for_catalog(client)
-        c3d = client.assets.upload_file(str(SHARED_C3D / "cmu_01_01.c3d"))["asset_id"]
+        # the shipped sample: this test needs no shared recording
+        c3d = client.assets.upload_file(str(sample_c3d_path()))["asset_id"]
         ms = client.assets.upload_file(str(CMU_MARKERSET))["asset_id"]
         job_id = client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=ms)["job_id"]
         assert client.jobs.wait(job_id, interval=0.2, timeout=240)["status"] == "SUCCEEDED"
     files = _json(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "out"))
     assert set(files) == {"retarget_output", "qpos", "xpos", "model"}
-    assert files["model"] == str(tmp_path / "out" / "cmu_01_01_model.mjb")
+    assert files["model"] == str(tmp_path / "out" / "cmu_01_01_412_model.mjb")
     assert all(Path(path).stat().st_size > 0 for path in files.values())
     code, out, _ = _run(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "again"))
     assert code == 0
     assert (
-        out.splitlines()[0] == f"retarget_output\t{tmp_path / 'again' / 'cmu_01_01_retarget.npz'}"
+        out.splitlines()[0]
+        == f"retarget_output\t{tmp_path / 'again' / 'cmu_01_01_412_retarget.npz'}"
     )
