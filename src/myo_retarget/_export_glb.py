@@ -365,7 +365,7 @@ def _add_markers(
     Returns the ``markers`` node."""
     import pygltflib
 
-    attributes, indices = blob.mesh(*geom_triangles(_MARKER_SPHERE))
+    attributes, indices = blob.mesh(*geom_triangles(MARKER_SPHERE))
     sphere = len(meshes)
     meshes.append(
         pygltflib.Mesh(
@@ -402,7 +402,8 @@ def _add_markers(
     return group_index
 
 
-_MARKER_SPHERE = Geom(
+#: The sphere each marker is drawn as (the GLB's marker nodes, the viewer's markers).
+MARKER_SPHERE = Geom(
     type="sphere",
     size=np.array([MARKER_RADIUS_M, 0.0, 0.0]),
     pos=np.zeros(3),

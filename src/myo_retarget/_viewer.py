@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._export_glb import COLOURS, geom_triangles, side
+from ._export_glb import COLOURS, MARKER_SPHERE, geom_triangles, side
 from ._motion import Motion
 from ._skeleton import Geom, Skeleton, posed_skeleton, quat_conjugate, quat_rotate
 
@@ -39,8 +39,6 @@ MM_PER_M = 1000.0
 QUAT_SCALE = 32767.0
 #: Frames the model's markers are located on their bodies from (evenly spread over the clip).
 ATTACHMENT_FRAMES = 200
-#: Radius of the marker spheres, m.
-MARKER_RADIUS_M = 0.012
 #: Joint-angle curves the viewer plots: the first group with data in the motion wins (a gait's
 #: hip / knee / ankle flexions, else an upper-body motion's arm joints).
 CURVE_GROUPS = (
@@ -149,15 +147,7 @@ def _body_meshes(geoms: list[list[Geom]]) -> dict[str, Any]:
 
 
 def _marker_mesh() -> dict[str, Any]:
-    sphere = Geom(
-        type="sphere",
-        size=np.array([MARKER_RADIUS_M, 0.0, 0.0]),
-        pos=np.zeros(3),
-        quat=np.array([1.0, 0.0, 0.0, 0.0]),
-        vertices=np.zeros((0, 3)),
-        faces=np.zeros((0, 3), dtype=np.int64),
-    )
-    v, n, t = geom_triangles(sphere)
+    v, n, t = geom_triangles(MARKER_SPHERE)
     return {
         "vertices": _array(v, "float32"),
         "normals": _array(n, "float32"),
