@@ -13,17 +13,22 @@ import pyarrow.parquet as pq
 import pytest
 
 import myo_retarget
-from myosdk import AsyncClient, Client
+from myosdk import AsyncClient, Client, RetargetStarted
 from myosdk._core import NPZ_OUTPUT, job_outputs
 
 CMU_MARKERSET = Path(myo_retarget.__file__).parent / "data" / "markersets" / "cmu.xml"
 pytestmark = pytest.mark.timeout(300)
 
 
-def _succeeded_job(client: Client) -> str:
+def _start(client: Client, **options: Any) -> RetargetStarted:
+    """Upload the shipped sample and the cmu markerset, start a retarget of them."""
     c3d = client.assets.upload_file(str(myo_retarget.sample_c3d_path()))["asset_id"]
     markerset = client.assets.upload_file(str(CMU_MARKERSET))["asset_id"]
-    job_id = client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=markerset)["job_id"]
+    return client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=markerset, **options)
+
+
+def _succeeded_job(client: Client) -> str:
+    job_id: str = _start(client)["job_id"]
     final = client.jobs.wait(job_id, interval=0.2, timeout=240)
     assert final["status"] == "SUCCEEDED", final.get("error")
     return job_id
@@ -75,24 +80,20 @@ def test_download_outputs_of_a_job_not_succeeded_says_to_wait(
 ) -> None:
     with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
         wait_for_catalog(client)
-        c3d = client.assets.upload_file(str(myo_retarget.sample_c3d_path()))["asset_id"]
-        ms = client.assets.upload_file(str(CMU_MARKERSET))["asset_id"]
-        job_id = client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=ms)["job_id"]
+        job_id = _start(client)["job_id"]
         with pytest.raises(ValueError, match=f"job {job_id} is QUEUED.*jobs.wait"):
             client.jobs.download_outputs(job_id, tmp_path / "out")
         assert not (tmp_path / "out").exists()  # nothing written
 
 
-def test_export_glb_adds_the_animated_glb_to_the_outputs(
-    idle_server: Any, wait_for_catalog: Callable[[Client], None], tmp_path: Path
+def test_export_glb_is_sent_and_accepted(
+    idle_server: Any, wait_for_catalog: Callable[[Client], None]
 ) -> None:
+    # What the job then writes (the 'motion' GLB) is tested against a server with workers in
+    # tests/myo_server/test_server_worker.py.
     with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
         wait_for_catalog(client)
-        c3d = client.assets.upload_file(str(myo_retarget.sample_c3d_path()))["asset_id"]
-        ms = client.assets.upload_file(str(CMU_MARKERSET))["asset_id"]
-        started = client.jobs.start_retarget(
-            c3d_asset_id=c3d, markerset_asset_id=ms, export_glb=True
-        )
-        assert started["status"] == "QUEUED"  # sent, and accepted (no worker runs it here)
+        started = _start(client, export_glb=True)
+        assert started["status"] == "QUEUED"  # accepted (no worker runs it here)
         job = client.jobs.get(started["job_id"])
         assert job["status"] == "QUEUED"
