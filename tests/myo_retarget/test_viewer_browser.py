@@ -66,6 +66,22 @@ def test_viewer_draws_the_character_moving_from_file_without_network(page_path: 
     assert _changed(early, late) > 0.005
 
 
+def test_scrubbing_updates_the_time_at_once_not_at_the_next_animation_frame(
+    page_path: Path,
+) -> None:
+    """The label followed the slider only when the next animation frame ran; a busy or hidden
+    page (CI's headless Chromium under load) showed 0.00 s after the scrub."""
+    with open_viewer(page_path) as viewer:
+        page = viewer.page
+        page.evaluate("window.requestAnimationFrame = () => 0")  # no more animation frames
+        page.wait_for_timeout(100)  # the one already scheduled runs out
+        page.locator("#scrub").fill("40")
+        assert page.evaluate("window.viewer.frame()") == 40
+        assert (
+            page.locator("#time").inner_text() == f"{40 / page.evaluate('window.viewer.fps'):.2f} s"
+        )
+
+
 def test_scrub_speed_markers_and_play_drive_the_view(page_path: Path) -> None:
     with open_viewer(page_path) as viewer:
         page = viewer.page

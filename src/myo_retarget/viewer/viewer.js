@@ -419,10 +419,14 @@
       ctx.stroke();
     }
 
-    function redraw() {
-      state.dirty = false;
+    function showTime() {
       scrub.value = String(state.frame);
       timeLabel.textContent = (nFrames ? time[state.frame] : 0).toFixed(2) + " s";
+    }
+
+    function redraw() {
+      state.dirty = false;
+      showTime();
       drawScene();
       drawCurves();
     }
@@ -431,6 +435,8 @@
       state.frame = Math.min(Math.max(Math.round(f), 0), Math.max(nFrames - 1, 0));
       state.clock = state.frame / data.fps;
       state.dirty = true;
+      // The label follows the slider at once; drawing waits for the next animation frame.
+      showTime();
     }
 
     function setPlaying(on) {
