@@ -58,7 +58,7 @@ def zeroed_upper_body_c3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_c3d(path, labels, positions, 100.0, residuals=np.ones(positions.shape[:2]))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_c3d() -> Path:
     """The real recordings in ../shared/data/c3d (skips when they are not there)."""
     if not SHARED_C3D.is_dir():

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +13,8 @@ from myo_retarget import CharacterError, Motion, RetargetOptions, retarget
 from myo_retarget._export_glb import _continuous, write_glb
 from myo_retarget._skeleton import quat_multiply, quat_rotate
 
-ROOT = Path(__file__).resolve().parents[2]
-VALIDATE = Path(__file__).with_name("gltf_validate.mjs")
-VALIDATOR = ROOT / ".ci" / "node" / "node_modules" / "gltf-validator"
+from .export_checks import validate_gltf
+
 FloatArray = NDArray[np.float64]
 
 
@@ -35,21 +31,11 @@ def _accessor(gltf: Any, index: int) -> FloatArray:
     return np.frombuffer(raw, dtype=np.float32).reshape(acc.count, width).astype(np.float64)
 
 
-def _validate(path: Path) -> dict[str, Any]:
-    if shutil.which("node") is None or not VALIDATOR.is_dir():
-        pytest.skip("the Khronos glTF-Validator is not installed: run .ci/run (npm, node)")
-    done = subprocess.run(
-        ["node", str(VALIDATE), str(path)], capture_output=True, text=True, timeout=60, check=True
-    )
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
-
-
 @pytest.mark.parametrize("markers", [False, True])
 def test_glb_passes_the_khronos_validator(motion: Motion, tmp_path: Path, markers: bool) -> None:
     path = tmp_path / "walk.glb"
     write_glb(motion, path, markers=markers)
-    issues = _validate(path)["issues"]
+    issues = validate_gltf(path)["issues"]
     assert (issues["numErrors"], issues["numWarnings"]) == (0, 0), issues["messages"]
 
 
