@@ -35,7 +35,7 @@ __all__ = [
 # The engine's format names (myo_retarget.export_formats()) and Parquet tables (PARQUET_TABLES),
 # spelled out so that the tool's schema lists them without loading the engine at start-up; a
 # test keeps them equal to the engine's.
-ExportFormatName = Literal["glb", "bvh", "mot", "csv", "parquet"]
+ExportFormatName = Literal["glb", "bvh", "mot", "csv", "parquet", "html"]
 ParquetTable = Literal["qpos", "xpos"]
 
 #: What opens each format: the one-line note of the result.
@@ -48,6 +48,8 @@ OPENS_WITH: dict[str, str] = {
     "csv": "Joint angles in degrees per frame: a spreadsheet or pandas.read_csv.",
     "parquet": "Table of the motion (MuJoCo coordinates, or body positions with table='xpos'): "
     "pandas.read_parquet or pyarrow.",
+    "html": "The 3-D viewer page (character, markers, joint-angle curves): open it in any web "
+    "browser, offline.",
 }
 
 
@@ -129,7 +131,8 @@ async def export_motion(
         ExportFormatName | None,
         Field(
             description="glb (Blender, three.js: see the character move), bvh (animation "
-            "tools), mot (OpenSim), csv (joint angles in degrees), parquet (tables); default: "
+            "tools), mot (OpenSim), csv (joint angles in degrees), parquet (tables), html (the "
+            "3-D viewer page, for a browser); default: "
             "the one output_path's extension names."
         ),
     ] = None,
@@ -153,9 +156,9 @@ async def export_motion(
     ] = None,
 ) -> ExportedFile:
     """Write a retargeted motion (.npz) in a format other tools open: glb to see the character
-    move in Blender or a browser, bvh for animation tools, mot for OpenSim, csv or parquet for
-    analysis. Give exactly one of path (a local .npz) or asset_id (a job's output). An
-    existing file at the output is replaced; the .npz is never changed.
+    move in Blender, bvh for animation tools, mot for OpenSim, csv or parquet for analysis, html
+    for the viewer page a browser opens. Give exactly one of path (a local .npz) or asset_id (a
+    job's output). An existing file at the output is replaced; the .npz is never changed.
 
     Use it after retarget_motion or download_asset, or on a finished job's output_asset_id.
     Next: tell the user the file's path and what opens it (the result's note).

@@ -47,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     ins.add_argument("input", help="the C3D recording")
     ins.add_argument("--vertical-axis", help="override the detected vertical axis")
     ins.add_argument("--json", action="store_true", help="print JSON")
-    exp = sub.add_parser("export", help="write a motion .npz as .glb, .bvh, .mot, .csv or .parquet")
+    exp = sub.add_parser(
+        "export",
+        help="write a motion .npz as .glb, .bvh, .mot, .csv, .parquet or .html (the viewer)",
+    )
     exp.add_argument("input", help="the motion .npz (written by `myo-retarget run`)")
     exp.add_argument("-o", "--output", required=True, help="the file to write")
     exp.add_argument("--format", help="the format, when OUTPUT's extension does not name it")

@@ -40,10 +40,10 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
     "mot": ExportFormat((".mot",), "_export_mot", "write_mot"),
     "csv": ExportFormat((".csv",), "_export_tables", "write_csv"),
     "parquet": ExportFormat((".parquet",), "_export_tables", "write_parquet"),
-    # Written in parallel and wired at merge: a format whose module is not in the package yet is
-    # left out of export_formats(), so it is refused like an unknown one.
     "glb": ExportFormat((".glb",), "_export_glb", "write_glb"),
     "bvh": ExportFormat((".bvh",), "_export_bvh", "write_bvh"),
+    # The viewer page (`myo-retarget view`): one self-contained file a browser opens offline.
+    "html": ExportFormat((".html", ".htm"), "_viewer_html", "write_viewer"),
 }
 
 

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from myo_retarget import (
     Motion,
     RetargetOptions,
+    export_motion,
     retarget,
     viewer_html,
     viewer_payload,
@@ -149,6 +150,18 @@ def test_cli_view_writes_the_page(
     assert _payload_of(out.read_text(encoding="utf-8"))["bodies"]
     assert main(["view", str(npz)]) == 0
     assert (tmp_path / "walk.html").is_file()
+
+
+def test_export_to_html_writes_the_same_page_as_view(
+    motion: Motion, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    npz = motion.save(tmp_path / "walk.npz")
+    page = export_motion(npz, tmp_path / "walk.html").read_text(encoding="utf-8")
+    assert page == viewer_html(motion)
+    assert main(["export", str(npz), "-o", str(tmp_path / "walk.htm")]) == 0
+    assert (tmp_path / "walk.htm").read_text(encoding="utf-8") == page
+    assert main(["export", str(npz), "-o", str(tmp_path / "page"), "--format", "html"]) == 0
+    assert _payload_of((tmp_path / "page").read_text(encoding="utf-8"))["bodies"]
 
 
 def test_cli_view_of_a_file_that_is_no_motion_says_so(
