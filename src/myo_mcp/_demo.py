@@ -1,9 +1,10 @@
 """``myo-mcp demo``: the whole story, as an MCP client talking to ``myo-mcp`` over stdio.
 
 list_characters -> inspect_c3d -> upload_asset x2 -> start_retarget -> wait_for_job (live
-progress) -> download_asset -> summarize_motion, on the shipped CMU sample and the shipped ``cmu``
-markerset, against the embedded local backend (offline). Writes the .npz and the PNG plot to
-``./myo-demo/``; the backend's data stays in ``./myo-demo/data`` so it never touches the user's.
+progress) -> download_asset -> summarize_motion -> export_motion (GLB, viewer page), on the shipped
+CMU sample and the shipped ``cmu`` markerset, against the embedded local backend (offline). Writes
+the .npz, the PNG plot, the animated GLB and the viewer's HTML page to ``./myo-demo/``; the
+backend's data stays in ``./myo-demo/data`` so it never touches the user's.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ async def _demo(out: Path) -> int:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -105,12 +107,15 @@ async def _demo(out: Path) -> int:
     env["MYO_HOME"] = str(data_dir)
     params = StdioServerParameters(command=command, args=cmd_args, env=env)
     steps: list[_Step] = []
+    exports: list[Path] = []
     console.rule("[bold]myo-mcp demo")
     console.print(f"server: [cyan]{Path(command).name} {' '.join(cmd_args[:2])}[/] over stdio")
     console.print(f"sample: {sample.name} (CMU subject 01, trial 01, first 412 frames)")
     console.print(f"output: {out}   server log: {log_path.name}\n")
 
-    async def call(client: Client, tool: str, arguments: dict[str, Any], **kw: Any) -> Any:
+    async def call(
+        client: Client, tool: str, arguments: dict[str, Any], optional: bool = False, **kw: Any
+    ) -> Any:
         shown = {
             k: (Path(v).name if isinstance(v, str) and "/" in v else v)
             for k, v in arguments.items()
@@ -122,7 +127,12 @@ async def _demo(out: Path) -> int:
         result = await client.call_tool(tool, arguments, **kw)
         seconds = time.perf_counter() - started
         if result.is_error:
-            text = " ".join(getattr(c, "text", "") for c in result.content)
+            # Escaped: a message like "pip install 'myo-mcp[export]'" is no rich markup.
+            text = escape(" ".join(getattr(c, "text", "") for c in result.content))
+            if optional:  # e.g. an export whose optional library is not installed
+                console.print(f"  [yellow]skipped:[/] {text}")
+                steps.append(_Step(tool, seconds, "skipped"))
+                return None, seconds
             console.print(f"[bold red]✗ {tool} failed:[/] {text}")
             steps.append(_Step(tool, seconds, "error"))
             raise _DemoFailedError(tool)
@@ -235,6 +245,18 @@ async def _demo(out: Path) -> int:
                 )
             )
 
+            # The GLB writer needs the `export` extra; the viewer page needs nothing more.
+            for fmt in ("glb", "html"):
+                arguments = {"path": str(npz_path), "format": fmt}
+                result, s = await call(client, "export_motion", arguments, optional=fmt == "glb")
+                if result is None:
+                    continue
+                wrote = result.structured_content
+                exports.append(Path(wrote["path"]))
+                console.print(f"  wrote [green]{wrote['path']}[/] ({wrote['size_bytes']:,} B)")
+                console.print(f"  [dim]{wrote['note']}[/]")
+                steps.append(_Step("export_motion", s, f"{fmt}, {wrote['size_bytes']:,} B"))
+
     table = Table(title="Joint ranges (degrees)", show_lines=False)
     for col in ("joint", "min", "max", "range"):
         table.add_column(col, justify="right" if col != "joint" else "left")
@@ -263,8 +285,9 @@ async def _demo(out: Path) -> int:
     console.print(
         f"[bold green]done[/] in {time.perf_counter() - t_total:.1f} s: "
         f"{npz_path.relative_to(Path.cwd()) if npz_path.is_relative_to(Path.cwd()) else npz_path}, "
-        f"{png_path.name}"
+        + ", ".join(p.name for p in (png_path, *exports))
     )
+    console.print(f"open {exports[-1].name} in a browser to see the character move.")
     console.print(
         "[dim]Sample data: mocap.cs.cmu.edu; the database was created with funding from "
         "NSF EIA-0196217.[/]"

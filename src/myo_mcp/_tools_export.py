@@ -107,9 +107,9 @@ async def write_export(
     given = {k: v for k, v in options.items() if v is not None}
     try:
         await anyio.to_thread.run_sync(partial(engine_export, source, target, name, **given))
-    except (RetargetError, ImportError) as exc:
-        # ExportError (unknown option, not a motion, pyarrow missing), CharacterError, and the
-        # GLB writer's missing pygltflib: their messages name the file and what to install.
+    except RetargetError as exc:
+        # ExportError (unknown option, not a motion, pyarrow or pygltflib missing) and
+        # CharacterError: their messages name the file and what to install.
         raise ToolError(f"Cannot export {source.name} as {name}: {exc}") from None
     return ExportedFile(
         path=str(target), format=name, size_bytes=target.stat().st_size, note=OPENS_WITH[name]

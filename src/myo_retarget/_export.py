@@ -19,8 +19,11 @@ from typing import Any
 from ._exceptions import ExportError
 from ._motion import Motion
 
-__all__ = ["EXPORT_FORMATS", "TEXT_NUMBER", "export_formats", "export_motion"]
+__all__ = ["EXPORT_EXTRA_HINT", "EXPORT_FORMATS", "TEXT_NUMBER", "export_formats", "export_motion"]
 
+#: How to install the writers' optional libraries (pyarrow, pygltflib), for the error that says
+#: one is missing.
+EXPORT_EXTRA_HINT = "pip install 'myo-mcp[export]' (or uv sync --extra export)"
 #: How the text formats (mot, csv) write a number: ten significant digits, far below the noise
 #: of a degree or a millimetre.
 TEXT_NUMBER = "{:.10g}"

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._exceptions import ExportError
+from ._export import EXPORT_EXTRA_HINT
 from ._files import atomic_write
 from ._motion import Motion
 from ._skeleton import (
@@ -254,13 +256,13 @@ def write_glb(motion: Motion, path: Path, *, markers: bool = False) -> None:
 
     Raises:
         CharacterError: The motion's character is not installed.
-        ImportError: pygltflib is missing (``pip install 'myo-mcp[export]'``).
+        ExportError: pygltflib is not installed (the message says how to install it).
     """
     try:
         import pygltflib
     except ImportError:
-        raise ImportError(
-            "GLB export needs pygltflib: pip install 'myo-mcp[export]' (or pip install pygltflib)"
+        raise ExportError(
+            f"{path}: writing GLB needs pygltflib, which is not installed: {EXPORT_EXTRA_HINT}"
         ) from None
 
     skeleton = posed_skeleton(motion)

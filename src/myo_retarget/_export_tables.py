@@ -16,15 +16,13 @@ from typing import Any
 import numpy as np
 
 from ._exceptions import ExportError
-from ._export import TEXT_NUMBER
+from ._export import EXPORT_EXTRA_HINT, TEXT_NUMBER
 from ._files import atomic_write
 from ._motion import Motion
 from ._text_table import format_rows
 
 #: The tables a Parquet export can hold; the first is the default.
 PARQUET_TABLES = ("qpos", "xpos")
-#: How to install the Parquet writer (pyarrow), for the error that says it is missing.
-EXPORT_EXTRA_HINT = "pip install 'myo-mcp[export]' (or uv sync --extra export)"
 
 
 def table_columns(motion: Motion, table: str) -> dict[str, Any]:

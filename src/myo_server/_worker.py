@@ -366,7 +366,7 @@ def _output_asset(
 
 def _parquet_problem(memory_limit_mb: int) -> str | None:
     """Why this worker cannot write the Parquet tables (None: it can)."""
-    from myo_retarget._export_tables import EXPORT_EXTRA_HINT
+    from myo_retarget._export import EXPORT_EXTRA_HINT
 
     if importlib.util.find_spec("pyarrow") is None:
         return f"the server lacks pyarrow; {EXPORT_EXTRA_HINT}"

@@ -208,8 +208,15 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
         assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 11
 
 
-def test_demo_from_the_entry_point(tmp_path: Path) -> None:
+@pytest.mark.parametrize("export_extra", [True, False])
+def test_demo_from_the_entry_point(tmp_path: Path, export_extra: bool) -> None:
     env = _env(tmp_path / "home-unused")
+    if not export_extra:
+        # An installation without myo-mcp[export]: importing pygltflib fails in the server.
+        blocker = tmp_path / "blocker" / "pygltflib"
+        blocker.mkdir(parents=True)
+        (blocker / "__init__.py").write_text("raise ImportError('no pygltflib here')\n")
+        env["PYTHONPATH"] = str(blocker.parent)
     done = subprocess.run(
         [str(ENTRY), "demo"],
         cwd=tmp_path,
@@ -223,6 +230,7 @@ def test_demo_from_the_entry_point(tmp_path: Path) -> None:
     out = tmp_path / "myo-demo"
     assert (out / "cmu_01_01_412.npz").stat().st_size > 100_000
     assert (out / "cmu_01_01_412_angles.png").read_bytes().startswith(b"\x89PNG")
+    assert b'id="motion"' in (out / "cmu_01_01_412.html").read_bytes()
     for tool in (
         "list_characters",
         "inspect_c3d",
@@ -231,8 +239,16 @@ def test_demo_from_the_entry_point(tmp_path: Path) -> None:
         "wait_for_job",
         "download_asset",
         "summarize_motion",
+        "export_motion",
     ):
         assert tool in done.stdout
+    if export_extra:
+        assert (out / "cmu_01_01_412.glb").read_bytes()[:4] == b"glTF"
+    else:
+        assert not (out / "cmu_01_01_412.glb").exists()
+        said = " ".join(done.stdout.split())  # rich wraps lines
+        assert "skipped:" in said and "writing GLB needs pygltflib" in said
+        assert "myo-mcp[export]" in said.replace(" ", "")
     assert not (tmp_path / "home-unused").exists()  # the demo keeps its data under ./myo-demo
 
 

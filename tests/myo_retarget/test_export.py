@@ -16,9 +16,8 @@ from scipy.spatial.transform import Rotation
 
 from myo_retarget import ExportError, Motion, export_formats, export_motion, retarget
 from myo_retarget._cli import main
-from myo_retarget._export import TEXT_NUMBER
+from myo_retarget._export import EXPORT_EXTRA_HINT, TEXT_NUMBER
 from myo_retarget._export_mot import ROOT_ROTATION_COLUMNS, ROOT_TRANSLATION_COLUMNS, mot_columns
-from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 
 from .motion_factory import OCCLUDED, RIGHT_ARM_JOINTS
 
@@ -191,6 +190,20 @@ def test_parquet_without_pyarrow_names_the_extra_and_keeps_the_old_file(
     assert EXPORT_EXTRA_HINT in str(err.value) and "myo-mcp[export]" in EXPORT_EXTRA_HINT
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.parquet"]
+
+
+def test_glb_without_pygltflib_names_the_extra_and_keeps_the_old_file(
+    motion: Motion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It raised a bare ImportError, which the CLI and the MCP tool did not expect.
+    out = tmp_path / "walk.glb"
+    out.write_bytes(b"the previous export")
+    monkeypatch.setitem(sys.modules, "pygltflib", None)
+    with pytest.raises(ExportError, match="needs pygltflib") as err:
+        export_motion(motion, out)
+    assert EXPORT_EXTRA_HINT in str(err.value)
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.glb"]
 
 
 def test_cli_export_writes_and_says_what(

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import myo_retarget
-from myo_retarget._export_tables import EXPORT_EXTRA_HINT
+from myo_retarget._export import EXPORT_EXTRA_HINT
 from myo_server import LocalServer
 from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import JobRecord
