@@ -205,7 +205,8 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
     with myo_mcp(tmp_path / "home", "--read-only") as s:
         s.initialize()
         names = {t["name"] for t in s.request("tools/list", {})["tools"]}
-        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 11
+        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 12
+        assert "show_motion" in names
 
 
 def test_demo_from_the_entry_point(tmp_path: Path) -> None:
