@@ -25,18 +25,18 @@ HALF_WIDTH_M = 0.8
 TOP_M = 2.0
 
 
-def _axes(positions: Any, names: list[str]) -> tuple[Any, Any]:
-    """The horizontal unit vectors (lateral, forward) of the character over the clip: lateral
-    from the left hip to the right one, else the world's x; forward at right angles to it."""
+def _axes(pose: Any, names: list[str]) -> tuple[Any, Any]:
+    """The horizontal unit vectors (lateral, forward) of the character in one pose, so each key
+    pose is seen from its own front and side even if the subject turns: lateral from the left
+    hip to the right one (else the world's x), forward at right angles to it."""
     import numpy as np
 
     lateral = np.array([1.0, 0.0, 0.0])
     if all(h in names for h in HIPS):
-        across = positions[:, names.index(HIPS[1])] - positions[:, names.index(HIPS[0])]
-        mean = np.nanmean(across, axis=0)
-        mean[2] = 0.0
-        if np.isfinite(mean).all() and np.linalg.norm(mean) > 1e-6:
-            lateral = mean / np.linalg.norm(mean)
+        across = pose[names.index(HIPS[1])] - pose[names.index(HIPS[0])]
+        across[2] = 0.0
+        if np.isfinite(across).all() and np.linalg.norm(across) > 1e-6:
+            lateral = across / np.linalg.norm(across)
     forward = np.cross(np.array([0.0, 0.0, 1.0]), lateral)
     return lateral, forward
 
@@ -59,15 +59,15 @@ def contact_sheet(motion: Motion, title: str) -> bytes:
     skeleton = posed_skeleton(motion)
     names = skeleton.body_names
     positions = skeleton.positions
-    lateral, forward = _axes(positions, names)
     frames = np.unique(np.linspace(0, max(motion.n_frames - 1, 0), KEY_POSES).round().astype(int))
     fig = Figure(figsize=(PANEL_IN * len(frames), PANEL_IN * 2 + 0.4), dpi=DPI)
     fig.suptitle(title, fontsize=8)
-    # Front: facing the character, its right on the left. Side: from its right, facing right.
-    views = (("front", -lateral), ("side", forward))
     for col, f in enumerate(frames):
         pose = positions[f]
         root = pose[0]
+        lateral, forward = _axes(pose, names)
+        # Front: facing the character, its right on the left. Side: from its right, facing right.
+        views = (("front", -lateral), ("side", forward))
         for row, (view, axis) in enumerate(views):
             ax = fig.add_subplot(2, len(frames), row * len(frames) + col + 1)
             across = (pose - root) @ axis
