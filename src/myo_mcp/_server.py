@@ -51,7 +51,8 @@ INSTRUCTIONS = """\
 Retargets motion capture (C3D files) onto a MuJoCo humanoid: joint angles over time (.npz).
 Typical flow: inspect_c3d(path) to see the markers and the best shipped markerset -> \
 retarget_motion(c3d_path, markerset) does upload, job, wait and download in one call -> \
-summarize_motion(path) for ranges of motion and a plot -> export_motion(path, format) for \
+summarize_motion(path) for ranges of motion and a plot, show_motion(path) to show the user \
+the motion (a 3-D viewer or key poses) -> export_motion(path, format) for \
 Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, parquet). \
 Step by step instead: \
 upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
