@@ -57,6 +57,36 @@ async def test_the_app_draws_the_motion_the_host_posts_it(
     assert changed(early, late) > 0.005
 
 
+async def test_the_app_shows_the_tools_error_when_there_is_no_motion(
+    server: MyoMCPServer, work: Path, tmp_path: Path
+) -> None:
+    """A failed call (here a file that is not there) reaches the App as an error result: the
+    page says what went wrong, in the tool's words, and logs no console error."""
+    arguments = {"path": str(work / "gone.npz")}
+    ui = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
+    async with Client(server, extensions=[ui]) as client:
+        result = await client.call_tool("show_motion", arguments)
+        (page,) = (await client.read_resource(APP_URI)).contents
+    assert result.is_error and isinstance(page, types.TextResourceContents)
+    host = write_app_host(
+        tmp_path, page.text, arguments, result.model_dump(mode="json", by_alias=True)
+    )
+    said, errors = await anyio.to_thread.run_sync(_app_message, host)
+    assert said.startswith("show_motion failed:") and "gone.npz" in said and "no such file" in said
+    assert errors == []
+
+
+def _app_message(host: Path) -> tuple[str, list[str]]:
+    """What the App's header says once the host has posted the result, and the console errors."""
+    with open_viewer(host, ready=None) as browser:
+        browser.page.wait_for_function(
+            "window.hostLog.includes('ui/notifications/initialized')", timeout=30_000
+        )
+        info = browser.page.frame_locator("#app").locator("#info")
+        info.filter(has_text="show_motion failed").wait_for(timeout=10_000)
+        return info.inner_text(), list(browser.errors)
+
+
 def _look_at_the_app(host: Path) -> dict[str, Any]:
     """Open the host page, wait for the App's viewer, photograph it at 0.5 s and 2.5 s; what
     the page showed and said."""
