@@ -152,13 +152,19 @@ def test_stdio_story_and_exit_on_stdin_close(tmp_path: Path) -> None:
         assert init["protocolVersion"] == "2025-11-25"
         assert "Retargets motion capture" in init["instructions"]
         tools = s.request("tools/list", {})["tools"]
-        assert len(tools) == 18
+        assert len(tools) == 19
         run = s.tool("retarget_motion", {"c3d_path": str(c3d), "markerset": "cmu"})
         assert run["done"] is True and Path(run["output"]["path"]).exists()
         summary = s.request(
             "tools/call", {"name": "summarize_motion", "arguments": {"path": run["output"]["path"]}}
         )
         assert [c["type"] for c in summary["content"]] == ["text", "image"]
+        # A client without MCP Apps: show_motion answers with the PNG of key poses.
+        shown = s.request(
+            "tools/call", {"name": "show_motion", "arguments": {"path": run["output"]["path"]}}
+        )
+        assert [c["type"] for c in shown["content"]] == ["text", "image"]
+        assert shown["structuredContent"]["shown_as"] == "key_poses_png"
         children = _children(s.proc.pid)
         assert children, "the embedded backend's worker should be running"
         assert s.proc.stdin is not None
