@@ -279,7 +279,7 @@ class MotionView(BaseModel):
     duration_s: float
     rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
     unobserved_joints: list[str] = Field(
-        default_factory=list, description="Joints no marker determines: shown at rest."
+        default_factory=list, description="Joints no marker determines: no data."
     )
     shown_as: Literal["viewer", "key_poses_png"] = Field(
         description="'viewer': the host shows the interactive viewer; 'key_poses_png': the PNG "
