@@ -1,6 +1,7 @@
-"""Local computations for ``inspect_c3d`` and ``summarize_motion`` (the engine, lazily).
+"""Local computations for ``inspect_c3d``, ``summarize_motion`` and ``show_motion`` (the engine,
+lazily).
 
-Both run in a worker thread: numpy, MuJoCo and matplotlib load on first use, never at start-up.
+They run in a worker thread: numpy, MuJoCo and matplotlib load on first use, never at start-up.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ import importlib.util
 import io
 import zipfile
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from myo_retarget import Motion
 
 DEFAULT_PLOT_JOINTS = (
     "hip_flex_r",
@@ -50,6 +54,25 @@ def inspect_recording(path: Path) -> dict[str, Any]:
         raise RecordingError(str(exc)) from exc
 
 
+def load_motion(path: Path) -> Motion:
+    """The motion in a .npz.
+
+    Raises:
+        ValueError: The file is not a motion .npz (the message says what to pass instead).
+    """
+    from myo_retarget import Motion
+
+    try:
+        # An open file, not the path: numpy leaks its own handle when the zip is corrupt.
+        with path.open("rb") as fh:
+            return Motion.load(cast(Any, fh))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{path.name} is not a retargeted motion .npz ({exc}); pass the output of a "
+            "retarget job (its output asset, or the file download_asset wrote)."
+        ) from exc
+
+
 def summarize_npz(
     path: Path, joints: list[str] | None, worst: int = 5
 ) -> tuple[dict[str, Any], bytes]:
@@ -60,17 +83,7 @@ def summarize_npz(
     """
     import numpy as np
 
-    from myo_retarget import Motion
-
-    try:
-        # An open file, not the path: numpy leaks its own handle when the zip is corrupt.
-        with path.open("rb") as fh:
-            motion = Motion.load(cast(Any, fh))
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(
-            f"{path.name} is not a retargeted motion .npz ({exc}); pass the output of a "
-            "retarget job (its output asset, or the file download_asset wrote)."
-        ) from exc
+    motion = load_motion(path)
     names = list(motion.joint_names)
     angles = np.asarray(motion.joint_angles_degrees, dtype=float)
     has_data = np.isfinite(angles).any(axis=0)

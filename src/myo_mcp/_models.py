@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -267,6 +267,24 @@ class MotionSummary(BaseModel):
         "and not in the residual figures.",
     )
     worst_markers: list[WorstMarker]
+
+
+class MotionView(BaseModel):
+    """Result of ``show_motion``: a compact summary; the motion itself goes to the viewer (MCP
+    App hosts) or comes as a PNG of key poses beside it (other hosts)."""
+
+    source: str
+    frames: int
+    fps: float
+    duration_s: float
+    rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
+    unobserved_joints: list[str] = Field(
+        default_factory=list, description="Joints no marker determines: no data."
+    )
+    shown_as: Literal["viewer", "key_poses_png"] = Field(
+        description="'viewer': the host shows the interactive viewer; 'key_poses_png': the PNG "
+        "beside this result shows key poses, front and side."
+    )
 
 
 class ExportedFile(BaseModel):

@@ -17,7 +17,15 @@ from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 
-from . import _tools_assets, _tools_characters, _tools_export, _tools_jobs, _tools_local
+from . import (
+    _tools_assets,
+    _tools_characters,
+    _tools_export,
+    _tools_jobs,
+    _tools_local,
+    _tools_view,
+)
+from ._app import apps_extension
 from ._backend import Backend
 from ._config import McpConfig
 from ._convert import asset_uri, job_uri
@@ -30,13 +38,21 @@ log = logging.getLogger("myo_mcp")
 __all__ = ["MyoMCPServer", "build_server"]
 
 #: The tool modules, in the order their tools are listed (read tools of all, then write tools).
-TOOL_MODULES = (_tools_assets, _tools_characters, _tools_jobs, _tools_local, _tools_export)
+TOOL_MODULES = (
+    _tools_assets,
+    _tools_characters,
+    _tools_jobs,
+    _tools_local,
+    _tools_view,
+    _tools_export,
+)
 
 INSTRUCTIONS = """\
 Retargets motion capture (C3D files) onto a MuJoCo humanoid: joint angles over time (.npz).
 Typical flow: inspect_c3d(path) to see the markers and the best shipped markerset -> \
 retarget_motion(c3d_path, markerset) does upload, job, wait and download in one call -> \
-summarize_motion(path) for ranges of motion and a plot -> export_motion(path, format) for \
+summarize_motion(path) for ranges of motion and a plot, show_motion(path) to show the user \
+the motion (a 3-D viewer or key poses) -> export_motion(path, format) for \
 Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, parquet). \
 Step by step instead: \
 upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
@@ -60,19 +76,25 @@ class MyoMCPServer(MCPServer[Any]):
         super().__init__(**kwargs)
         self.tool_deps = deps  # what the tools' ``Deps`` parameter receives
         self.backend = deps.backend
-        self._pending_tools: list[tuple[Callable[..., Any], str, ToolAnnotations]] = []
+        self._pending_tools: list[
+            tuple[Callable[..., Any], str, ToolAnnotations, dict[str, Any] | None]
+        ] = []
 
     def defer_tool(
-        self, fn: Callable[..., Any], description: str, annotations: ToolAnnotations
+        self,
+        fn: Callable[..., Any],
+        description: str,
+        annotations: ToolAnnotations,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         """Register ``fn`` as a tool when tools are first needed."""
-        self._pending_tools.append((fn, description, annotations))
+        self._pending_tools.append((fn, description, annotations, meta))
 
     def register_pending_tools(self) -> None:
         """Register the deferred tools now (idempotent)."""
         pending, self._pending_tools = self._pending_tools, []
-        for fn, description, notes in pending:
-            self.add_tool(fn, description=description, annotations=notes)
+        for fn, description, notes, meta in pending:
+            self.add_tool(fn, description=description, annotations=notes, meta=meta)
 
     async def list_tools(self) -> list[MCPTool]:
         self.register_pending_tools()
@@ -139,6 +161,7 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://github.com/myolab/myo-mcp",
+        extensions=[apps_extension()],  # MCP Apps: show_motion's viewer
     )
 
     async def warm_up(ctx: Any, call_next: Any) -> Any:
@@ -168,4 +191,4 @@ def _defer(mcp: MyoMCPServer, spec: ToolSpec) -> None:
     description = inspect.cleandoc(spec.fn.__doc__ or "")
     if spec.local_files:
         description += "\n\n" + LOCAL_FILES_NOTE
-    mcp.defer_tool(spec.fn, description, notes)
+    mcp.defer_tool(spec.fn, description, notes, spec.meta)

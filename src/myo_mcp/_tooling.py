@@ -153,11 +153,13 @@ class ToolSpec:
         fn: The tool; its name is the tool's, its docstring the description.
         annotations: Its hints and title.
         local_files: Whether it takes local paths (its description then says where they may lie).
+        meta: The tool's ``_meta`` (e.g. an MCP App's ``{"ui": {"resourceUri": ...}}``).
     """
 
     fn: Callable[..., Any]
     annotations: ToolAnnotations
     local_files: bool = False
+    meta: dict[str, Any] | None = None
 
 
 # -- annotations ---------------------------------------------------------------------------

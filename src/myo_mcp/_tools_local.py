@@ -6,10 +6,12 @@ tools' annotations at registration.
 """
 
 import base64
+import contextlib
 import json
 import logging
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,6 +58,7 @@ __all__ = [
     "WRITE_TOOLS",
     "inspect_c3d",
     "list_allowed_directories",
+    "motion_file",
     "retarget_motion",
     "summarize_motion",
 ]
@@ -141,17 +144,7 @@ async def summarize_motion(
     wrist_pron, wrist_flex, wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
     """
     with tool_errors(deps.backend, "summarize the motion"):
-        if (asset_id is None) == (path is None):
-            raise ToolError("Give exactly one of asset_id or path.")
-        with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
-            if asset_id is not None:
-                client = await deps.backend.client()
-                got = await client.assets.download(asset_id, Path(tmp) / "motion.npz")
-                file, source = Path(got["path"]), asset_uri(asset_id)
-            else:
-                assert path is not None
-                file = deps.local_file(path, roots)
-                source = str(file)
+        async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:
                 figures, png = await anyio.to_thread.run_sync(_analysis.summarize_npz, file, joints)
             except ValueError as exc:
@@ -167,6 +160,30 @@ async def summarize_motion(
             ],
             structured_content=data,
         )
+
+
+@contextlib.asynccontextmanager
+async def motion_file(
+    deps: Deps, roots: ClientRoots, asset_id: str | None, path: str | None
+) -> AsyncIterator[tuple[Path, str]]:
+    """The motion .npz a tool was given, as a local file and a name for it: a local ``path``
+    (inside the allowed directories), or the asset ``asset_id`` downloaded to a temporary file
+    for the ``async with`` block.
+
+    Raises:
+        ToolError: Not exactly one of them is given.
+    """
+    if (asset_id is None) == (path is None):
+        raise ToolError("Give exactly one of asset_id or path.")
+    if path is not None:
+        file = deps.local_file(path, roots)
+        yield file, str(file)
+        return
+    assert asset_id is not None
+    with tempfile.TemporaryDirectory(prefix="myo-mcp-") as tmp:
+        client = await deps.backend.client()
+        got = await client.assets.download(asset_id, Path(tmp) / "motion.npz")
+        yield Path(got["path"]), asset_uri(asset_id)
 
 
 async def retarget_motion(

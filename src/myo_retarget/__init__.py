@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
     from ._viewer import viewer_payload
-    from ._viewer_html import viewer_html, write_viewer
+    from ._viewer_html import viewer_html, viewer_page, write_viewer
 
 # One version for the four packages: the distribution's, from pyproject.toml.
 __version__ = importlib.metadata.version("myo-mcp")
@@ -115,7 +115,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
     "viewer_payload": "_viewer",
-    **dict.fromkeys(("viewer_html", "write_viewer"), "_viewer_html"),
+    **dict.fromkeys(("viewer_html", "viewer_page", "write_viewer"), "_viewer_html"),
 }
 
 __all__ = [
@@ -164,6 +164,7 @@ __all__ = [
     "strip_prefix",
     "validate_character_files",
     "viewer_html",
+    "viewer_page",
     "viewer_payload",
     "write_viewer",
 ]

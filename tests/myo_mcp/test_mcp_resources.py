@@ -394,6 +394,26 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "openWorldHint": False,
                 },
             },
+            "show_motion": {
+                "params": {"asset_id": ["string", "null"], "path": ["string", "null"]},
+                "required": [],
+                "result": [
+                    "duration_s",
+                    "fps",
+                    "frames",
+                    "rms_residual_mm",
+                    "shown_as",
+                    "source",
+                    "unobserved_joints",
+                ],
+                "hints": {
+                    "title": "Show a motion",
+                    "readOnlyHint": True,
+                    "destructiveHint": False,
+                    "idempotentHint": True,
+                    "openWorldHint": False,
+                },
+            },
             "upload_asset": {
                 "params": {
                     "path": "string",

@@ -152,13 +152,19 @@ def test_stdio_story_and_exit_on_stdin_close(tmp_path: Path) -> None:
         assert init["protocolVersion"] == "2025-11-25"
         assert "Retargets motion capture" in init["instructions"]
         tools = s.request("tools/list", {})["tools"]
-        assert len(tools) == 18
+        assert len(tools) == 19
         run = s.tool("retarget_motion", {"c3d_path": str(c3d), "markerset": "cmu"})
         assert run["done"] is True and Path(run["output"]["path"]).exists()
         summary = s.request(
             "tools/call", {"name": "summarize_motion", "arguments": {"path": run["output"]["path"]}}
         )
         assert [c["type"] for c in summary["content"]] == ["text", "image"]
+        # A client without MCP Apps: show_motion answers with the PNG of key poses.
+        shown = s.request(
+            "tools/call", {"name": "show_motion", "arguments": {"path": run["output"]["path"]}}
+        )
+        assert [c["type"] for c in shown["content"]] == ["text", "image"]
+        assert shown["structuredContent"]["shown_as"] == "key_poses_png"
         children = _children(s.proc.pid)
         assert children, "the embedded backend's worker should be running"
         assert s.proc.stdin is not None
@@ -205,7 +211,8 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
     with myo_mcp(tmp_path / "home", "--read-only") as s:
         s.initialize()
         names = {t["name"] for t in s.request("tools/list", {})["tools"]}
-        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 11
+        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 12
+        assert "show_motion" in names
 
 
 @pytest.mark.parametrize("export_extra", [True, False])

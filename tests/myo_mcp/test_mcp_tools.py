@@ -878,6 +878,7 @@ async def test_read_only_registers_no_write_tool(
             "list_assets",
             "list_characters",
             "list_jobs",
+            "show_motion",
             "summarize_motion",
             "validate_character_manifest",
             "wait_for_job",

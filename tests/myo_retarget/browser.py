@@ -29,6 +29,9 @@ CHROMIUM_ARGS = (
     "--enable-unsafe-swiftshader",
 )
 VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 800, 600
+# A pixel differs from another when a channel moves by more than this (PNG noise is none, but
+# antialiasing flickers by a step or two).
+CHANNEL_STEP = 8 / 255
 
 
 def chromium_available() -> bool:
@@ -53,8 +56,12 @@ class ViewerPage:
 
 
 @contextmanager
-def open_viewer(html: Path, *extra_args: str) -> Iterator[ViewerPage]:
-    """Open a viewer page from ``file://`` (no server) and wait until its script has run."""
+def open_viewer(
+    html: Path, *extra_args: str, ready: str | None = "window.viewer !== undefined"
+) -> Iterator[ViewerPage]:
+    """Open a viewer page from ``file://`` (no server) and wait until ``ready`` (JavaScript) is
+    true in it (by default: until the viewer's script has run; ``None``: no wait). Console
+    errors and requests of its frames are collected too."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -69,7 +76,8 @@ def open_viewer(html: Path, *extra_args: str) -> Iterator[ViewerPage]:
             page.on("pageerror", lambda e: viewer.errors.append(str(e)))
             page.on("request", lambda r: viewer.requests.append(r.url))
             page.goto(html.resolve().as_uri())
-            page.wait_for_function("window.viewer !== undefined", timeout=30_000)
+            if ready is not None:
+                page.wait_for_function(ready, timeout=30_000)
             yield viewer
         finally:
             browser.close()
@@ -81,3 +89,18 @@ def pixels(png: bytes) -> NDArray[np.float64]:
 
     image = matplotlib.image.imread(io.BytesIO(png), format="png")
     return np.asarray(image[..., :3], dtype=np.float64)
+
+
+def changed(a: bytes, b: bytes) -> float:
+    """Share of pixels that differ between two screenshots of the same size."""
+    pa, pb = pixels(a), pixels(b)
+    assert pa.shape == pb.shape
+    return float((np.abs(pa - pb).max(axis=2) > CHANNEL_STEP).mean())
+
+
+def drawn(png: bytes) -> float:
+    """Share of pixels unlike the most common colour (the background)."""
+    p = np.round(pixels(png) * 255).astype(np.int64)
+    codes = (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
+    background = np.bincount(codes.ravel()).argmax()
+    return float((codes != background).mean())

@@ -12,14 +12,11 @@ from numpy.typing import NDArray
 
 from myo_retarget import Motion, retarget, sample_c3d_path, write_viewer
 
-from .browser import chromium_available, open_viewer, pixels
+from .browser import changed, chromium_available, drawn, open_viewer, pixels
 
 pytestmark = pytest.mark.skipif(
     not chromium_available(), reason="Chromium is not installed: run .ci/run (apt chromium)"
 )
-# A pixel differs from another when a channel moves by more than this (PNG noise is none, but
-# antialiasing flickers by a step or two).
-CHANNEL_STEP = 8 / 255
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +27,6 @@ def motion() -> Motion:
 @pytest.fixture(scope="module")
 def page_path(motion: Motion, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_viewer(motion, tmp_path_factory.mktemp("viewer") / "sample.html")
-
-
-def _changed(a: bytes, b: bytes) -> float:
-    """Share of pixels that differ between two screenshots of the same size."""
-    pa, pb = pixels(a), pixels(b)
-    assert pa.shape == pb.shape
-    return float((np.abs(pa - pb).max(axis=2) > CHANNEL_STEP).mean())
-
-
-def _drawn(png: bytes) -> float:
-    """Share of pixels unlike the most common colour (the background)."""
-    p = np.round(pixels(png) * 255).astype(np.int64)
-    codes = (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
-    background = np.bincount(codes.ravel()).argmax()
-    return float((codes != background).mean())
 
 
 def test_viewer_draws_the_character_moving_from_file_without_network(page_path: Path) -> None:
@@ -60,10 +42,10 @@ def test_viewer_draws_the_character_moving_from_file_without_network(page_path: 
         curves = viewer.screenshot("#curves")
         assert viewer.errors == []
         assert [u for u in viewer.requests if not u.startswith(("file:", "data:"))] == []
-    assert _drawn(early) > 0.02
-    assert _drawn(late) > 0.02
-    assert _drawn(curves) > 0.01
-    assert _changed(early, late) > 0.005
+    assert drawn(early) > 0.02
+    assert drawn(late) > 0.02
+    assert drawn(curves) > 0.01
+    assert changed(early, late) > 0.005
 
 
 def test_scrubbing_updates_the_time_at_once_not_at_the_next_animation_frame(
@@ -91,7 +73,7 @@ def test_scrub_speed_markers_and_play_drive_the_view(page_path: Path) -> None:
         with_markers = viewer.screenshot()
         page.locator("#markers").uncheck()
         page.wait_for_timeout(200)
-        assert _changed(with_markers, viewer.screenshot()) > 0.0002
+        assert changed(with_markers, viewer.screenshot()) > 0.0002
         page.locator("#speed").select_option("2")
         page.locator("#play").click()
         start = time.monotonic()
@@ -108,7 +90,7 @@ def test_without_webgl_the_page_says_so_and_still_plots(page_path: Path) -> None
         assert viewer.page.locator("#no-webgl").is_visible()
         assert "WebGL is unavailable" in viewer.page.locator("#no-webgl").inner_text()
         viewer.seek(1.0)
-        assert _drawn(viewer.screenshot("#curves")) > 0.01
+        assert drawn(viewer.screenshot("#curves")) > 0.01
         assert viewer.errors == []
 
 
@@ -129,9 +111,9 @@ def test_drag_orbits_and_wheel_zooms(page_path: Path) -> None:
         page.wait_for_timeout(200)
         zoomed = viewer.screenshot()
         assert viewer.errors == []
-    assert _changed(before, orbited) > 0.005
-    assert _changed(orbited, zoomed) > 0.005
-    assert _drawn(zoomed) > _drawn(orbited)  # closer: the character fills more of the view
+    assert changed(before, orbited) > 0.005
+    assert changed(orbited, zoomed) > 0.005
+    assert drawn(zoomed) > drawn(orbited)  # closer: the character fills more of the view
 
 
 def test_curve_has_a_gap_where_the_joint_has_no_data(motion: Motion, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 // The myo-retarget motion viewer: plain JavaScript and WebGL, no libraries, no network.
-// Reads the payload written by myo_retarget._viewer (the <script id="motion"> element) and draws
-// the character, the markers and the joint-angle curves; window.viewer drives it from outside.
+// Draws the payload written by myo_retarget._viewer (the character, the markers and the
+// joint-angle curves): the standalone page's, inlined in its <script id="motion"> element, or one
+// given later to window.startViewer (the MCP App, once the host delivers the tool result).
+// window.viewer drives it from outside.
 "use strict";
 
 (function () {
@@ -242,8 +244,7 @@
     }
   }
 
-  function start() {
-    const data = JSON.parse(document.getElementById("motion").textContent);
+  function start(data) {
     if (data.version !== PAYLOAD_VERSION) {
       throw new Error("this viewer reads payload version " + PAYLOAD_VERSION +
         ", not " + data.version + ": write the page again with this myo-retarget");
@@ -508,5 +509,7 @@
     requestAnimationFrame(tick);
   }
 
-  start();
+  window.startViewer = start;
+  const inlined = document.getElementById("motion");
+  if (inlined && inlined.textContent.trim()) start(JSON.parse(inlined.textContent));
 })();
