@@ -1,10 +1,11 @@
 """``myo-mcp demo``: the whole story, as an MCP client talking to ``myo-mcp`` over stdio.
 
 list_characters -> inspect_c3d -> upload_asset x2 -> start_retarget -> wait_for_job (live
-progress) -> download_asset -> summarize_motion -> export_motion (GLB, viewer page), on the shipped
-CMU sample and the shipped ``cmu`` markerset, against the embedded local backend (offline). Writes
-the .npz, the PNG plot, the animated GLB and the viewer's HTML page to ``./myo-demo/``; the
-backend's data stays in ``./myo-demo/data`` so it never touches the user's.
+progress) -> download_asset -> summarize_motion -> export_motion (GLB, viewer page) -> show_motion
+(key poses: this client has no MCP Apps), on the shipped CMU sample and the shipped ``cmu``
+markerset, against the embedded local backend (offline). Writes the .npz, the PNG plot, the PNG of
+key poses, the animated GLB and the viewer's HTML page to ``./myo-demo/``; the backend's data stays
+in ``./myo-demo/data`` so it never touches the user's.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ async def _demo(out: Path) -> int:
     markerset = shipped_markerset_path("cmu")
     npz_path = out / f"{sample.stem}.npz"
     png_path = out / f"{sample.stem}_angles.png"
+    poses_path = out / f"{sample.stem}_poses.png"
     log_path = out / "myo-mcp.log"
     command, cmd_args = _server_command(out, data_dir, engine_data_dir())
     env = {k: v for k, v in os.environ.items() if k not in ("MYOSDK_API_KEY", "MYOSDK_BASE_URL")}
@@ -257,6 +259,18 @@ async def _demo(out: Path) -> int:
                 console.print(f"  [dim]{wrote['note']}[/]")
                 steps.append(_Step("export_motion", s, f"{fmt}, {wrote['size_bytes']:,} B"))
 
+            # A client without MCP Apps (this one) gets the key poses as a PNG; Claude Desktop
+            # and other hosts with Apps show the 3-D viewer in the conversation instead.
+            result, s = await call(client, "show_motion", {"path": str(npz_path)})
+            shown = result.structured_content
+            image = next(c for c in result.content if c.type == "image")
+            poses_path.write_bytes(base64.b64decode(image.data))
+            console.print(
+                f"  shown as {shown['shown_as']}: wrote [green]{poses_path.name}[/] "
+                f"({poses_path.stat().st_size:,} B)"
+            )
+            steps.append(_Step("show_motion", s, f"key poses, PNG {poses_path.stat().st_size:,} B"))
+
     table = Table(title="Joint ranges (degrees)", show_lines=False)
     for col in ("joint", "min", "max", "range"):
         table.add_column(col, justify="right" if col != "joint" else "left")
@@ -285,7 +299,7 @@ async def _demo(out: Path) -> int:
     console.print(
         f"[bold green]done[/] in {time.perf_counter() - t_total:.1f} s: "
         f"{npz_path.relative_to(Path.cwd()) if npz_path.is_relative_to(Path.cwd()) else npz_path}, "
-        + ", ".join(p.name for p in (png_path, *exports))
+        + ", ".join(p.name for p in (png_path, poses_path, *exports))
     )
     console.print(f"open {exports[-1].name} in a browser to see the character move.")
     console.print(

@@ -238,6 +238,7 @@ def test_demo_from_the_entry_point(tmp_path: Path, export_extra: bool) -> None:
     assert (out / "cmu_01_01_412.npz").stat().st_size > 100_000
     assert (out / "cmu_01_01_412_angles.png").read_bytes().startswith(b"\x89PNG")
     assert b'id="motion"' in (out / "cmu_01_01_412.html").read_bytes()
+    assert (out / "cmu_01_01_412_poses.png").read_bytes().startswith(b"\x89PNG")
     for tool in (
         "list_characters",
         "inspect_c3d",
@@ -247,6 +248,7 @@ def test_demo_from_the_entry_point(tmp_path: Path, export_extra: bool) -> None:
         "download_asset",
         "summarize_motion",
         "export_motion",
+        "show_motion",
     ):
         assert tool in done.stdout
     if export_extra:
