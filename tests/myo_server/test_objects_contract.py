@@ -374,6 +374,18 @@ def test_s3_put_records_the_sha256_so_complete_need_not_stream(
     assert [o["Key"] for o in listed] == [f"{PREFIX}/a/walk.c3d"]
 
 
+def test_s3_stat_takes_s3_s_own_sha256_or_none(s3_bucket: str, s3_service: S3Service) -> None:
+    """Objects written by others: S3's full-object SHA256 checksum when asked for, else None
+    (then `complete` streams the bytes)."""
+    raw = s3_service.client()
+    raw.put_object(Bucket=s3_bucket, Key="a/sha", Body=b"hello", ChecksumAlgorithm="SHA256")
+    raw.put_object(Bucket=s3_bucket, Key="a/crc", Body=b"hello", ChecksumAlgorithm="CRC32")
+    store = open_object_store(f"s3://{s3_bucket}")
+    assert store.stat("a/sha").sha256 == hashlib.sha256(b"hello").hexdigest()
+    assert store.stat("a/crc").sha256 is None
+    assert object_sha256(store, "a/crc") == hashlib.sha256(b"hello").hexdigest()
+
+
 def test_s3_a_missing_bucket_is_named(s3_bucket: str) -> None:
     store = open_object_store("s3://no-such-bucket-here")
     with pytest.raises(ObjectStoreError, match="bucket 'no-such-bucket-here' does not exist"):
