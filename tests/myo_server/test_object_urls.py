@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,3 +72,26 @@ def test_an_s3_url_without_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "boto3", None)  # what an install without the extra has
     with pytest.raises(StorageURLError, match=r"needs boto3.*pip install 'myo-mcp\[scale\]'"):
         open_object_store("s3://bucket")
+
+
+def test_a_child_process_reaches_s3_through_the_standard_variables_alone(
+    s3_service: S3Service,
+) -> None:
+    """What a worker on another host does: only the URL and the AWS variables."""
+    bucket = s3_service.create_bucket()
+    code = (
+        "import io, sys; from myo_server._object_urls import open_object_store;"
+        " open_object_store(sys.argv[1]).put('a/walk.c3d', io.BytesIO(b'from the child'))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code, f"s3://{bucket}/p"],
+        env={**env, **s3_service.env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    body = s3_service.client().get_object(Bucket=bucket, Key="p/a/walk.c3d")["Body"].read()
+    assert body == b"from the child"
