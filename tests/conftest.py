@@ -1,14 +1,17 @@
-"""Fixtures shared by the tests of every package: the installed console scripts."""
+"""Fixtures shared by the tests of every package: the installed console scripts, a test S3
+service."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sysconfig
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from .s3_service import S3Service, running_s3_service
 
 ClosedPipeRun = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -70,3 +73,10 @@ def run_into_closed_pipe() -> ClosedPipeRun:
     """``run_into_closed_pipe(argv, env=None, *, unbuffered=False, timeout=60)``: see
     :func:`_run_into_closed_pipe`."""
     return _run_into_closed_pipe
+
+
+@pytest.fixture(scope="session")
+def s3_service() -> Iterator[S3Service]:
+    """A test S3 service (moto on 127.0.0.1) for the session; see tests/s3_service.py."""
+    with running_s3_service() as service:
+        yield service

@@ -100,8 +100,9 @@ def sha256_of(fh: BinaryIO) -> str:
     return h.hexdigest()
 
 
-def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
-    """Copy a local file into the object ``key`` (visible only once complete).
+def put_stream(blobs: BlobStore, key: str, source: BinaryIO) -> tuple[int, str]:
+    """Copy what remains to read from ``source`` into the object ``key`` (visible only once
+    complete).
 
     Returns:
         The object's size and hex sha256.
@@ -109,15 +110,24 @@ def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
     h = hashlib.sha256()
     writer = blobs.writer(key)
     try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(_CHUNK), b""):
-                h.update(chunk)
-                writer.write(chunk)
+        for chunk in iter(lambda: source.read(_CHUNK), b""):
+            h.update(chunk)
+            writer.write(chunk)
         size = writer.commit()
     except BaseException:
         writer.abort()
         raise
     return size, h.hexdigest()
+
+
+def put_file(blobs: BlobStore, key: str, path: Path) -> tuple[int, str]:
+    """Copy a local file into the object ``key`` (visible only once complete).
+
+    Returns:
+        The object's size and hex sha256.
+    """
+    with open(path, "rb") as fh:
+        return put_stream(blobs, key, fh)
 
 
 # Each process writing temporary files names them after itself ("OWNER.TOKEN.part") and holds
