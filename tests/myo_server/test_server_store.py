@@ -358,8 +358,8 @@ def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = SqliteMetadataStore(tmp_path / "c.sqlite3")
-    proxy = _CommitFailsOnce(store._conn())
-    monkeypatch.setattr(store, "_conn", lambda: proxy)
+    proxy = _CommitFailsOnce(store.db._conn())
+    monkeypatch.setattr(store.db, "_conn", lambda: proxy)
     with pytest.raises(sqlite3.OperationalError) as failed:
         _pending_asset(store)
     assert out_of_space(failed.value)
@@ -370,7 +370,7 @@ def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
 
 def test_a_real_sqlite_full_is_recognised_as_out_of_space(tmp_path: Path) -> None:
     store = SqliteMetadataStore(tmp_path / "f.sqlite3")
-    conn = store._conn()
+    conn = store.db._conn()
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # the database may not grow: SQLITE_FULL
 
@@ -391,7 +391,7 @@ def test_history_is_read_through_indexes(tmp_path: Path) -> None:
 
     db = tmp_path / "m.sqlite3"
     store = SqliteMetadataStore(db)
-    conn = store._conn()
+    conn = store.db._conn()
     # 30 successes, completed in the reverse order of their creation, lasting 1..30 s
     for i in range(30):
         job = _job(new_id())
@@ -399,20 +399,27 @@ def test_history_is_read_through_indexes(tmp_path: Path) -> None:
         job.started_at, job.completed_at = 5000.0 - 100 * i, 5000.0 - 100 * i + (i + 1)
         store.create_job(job)
     assert store.mean_job_seconds() == pytest.approx(sum(range(1, 21)) / 20)
-    plan = conn.execute(
-        "EXPLAIN QUERY PLAN SELECT completed_at FROM jobs WHERE status = 'SUCCEEDED'"
-        " ORDER BY completed_at DESC LIMIT 20"
-    ).fetchall()
+    plan = [
+        tuple(r)
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT completed_at FROM jobs WHERE status = 'SUCCEEDED'"
+            " ORDER BY completed_at DESC LIMIT 20"
+        )
+    ]
     assert "jobs_completed" in str(plan)
     assert "TEMP B-TREE" not in str(plan)
-    plan = conn.execute(
-        "EXPLAIN QUERY PLAN DELETE FROM idempotency WHERE created_at <= 0"
-    ).fetchall()  # the expiry sweep of every idempotent POST
+    plan = [  # the expiry sweep of every idempotent POST
+        tuple(r)
+        for r in conn.execute("EXPLAIN QUERY PLAN DELETE FROM idempotency WHERE created_at <= 0")
+    ]
     assert "idempotency_created" in str(plan)
     store.close()
     raw = sqlite3.connect(db)  # a data dir made before the indexes existed gets them
     raw.execute("DROP INDEX jobs_completed")
     raw.execute("DROP INDEX idempotency_created")
+    raw.execute("ALTER TABLE jobs DROP COLUMN outputs")  # and before schema 2
+    raw.execute("ALTER TABLE jobs DROP COLUMN output_info")
+    raw.execute("PRAGMA user_version = 1")
     raw.commit()
     SqliteMetadataStore(db).close()
     names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
