@@ -1,14 +1,17 @@
-"""Fixtures shared by the tests of every package: the installed console scripts."""
+"""Fixtures shared by the tests of every package: the installed console scripts, and the
+PostgreSQL cluster of the session."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sysconfig
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from .postgres import PostgresCluster, pg_bin, start_cluster
 
 ClosedPipeRun = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -70,3 +73,21 @@ def run_into_closed_pipe() -> ClosedPipeRun:
     """``run_into_closed_pipe(argv, env=None, *, unbuffered=False, timeout=60)``: see
     :func:`_run_into_closed_pipe`."""
     return _run_into_closed_pipe
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster started for the session (skips where PostgreSQL is not installed)."""
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does)")
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> str:
+    """The URL of a new, empty database in the session's cluster."""
+    return postgres_cluster.create_database()
