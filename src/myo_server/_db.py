@@ -54,6 +54,8 @@ class Dialect:
     json_values: str
     #: The larger of two numbers.
     greatest: str
+    #: The smaller of two numbers.
+    least: str
     #: Locks the rows a SELECT inside a write transaction returns until it ends (SQLite's
     #: write transactions are serial: nothing to add).
     for_update: str
@@ -68,6 +70,7 @@ SQLITE = Dialect(
     json_object_agg="json_group_object({}, {})",
     json_values="SELECT value FROM json_each({})",
     greatest="MAX",
+    least="MIN",
     for_update="",
     skip_locked="",
 )
@@ -78,6 +81,7 @@ POSTGRESQL = Dialect(
     json_object_agg="json_object_agg({}, {})::text",
     json_values="SELECT value FROM json_each_text(({})::json)",
     greatest="GREATEST",
+    least="LEAST",
     for_update=" FOR UPDATE",
     skip_locked=" FOR UPDATE SKIP LOCKED",
 )

@@ -74,7 +74,9 @@ class MetadataStore(Protocol):
         self, tenant_id: str, filters: JobFilters, limit: int, offset: int
     ) -> tuple[list[JobRecord], int]: ...
     def cancel_job(self, job_id: str, tenant_id: str) -> tuple[CancelOutcome, JobRecord | None]: ...
-    def claim_job(self, worker_id: str) -> JobRecord | None: ...
+    def claim_job(self, worker_id: str, lease_s: float = ...) -> JobRecord | None: ...
+    def renew_lease(self, job_id: str, worker_id: str, lease_s: float = ...) -> bool: ...
+    def recover_expired_jobs(self, max_attempts: int, reason: str) -> list[tuple[str, str]]: ...
     def job_status(self, job_id: str) -> str | None: ...
     def update_progress(
         self, job_id: str, worker_id: str, progress: float, message: str
@@ -97,6 +99,7 @@ class MetadataStore(Protocol):
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]: ...
     def queue_position(self, created_at: float) -> int: ...
+    def take_token(self, key_id: str, rate: float, burst: float) -> bool: ...
     def mean_job_seconds(self) -> float | None: ...
 
     # characters
@@ -212,7 +215,20 @@ def _schema(d: Dialect) -> list[list[str]]:
         "ALTER TABLE jobs ADD COLUMN outputs TEXT",  # JSON: output name -> asset id
         "ALTER TABLE jobs ADD COLUMN output_info TEXT",  # JSON: processing time, diagnostics
     ]
-    return [create, outputs]
+    leases = [
+        # Workers on many hosts: a RUNNING job belongs to its worker until its lease expires;
+        # the worker renews it while it runs, anyone re-queues it once expired.
+        f"ALTER TABLE jobs ADD COLUMN lease_expires_at {real}",
+        "CREATE INDEX jobs_lease ON jobs(status, lease_expires_at)",
+        # Token buckets of the per-key rate limit, shared by the API processes.
+        f"""CREATE TABLE rate_buckets (
+            key_id TEXT PRIMARY KEY,
+            tokens {real} NOT NULL,
+            updated_at {real} NOT NULL,
+            allowed INTEGER NOT NULL
+        )""",
+    ]
+    return [create, outputs, leases]
 
 
 SCHEMA_VERSION = len(_schema(SqliteDatabase.dialect))
@@ -234,6 +250,9 @@ _CHARACTER_COLS = (
     " message, created_at, updated_at"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
+#: How long a claimed job stays its worker's without a renewal (the worker renews it every third
+#: of that while it runs): a worker whose host died loses its jobs after this.
+LEASE_S = 30.0
 
 
 def _job_cols(d: Dialect) -> str:
@@ -741,16 +760,18 @@ class SqlMetadataStore:
             record.message = "Job canceled by request"
             return "canceled", record
 
-    def claim_job(self, worker_id: str) -> JobRecord | None:
+    def claim_job(self, worker_id: str, lease_s: float = LEASE_S) -> JobRecord | None:
+        """Start the oldest QUEUED job on ``worker_id``, leased to it for ``lease_s``."""
         with self.db.write() as conn:
             t = now()
             row = conn.execute(
                 "UPDATE jobs SET status = 'RUNNING', worker_id = ?, started_at = ?, updated_at = ?,"
-                " attempts = attempts + 1, progress = 0, message = 'Job started'"
+                " lease_expires_at = ?, attempts = attempts + 1, progress = 0,"
+                " message = 'Job started'"
                 " WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'QUEUED'"
                 f" ORDER BY created_at, job_id LIMIT 1{self._d.skip_locked})"
                 " AND status = 'QUEUED' RETURNING job_id",
-                (worker_id, t, t),
+                (worker_id, t, t, t + lease_s),
             ).fetchone()
             if row is None:
                 return None
@@ -824,7 +845,8 @@ class SqlMetadataStore:
         input is not to blame). Parameters: updated_at, worker_id."""
         return (
             "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
-            f" progress = 0, attempts = {self._d.greatest}(attempts - 1, 0),"
+            " lease_expires_at = NULL, progress = 0,"
+            f" attempts = {self._d.greatest}(attempts - 1, 0),"
             " message = 'Job re-queued: the server stopped while it ran',"
             " updated_at = ? WHERE worker_id = ? AND status = 'RUNNING'"
         )
@@ -855,40 +877,64 @@ class SqlMetadataStore:
         )
         return [(r["job_id"], r["worker_id"]) for r in rows]
 
+    def renew_lease(self, job_id: str, worker_id: str, lease_s: float = LEASE_S) -> bool:
+        """Extend the lease of a job running on ``worker_id``; False when it no longer runs
+        there (canceled, finished, or re-queued after its lease expired): the worker stops."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_expires_at = ?"
+                " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
+                (now() + lease_s, job_id, worker_id),
+            )
+            return cur.rowcount == 1
+
+    def _recover(
+        self, conn: Connection, where: str, args: Sequence[Any], max_attempts: int, reason: str
+    ) -> list[tuple[str, str]]:
+        """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs ``where`` selects."""
+        out: list[tuple[str, str]] = []
+        reason = _storable(reason)
+        rows = conn.execute(
+            f"SELECT job_id, attempts FROM jobs WHERE status = 'RUNNING' AND {where}"
+            f"{self._d.skip_locked}",
+            args,
+        ).fetchall()
+        t = now()
+        for row in rows:
+            job_id, attempts = row["job_id"], row["attempts"]
+            if attempts < max_attempts:
+                conn.execute(
+                    "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
+                    " lease_expires_at = NULL, progress = 0, message = ?, updated_at = ?"
+                    " WHERE job_id = ?",
+                    (f"Job re-queued: {reason}", t, job_id),
+                )
+                out.append((job_id, "QUEUED"))
+            else:
+                error = (
+                    f"Job failed: {reason}, on each of its {attempts} attempts. The input"
+                    " probably crashes the engine: check the C3D and markerset files."
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
+                    " completed_at = ? WHERE job_id = ?",
+                    (error, error, t, t, job_id),
+                )
+                out.append((job_id, "FAILED"))
+        return out
+
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]:
         """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs of a dead worker."""
-        out: list[tuple[str, str]] = []
-        reason = _storable(reason)
         with self.db.write() as conn:
-            rows = conn.execute(
-                "SELECT job_id, attempts FROM jobs WHERE worker_id = ? AND status = 'RUNNING'"
-                f"{self._d.for_update}",
-                (worker_id,),
-            ).fetchall()
-            t = now()
-            for row in rows:
-                job_id, attempts = row["job_id"], row["attempts"]
-                if attempts < max_attempts:
-                    conn.execute(
-                        "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
-                        " progress = 0, message = ?, updated_at = ? WHERE job_id = ?",
-                        (f"Job re-queued: {reason}", t, job_id),
-                    )
-                    out.append((job_id, "QUEUED"))
-                else:
-                    error = (
-                        f"Job failed: {reason}, on each of its {attempts} attempts. The input"
-                        " probably crashes the engine: check the C3D and markerset files."
-                    )
-                    conn.execute(
-                        "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
-                        " completed_at = ? WHERE job_id = ?",
-                        (error, error, t, t, job_id),
-                    )
-                    out.append((job_id, "FAILED"))
-        return out
+            return self._recover(conn, "worker_id = ?", (worker_id,), max_attempts, reason)
+
+    def recover_expired_jobs(self, max_attempts: int, reason: str) -> list[tuple[str, str]]:
+        """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs whose lease expired: their
+        worker stopped renewing it (its host died, or it hangs)."""
+        with self.db.write() as conn:
+            return self._recover(conn, "lease_expires_at < ?", (now(),), max_attempts, reason)
 
     def queue_position(self, created_at: float) -> int:
         row = self._one(
@@ -897,6 +943,24 @@ class SqlMetadataStore:
             (created_at,),
         )
         return int(row["n"])
+
+    def take_token(self, key_id: str, rate: float, burst: float) -> bool:
+        """Take one request from ``key_id``'s token bucket (``rate`` tokens a second, at most
+        ``burst``); False when it is empty. One statement, so the API processes share buckets.
+        """
+        t = now()
+        # SET expressions read the row as it was: the refill is computed from the old tokens.
+        refilled = f"{self._d.least}(?, rate_buckets.tokens + (? - rate_buckets.updated_at) * ?)"
+        with self.db.write() as conn:
+            row = conn.execute(
+                "INSERT INTO rate_buckets (key_id, tokens, updated_at, allowed)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET"
+                f" tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END,"
+                f" allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END,"
+                " updated_at = excluded.updated_at RETURNING allowed",
+                (key_id, burst - 1, t, int(burst >= 1), *(burst, t, rate) * 4),
+            ).fetchone()
+        return bool(row["allowed"])
 
     def mean_job_seconds(self) -> float | None:
         row = self._one(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,38 @@ def test_recovery_requeues_once_then_fails(store: SqlMetadataStore) -> None:
     assert job is not None
     assert job.error is not None
     assert "its worker died, on each of its 2 attempts" in job.error
+
+
+def test_a_lease_is_renewed_while_the_job_runs_and_expires_when_its_worker_stops(
+    store: SqlMetadataStore,
+) -> None:
+    alive, dead, gone = queued_job(), queued_job(), queued_job()
+    for i, job in enumerate((alive, dead, gone)):
+        job.created_at += i
+        store.create_job(job)
+    assert store.claim_job("w1", lease_s=0.3).job_id == alive.job_id  # type: ignore[union-attr]
+    assert store.claim_job("w2", lease_s=0.3).job_id == dead.job_id  # type: ignore[union-attr]
+    assert store.claim_job("w3", lease_s=0.3).job_id == gone.job_id  # type: ignore[union-attr]
+    assert store.recover_expired_jobs(2, "its worker stopped") == []  # all leases are fresh
+    assert store.cancel_job(gone.job_id, "t")[0] == "canceled"
+    assert not store.renew_lease(gone.job_id, "w3", 60)  # canceled: its worker stops
+    assert not store.renew_lease(alive.job_id, "w2", 60)  # not that worker's job
+    time.sleep(0.2)
+    assert store.renew_lease(alive.job_id, "w1", 60)
+    time.sleep(0.2)  # dead's lease (0.3 s) is over; alive's runs for a minute
+    assert store.recover_expired_jobs(2, "its worker stopped renewing its lease") == [
+        (dead.job_id, "QUEUED")
+    ]
+    requeued = store.get_job(dead.job_id, "t")
+    assert requeued is not None and requeued.worker_id is None
+    assert requeued.message == "Job re-queued: its worker stopped renewing its lease"
+    assert not store.renew_lease(dead.job_id, "w2", 60)  # w2 comes back: the job is not its own
+    assert not store.finish_job_succeeded(dead.job_id, "w2", output("late.npz"), "done")
+    again = store.claim_job("w4", lease_s=0.01)
+    assert again is not None and (again.job_id, again.attempts) == (dead.job_id, 2)
+    time.sleep(0.05)
+    assert store.recover_expired_jobs(2, "its worker stopped") == [(dead.job_id, "FAILED")]
+    assert store.get_job(alive.job_id, "t").status == "RUNNING"  # type: ignore[union-attr]
 
 
 def test_a_job_handed_back_at_shutdown_keeps_its_attempts(store: SqlMetadataStore) -> None:
@@ -348,6 +381,22 @@ def test_processes_racing_with_one_idempotency_key_make_one_job(
     assert len(set(answers)) == 1  # every process answers with the one job made
     listed, total = store.list_jobs("t", JobFilters(), 10, 0)
     assert total == 1 and listed[0].job_id == answers[0]
+
+
+def test_a_token_bucket_allows_its_burst_then_its_rate(store: SqlMetadataStore) -> None:
+    assert [store.take_token("k", 1.0, 3) for _ in range(4)] == [True, True, True, False]
+    assert store.take_token("other key", 1.0, 3)  # every key has its own bucket
+    time.sleep(1.1)  # one token a second
+    assert [store.take_token("k", 1.0, 3) for _ in range(2)] == [True, False]
+    assert not store.take_token("never", 1.0, 0.5)  # a burst below one request allows none
+
+
+def test_processes_share_one_token_bucket(target: Target, store: SqlMetadataStore) -> None:
+    body = """
+        print(sum(store.take_token("shared", 0.001, 10) for _ in range(8)))
+    """
+    granted = _processes(target, body, ["a", "b", "c"])
+    assert sum(int(n) for n in granted) == 10  # 24 requests, one burst of 10 between them
 
 
 def test_api_keys_are_added_found_and_revoked_once(store: SqlMetadataStore) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from myo_server import LocalServer
-from myo_server._metadata import SqliteMetadataStore
+from myo_server._db_sqlite import SqliteDatabase
+from myo_server._metadata import SCHEMA_VERSION, SqliteMetadataStore, _schema
 from myo_server._records import AssetRecord, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
 from myo_server._space import out_of_space
@@ -28,7 +29,7 @@ from myo_server._storage import (
     safe_filename,
     sha256_of,
 )
-from myo_server._util import new_id
+from myo_server._util import new_id, now
 
 from .records import asset, output, queued_job
 
@@ -154,18 +155,27 @@ def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
     return record
 
 
+def _schema_1_file(path: Path, job_id: str) -> None:
+    """The file as a schema-1 server left it (without the indexes added later in schema 1),
+    holding one queued job."""
+    old = SqliteDatabase(path)
+    old.migrate(_schema(old.dialect)[:1])
+    t = now()
+    with old.write() as conn:
+        conn.execute(
+            "INSERT INTO jobs (job_id, tenant_id, type, status, params, run_id, created_at,"
+            " updated_at) VALUES (?, 't', 'retarget', 'QUEUED', '{}', 'r', ?, ?)",
+            (job_id, t, t),
+        )
+    old.close()
+
+
 def test_a_schema_1_data_dir_gets_the_outputs_columns_on_open_and_keeps_its_jobs(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "old.sqlite3"
-    store = SqliteMetadataStore(db)
     old_job, new_job = new_id(), new_id()
-    store.create_job(_job(old_job))
-    store.close()
-    with sqlite3.connect(db) as conn:  # the file as a schema-1 server left it
-        conn.execute("ALTER TABLE jobs DROP COLUMN output_info")
-        conn.execute("ALTER TABLE jobs DROP COLUMN outputs")
-        conn.execute("PRAGMA user_version = 1")
+    _schema_1_file(db, old_job)
     store = SqliteMetadataStore(db)
     got = store.get_job(old_job, "t")
     assert got is not None and got.outputs == {} and got.output_info is None
@@ -182,7 +192,7 @@ def test_a_schema_1_data_dir_gets_the_outputs_columns_on_open_and_keeps_its_jobs
     assert got.output_keys == {model.asset_id: model.storage_key}
     assert got.output_info == info
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     store.close()
 
 
@@ -264,14 +274,10 @@ def test_history_is_read_through_indexes(tmp_path: Path) -> None:
     ]
     assert "idempotency_created" in str(plan)
     store.close()
-    raw = sqlite3.connect(db)  # a data dir made before the indexes existed gets them
-    raw.execute("DROP INDEX jobs_completed")
-    raw.execute("DROP INDEX idempotency_created")
-    raw.execute("ALTER TABLE jobs DROP COLUMN outputs")  # and before schema 2
-    raw.execute("ALTER TABLE jobs DROP COLUMN output_info")
-    raw.execute("PRAGMA user_version = 1")
-    raw.commit()
-    SqliteMetadataStore(db).close()
+    old = tmp_path / "old.sqlite3"  # a data dir made before the indexes existed gets them
+    _schema_1_file(old, new_id())
+    SqliteMetadataStore(old).close()
+    raw = sqlite3.connect(old)
     names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     raw.close()
     assert {"jobs_completed", "idempotency_created"} <= names
