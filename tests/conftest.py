@@ -1,5 +1,5 @@
-"""Fixtures shared by the tests of every package: the installed console scripts, a test S3
-service."""
+"""Fixtures shared by the tests of every package: the installed console scripts, and the
+session's PostgreSQL cluster and test S3 service."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .postgres import PostgresCluster, pg_bin, start_cluster
 from .s3_service import S3Service, running_s3_service
 
 ClosedPipeRun = Callable[..., subprocess.CompletedProcess[str]]
@@ -80,3 +81,21 @@ def s3_service() -> Iterator[S3Service]:
     """A test S3 service (moto on 127.0.0.1) for the session; see tests/s3_service.py."""
     with running_s3_service() as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster started for the session (skips where PostgreSQL is not installed)."""
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does)")
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> str:
+    """The URL of a new, empty database in the session's cluster."""
+    return postgres_cluster.create_database()

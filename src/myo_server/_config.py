@@ -10,6 +10,9 @@ DEFAULT_BUCKET = "myo-local"
 # The largest request body read as JSON (the API's bodies are a few KiB; metadata is capped at
 # 16 KiB). The presigned upload form is not JSON and has its own size rule.
 MAX_JSON_BODY_BYTES = 1024 * 1024
+#: How to install the drivers of the scale-out backends (PostgreSQL, S3), for the error that
+#: says one is missing.
+SCALE_EXTRA_HINT = "pip install 'myo-mcp[scale]' (or uv sync --extra scale)"
 
 
 def default_data_dir() -> Path:

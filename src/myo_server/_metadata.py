@@ -1,16 +1,16 @@
-"""Metadata storage: the protocol the routes and workers use, and its SQLite implementation."""
+"""Metadata storage: the protocol the routes and workers use, and its implementation over SQL
+(one SQLite file on one machine, or PostgreSQL shared by many hosts: :mod:`._db`)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from ._db import Connection, Database, Dialect, Row
+from ._db_sqlite import SqliteDatabase
 from ._records import (
     AssetRecord,
     CharacterVersionRecord,
@@ -20,8 +20,6 @@ from ._records import (
     KeyRecord,
 )
 from ._util import now
-
-SCHEMA_VERSION = 2
 
 DeleteOutcome = Literal["deleted", "not_found", "referenced"]
 CancelOutcome = Literal["canceled", "not_found", "finished"]
@@ -76,7 +74,9 @@ class MetadataStore(Protocol):
         self, tenant_id: str, filters: JobFilters, limit: int, offset: int
     ) -> tuple[list[JobRecord], int]: ...
     def cancel_job(self, job_id: str, tenant_id: str) -> tuple[CancelOutcome, JobRecord | None]: ...
-    def claim_job(self, worker_id: str) -> JobRecord | None: ...
+    def claim_job(self, worker_id: str, lease_s: float = ...) -> JobRecord | None: ...
+    def renew_lease(self, job_id: str, worker_id: str, lease_s: float = ...) -> bool: ...
+    def recover_expired_jobs(self, max_attempts: int, reason: str) -> list[tuple[str, str]]: ...
     def job_status(self, job_id: str) -> str | None: ...
     def update_progress(
         self, job_id: str, worker_id: str, progress: float, message: str
@@ -99,6 +99,7 @@ class MetadataStore(Protocol):
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]: ...
     def queue_position(self, created_at: float) -> int: ...
+    def take_token(self, key_id: str, rate: float, burst: float) -> bool: ...
     def mean_job_seconds(self) -> float | None: ...
 
     # characters
@@ -115,108 +116,122 @@ class MetadataStore(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE tenants (
-    tenant_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE api_keys (
-    key_id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
-    name TEXT NOT NULL,
-    key_hash TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    revoked_at REAL,
-    last_used_at REAL
-);
-CREATE TABLE assets (
-    asset_id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    storage_key TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
-    expected_size_bytes INTEGER,
-    size_bytes INTEGER,
-    checksum_sha256 TEXT,
-    metadata TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    completed_at REAL,
-    source_job_id TEXT
-);
-CREATE INDEX assets_tenant ON assets(tenant_id, created_at);
-CREATE TABLE jobs (
-    job_id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    status TEXT NOT NULL,
-    params TEXT NOT NULL,
-    metadata TEXT,
-    message TEXT NOT NULL DEFAULT '',
-    error TEXT,
-    progress REAL NOT NULL DEFAULT 0,
-    run_id TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    started_at REAL,
-    completed_at REAL,
-    output_asset_id TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    worker_id TEXT
-);
-CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at);
-CREATE INDEX jobs_status ON jobs(status, created_at);
-CREATE TABLE job_inputs (
-    job_id TEXT NOT NULL REFERENCES jobs(job_id),
-    asset_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    PRIMARY KEY (job_id, role)
-);
-CREATE INDEX job_inputs_asset ON job_inputs(asset_id);
-CREATE TABLE idempotency (
-    tenant_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    status_code INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (tenant_id, endpoint, key)
-);
-CREATE TABLE character_versions (
-    version_id TEXT PRIMARY KEY,
-    character_id TEXT NOT NULL,
-    version TEXT NOT NULL,
-    name TEXT NOT NULL,
-    description TEXT NOT NULL,
-    status TEXT NOT NULL,
-    manifest_key TEXT NOT NULL,
-    files TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    UNIQUE (character_id, version)
-);
-"""
+def _schema(d: Dialect) -> list[list[str]]:
+    """The migrations, in order: ``steps[i]`` takes a database at version ``i`` to ``i + 1``."""
+    real = d.real
+    create = [
+        f"""CREATE TABLE tenants (
+            tenant_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at {real} NOT NULL
+        )""",
+        f"""CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            revoked_at {real},
+            last_used_at {real}
+        )""",
+        f"""CREATE TABLE assets (
+            asset_id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            storage_key TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            expected_size_bytes BIGINT,
+            size_bytes BIGINT,
+            checksum_sha256 TEXT,
+            metadata TEXT,
+            created_at {real} NOT NULL,
+            updated_at {real} NOT NULL,
+            completed_at {real},
+            source_job_id TEXT
+        )""",
+        "CREATE INDEX assets_tenant ON assets(tenant_id, created_at)",
+        f"""CREATE TABLE jobs (
+            job_id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            params TEXT NOT NULL,
+            metadata TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            error TEXT,
+            progress {real} NOT NULL DEFAULT 0,
+            run_id TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            updated_at {real} NOT NULL,
+            started_at {real},
+            completed_at {real},
+            output_asset_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            worker_id TEXT
+        )""",
+        "CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at)",
+        "CREATE INDEX jobs_status ON jobs(status, created_at)",
+        """CREATE TABLE job_inputs (
+            job_id TEXT NOT NULL REFERENCES jobs(job_id),
+            asset_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            PRIMARY KEY (job_id, role)
+        )""",
+        "CREATE INDEX job_inputs_asset ON job_inputs(asset_id)",
+        f"""CREATE TABLE idempotency (
+            tenant_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status_code INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            PRIMARY KEY (tenant_id, endpoint, key)
+        )""",
+        f"""CREATE TABLE character_versions (
+            version_id TEXT PRIMARY KEY,
+            character_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL,
+            manifest_key TEXT NOT NULL,
+            files TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            created_at {real} NOT NULL,
+            updated_at {real} NOT NULL,
+            UNIQUE (character_id, version)
+        )""",
+    ]
+    outputs = [
+        # Without these each POST scanned history: mean_job_seconds sorted every success
+        # (23 ms per retarget POST with 50,000 jobs), the idempotency expiry sweep read every
+        # key (16 ms per POST with 100,000 keys of the last day). IF NOT EXISTS: schema-1 files
+        # of later releases have them.
+        "CREATE INDEX IF NOT EXISTS jobs_completed ON jobs(status, completed_at)",
+        "CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at)",
+        "ALTER TABLE jobs ADD COLUMN outputs TEXT",  # JSON: output name -> asset id
+        "ALTER TABLE jobs ADD COLUMN output_info TEXT",  # JSON: processing time, diagnostics
+    ]
+    leases = [
+        # Workers on many hosts: a RUNNING job belongs to its worker until its lease expires;
+        # the worker renews it while it runs, anyone re-queues it once expired.
+        f"ALTER TABLE jobs ADD COLUMN lease_expires_at {real}",
+        "CREATE INDEX jobs_lease ON jobs(status, lease_expires_at)",
+        # Token buckets of the per-key rate limit, shared by the API processes.
+        f"""CREATE TABLE rate_buckets (
+            key_id TEXT PRIMARY KEY,
+            tokens {real} NOT NULL,
+            updated_at {real} NOT NULL,
+            allowed INTEGER NOT NULL
+        )""",
+    ]
+    return [create, outputs, leases]
 
-# Indexes added after schema 1 shipped, created on open when missing (older servers still open
-# the file). Without them each POST scanned history on the event loop:
-_LATER_INDEXES = (
-    # mean_job_seconds sorted every success (23 ms per retarget POST with 50,000 jobs)
-    "CREATE INDEX IF NOT EXISTS jobs_completed ON jobs(status, completed_at)",
-    # the expiry sweep read every key (16 ms per POST with 100,000 keys of the last day)
-    "CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at)",
-)
 
-# Columns added after schema 1 shipped, added on open when missing (at the end of the table, where
-# a new file's CREATE TABLE + these ALTERs put them too). Schema 2: older servers refuse the file.
-_LATER_COLUMNS = (
-    ("jobs", "outputs", "TEXT"),  # JSON: output name (OUTPUT_NAMES) -> asset id
-    ("jobs", "output_info", "TEXT"),  # JSON: processing_time_seconds, diagnostics
-)
+SCHEMA_VERSION = len(_schema(SqliteDatabase.dialect))
 
 # An asset's references are the jobs still using it (QUEUED or RUNNING): those block deletion.
 _REFS = (
@@ -228,29 +243,36 @@ _ASSET_COLS = (
     " a.created_at, a.updated_at, a.expected_size_bytes, a.size_bytes, a.checksum_sha256,"
     f" a.metadata, a.completed_at, a.source_job_id, {_REFS} AS refs"
 )
-_JOB_COLS = (
-    "j.job_id, j.tenant_id, j.type, j.status, j.params, j.created_at, j.updated_at, j.run_id,"
-    " j.metadata, j.message, j.error, j.progress, j.started_at, j.completed_at,"
-    " j.output_asset_id, j.attempts, j.worker_id,"
-    " (SELECT group_concat(asset_id) FROM job_inputs ji WHERE ji.job_id = j.job_id) AS inputs,"
-    " (SELECT a.storage_key FROM assets a"
-    " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key,"
-    " j.outputs, j.output_info,"
-    " (SELECT json_group_object(a.asset_id, a.storage_key) FROM assets a"
-    " WHERE a.asset_id IN (SELECT value FROM json_each(j.outputs))"
-    " AND a.tenant_id = j.tenant_id) AS output_keys"
+_KEY_COLS = "key_id, tenant_id, name, key_hash, created_at, revoked_at, last_used_at"
+_IDEMPOTENCY_COLS = "key, endpoint, request_hash, status_code, body"
+_CHARACTER_COLS = (
+    "version_id, character_id, version, name, description, status, manifest_key, files,"
+    " message, created_at, updated_at"
 )
 _IDEMPOTENCY_TTL = 24 * 3600.0
-# A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the input is
-# not to blame). Parameters: updated_at, worker_id.
-_HAND_BACK = (
-    "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL, progress = 0,"
-    " attempts = MAX(attempts - 1, 0), message = 'Job re-queued: the server stopped while it ran',"
-    " updated_at = ? WHERE worker_id = ? AND status = 'RUNNING'"
-)
+#: How long a claimed job stays its worker's without a renewal (the worker renews it every third
+#: of that while it runs): a worker whose host died loses its jobs after this.
+LEASE_S = 30.0
+
+
+def _job_cols(d: Dialect) -> str:
+    return (
+        "j.job_id, j.tenant_id, j.type, j.status, j.params, j.created_at, j.updated_at,"
+        " j.run_id, j.metadata, j.message, j.error, j.progress, j.started_at, j.completed_at,"
+        " j.output_asset_id, j.attempts, j.worker_id, j.outputs, j.output_info,"
+        f" (SELECT {d.join_ids.format('ji.asset_id')} FROM job_inputs ji"
+        " WHERE ji.job_id = j.job_id) AS inputs,"
+        " (SELECT a.storage_key FROM assets a"
+        " WHERE a.asset_id = j.output_asset_id AND a.tenant_id = j.tenant_id) AS output_key,"
+        f" (SELECT {d.json_object_agg.format('a.asset_id', 'a.storage_key')} FROM assets a"
+        f" WHERE a.asset_id IN ({d.json_values.format('j.outputs')})"
+        " AND a.tenant_id = j.tenant_id) AS output_keys"
+    )
+
 
 # Lone surrogates: how Python keeps bytes that are not UTF-8 (e.g. a C3D label byte 0xff decoded
-# with surrogateescape). SQLite cannot store them, so a message holding one was never recorded.
+# with surrogateescape). Neither database stores them, so a message holding one was never
+# recorded.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -262,203 +284,175 @@ def _escape_surrogate(match: re.Match[str]) -> str:
 
 
 def _storable(text: str) -> str:
-    """``text`` as SQLite stores and every reader shows it: an undecodable byte becomes its
-    ``\\xff`` escape, another lone surrogate ``\\udXXX``, NUL (which cuts text short in SQL
-    and most tools) ``\\x00``."""
+    """``text`` as the database stores and every reader shows it: an undecodable byte becomes
+    its ``\\xff`` escape, another lone surrogate ``\\udXXX``, NUL (which cuts text short in SQL
+    and most tools, and PostgreSQL refuses) ``\\x00``."""
     return _SURROGATE.sub(_escape_surrogate, text).replace("\x00", "\\x00")
 
 
-def _asset(row: sqlite3.Row) -> AssetRecord:
+def _json(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _asset(row: Row) -> AssetRecord:
     return AssetRecord(
-        asset_id=row[0],
-        tenant_id=row[1],
-        purpose=row[2],
-        filename=row[3],
-        content_type=row[4],
-        storage_key=row[5],
-        status=row[6],
-        created_at=row[7],
-        updated_at=row[8],
-        expected_size_bytes=row[9],
-        size_bytes=row[10],
-        checksum_sha256=row[11],
-        metadata=json.loads(row[12]) if row[12] is not None else None,
-        completed_at=row[13],
-        source_job_id=row[14],
-        reference_count=row[15],
+        asset_id=row["asset_id"],
+        tenant_id=row["tenant_id"],
+        purpose=row["purpose"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        storage_key=row["storage_key"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        expected_size_bytes=row["expected_size_bytes"],
+        size_bytes=row["size_bytes"],
+        checksum_sha256=row["checksum_sha256"],
+        metadata=json.loads(row["metadata"]) if row["metadata"] is not None else None,
+        completed_at=row["completed_at"],
+        source_job_id=row["source_job_id"],
+        reference_count=int(row["refs"]),
     )
 
 
-def _job(row: sqlite3.Row) -> JobRecord:
+def _job(row: Row) -> JobRecord:
     return JobRecord(
-        job_id=row[0],
-        tenant_id=row[1],
-        type=row[2],
-        status=row[3],
-        params=json.loads(row[4]),
-        created_at=row[5],
-        updated_at=row[6],
-        run_id=row[7],
-        metadata=json.loads(row[8]) if row[8] is not None else None,
-        message=row[9],
-        error=row[10],
-        progress=row[11],
-        started_at=row[12],
-        completed_at=row[13],
-        output_asset_id=row[14],
-        attempts=row[15],
-        worker_id=row[16],
-        input_asset_ids=row[17].split(",") if row[17] else [],
-        output_key=row[18],
-        outputs=json.loads(row[19]) if row[19] else {},
-        output_info=json.loads(row[20]) if row[20] else None,
-        output_keys=json.loads(row[21]) if row[21] else {},
+        job_id=row["job_id"],
+        tenant_id=row["tenant_id"],
+        type=row["type"],
+        status=row["status"],
+        params=json.loads(row["params"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        run_id=row["run_id"],
+        metadata=json.loads(row["metadata"]) if row["metadata"] is not None else None,
+        message=row["message"],
+        error=row["error"],
+        progress=row["progress"],
+        started_at=row["started_at"],
+        completed_at=row["completed_at"],
+        output_asset_id=row["output_asset_id"],
+        attempts=row["attempts"],
+        worker_id=row["worker_id"],
+        input_asset_ids=row["inputs"].split(",") if row["inputs"] else [],
+        output_key=row["output_key"],
+        outputs=_loads(row["outputs"]) or {},
+        output_info=_loads(row["output_info"]),
+        output_keys=_loads(row["output_keys"]) or {},
     )
 
 
-def _character(row: sqlite3.Row) -> CharacterVersionRecord:
+def _key(row: Row) -> KeyRecord:
+    return KeyRecord(
+        key_id=row["key_id"],
+        tenant_id=row["tenant_id"],
+        name=row["name"],
+        key_hash=row["key_hash"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+def _idempotency(row: Row) -> IdempotencyEntry:
+    return IdempotencyEntry(
+        key=row["key"],
+        endpoint=row["endpoint"],
+        request_hash=row["request_hash"],
+        status_code=row["status_code"],
+        body=row["body"],
+    )
+
+
+def _character(row: Row) -> CharacterVersionRecord:
     return CharacterVersionRecord(
-        version_id=row[0],
-        character_id=row[1],
-        version=row[2],
-        name=row[3],
-        description=row[4],
-        status=row[5],
-        manifest_key=row[6],
-        files=json.loads(row[7]),
-        message=row[8],
-        created_at=row[9],
-        updated_at=row[10],
+        version_id=row["version_id"],
+        character_id=row["character_id"],
+        version=row["version"],
+        name=row["name"],
+        description=row["description"],
+        status=row["status"],
+        manifest_key=row["manifest_key"],
+        files=json.loads(row["files"]),
+        message=row["message"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
-class SqliteMetadataStore:
-    """:class:`MetadataStore` over stdlib sqlite3 (WAL, one connection per thread).
+def _insert(conn: Connection, table: str, values: Mapping[str, Any]) -> None:
+    """``INSERT INTO table (columns) VALUES (...)`` from a column -> value mapping."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
 
-    Several processes may open the same file: writes take ``BEGIN IMMEDIATE`` and wait up to
-    ``busy_timeout`` for each other, readers never block.
+
+class SqlMetadataStore:
+    """:class:`MetadataStore` over a :class:`~._db.Database` (SQLite or PostgreSQL).
+
+    Every write is one transaction. Where a write reads before it decides (cancel, delete),
+    the rows it read stay locked until it commits (SQLite's writes are serial anyway).
     """
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:
-        self.path = path
-        self._busy = busy_timeout_ms
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
-        self._migrate()
-
-    # -- plumbing ---------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=self._busy / 1000, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            # SQLite may have rolled back already (SQLITE_FULL does): a second ROLLBACK would
-            # raise and hide the real error. A failed COMMIT leaves the transaction open.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def _migrate(self) -> None:
-        with self._write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer myo-server (schema {version} >"
-                    f" {SCHEMA_VERSION}); upgrade myo-mcp or use another data directory"
-                )
-            if version < 1:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            for statement in _LATER_INDEXES:
-                conn.execute(statement)
-            for table, column, kind in _LATER_COLUMNS:
-                present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-                if column not in present:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._d = db.dialect
+        self._job_cols = _job_cols(self._d)
+        db.migrate(_schema(self._d))
 
     def close(self) -> None:
-        """Close every connection this object opened (from any thread)."""
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._local = threading.local()
+        """Close the database's connections."""
+        self.db.close()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self.db.read() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.db.read() as conn:
+            return conn.execute(sql, params).fetchall()
 
     # -- tenants and keys -------------------------------------------------------------------
     def create_tenant(self, tenant_id: str, name: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO tenants VALUES (?, ?, ?)", (tenant_id, name, now()))
+        with self.db.write() as conn:
+            _insert(conn, "tenants", {"tenant_id": tenant_id, "name": name, "created_at": now()})
 
     def default_tenant(self) -> str | None:
-        row = (
-            self._conn()
-            .execute("SELECT tenant_id FROM tenants ORDER BY created_at, tenant_id LIMIT 1")
-            .fetchone()
-        )
-        return row[0] if row else None
+        row = self._one("SELECT tenant_id FROM tenants ORDER BY created_at, tenant_id LIMIT 1")
+        return row["tenant_id"] if row else None
 
     def tenant_exists(self, tenant_id: str) -> bool:
-        q = "SELECT 1 FROM tenants WHERE tenant_id = ?"
-        return self._conn().execute(q, (tenant_id,)).fetchone() is not None
+        return self._one("SELECT 1 FROM tenants WHERE tenant_id = ?", (tenant_id,)) is not None
 
     def add_api_key(self, record: KeyRecord) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.key_id,
-                    record.tenant_id,
-                    record.name,
-                    record.key_hash,
-                    record.created_at,
-                    record.revoked_at,
-                    record.last_used_at,
-                ),
+        with self.db.write() as conn:
+            _insert(
+                conn,
+                "api_keys",
+                {
+                    "key_id": record.key_id,
+                    "tenant_id": record.tenant_id,
+                    "name": record.name,
+                    "key_hash": record.key_hash,
+                    "created_at": record.created_at,
+                    "revoked_at": record.revoked_at,
+                    "last_used_at": record.last_used_at,
+                },
             )
 
     def get_api_key(self, key_id: str) -> KeyRecord | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT key_id, tenant_id, name, key_hash, created_at, revoked_at, last_used_at"
-                " FROM api_keys WHERE key_id = ?",
-                (key_id,),
-            )
-            .fetchone()
-        )
-        return KeyRecord(*row) if row else None
+        row = self._one(f"SELECT {_KEY_COLS} FROM api_keys WHERE key_id = ?", (key_id,))
+        return _key(row) if row else None
 
     def list_api_keys(self) -> list[KeyRecord]:
-        rows = self._conn().execute(
-            "SELECT key_id, tenant_id, name, key_hash, created_at, revoked_at, last_used_at"
-            " FROM api_keys ORDER BY created_at"
-        )
-        return [KeyRecord(*row) for row in rows]
+        return [_key(r) for r in self._all(f"SELECT {_KEY_COLS} FROM api_keys ORDER BY created_at")]
 
     def revoke_api_key(self, key_id: str) -> bool:
-        with self._write() as conn:
+        with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                 (now(), key_id),
@@ -466,69 +460,72 @@ class SqliteMetadataStore:
             return cur.rowcount == 1
 
     def count_api_keys(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM api_keys").fetchone()[0])
+        return int(self._one("SELECT COUNT(*) AS n FROM api_keys")["n"])
 
     # -- idempotency ------------------------------------------------------------------------
     def get_idempotency(self, tenant_id: str, key: str, endpoint: str) -> IdempotencyEntry | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT key, endpoint, request_hash, status_code, body FROM idempotency"
-                " WHERE tenant_id = ? AND endpoint = ? AND key = ? AND created_at > ?",
-                (tenant_id, endpoint, key, now() - _IDEMPOTENCY_TTL),
-            )
-            .fetchone()
+        row = self._one(
+            f"SELECT {_IDEMPOTENCY_COLS} FROM idempotency"
+            " WHERE tenant_id = ? AND endpoint = ? AND key = ? AND created_at > ?",
+            (tenant_id, endpoint, key, now() - _IDEMPOTENCY_TTL),
         )
-        return IdempotencyEntry(*row) if row else None
+        return _idempotency(row) if row else None
 
     def _claim_idempotency(
-        self, conn: sqlite3.Connection, tenant_id: str, idem: IdempotencyEntry | None
+        self, conn: Connection, tenant_id: str, idem: IdempotencyEntry | None
     ) -> IdempotencyEntry | None:
-        """Inside a write transaction: the existing entry, or None after recording ``idem``."""
+        """Inside a write transaction: the existing entry, or None after recording ``idem``.
+
+        Two API processes racing with one key: the second INSERT waits for the first to commit
+        and then inserts nothing, and reads the winner's entry.
+        """
         if idem is None:
             return None
         t = now()
         conn.execute("DELETE FROM idempotency WHERE created_at <= ?", (t - _IDEMPOTENCY_TTL,))
+        cur = conn.execute(
+            "INSERT INTO idempotency (tenant_id, key, endpoint, request_hash, status_code, body,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant_id, endpoint, key) DO NOTHING",
+            (tenant_id, idem.key, idem.endpoint, idem.request_hash, idem.status_code, idem.body, t),
+        )
+        if cur.rowcount == 1:
+            return None
         row = conn.execute(
-            "SELECT key, endpoint, request_hash, status_code, body FROM idempotency"
+            f"SELECT {_IDEMPOTENCY_COLS} FROM idempotency"
             " WHERE tenant_id = ? AND endpoint = ? AND key = ?",
             (tenant_id, idem.endpoint, idem.key),
         ).fetchone()
-        if row:
-            return IdempotencyEntry(*row)
-        conn.execute(
-            "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (tenant_id, idem.key, idem.endpoint, idem.request_hash, idem.status_code, idem.body, t),
-        )
-        return None
+        return _idempotency(row)
 
     # -- assets -----------------------------------------------------------------------------
-    def _insert_asset(self, conn: sqlite3.Connection, r: AssetRecord) -> None:
-        conn.execute(
-            "INSERT INTO assets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                r.asset_id,
-                r.tenant_id,
-                r.purpose,
-                r.filename,
-                r.content_type,
-                r.storage_key,
-                r.status,
-                r.expected_size_bytes,
-                r.size_bytes,
-                r.checksum_sha256,
-                json.dumps(r.metadata) if r.metadata is not None else None,
-                r.created_at,
-                r.updated_at,
-                r.completed_at,
-                r.source_job_id,
-            ),
+    def _insert_asset(self, conn: Connection, r: AssetRecord) -> None:
+        _insert(
+            conn,
+            "assets",
+            {
+                "asset_id": r.asset_id,
+                "tenant_id": r.tenant_id,
+                "purpose": r.purpose,
+                "filename": r.filename,
+                "content_type": r.content_type,
+                "storage_key": r.storage_key,
+                "status": r.status,
+                "expected_size_bytes": r.expected_size_bytes,
+                "size_bytes": r.size_bytes,
+                "checksum_sha256": r.checksum_sha256,
+                "metadata": _json(r.metadata),
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "completed_at": r.completed_at,
+                "source_job_id": r.source_job_id,
+            },
         )
 
     def insert_asset(
         self, record: AssetRecord, idem: IdempotencyEntry | None = None
     ) -> IdempotencyEntry | None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             existing = self._claim_idempotency(conn, record.tenant_id, idem)
             if existing is None:
                 self._insert_asset(conn, record)
@@ -542,7 +539,7 @@ class SqliteMetadataStore:
         if tenant_id is not None:
             q += " AND a.tenant_id = ?"
             args += (tenant_id,)
-        row = self._conn().execute(q, args).fetchone()
+        row = self._one(q, args)
         return _asset(row) if row else None
 
     def get_asset(self, asset_id: str, tenant_id: str | None) -> AssetRecord | None:
@@ -561,7 +558,7 @@ class SqliteMetadataStore:
         Only the winner writes the object, and only while the asset is pending: once uploaded,
         its bytes are the ones hashed. If ``publish`` raises, the claim is rolled back.
         """
-        with self._write() as conn:
+        with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE assets SET status = 'uploaded', size_bytes = ?, checksum_sha256 = ?,"
                 " updated_at = ? WHERE asset_id = ? AND status = 'pending'",
@@ -573,7 +570,7 @@ class SqliteMetadataStore:
             return True
 
     def mark_completed(self, asset_id: str) -> AssetRecord | None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             t = now()
             conn.execute(
                 "UPDATE assets SET status = 'completed', completed_at = ?, updated_at = ?"
@@ -602,25 +599,30 @@ class SqliteMetadataStore:
             where.append(f"{_REFS} = ?")
             args.append(reference_count)
         cond = " AND ".join(where)
-        conn = self._conn()
-        total = conn.execute(f"SELECT COUNT(*) FROM assets a WHERE {cond}", args).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {_ASSET_COLS} FROM assets a WHERE {cond}"
-            " ORDER BY a.created_at DESC, a.asset_id DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        ).fetchall()
-        return [_asset(r) for r in rows], int(total)
+        with self.db.read() as conn:
+            total = conn.execute(f"SELECT COUNT(*) AS n FROM assets a WHERE {cond}", args)
+            rows = conn.execute(
+                f"SELECT {_ASSET_COLS} FROM assets a WHERE {cond}"
+                " ORDER BY a.created_at DESC, a.asset_id DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [_asset(r) for r in rows], int(total.fetchone()["n"])
 
     def delete_asset(
         self, asset_id: str, tenant_id: str
     ) -> tuple[DeleteOutcome, AssetRecord | None]:
-        with self._write() as conn:
-            row = conn.execute(
-                f"SELECT {_ASSET_COLS} FROM assets a WHERE a.asset_id = ? AND a.tenant_id = ?",
+        with self.db.write() as conn:
+            # Locked: a job cannot start using it (create_job locks its inputs) until we are done.
+            locked = conn.execute(
+                f"SELECT asset_id FROM assets WHERE asset_id = ? AND tenant_id = ?"
+                f"{self._d.for_update}",
                 (asset_id, tenant_id),
             ).fetchone()
-            if row is None:
+            if locked is None:
                 return "not_found", None
+            row = conn.execute(
+                f"SELECT {_ASSET_COLS} FROM assets a WHERE a.asset_id = ?", (asset_id,)
+            ).fetchone()
             record = _asset(row)
             if record.reference_count:
                 return "referenced", record
@@ -631,48 +633,58 @@ class SqliteMetadataStore:
     def create_job(
         self, record: JobRecord, idem: IdempotencyEntry | None = None
     ) -> IdempotencyEntry | None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             existing = self._claim_idempotency(conn, record.tenant_id, idem)
             if existing is not None:
                 return existing
-            conn.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.job_id,
-                    record.tenant_id,
-                    record.type,
-                    record.status,
-                    json.dumps(record.params),
-                    json.dumps(record.metadata) if record.metadata is not None else None,
-                    record.message,
-                    record.error,
-                    record.progress,
-                    record.run_id,
-                    record.created_at,
-                    record.updated_at,
-                    record.started_at,
-                    record.completed_at,
-                    record.output_asset_id,
-                    record.attempts,
-                    record.worker_id,
-                    json.dumps(record.outputs) if record.outputs else None,
-                    json.dumps(record.output_info) if record.output_info is not None else None,
-                ),
+            if record.input_asset_ids and self._d.for_update:
+                # Held until the job is recorded: delete_asset waits, then sees the reference.
+                marks = ", ".join("?" * len(record.input_asset_ids))
+                conn.execute(
+                    f"SELECT asset_id FROM assets WHERE asset_id IN ({marks}) FOR SHARE",
+                    record.input_asset_ids,
+                ).fetchall()
+            _insert(
+                conn,
+                "jobs",
+                {
+                    "job_id": record.job_id,
+                    "tenant_id": record.tenant_id,
+                    "type": record.type,
+                    "status": record.status,
+                    "params": json.dumps(record.params),
+                    "metadata": _json(record.metadata),
+                    "message": record.message,
+                    "error": record.error,
+                    "progress": record.progress,
+                    "run_id": record.run_id,
+                    "created_at": record.created_at,
+                    "updated_at": record.updated_at,
+                    "started_at": record.started_at,
+                    "completed_at": record.completed_at,
+                    "output_asset_id": record.output_asset_id,
+                    "attempts": record.attempts,
+                    "worker_id": record.worker_id,
+                    "outputs": _json(record.outputs or None),
+                    "output_info": _json(record.output_info),
+                },
             )
             roles = ("c3d", "markerset")
             for role, asset_id in zip(roles, record.input_asset_ids, strict=False):
-                conn.execute(
-                    "INSERT INTO job_inputs VALUES (?, ?, ?)", (record.job_id, asset_id, role)
+                _insert(
+                    conn,
+                    "job_inputs",
+                    {"job_id": record.job_id, "asset_id": asset_id, "role": role},
                 )
             return None
 
     def get_job(self, job_id: str, tenant_id: str | None) -> JobRecord | None:
-        q = f"SELECT {_JOB_COLS} FROM jobs j WHERE j.job_id = ?"
+        q = f"SELECT {self._job_cols} FROM jobs j WHERE j.job_id = ?"
         args: tuple[Any, ...] = (job_id,)
         if tenant_id is not None:
             q += " AND j.tenant_id = ?"
             args += (tenant_id,)
-        row = self._conn().execute(q, args).fetchone()
+        row = self._one(q, args)
         return _job(row) if row else None
 
     def list_jobs(
@@ -712,23 +724,27 @@ class SqliteMetadataStore:
             )
             args.append(f.input_asset_id)
         cond = " AND ".join(where)
-        conn = self._conn()
-        total = conn.execute(f"SELECT COUNT(*) FROM jobs j WHERE {cond}", args).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {_JOB_COLS} FROM jobs j WHERE {cond}"
-            " ORDER BY j.created_at DESC, j.job_id DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        ).fetchall()
-        return [_job(r) for r in rows], int(total)
+        with self.db.read() as conn:
+            total = conn.execute(f"SELECT COUNT(*) AS n FROM jobs j WHERE {cond}", args)
+            rows = conn.execute(
+                f"SELECT {self._job_cols} FROM jobs j WHERE {cond}"
+                " ORDER BY j.created_at DESC, j.job_id DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return [_job(r) for r in rows], int(total.fetchone()["n"])
 
     def cancel_job(self, job_id: str, tenant_id: str) -> tuple[CancelOutcome, JobRecord | None]:
-        with self._write() as conn:
-            row = conn.execute(
-                f"SELECT {_JOB_COLS} FROM jobs j WHERE j.job_id = ? AND j.tenant_id = ?",
+        with self.db.write() as conn:
+            # Locked: a worker's final UPDATE waits, then finds the job no longer RUNNING.
+            locked = conn.execute(
+                f"SELECT status FROM jobs WHERE job_id = ? AND tenant_id = ?{self._d.for_update}",
                 (job_id, tenant_id),
             ).fetchone()
-            if row is None:
+            if locked is None:
                 return "not_found", None
+            row = conn.execute(
+                f"SELECT {self._job_cols} FROM jobs j WHERE j.job_id = ?", (job_id,)
+            ).fetchone()
             record = _job(row)
             if record.status not in ("QUEUED", "RUNNING"):
                 return "finished", record
@@ -744,29 +760,32 @@ class SqliteMetadataStore:
             record.message = "Job canceled by request"
             return "canceled", record
 
-    def claim_job(self, worker_id: str) -> JobRecord | None:
-        with self._write() as conn:
+    def claim_job(self, worker_id: str, lease_s: float = LEASE_S) -> JobRecord | None:
+        """Start the oldest QUEUED job on ``worker_id``, leased to it for ``lease_s``."""
+        with self.db.write() as conn:
             t = now()
             row = conn.execute(
                 "UPDATE jobs SET status = 'RUNNING', worker_id = ?, started_at = ?, updated_at = ?,"
-                " attempts = attempts + 1, progress = 0, message = 'Job started'"
+                " lease_expires_at = ?, attempts = attempts + 1, progress = 0,"
+                " message = 'Job started'"
                 " WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'QUEUED'"
-                " ORDER BY created_at, job_id LIMIT 1) AND status = 'QUEUED' RETURNING job_id",
-                (worker_id, t, t),
+                f" ORDER BY created_at, job_id LIMIT 1{self._d.skip_locked})"
+                " AND status = 'QUEUED' RETURNING job_id",
+                (worker_id, t, t, t + lease_s),
             ).fetchone()
             if row is None:
                 return None
             got = conn.execute(
-                f"SELECT {_JOB_COLS} FROM jobs j WHERE j.job_id = ?", (row[0],)
+                f"SELECT {self._job_cols} FROM jobs j WHERE j.job_id = ?", (row["job_id"],)
             ).fetchone()
             return _job(got)
 
     def job_status(self, job_id: str) -> str | None:
-        row = self._conn().execute("SELECT status FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return row[0] if row else None
+        row = self._one("SELECT status FROM jobs WHERE job_id = ?", (job_id,))
+        return row["status"] if row else None
 
     def update_progress(self, job_id: str, worker_id: str, progress: float, message: str) -> bool:
-        with self._write() as conn:
+        with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET progress = ?, message = ?, updated_at = ?"
                 " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
@@ -787,7 +806,7 @@ class SqliteMetadataStore:
         and ``info`` (processing time, diagnostics); False (nothing recorded) if it no longer
         runs on this worker, e.g. it was canceled meanwhile."""
         outputs = outputs or {}
-        with self._write() as conn:
+        with self.db.write() as conn:
             t = now()
             cur = conn.execute(
                 "UPDATE jobs SET status = 'SUCCEEDED', progress = 1, message = ?, updated_at = ?,"
@@ -799,7 +818,7 @@ class SqliteMetadataStore:
                     t,
                     output.asset_id,
                     json.dumps({name: a.asset_id for name, a in outputs.items()}),
-                    json.dumps(info) if info is not None else None,
+                    _json(info),
                     job_id,
                     worker_id,
                 ),
@@ -812,7 +831,7 @@ class SqliteMetadataStore:
 
     def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
         error = _storable(error)
-        with self._write() as conn:
+        with self.db.write() as conn:
             t = now()
             cur = conn.execute(
                 "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
@@ -821,151 +840,181 @@ class SqliteMetadataStore:
             )
             return cur.rowcount == 1
 
+    def _hand_back(self) -> str:
+        """A RUNNING job a stopping server hands back: QUEUED again, its attempt not counted (the
+        input is not to blame). Parameters: updated_at, worker_id."""
+        return (
+            "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
+            " lease_expires_at = NULL, progress = 0,"
+            f" attempts = {self._d.greatest}(attempts - 1, 0),"
+            " message = 'Job re-queued: the server stopped while it ran',"
+            " updated_at = ? WHERE worker_id = ? AND status = 'RUNNING'"
+        )
+
     def requeue_job(self, job_id: str, worker_id: str) -> bool:
         """Put a job interrupted by a clean shutdown back in the queue without using an attempt."""
-        with self._write() as conn:
-            cur = conn.execute(_HAND_BACK + " AND job_id = ?", (now(), worker_id, job_id))
+        with self.db.write() as conn:
+            cur = conn.execute(self._hand_back() + " AND job_id = ?", (now(), worker_id, job_id))
             return cur.rowcount == 1
 
     def requeue_worker_jobs(self, worker_id: str) -> list[str]:
         """:meth:`requeue_job` for every RUNNING job of a worker the stopping server had to kill."""
-        with self._write() as conn:
-            rows = conn.execute(_HAND_BACK + " RETURNING job_id", (now(), worker_id)).fetchall()
-            return [r[0] for r in rows]
+        with self.db.write() as conn:
+            rows = conn.execute(self._hand_back() + " RETURNING job_id", (now(), worker_id))
+            return [r["job_id"] for r in rows.fetchall()]
 
     def running_worker_ids(self) -> set[str]:
-        rows = self._conn().execute(
+        rows = self._all(
             "SELECT DISTINCT worker_id FROM jobs WHERE status = 'RUNNING' AND worker_id IS NOT NULL"
         )
-        return {r[0] for r in rows}
+        return {r["worker_id"] for r in rows}
 
     def jobs_running_since(self, before: float) -> list[tuple[str, str]]:
         """``(job_id, worker_id)`` of the RUNNING jobs started before ``before`` (epoch seconds)."""
-        rows = self._conn().execute(
+        rows = self._all(
             "SELECT job_id, worker_id FROM jobs WHERE status = 'RUNNING' AND started_at < ?",
             (before,),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r["job_id"], r["worker_id"]) for r in rows]
+
+    def renew_lease(self, job_id: str, worker_id: str, lease_s: float = LEASE_S) -> bool:
+        """Extend the lease of a job running on ``worker_id``; False when it no longer runs
+        there (canceled, finished, or re-queued after its lease expired): the worker stops."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_expires_at = ?"
+                " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
+                (now() + lease_s, job_id, worker_id),
+            )
+            return cur.rowcount == 1
+
+    def _recover(
+        self, conn: Connection, where: str, args: Sequence[Any], max_attempts: int, reason: str
+    ) -> list[tuple[str, str]]:
+        """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs ``where`` selects."""
+        out: list[tuple[str, str]] = []
+        reason = _storable(reason)
+        rows = conn.execute(
+            f"SELECT job_id, attempts FROM jobs WHERE status = 'RUNNING' AND {where}"
+            f"{self._d.skip_locked}",
+            args,
+        ).fetchall()
+        t = now()
+        for row in rows:
+            job_id, attempts = row["job_id"], row["attempts"]
+            if attempts < max_attempts:
+                conn.execute(
+                    "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
+                    " lease_expires_at = NULL, progress = 0, message = ?, updated_at = ?"
+                    " WHERE job_id = ?",
+                    (f"Job re-queued: {reason}", t, job_id),
+                )
+                out.append((job_id, "QUEUED"))
+            else:
+                error = (
+                    f"Job failed: {reason}, on each of its {attempts} attempts. The input"
+                    " probably crashes the engine: check the C3D and markerset files."
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
+                    " completed_at = ? WHERE job_id = ?",
+                    (error, error, t, t, job_id),
+                )
+                out.append((job_id, "FAILED"))
+        return out
 
     def recover_worker_jobs(
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]:
         """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs of a dead worker."""
-        out: list[tuple[str, str]] = []
-        reason = _storable(reason)
-        with self._write() as conn:
-            rows = conn.execute(
-                "SELECT job_id, attempts FROM jobs WHERE worker_id = ? AND status = 'RUNNING'",
-                (worker_id,),
-            ).fetchall()
-            t = now()
-            for job_id, attempts in rows:
-                if attempts < max_attempts:
-                    conn.execute(
-                        "UPDATE jobs SET status = 'QUEUED', worker_id = NULL, started_at = NULL,"
-                        " progress = 0, message = ?, updated_at = ? WHERE job_id = ?",
-                        (f"Job re-queued: {reason}", t, job_id),
-                    )
-                    out.append((job_id, "QUEUED"))
-                else:
-                    error = (
-                        f"Job failed: {reason}, on each of its {attempts} attempts. The input"
-                        " probably crashes the engine: check the C3D and markerset files."
-                    )
-                    conn.execute(
-                        "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
-                        " completed_at = ? WHERE job_id = ?",
-                        (error, error, t, t, job_id),
-                    )
-                    out.append((job_id, "FAILED"))
-        return out
+        with self.db.write() as conn:
+            return self._recover(conn, "worker_id = ?", (worker_id,), max_attempts, reason)
+
+    def recover_expired_jobs(self, max_attempts: int, reason: str) -> list[tuple[str, str]]:
+        """Re-queue (or fail, after ``max_attempts``) the RUNNING jobs whose lease expired: their
+        worker stopped renewing it (its host died, or it hangs)."""
+        with self.db.write() as conn:
+            return self._recover(conn, "lease_expires_at < ?", (now(),), max_attempts, reason)
 
     def queue_position(self, created_at: float) -> int:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT COUNT(*) FROM jobs WHERE status = 'RUNNING'"
-                " OR (status = 'QUEUED' AND created_at < ?)",
-                (created_at,),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT COUNT(*) AS n FROM jobs WHERE status = 'RUNNING'"
+            " OR (status = 'QUEUED' AND created_at < ?)",
+            (created_at,),
         )
-        return int(row[0])
+        return int(row["n"])
+
+    def take_token(self, key_id: str, rate: float, burst: float) -> bool:
+        """Take one request from ``key_id``'s token bucket (``rate`` tokens a second, at most
+        ``burst``); False when it is empty. One statement, so the API processes share buckets.
+        """
+        t = now()
+        # SET expressions read the row as it was: the refill is computed from the old tokens.
+        refilled = f"{self._d.least}(?, rate_buckets.tokens + (? - rate_buckets.updated_at) * ?)"
+        with self.db.write() as conn:
+            row = conn.execute(
+                "INSERT INTO rate_buckets (key_id, tokens, updated_at, allowed)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET"
+                f" tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END,"
+                f" allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END,"
+                " updated_at = excluded.updated_at RETURNING allowed",
+                (key_id, burst - 1, t, int(burst >= 1), *(burst, t, rate) * 4),
+            ).fetchone()
+        return bool(row["allowed"])
 
     def mean_job_seconds(self) -> float | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT AVG(completed_at - started_at) FROM"
-                " (SELECT completed_at, started_at FROM jobs"
-                " WHERE status = 'SUCCEEDED' ORDER BY completed_at DESC LIMIT 20)"
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT AVG(completed_at - started_at) AS mean FROM"
+            " (SELECT completed_at, started_at FROM jobs"
+            " WHERE status = 'SUCCEEDED' ORDER BY completed_at DESC LIMIT 20) AS recent"
         )
-        return float(row[0]) if row and row[0] is not None else None
+        return float(row["mean"]) if row and row["mean"] is not None else None
 
     # -- characters -------------------------------------------------------------------------
     def upsert_character_version(self, record: CharacterVersionRecord) -> CharacterVersionRecord:
-        with self._write() as conn:
+        with self.db.write() as conn:
+            # One statement: API processes starting together all seed the catalog.
             row = conn.execute(
-                "SELECT version_id, created_at FROM character_versions"
-                " WHERE character_id = ? AND version = ?",
-                (record.character_id, record.version),
+                "INSERT INTO character_versions (version_id, character_id, version, name,"
+                " description, status, manifest_key, files, message, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (character_id, version) DO UPDATE SET name = excluded.name,"
+                " description = excluded.description, status = excluded.status,"
+                " manifest_key = excluded.manifest_key, files = excluded.files,"
+                " message = excluded.message, updated_at = excluded.updated_at"
+                " RETURNING version_id, created_at",
+                (
+                    record.version_id,
+                    record.character_id,
+                    record.version,
+                    record.name,
+                    record.description,
+                    record.status,
+                    record.manifest_key,
+                    json.dumps(record.files),
+                    record.message,
+                    record.created_at,
+                    record.updated_at,
+                ),
             ).fetchone()
-            if row is not None:
-                record.version_id, record.created_at = row[0], row[1]
-                conn.execute(
-                    "UPDATE character_versions SET name = ?, description = ?, status = ?,"
-                    " manifest_key = ?, files = ?, message = ?, updated_at = ?"
-                    " WHERE version_id = ?",
-                    (
-                        record.name,
-                        record.description,
-                        record.status,
-                        record.manifest_key,
-                        json.dumps(record.files),
-                        record.message,
-                        record.updated_at,
-                        record.version_id,
-                    ),
-                )
-            else:
-                conn.execute(
-                    "INSERT INTO character_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.version_id,
-                        record.character_id,
-                        record.version,
-                        record.name,
-                        record.description,
-                        record.status,
-                        record.manifest_key,
-                        json.dumps(record.files),
-                        record.message,
-                        record.created_at,
-                        record.updated_at,
-                    ),
-                )
+            record.version_id, record.created_at = row["version_id"], row["created_at"]
             return record
 
     def list_character_versions(
         self, character_id: str | None = None
     ) -> list[CharacterVersionRecord]:
-        q = (
-            "SELECT version_id, character_id, version, name, description, status, manifest_key,"
-            " files, message, created_at, updated_at FROM character_versions"
-        )
+        q = f"SELECT {_CHARACTER_COLS} FROM character_versions"
         args: tuple[Any, ...] = ()
         if character_id is not None:
             q += " WHERE character_id = ?"
             args = (character_id,)
-        rows = self._conn().execute(q + " ORDER BY character_id, created_at, version", args)
+        rows = self._all(q + " ORDER BY character_id, created_at, version", args)
         return [_character(r) for r in rows]
 
     def set_character_version_status(
         self, character_id: str, version: str, status: str, message: str
     ) -> CharacterVersionRecord | None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "UPDATE character_versions SET status = ?, message = ?, updated_at = ?"
                 " WHERE character_id = ? AND version = ?",
@@ -973,3 +1022,23 @@ class SqliteMetadataStore:
             )
         found = [v for v in self.list_character_versions(character_id) if v.version == version]
         return found[0] if found else None
+
+
+class SqliteMetadataStore(SqlMetadataStore):
+    """The store in one SQLite file (the embedded default)."""
+
+    db: SqliteDatabase
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
+        super().__init__(SqliteDatabase(path, busy_timeout_ms))
+
+
+class PostgresMetadataStore(SqlMetadataStore):
+    """The store in a PostgreSQL database (``postgresql://USER@HOST:PORT/DB``) shared by the
+    API and worker processes of many hosts. Needs the ``scale`` extra."""
+
+    def __init__(self, url: str, max_connections: int = 8) -> None:
+        from ._db_postgres import PostgresDatabase
+
+        super().__init__(PostgresDatabase(url, max_connections))

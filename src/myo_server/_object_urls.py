@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ._config import SCALE_EXTRA_HINT
 from ._objects import ObjectStore
 from ._signing import Signer
 from ._storage import InvalidKeyError, check_key
 
-SCALE_EXTRA = "myo-mcp[scale]"
 _FORMS = "file:///DIR or s3://BUCKET[/PREFIX]"
 # S3's bucket naming rules (the common subset every S3-compatible store accepts).
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -95,7 +95,6 @@ def _open_s3(url: str, bucket: str, path: str) -> ObjectStore:
         client = make_s3_client()
     except ImportError:
         raise StorageURLError(
-            f"storage URL {url!r} needs boto3, which is not installed: pip install"
-            f" '{SCALE_EXTRA}' (or uv sync --extra scale)"
+            f"storage URL {url!r} needs boto3, which is not installed: {SCALE_EXTRA_HINT}"
         ) from None
     return S3ObjectStore(bucket, prefix, client=client)

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.s3_service import S3Service
 
 from myo_server._object_urls import StorageURLError, open_object_store
 from myo_server._objects_local import LocalObjectStore
 from myo_server._objects_s3 import S3ObjectStore
 from myo_server._signing import Signer
+
+from ..s3_service import S3Service
 
 SIGNER = Signer(b"s" * 64)
 

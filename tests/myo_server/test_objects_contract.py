@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from tests.s3_service import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Service
 
 from myo_server import LocalServer
 from myo_server._object_urls import open_object_store
@@ -41,6 +40,8 @@ from myo_server._signing import Signer, load_or_create_secret
 from myo_server._storage import InvalidKeyError, asset_key
 from myo_server._util import new_id
 from myo_server.testing import initiate
+
+from ..s3_service import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Service
 
 MiB = 1 << 20
 PREFIX = "server-a"

@@ -1,4 +1,5 @@
-"""Storage and metadata internals: atomic blobs, safe keys, signatures, concurrent job claims."""
+"""Storage and metadata internals: atomic blobs, safe keys, signatures, and what only the SQLite
+store does (its file, its space, its plans; the store's contract: test_metadata_contract.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from myo_server import LocalServer
-from myo_server._metadata import SqliteMetadataStore
-from myo_server._records import AssetRecord, JobFilters, JobRecord
+from myo_server._db_sqlite import SqliteDatabase
+from myo_server._metadata import SCHEMA_VERSION, SqliteMetadataStore, _schema
+from myo_server._records import AssetRecord, JobRecord
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
 from myo_server._space import out_of_space
 from myo_server._storage import (
@@ -29,6 +30,8 @@ from myo_server._storage import (
     sha256_of,
 )
 from myo_server._util import new_id, now
+
+from .records import asset, output, queued_job
 
 
 def test_blob_writes_are_invisible_until_commit(tmp_path: Path) -> None:
@@ -143,147 +146,43 @@ def test_upload_policy_round_trip_and_tampering() -> None:
 
 
 def _job(job_id: str) -> JobRecord:
+    return queued_job(job_id)
+
+
+def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
+    record = asset()
+    store.insert_asset(record)
+    return record
+
+
+def _schema_1_file(path: Path, job_id: str) -> None:
+    """The file as a schema-1 server left it (without the indexes added later in schema 1),
+    holding one queued job."""
+    old = SqliteDatabase(path)
+    old.migrate(_schema(old.dialect)[:1])
     t = now()
-    return JobRecord(
-        job_id=job_id,
-        tenant_id="t",
-        type="retarget",
-        status="QUEUED",
-        params={},
-        created_at=t,
-        updated_at=t,
-        run_id=new_id(),
-    )
-
-
-def test_concurrent_claims_from_several_processes_never_share_a_job(tmp_path: Path) -> None:
-    db = tmp_path / "q.sqlite3"
-    store = SqliteMetadataStore(db)
-    ids = [new_id() for _ in range(120)]
-    for job_id in ids:
-        store.create_job(_job(job_id))
-    script = textwrap.dedent(
-        f"""
-        import sys
-        from pathlib import Path
-        from myo_server._metadata import SqliteMetadataStore
-        store = SqliteMetadataStore(Path({str(db)!r}))
-        got = []
-        while (job := store.claim_job(sys.argv[1])) is not None:
-            got.append(job.job_id)
-        print("\\n".join(got))
-        """
-    )
-    procs = [
-        subprocess.Popen([sys.executable, "-c", script, f"w{i}"], stdout=subprocess.PIPE, text=True)
-        for i in range(4)
-    ]
-    claimed = [line for p in procs for line in p.communicate(timeout=60)[0].split()]
-    assert sorted(claimed) == sorted(ids)
-    assert store.claim_job("late") is None
-    running = store.running_worker_ids()
-    assert running <= {"w0", "w1", "w2", "w3"}
-
-
-def test_recovery_requeues_once_then_fails(tmp_path: Path) -> None:
-    store = SqliteMetadataStore(tmp_path / "r.sqlite3")
-    job_id = new_id()
-    store.create_job(_job(job_id))
-    assert store.claim_job("dead1") is not None
-    assert store.recover_worker_jobs("dead1", 2, "its worker died") == [(job_id, "QUEUED")]
-    assert store.claim_job("dead2") is not None
-    assert store.recover_worker_jobs("dead2", 2, "its worker died") == [(job_id, "FAILED")]
-    job = store.get_job(job_id, None)
-    assert job is not None
-    assert job.error is not None
-    assert "its worker died, on each of its 2 attempts" in job.error
-
-
-def test_any_job_text_is_stored_readably(tmp_path: Path) -> None:
-    # A C3D label byte that is not UTF-8 reaches messages as a surrogate (surrogateescape);
-    # SQLite refuses it, and a NUL cuts text short in most readers.
-    store = SqliteMetadataStore(tmp_path / "x.sqlite3")
-    text = "labels \udcffBWT, \ud800, C\x007"
-    shown = "labels \\xffBWT, \\ud800, C\\x007"
-    failed, progressed, recovered = new_id(), new_id(), new_id()
-    for job_id in (failed, progressed, recovered):
-        store.create_job(_job(job_id))
-        assert store.claim_job(job_id) is not None  # one worker per job
-    assert store.finish_job_failed(failed, failed, text)
-    assert store.update_progress(progressed, progressed, 0.5, text)
-    assert store.recover_worker_jobs(recovered, 1, text) == [(recovered, "FAILED")]
-    job = store.get_job(failed, "t")
-    assert job is not None
-    assert (job.status, job.error, job.message) == ("FAILED", shown, shown)
-    assert store.get_job(progressed, "t").message == shown  # type: ignore[union-attr]
-    assert shown in store.get_job(recovered, "t").error  # type: ignore[union-attr,operator]
-    store.close()
-
-
-def test_a_succeeded_job_is_read_with_its_outputs_storage_key(tmp_path: Path) -> None:
-    store = SqliteMetadataStore(tmp_path / "o.sqlite3")
-    job_id = new_id()
-    store.create_job(_job(job_id))
-    assert store.claim_job("w") is not None
-    assert store.get_job(job_id, "t").output_key is None  # type: ignore[union-attr]
-    t = now()
-    output = AssetRecord(
-        asset_id=new_id(),
-        tenant_id="t",
-        purpose="retarget_output",
-        filename="walk_retarget.npz",
-        content_type="application/octet-stream",
-        storage_key="tenants/t/assets/out/walk_retarget.npz",
-        status="completed",
-        created_at=t,
-        updated_at=t,
-    )
-    assert store.finish_job_succeeded(job_id, "w", output, "done")
-    got = store.get_job(job_id, "t")
-    assert got is not None
-    assert got.output_asset_id == output.asset_id
-    assert got.output_key == output.storage_key
-    listed, _ = store.list_jobs("t", JobFilters(), 10, 0)
-    assert [j.output_key for j in listed] == [output.storage_key]
-    assert store.delete_asset(output.asset_id, "t")[0] == "deleted"
-    assert store.get_job(job_id, "t").output_key is None  # type: ignore[union-attr]
-    store.close()
-
-
-def _output(name: str) -> AssetRecord:
-    t = now()
-    return AssetRecord(
-        asset_id=new_id(),
-        tenant_id="t",
-        purpose="retarget_output",
-        filename=name,
-        content_type="application/octet-stream",
-        storage_key=f"tenants/t/assets/{new_id()}/{name}",
-        status="completed",
-        created_at=t,
-        updated_at=t,
-    )
+    with old.write() as conn:
+        conn.execute(
+            "INSERT INTO jobs (job_id, tenant_id, type, status, params, run_id, created_at,"
+            " updated_at) VALUES (?, 't', 'retarget', 'QUEUED', '{}', 'r', ?, ?)",
+            (job_id, t, t),
+        )
+    old.close()
 
 
 def test_a_schema_1_data_dir_gets_the_outputs_columns_on_open_and_keeps_its_jobs(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "old.sqlite3"
-    store = SqliteMetadataStore(db)
     old_job, new_job = new_id(), new_id()
-    store.create_job(_job(old_job))
-    store.close()
-    with sqlite3.connect(db) as conn:  # the file as a schema-1 server left it
-        conn.execute("ALTER TABLE jobs DROP COLUMN output_info")
-        conn.execute("ALTER TABLE jobs DROP COLUMN outputs")
-        conn.execute("PRAGMA user_version = 1")
+    _schema_1_file(db, old_job)
     store = SqliteMetadataStore(db)
     got = store.get_job(old_job, "t")
     assert got is not None and got.outputs == {} and got.output_info is None
     store.create_job(_job(new_job))
     claimed = store.claim_job("w")
     assert claimed is not None and claimed.job_id == old_job  # the older job first
-    npz, model = _output("walk_retarget.npz"), _output("walk_model.mjb")
+    npz, model = output("walk_retarget.npz"), output("walk_model.mjb")
     info = {"processing_time_seconds": 1.5}
     assert store.finish_job_succeeded(old_job, "w", npz, "done", {"model": model}, info)
     got = store.get_job(old_job, "t")
@@ -293,46 +192,7 @@ def test_a_schema_1_data_dir_gets_the_outputs_columns_on_open_and_keeps_its_jobs
     assert got.output_keys == {model.asset_id: model.storage_key}
     assert got.output_info == info
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
-    store.close()
-
-
-def _pending_asset(store: SqliteMetadataStore) -> AssetRecord:
-    t = now()
-    record = AssetRecord(
-        asset_id=new_id(),
-        tenant_id="t",
-        purpose="retarget",
-        filename="a.c3d",
-        content_type="application/octet-stream",
-        storage_key=f"tenants/t/assets/{new_id()}/a.c3d",
-        status="pending",
-        created_at=t,
-        updated_at=t,
-    )
-    store.insert_asset(record)
-    return record
-
-
-def test_an_upload_is_claimed_once_and_a_failed_publish_rolls_the_claim_back(
-    tmp_path: Path,
-) -> None:
-    store = SqliteMetadataStore(tmp_path / "u.sqlite3")
-    a = _pending_asset(store)
-    published: list[str] = []
-
-    def fail() -> None:
-        raise OSError("rename failed")
-
-    with pytest.raises(OSError, match="rename failed"):
-        store.claim_upload(a.asset_id, 3, "aa" * 32, fail)
-    assert store.get_asset(a.asset_id, None).status == "pending"  # type: ignore[union-attr]
-    assert store.claim_upload(a.asset_id, 3, "bb" * 32, lambda: published.append("first"))
-    assert not store.claim_upload(a.asset_id, 4, "cc" * 32, lambda: published.append("second"))
-    got = store.get_asset(a.asset_id, None)
-    assert got is not None
-    assert (got.status, got.size_bytes, got.checksum_sha256) == ("uploaded", 3, "bb" * 32)
-    assert published == ["first"]  # the loser never touched the object
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     store.close()
 
 
@@ -358,8 +218,8 @@ def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = SqliteMetadataStore(tmp_path / "c.sqlite3")
-    proxy = _CommitFailsOnce(store._conn())
-    monkeypatch.setattr(store, "_conn", lambda: proxy)
+    proxy = _CommitFailsOnce(store.db._conn())
+    monkeypatch.setattr(store.db, "_conn", lambda: proxy)
     with pytest.raises(sqlite3.OperationalError) as failed:
         _pending_asset(store)
     assert out_of_space(failed.value)
@@ -370,7 +230,7 @@ def test_a_failed_commit_is_rolled_back_and_the_next_write_works(
 
 def test_a_real_sqlite_full_is_recognised_as_out_of_space(tmp_path: Path) -> None:
     store = SqliteMetadataStore(tmp_path / "f.sqlite3")
-    conn = store._conn()
+    conn = store.db._conn()
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # the database may not grow: SQLITE_FULL
 
@@ -391,7 +251,7 @@ def test_history_is_read_through_indexes(tmp_path: Path) -> None:
 
     db = tmp_path / "m.sqlite3"
     store = SqliteMetadataStore(db)
-    conn = store._conn()
+    conn = store.db._conn()
     # 30 successes, completed in the reverse order of their creation, lasting 1..30 s
     for i in range(30):
         job = _job(new_id())
@@ -399,22 +259,25 @@ def test_history_is_read_through_indexes(tmp_path: Path) -> None:
         job.started_at, job.completed_at = 5000.0 - 100 * i, 5000.0 - 100 * i + (i + 1)
         store.create_job(job)
     assert store.mean_job_seconds() == pytest.approx(sum(range(1, 21)) / 20)
-    plan = conn.execute(
-        "EXPLAIN QUERY PLAN SELECT completed_at FROM jobs WHERE status = 'SUCCEEDED'"
-        " ORDER BY completed_at DESC LIMIT 20"
-    ).fetchall()
+    plan = [
+        tuple(r)
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT completed_at FROM jobs WHERE status = 'SUCCEEDED'"
+            " ORDER BY completed_at DESC LIMIT 20"
+        )
+    ]
     assert "jobs_completed" in str(plan)
     assert "TEMP B-TREE" not in str(plan)
-    plan = conn.execute(
-        "EXPLAIN QUERY PLAN DELETE FROM idempotency WHERE created_at <= 0"
-    ).fetchall()  # the expiry sweep of every idempotent POST
+    plan = [  # the expiry sweep of every idempotent POST
+        tuple(r)
+        for r in conn.execute("EXPLAIN QUERY PLAN DELETE FROM idempotency WHERE created_at <= 0")
+    ]
     assert "idempotency_created" in str(plan)
     store.close()
-    raw = sqlite3.connect(db)  # a data dir made before the indexes existed gets them
-    raw.execute("DROP INDEX jobs_completed")
-    raw.execute("DROP INDEX idempotency_created")
-    raw.commit()
-    SqliteMetadataStore(db).close()
+    old = tmp_path / "old.sqlite3"  # a data dir made before the indexes existed gets them
+    _schema_1_file(old, new_id())
+    SqliteMetadataStore(old).close()
+    raw = sqlite3.connect(old)
     names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     raw.close()
     assert {"jobs_completed", "idempotency_created"} <= names
