@@ -6,6 +6,7 @@ import argparse
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from myo_retarget._pipes import EXIT_BROKEN_PIPE, silence_stdout
 
 from . import __version__
 from ._config import ServerConfig, default_data_dir, default_workers
+from ._db import DatabaseError
+from ._metadata import DatabaseURLError
 
 log = logging.getLogger("myo_server")
 
@@ -34,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
             type=Path,
             default=None,
             help="data directory (default: $MYO_HOME or the user data directory)",
+        )
+        p.add_argument(
+            "--database-url",
+            default=os.environ.get("MYO_DATABASE_URL"),
+            help="the metadata's database: sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+            " (default: $MYO_DATABASE_URL, else the SQLite file in the data directory)",
         )
 
     serve = sub.add_parser("serve", help="run the API server")
@@ -94,11 +103,30 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key")
     data_dir_arg(revoke)
     revoke.add_argument("key", help="the key id (as listed) or the key itself")
+
+    migrate = sub.add_parser(
+        "migrate", help="create or upgrade the database's schema (serve does it too), then exit"
+    )
+    data_dir_arg(migrate)
     return parser
 
 
-def _runtime_for(data_dir: Path | None, **kwargs: object) -> ServerConfig:
-    return ServerConfig(data_dir=data_dir or default_data_dir(), **kwargs)  # type: ignore[arg-type]
+def _runtime_for(args: argparse.Namespace, **kwargs: object) -> ServerConfig:
+    return ServerConfig(
+        data_dir=args.data_dir or default_data_dir(),
+        database_url=args.database_url,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from ._metadata import SCHEMA_VERSION, open_metadata_store
+
+    config = _runtime_for(args, workers=0)
+    store = open_metadata_store(config.metadata_url)
+    store.close()
+    print(f"{store.db}: schema {SCHEMA_VERSION}", file=sys.stderr)
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -121,7 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     url = http_url(args.host, sock.getsockname()[1])
     config = _runtime_for(
-        args.data_dir,
+        args,
         workers=default_workers() if args.workers is None else max(0, args.workers),
         rate_limit_per_second=args.rate_limit,
         rate_limit_burst=max(1, int(args.rate_limit * 2)),
@@ -192,7 +220,7 @@ def _keys(args: argparse.Namespace) -> int:
     from ._auth import create_api_key, create_tenant, key_id_of
     from ._runtime import ServerRuntime
 
-    config = _runtime_for(args.data_dir, workers=0)
+    config = _runtime_for(args, workers=0)
     runtime = ServerRuntime(config)
     runtime.open()
     store = runtime.store
@@ -245,9 +273,15 @@ def _keys(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``myo-server``."""
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return _keys(args)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "migrate":
+            return _migrate(args)
+        return _keys(args)
+    except (DatabaseURLError, DatabaseError) as exc:  # a database that cannot be used
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, DatabaseURLError) else 1
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ class ServerConfig:
         job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced,
             so an input that hangs the engine cannot hold a worker forever (0: no limit).
         bucket: Bucket name shown in ``s3://bucket/key`` storage references.
+        database_url: Where the metadata and the job queue live: ``sqlite:///PATH`` or
+            ``postgresql://USER@HOST:PORT/DB`` (shared by the API and worker processes of many
+            hosts); default: the SQLite file in ``data_dir``.
     """
 
     data_dir: Path
@@ -66,11 +69,17 @@ class ServerConfig:
     worker_memory_limit_mb: int = 4096
     job_timeout_s: float = 3600.0
     bucket: str = DEFAULT_BUCKET
+    database_url: str | None = None
 
     @property
     def db_path(self) -> Path:
-        """The SQLite database."""
+        """The SQLite database of the data directory (used unless ``database_url`` is set)."""
         return self.data_dir / "myo.sqlite3"
+
+    @property
+    def metadata_url(self) -> str:
+        """The database of the metadata: ``database_url``, else the data directory's file."""
+        return self.database_url or f"sqlite://{self.db_path.resolve().as_posix()}"
 
     @property
     def blob_dir(self) -> Path:

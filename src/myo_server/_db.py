@@ -12,7 +12,21 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-__all__ = ["POSTGRESQL", "SQLITE", "Connection", "Cursor", "Database", "Dialect", "Row"]
+__all__ = [
+    "POSTGRESQL",
+    "SQLITE",
+    "Connection",
+    "Cursor",
+    "Database",
+    "DatabaseError",
+    "Dialect",
+    "Row",
+]
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used: unreachable, written by a newer server, or its driver is
+    missing. The message says which and what to do."""
 
 
 class Row(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._config import SCALE_EXTRA_HINT
-from ._db import POSTGRESQL, Connection, Cursor, Dialect
+from ._db import POSTGRESQL, Connection, Cursor, DatabaseError, Dialect
 
 __all__ = ["PostgresDatabase", "describe_url"]
 
@@ -61,7 +61,7 @@ class PostgresDatabase:
             from psycopg.rows import dict_row
             from psycopg_pool import ConnectionPool
         except ImportError:
-            raise RuntimeError(
+            raise DatabaseError(
                 f"a PostgreSQL database needs psycopg, which is not installed: {SCALE_EXTRA_HINT}"
             ) from None
         self.url = url
@@ -79,7 +79,7 @@ class PostgresDatabase:
             self._pool.wait(timeout=connect_timeout_s)
         except Exception as exc:
             self._pool.close()
-            raise RuntimeError(
+            raise DatabaseError(
                 f"cannot connect to the database {describe_url(url)} within "
                 f"{connect_timeout_s:g} s ({type(exc).__name__}): check that PostgreSQL runs "
                 "there and that the URL's user, host, port and database are right"
@@ -105,7 +105,7 @@ class PostgresDatabase:
             row = conn.execute("SELECT version FROM myo_schema").fetchone()
             version = int(row["version"]) if row else 0
             if version > len(steps):
-                raise RuntimeError(
+                raise DatabaseError(
                     f"the database {self} was written by a newer myo-server (schema {version} >"
                     f" {len(steps)}); upgrade myo-mcp on every host"
                 )

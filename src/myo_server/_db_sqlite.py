@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ._db import SQLITE, Connection, Dialect
+from ._db import SQLITE, Connection, DatabaseError, Dialect
 
 __all__ = ["SqliteDatabase"]
 
@@ -70,7 +70,7 @@ class SqliteDatabase:
         with self.write() as conn:
             version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(steps):
-                raise RuntimeError(
+                raise DatabaseError(
                     f"{self.path} was written by a newer myo-server (schema {version} >"
                     f" {len(steps)}); upgrade myo-mcp or use another data directory"
                 )

@@ -43,6 +43,8 @@ class LocalServer:
             FAILED (0: no limit).
         job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced
             (0: no limit).
+        database_url: The metadata's database (``sqlite:///PATH`` or
+            ``postgresql://USER@HOST:PORT/DB``); default: the SQLite file in ``data_dir``.
 
     Raises:
         ValueError: A wildcard ``host`` without ``public_base_url``.
@@ -60,6 +62,7 @@ class LocalServer:
         public_base_url: str | None = None,
         worker_memory_limit_mb: int = ServerConfig.worker_memory_limit_mb,
         job_timeout_s: float = ServerConfig.job_timeout_s,
+        database_url: str | None = None,
     ) -> None:
         check_public_url(host, public_base_url)
         self.config = ServerConfig(
@@ -70,6 +73,7 @@ class LocalServer:
             rate_limit_burst=rate_limit_burst,
             worker_memory_limit_mb=worker_memory_limit_mb,
             job_timeout_s=job_timeout_s,
+            database_url=database_url,
         )
         self._host = host
         self._port = port

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import unquote, urlsplit
 
 from ._db import Connection, Database, Dialect, Row
 from ._db_sqlite import SqliteDatabase
@@ -1042,3 +1043,32 @@ class PostgresMetadataStore(SqlMetadataStore):
         from ._db_postgres import PostgresDatabase
 
         super().__init__(PostgresDatabase(url, max_connections))
+
+
+class DatabaseURLError(ValueError):
+    """A database URL that names no database this server can use."""
+
+
+def open_metadata_store(url: str) -> SqlMetadataStore:
+    """The metadata store at ``url``: ``sqlite:///PATH`` (an absolute path) or
+    ``postgresql://USER@HOST:PORT/DB`` (``postgres://`` too; psycopg's URL parameters apply).
+
+    Raises:
+        DatabaseURLError: Another form; the message shows the two that work.
+        DatabaseError: The database cannot be used (the message says why).
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "sqlite":
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+            raise DatabaseURLError(
+                f"database URL {url!r}: write an absolute path after three slashes,"
+                " e.g. sqlite:///var/lib/myo/myo.sqlite3"
+            )
+        return SqliteMetadataStore(Path(unquote(parts.path)))
+    if scheme in ("postgresql", "postgres"):
+        return PostgresMetadataStore(url)
+    raise DatabaseURLError(
+        f"database URL {url.split('@')[-1]!r} names no database myo-server can use: write"
+        " sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+    )

@@ -10,7 +10,7 @@ from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant
 from ._catalog import CharacterCatalog
 from ._config import ServerConfig
 from ._filelock import FileLock
-from ._metadata import MetadataStore, SqliteMetadataStore
+from ._metadata import MetadataStore, open_metadata_store
 from ._pool import WorkerPool
 from ._private import make_dirs, secure_data_dir, touch_private
 from ._signing import Signer, load_or_create_secret
@@ -51,8 +51,9 @@ class ServerRuntime:
         secure_data_dir(cfg.data_dir, self._private_entries())
         make_dirs(cfg.run_dir)
         with FileLock(cfg.run_dir / "init.lock"):
-            touch_private(cfg.db_path)  # SQLite would create it (and its -wal, -shm) 0644
-            self.store = SqliteMetadataStore(cfg.db_path)
+            if cfg.database_url is None:
+                touch_private(cfg.db_path)  # SQLite would create it (and its -wal, -shm) 0644
+            self.store = open_metadata_store(cfg.metadata_url)
             self.signer = Signer(load_or_create_secret(cfg.secret_path))
             blobs = DirectoryBlobStore(cfg.blob_dir)
             removed = blobs.cleanup_temp()

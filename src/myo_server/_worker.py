@@ -21,7 +21,7 @@ from typing import Any
 
 from ._config import ServerConfig
 from ._filelock import FileLock
-from ._metadata import MetadataStore, SqliteMetadataStore
+from ._metadata import MetadataStore, open_metadata_store
 from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
 from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
@@ -136,7 +136,7 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
     if not lock.try_acquire():
         log.error("worker %s: liveness lock already held; exiting", worker_id)
         return 0
-    store = SqliteMetadataStore(config.db_path)
+    store = open_metadata_store(config.metadata_url)
     blobs = DirectoryBlobStore(config.blob_dir)
     ctx = _Context(store, blobs, worker_id, link.stop, config.worker_memory_limit_mb)
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one

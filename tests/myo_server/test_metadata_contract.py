@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from myo_server._db import DatabaseError
 from myo_server._metadata import (
     PostgresMetadataStore,
     SqliteMetadataStore,
@@ -463,5 +464,5 @@ def test_the_schema_is_migrated_once_and_a_newer_one_is_refused(
     assert reopened.get_job(job.job_id, "t") is not None
     reopened.close()
     older_server = _schema(store.db.dialect)[:-1]
-    with pytest.raises(RuntimeError, match="newer myo-server"):
+    with pytest.raises(DatabaseError, match="newer myo-server"):
         store.db.migrate(older_server)

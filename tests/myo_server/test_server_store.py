@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from myo_server import LocalServer
+from myo_server._db import DatabaseError
 from myo_server._db_sqlite import SqliteDatabase
 from myo_server._metadata import SCHEMA_VERSION, SqliteMetadataStore, _schema
 from myo_server._records import AssetRecord, JobRecord
@@ -290,5 +291,5 @@ def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
     SqliteMetadataStore(db).close()
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(RuntimeError, match="newer myo-server"):
+    with pytest.raises(DatabaseError, match="newer myo-server"):
         SqliteMetadataStore(db)
