@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import socket
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -136,3 +137,24 @@ def test_an_unreachable_database_fails_the_command_with_where_and_what_to_check(
     assert f"cannot connect to the database postgresql://lab@127.0.0.1:{port}/myo" in done.stderr
     assert "check that PostgreSQL runs there" in done.stderr
     assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_or_newer_database_fails_the_command_with_exit_2_or_1(
+    tmp_path: Path, console_script: Callable[[str], str]
+) -> None:
+    def migrate(url: str) -> subprocess.CompletedProcess[str]:
+        argv = [console_script("myo-server"), "migrate", "--data-dir", str(tmp_path)]
+        return subprocess.run(
+            [*argv, "--database-url", url], capture_output=True, text=True, timeout=60
+        )
+
+    bad = migrate("mysql://lab:s3cret@db/myo")
+    assert (bad.returncode, bad.stderr.count("\n")) == (2, 1)
+    assert "postgresql://USER@HOST:PORT/DB" in bad.stderr and "s3cret" not in bad.stderr
+    newer = tmp_path / "newer.sqlite3"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    done = migrate(f"sqlite://{newer}")
+    assert done.returncode == 1
+    assert "written by a newer myo-server (schema 99" in done.stderr
+    assert "Traceback" not in done.stderr
