@@ -52,6 +52,9 @@ class ServerConfig:
         job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced,
             so an input that hangs the engine cannot hold a worker forever (0: no limit).
         bucket: Bucket name shown in ``s3://bucket/key`` storage references.
+        job_lease_s: Seconds a running job stays its worker's without a renewal (the worker
+            renews it every third of that): after a host dies, its jobs run elsewhere this long
+            after its last renewal.
         database_url: Where the metadata and the job queue live: ``sqlite:///PATH`` or
             ``postgresql://USER@HOST:PORT/DB`` (shared by the API and worker processes of many
             hosts); default: the SQLite file in ``data_dir``.
@@ -70,6 +73,7 @@ class ServerConfig:
     job_timeout_s: float = 3600.0
     bucket: str = DEFAULT_BUCKET
     database_url: str | None = None
+    job_lease_s: float = 30.0
 
     @property
     def db_path(self) -> Path:

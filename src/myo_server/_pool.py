@@ -48,12 +48,22 @@ class _Slot:
 
 
 def recover_orphans(config: ServerConfig, store: MetadataStore, skip: set[str]) -> None:
-    """Re-queue or fail RUNNING jobs whose worker (of any process on this data dir) is dead.
+    """Re-queue or fail RUNNING jobs whose worker is dead: a worker of any process on this data
+    directory found dead by its lock file at once, a worker of another host (its lock file is not
+    here) once it stops renewing its job's lease.
 
     A live worker holds the lock file named after it; a lock we can take belongs to a dead one.
     """
+    expired = store.recover_expired_jobs(
+        config.max_attempts, "its worker stopped renewing its lease (its host or process stopped)"
+    )
+    for job_id, status in expired:
+        log.warning("job %s whose lease expired -> %s", job_id, status)
     for worker_id in store.running_worker_ids() - skip:
-        lock = FileLock(worker_lock_path(config, worker_id))
+        path = worker_lock_path(config, worker_id)
+        if not path.exists():
+            continue  # another host's worker (a database shared by hosts): its lease decides
+        lock = FileLock(path)
         if not lock.try_acquire():
             continue  # alive, in this or another process
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._config import ServerConfig
 from ._filelock import FileLock
-from ._metadata import MetadataStore, open_metadata_store
+from ._metadata import LEASE_S, MetadataStore, open_metadata_store
 from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
 from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
@@ -63,6 +63,7 @@ class _Context:
     worker_id: str
     stop: threading.Event
     memory_limit_mb: int = 0  # for the message of a job that needs more
+    lease_s: float = LEASE_S  # how long a claimed job stays ours without a renewal
 
 
 class _ParentLink:
@@ -138,7 +139,9 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
         return 0
     store = open_metadata_store(config.metadata_url)
     blobs = DirectoryBlobStore(config.blob_dir)
-    ctx = _Context(store, blobs, worker_id, link.stop, config.worker_memory_limit_mb)
+    ctx = _Context(
+        store, blobs, worker_id, link.stop, config.worker_memory_limit_mb, config.job_lease_s
+    )
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
         engine: Any = importlib.import_module("myo_retarget")
         engine.load_character()
@@ -148,7 +151,7 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
     try:
         while not link.stop.is_set():
             try:
-                job = store.claim_job(worker_id)
+                job = store.claim_job(worker_id, config.job_lease_s)
             except Exception:  # e.g. the database stayed locked: log, breathe, carry on
                 log.exception("worker %s: queue error; retrying", worker_id)
                 time.sleep(0.5)
@@ -179,6 +182,37 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(worker_main(ServerConfig(**doc), args[1], int(args[2])))
 
 
+class _Lease:
+    """Keeps a claimed job leased to this worker while it runs: a thread renews the lease every
+    third of its length, so that a worker whose host dies loses the job to the others, and
+    sets :attr:`lost` when the job no longer runs here (canceled, or taken back after a lapse)."""
+
+    def __init__(self, store: MetadataStore, job_id: str, worker_id: str, lease_s: float) -> None:
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._lease_s = lease_s
+        self._thread = threading.Thread(
+            target=self._renew, args=(store, job_id, worker_id), name="lease", daemon=True
+        )
+
+    def _renew(self, store: MetadataStore, job_id: str, worker_id: str) -> None:
+        while not self._done.wait(self._lease_s / 3):
+            try:
+                if not store.renew_lease(job_id, worker_id, self._lease_s):
+                    self.lost.set()
+                    return
+            except Exception:  # a database hiccup: the lease lasts; try again next time
+                log.warning("job %s: renewing its lease failed", job_id, exc_info=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(5)
+
+
 def _throttled(interval: float, fn: Callable[[], bool]) -> Callable[[], bool]:
     last = [0.0]
     cached = [False]
@@ -204,7 +238,8 @@ def run_job(ctx: _Context, job: JobRecord) -> bool:
             so that the supervisor recovers the job: one that carried on would leave it RUNNING.
     """
     try:
-        return _run_job(ctx, job)
+        with _Lease(ctx.store, job.job_id, ctx.worker_id, ctx.lease_s) as lease:
+            return _run_job(ctx, job, lease)
     except Exception as exc:  # recording the outcome failed: record a message that cannot
         log.exception("job %s: recording its outcome failed", job.job_id)
         message = (
@@ -216,7 +251,7 @@ def run_job(ctx: _Context, job: JobRecord) -> bool:
         return not _out_of_memory(exc)
 
 
-def _run_job(ctx: _Context, job: JobRecord) -> bool:
+def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
     store, worker_id = ctx.store, ctx.worker_id
     params = job.params
     log.info("job %s started (attempt %d)", job.job_id, job.attempts)
@@ -230,7 +265,7 @@ def _run_job(ctx: _Context, job: JobRecord) -> bool:
             if ctx.stop.is_set():
                 stopping[0] = True  # the server is stopping: hand the job back to the queue
                 return True
-            return store.job_status(job.job_id) != "RUNNING"
+            return lease.lost.is_set() or store.job_status(job.job_id) != "RUNNING"
 
         should_cancel = _throttled(CANCEL_CHECK_INTERVAL, cancel_requested)
         last_progress = [0.0]
