@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
             " (default: $MYO_DATABASE_URL, else the SQLite file in the data directory)",
         )
 
+    def worker_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--worker-memory-mb",
+            type=int,
+            default=ServerConfig.worker_memory_limit_mb,
+            help="address space each job worker may use, MiB; a job needing more fails"
+            f" (0: no limit; default {ServerConfig.worker_memory_limit_mb})",
+        )
+        p.add_argument(
+            "--job-timeout",
+            type=float,
+            default=ServerConfig.job_timeout_s,
+            help="seconds a job may run before it fails and its worker is replaced"
+            f" (0: no limit; default {ServerConfig.job_timeout_s:g})",
+        )
+
     serve = sub.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
@@ -72,19 +89,22 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="log level (default info)",
     )
-    serve.add_argument(
-        "--worker-memory-mb",
-        type=int,
-        default=ServerConfig.worker_memory_limit_mb,
-        help="address space each job worker may use, MiB; a job needing more fails"
-        f" (0: no limit; default {ServerConfig.worker_memory_limit_mb})",
+    worker_options(serve)
+
+    worker = sub.add_parser(
+        "worker", help="run job workers only (no API): scale out beside 'serve --workers 0'"
     )
-    serve.add_argument(
-        "--job-timeout",
-        type=float,
-        default=ServerConfig.job_timeout_s,
-        help="seconds a job may run before it fails and its worker is replaced"
-        f" (0: no limit; default {ServerConfig.job_timeout_s:g})",
+    data_dir_arg(worker)
+    worker.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: CPU count)"
+    )
+    worker_options(worker)
+    worker.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default info)",
     )
 
     keys = sub.add_parser("keys", help="manage API keys")
@@ -190,6 +210,40 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set (instead of killing the process mid-job)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from ._logging import configure_logging
+    from ._runtime import ServerRuntime
+
+    configure_logging(args.log_level)
+    config = _runtime_for(
+        args,
+        workers=default_workers() if args.workers is None else max(1, args.workers),
+        worker_memory_limit_mb=max(0, args.worker_memory_mb),
+        job_timeout_s=max(0.0, args.job_timeout),
+    )
+    stop = _stop_on_signals()
+    runtime = ServerRuntime(config)
+    try:
+        runtime.open()
+        runtime.pool.start()
+        log.info(
+            "workers running",
+            extra={"database": str(runtime.store), "workers": config.workers},
+        )
+        stop.wait()
+    finally:
+        runtime.close()  # a running job goes back to the queue
+    return 0
+
+
 def _quiet_into_a_closed_pipe(
     command: Callable[[argparse.Namespace], int],
 ) -> Callable[[argparse.Namespace], int]:
@@ -278,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "migrate":
             return _migrate(args)
+        if args.command == "worker":
+            return _worker(args)
         return _keys(args)
     except (DatabaseURLError, DatabaseError) as exc:  # a database that cannot be used
         print(f"error: {exc}", file=sys.stderr)

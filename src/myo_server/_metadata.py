@@ -405,6 +405,9 @@ class SqlMetadataStore:
         self._job_cols = _job_cols(self._d)
         db.migrate(_schema(self._d))
 
+    def __str__(self) -> str:
+        return str(self.db)  # a path, or a URL without its password
+
     def close(self) -> None:
         """Close the database's connections."""
         self.db.close()

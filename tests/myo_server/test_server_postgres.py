@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -158,3 +159,31 @@ def test_a_bad_or_newer_database_fails_the_command_with_exit_2_or_1(
     assert done.returncode == 1
     assert "written by a newer myo-server (schema 99" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_worker_process_runs_the_jobs_an_api_only_server_queues(
+    tmp_path: Path, postgres_url: str, console_script: Callable[[str], str]
+) -> None:
+    data = tmp_path / "data"
+    with (
+        LocalServer(data_dir=data, workers=0, database_url=postgres_url) as api,
+        new_tenant_client(api) as client,
+    ):
+        c3d = upload_path(client, myo_retarget.sample_c3d_path())
+        xml = upload_path(client, MARKERSETS / "cmu.xml")
+        r = client.post("/v1/runs/retarget", json={"c3d_asset_id": c3d, "markerset_asset_id": xml})
+        job_id = r.json()["job_id"]
+        argv = [console_script("myo-server"), "worker", "--workers", "1", "--data-dir", str(data)]
+        worker = subprocess.Popen(
+            [*argv, "--database-url", postgres_url, "--log-level", "warning"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+            assert job["status"] == "SUCCEEDED", job
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+        assert "Traceback" not in err
