@@ -42,7 +42,12 @@ _SERVE = """
 import os, sys, time
 from myo_server import LocalServer
 # The per-key rate limiter is off: the figures are the server's, not the limiter's.
-srv = LocalServer(data_dir=sys.argv[1], workers=int(sys.argv[2]), rate_limit_per_second=0).start()
+srv = LocalServer(
+    data_dir=sys.argv[1],
+    workers=int(sys.argv[2]),
+    rate_limit_per_second=0,
+    database_url=sys.argv[3] or None,
+).start()
 print(srv.base_url, srv.api_key, os.getpid(), flush=True)
 sys.stdin.read()
 srv.stop()
@@ -50,10 +55,13 @@ srv.stop()
 
 
 @contextmanager
-def server(data_dir: Path, workers: int) -> Iterator[tuple[httpx.Client, str, str, int]]:
-    """A LocalServer in a child process: (client, base_url, api_key, pid); stops on stdin EOF."""
+def server(
+    data_dir: Path, workers: int, database_url: str | None = None
+) -> Iterator[tuple[httpx.Client, str, str, int]]:
+    """A LocalServer in a child process: (client, base_url, api_key, pid); stops on stdin EOF.
+    ``database_url``: the metadata's database (default: SQLite in ``data_dir``)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, str(data_dir), str(workers)],
+        [sys.executable, "-c", _SERVE, str(data_dir), str(workers), database_url or ""],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,0 +1,135 @@
+"""Scale-out figures: retarget jobs per minute with 1 and 2 workers on PostgreSQL, and
+GET /v1/jobs/{id} on SQLite and on PostgreSQL side by side while a job runs.
+
+Run by hand: ``uv run python benchmarks/bench_scale.py`` (starts a throwaway PostgreSQL cluster
+with the tests' helper unless ``--database-url`` names one; needs Debian's ``postgresql``).
+Jobs retarget ``../shared/data/c3d/cmu_01_01.c3d`` (2,751 frames) with the shipped ``cmu`` set.
+
+Targets (issue 11): going from 1 to 2 workers multiplies jobs per minute by >= 1.8 (this machine
+has 2 cores); GET /v1/jobs/{id} p99 <= 50 ms on both databases while jobs run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from _common import SHARED_DATA, machine_line
+from bench_server import MARKERSET, _httpx_load, server
+from myo_server.testing import upload_path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDING = SHARED_DATA / "c3d" / "cmu_01_01.c3d"
+
+
+def _start(client: httpx.Client, c3d: str, markerset: str) -> str:
+    r = client.post(
+        "/v1/runs/retarget", json={"c3d_asset_id": c3d, "markerset_asset_id": markerset}
+    )
+    r.raise_for_status()
+    job_id: str = r.json()["job_id"]
+    return job_id
+
+
+def _wait_all(client: httpx.Client, job_ids: list[str]) -> None:
+    pending = set(job_ids)
+    while pending:
+        for job_id in list(pending):
+            job = client.get(f"/v1/jobs/{job_id}").json()
+            if job["status"] in ("SUCCEEDED", "FAILED", "CANCELED"):
+                assert job["status"] == "SUCCEEDED", job
+                pending.discard(job_id)
+        time.sleep(0.1)
+
+
+def jobs_per_minute(tmp: Path, database_url: str, workers: int, jobs: int) -> float:
+    """Jobs a server with ``workers`` workers completes per minute, all queued at once (after one
+    warm-up job per worker)."""
+    with server(tmp / f"jobs{workers}", workers, database_url) as (client, _, _, _):
+        c3d = upload_path(client, RECORDING)
+        ms = upload_path(client, MARKERSET)
+        _wait_all(client, [_start(client, c3d, ms) for _ in range(workers)])  # warm every worker
+        t0 = time.perf_counter()
+        _wait_all(client, [_start(client, c3d, ms) for _ in range(jobs)])
+        return jobs / (time.perf_counter() - t0) * 60
+
+
+def get_under_load(
+    tmp: Path, name: str, database_url: str | None, seconds: int, conc: int
+) -> tuple[float, float, float]:
+    """GET /v1/jobs/{id} requests per second, p50 and p99 (ms) while a worker runs jobs (one: the
+    other core is the API's and the load generator's)."""
+    with server(tmp / f"get-{name}", 1, database_url) as (client, base, key, _):
+        c3d = upload_path(client, RECORDING)
+        ms = upload_path(client, MARKERSET)
+        job_ids = [_start(client, c3d, ms) for _ in range(6)]
+        while client.get(f"/v1/jobs/{job_ids[0]}").json()["status"] != "RUNNING":
+            time.sleep(0.01)
+        rps, lat = asyncio.run(_httpx_load(f"{base}/v1/jobs/{job_ids[0]}", key, seconds, conc))
+        for job_id in job_ids:
+            client.delete(f"/v1/jobs/{job_id}")
+    return rps, lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", help="a PostgreSQL database to use (default: start one)")
+    parser.add_argument("--jobs", type=int, default=6, help="jobs timed per worker count")
+    parser.add_argument("--seconds", type=int, default=8, help="load test duration")
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not RECORDING.exists():
+        sys.exit(f"{RECORDING} is missing: the benchmark needs ../shared/data")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"# myo_server scale-out benchmark\n\n{machine_line()}, {os.cpu_count()} CPUs, load {load}"
+    )
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-scale-") as d:
+        tmp = Path(d)
+        url = args.database_url
+        if url is None:
+            sys.path.insert(0, str(ROOT))
+            from tests.postgres import start_cluster
+
+            cluster = start_cluster()
+            stack.callback(cluster.stop)
+            url = cluster.create_database()
+        print(f"\n## Jobs per minute on PostgreSQL ({RECORDING.name}, {args.jobs} jobs at once)")
+        one = jobs_per_minute(tmp, url, 1, args.jobs)
+        two = jobs_per_minute(tmp, url, 2, args.jobs)
+        print("| workers | jobs / min | |")
+        print("|---|---|---|")
+        print(f"| 1 | {one:.1f} | |")
+        print(f"| 2 | {two:.1f} | {two / one:.2f}x (target >= 1.8x) |")
+        print(
+            f"\n## GET /v1/jobs/{{id}} while a worker runs jobs ({args.connections} connections,"
+            f" {args.seconds} s each, httpx asyncio load)"
+        )
+        print("| database | req/s | p50 ms | p99 ms (target <= 50) |")
+        print("|---|---|---|---|")
+        for name, db in (("SQLite", None), ("PostgreSQL", cluster_db(url))):
+            rps, p50, p99 = get_under_load(tmp, name, db, args.seconds, args.connections)
+            print(f"| {name} | {rps:,.0f} | {p50:.1f} | {p99:.1f} |")
+
+
+def cluster_db(url: str) -> str:
+    """A fresh database beside ``url``'s (the GET figures start from an empty one)."""
+    import psycopg
+
+    name = f"bench_get_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+if __name__ == "__main__":
+    main()
