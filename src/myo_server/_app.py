@@ -59,7 +59,9 @@ from ._models import (
 from ._records import (
     JOB_STATUSES,
     JOB_TYPES,
+    OUTPUT_PURPOSE,
     PURPOSES,
+    VIEWER_CONTENT_TYPE,
     AssetRecord,
     CharacterVersionRecord,
     IdempotencyEntry,
@@ -89,6 +91,13 @@ _IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
 ]
 MAX_OFFSET = 1_000_000_000
+# What a viewer page may do once a browser shows it: run its own inline script and style and
+# draw data: images, nothing else (no fetch, no frame, no form, no navigation of its base), in a
+# sandbox whose origin is opaque, so it can reach neither the API nor anything else.
+VIEWER_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
+    " base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts"
+)
 UPLOAD_PATH = "/storage/upload"  # the presigned form: streamed to storage, not capped as JSON
 _MAX_METADATA_BYTES = 16 * 1024
 _E = {"model": ErrorResponse}
@@ -1075,9 +1084,16 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 media_type = asset.content_type
             if asset.checksum_sha256:
                 headers["ETag"] = f'"{asset.checksum_sha256}"'
+            # Only a viewer page a worker wrote is shown by the browser; anything else (an
+            # uploaded .html too) is saved, never rendered on the server's origin.
+            shown = asset.purpose == OUTPUT_PURPOSE and asset.content_type == VIEWER_CONTENT_TYPE
             headers["Content-Disposition"] = (
-                f"attachment; filename*=UTF-8''{quote(asset.filename, safe='')}"
+                f"{'inline' if shown else 'attachment'};"
+                f" filename*=UTF-8''{quote(asset.filename, safe='')}"
             )
+            if shown:
+                headers["Content-Security-Policy"] = VIEWER_CSP
+                headers["X-Content-Type-Options"] = "nosniff"
         start, end, status = 0, size - 1, 200
         try:
             rng = _parse_range(request.headers.get("range"), size)

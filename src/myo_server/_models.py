@@ -298,6 +298,11 @@ class RetargetOutputAssetIds(BaseModel):
     motion: str | None = Field(
         default=None, description="The animated character (.glb), when export_glb was asked"
     )
+    viewer: str | None = Field(
+        default=None,
+        description="The motion in a self-contained HTML page (the character, its markers and"
+        " the joint-angle curves); its download URL opens in a browser",
+    )
 
 
 class JobDiagnostics(BaseModel):
@@ -327,6 +332,10 @@ class JobDownloadUrls(BaseModel):
     xpos: str | None = None
     model: str | None = None
     motion: str | None = None
+    viewer: str | None = Field(
+        default=None,
+        description="Opens the viewer page in a browser (shown inline, not saved; no API key)",
+    )
 
 
 class JobInput(BaseModel):

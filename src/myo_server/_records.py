@@ -11,8 +11,12 @@ JOB_TYPES = ("retarget",)
 INPUT_PURPOSES = ("retarget", "video", "trackers")
 OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz and its companions
 # A succeeded job's further outputs (beside the .npz), by name: the Parquet qpos and xpos tables,
-# the scaled character (.mjb), and the GLB animation when the request asked for it.
-OUTPUT_NAMES = ("qpos", "xpos", "model", "motion")
+# the scaled character (.mjb), the GLB animation when the request asked for it, and the viewer
+# page (self-contained HTML, opened in a browser from its signed link).
+VIEWER_OUTPUT = "viewer"
+OUTPUT_NAMES = ("qpos", "xpos", "model", "motion", VIEWER_OUTPUT)
+# The viewer page's media type: the one output a browser is sent to show, not to save.
+VIEWER_CONTENT_TYPE = "text/html; charset=utf-8"
 PURPOSES = (*INPUT_PURPOSES, OUTPUT_PURPOSE)
 
 

@@ -22,7 +22,13 @@ from typing import Any
 from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
-from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
+from ._records import (
+    OUTPUT_PURPOSE,
+    VIEWER_CONTENT_TYPE,
+    VIEWER_OUTPUT,
+    AssetRecord,
+    JobRecord,
+)
 from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
 from ._util import new_id, now
@@ -343,7 +349,13 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
 
 
 def _output_asset(
-    job: JobRecord, asset_id: str, filename: str, key: str, size: int, sha256: str
+    job: JobRecord,
+    asset_id: str,
+    filename: str,
+    key: str,
+    size: int,
+    sha256: str,
+    content_type: str = "application/octet-stream",
 ) -> AssetRecord:
     t = now()
     return AssetRecord(
@@ -351,7 +363,7 @@ def _output_asset(
         tenant_id=job.tenant_id,
         purpose=OUTPUT_PURPOSE,
         filename=filename,
-        content_type="application/octet-stream",
+        content_type=content_type,
         storage_key=key,
         status="completed",
         created_at=t,
@@ -387,6 +399,15 @@ def _memory_problem(memory_limit_mb: int) -> str:
     )
 
 
+def _viewer_memory_problem(memory_limit_mb: int) -> str:
+    limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
+    return (
+        f"it ran out of memory; if the worker memory limit{limit} is the cause, raise it"
+        " (myo-server serve --worker-memory-mb); `myo-retarget view` on the .npz writes the same"
+        " page"
+    )
+
+
 def _write_outputs(
     engine: Any, motion: Any, folder: Path, stem: str, export_glb: bool, memory_limit_mb: int = 0
 ) -> tuple[dict[str, Path], list[str]]:
@@ -395,7 +416,8 @@ def _write_outputs(
     Returns:
         Output name -> the file written (named for the user: ``<stem>_<name>.<ext>``), and the
         warnings for the job's diagnostics: the Parquet tables are left out, not the job failed,
-        when the worker cannot load pyarrow (the .npz holds the same values).
+        when the worker cannot load pyarrow (the .npz holds the same values), and so is the
+        viewer page when writing it runs out of memory.
     """
     # The model first: once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
     files = {"model": engine.save_scaled_model(motion, folder / f"{stem}_model.mjb")}
@@ -416,6 +438,12 @@ def _write_outputs(
         path = folder / f"{stem}_motion.glb"
         engine.export_motion(motion, path, format="glb")
         files["motion"] = path
+    try:
+        files[VIEWER_OUTPUT] = engine.write_viewer(motion, folder / f"{stem}_viewer.html")
+    except MemoryError:  # the page is a convenience: the job keeps its other outputs
+        warnings.append(
+            f"The viewer page was not written: {_viewer_memory_problem(memory_limit_mb)}"
+        )
     return files, warnings
 
 
@@ -455,7 +483,8 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
                 key = asset_key(job.tenant_id, asset_id, path.name)
                 keys.append(key)
                 size, sha256 = put_file(ctx.blobs, key, path)
-                records[name] = _output_asset(job, asset_id, path.name, key, size, sha256)
+                kind = VIEWER_CONTENT_TYPE if name == VIEWER_OUTPUT else "application/octet-stream"
+                records[name] = _output_asset(job, asset_id, path.name, key, size, sha256, kind)
         except BaseException:  # a half-stored job keeps no blobs
             for key in keys:
                 with contextlib.suppress(Exception):

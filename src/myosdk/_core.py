@@ -362,7 +362,7 @@ def jobs_start_retarget(
 
 
 #: The name ``job_outputs`` gives a job's joint angles (.npz), beside the names of
-#: ``output.retarget_output_asset_ids`` (qpos, xpos, model, motion).
+#: ``output.retarget_output_asset_ids`` (qpos, xpos, model, motion, viewer).
 NPZ_OUTPUT = "retarget_output"
 
 

@@ -112,8 +112,9 @@ class Jobs:
         """Download every output of a succeeded job into ``folder`` (created if missing).
 
         Each file is named after its asset (e.g. ``walk_retarget.npz``, ``walk_qpos.parquet``,
-        ``walk_model.mjb``) and written like ``assets.download``: streamed to a temporary file,
-        checked against the asset's size and sha256, then renamed into place.
+        ``walk_model.mjb``, ``walk_viewer.html``) and written like ``assets.download``: streamed
+        to a temporary file, checked against the asset's size and sha256, then renamed into
+        place.
 
         Args:
             job_id: The job.
@@ -121,7 +122,7 @@ class Jobs:
 
         Returns:
             Output name (``retarget_output`` for the .npz, then ``qpos``, ``xpos``, ``model``,
-            ``motion`` as the job has them) -> the verified file.
+            ``motion``, ``viewer`` as the job has them) -> the verified file.
 
         Raises:
             ValueError: The job has not succeeded.

@@ -103,6 +103,7 @@ class JobOutputAssetIds(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    viewer: str | None
 
 
 class JobDiagnostics(TypedDict, total=False):
@@ -124,6 +125,7 @@ class JobDownloadUrls(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    viewer: str | None
 
 
 class _JobBase(TypedDict):

@@ -53,8 +53,13 @@ class ViewerPage:
 
 
 @contextmanager
-def open_viewer(html: Path, *extra_args: str) -> Iterator[ViewerPage]:
-    """Open a viewer page from ``file://`` (no server) and wait until its script has run."""
+def open_viewer(html: Path | str, *extra_args: str) -> Iterator[ViewerPage]:
+    """Open a viewer page and wait until its script has run.
+
+    Args:
+        html: The page's file (opened from ``file://``, no server), or the URL that serves it.
+        *extra_args: More Chromium flags.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -68,11 +73,19 @@ def open_viewer(html: Path, *extra_args: str) -> Iterator[ViewerPage]:
             )
             page.on("pageerror", lambda e: viewer.errors.append(str(e)))
             page.on("request", lambda r: viewer.requests.append(r.url))
-            page.goto(html.resolve().as_uri())
+            page.goto(html if isinstance(html, str) else html.resolve().as_uri())
             page.wait_for_function("window.viewer !== undefined", timeout=30_000)
             yield viewer
         finally:
             browser.close()
+
+
+def drawn(png: bytes) -> float:
+    """Share of pixels unlike the most common colour (the background): 0 for a blank image."""
+    p = np.round(pixels(png) * 255).astype(np.int64)
+    codes = (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
+    background = np.bincount(codes.ravel()).argmax()
+    return float((codes != background).mean())
 
 
 def pixels(png: bytes) -> NDArray[np.float64]:

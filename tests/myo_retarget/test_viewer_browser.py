@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from myo_retarget import Motion, retarget, sample_c3d_path, write_viewer
 
-from .browser import chromium_available, open_viewer, pixels
+from .browser import chromium_available, drawn, open_viewer, pixels
 
 pytestmark = pytest.mark.skipif(
     not chromium_available(), reason="Chromium is not installed: run .ci/run (apt chromium)"
@@ -39,14 +39,6 @@ def _changed(a: bytes, b: bytes) -> float:
     return float((np.abs(pa - pb).max(axis=2) > CHANNEL_STEP).mean())
 
 
-def _drawn(png: bytes) -> float:
-    """Share of pixels unlike the most common colour (the background)."""
-    p = np.round(pixels(png) * 255).astype(np.int64)
-    codes = (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
-    background = np.bincount(codes.ravel()).argmax()
-    return float((codes != background).mean())
-
-
 def test_viewer_draws_the_character_moving_from_file_without_network(page_path: Path) -> None:
     """Two times of the walk: both drawn (not blank), different, no console error, and the
     page fetched nothing but itself."""
@@ -60,9 +52,9 @@ def test_viewer_draws_the_character_moving_from_file_without_network(page_path: 
         curves = viewer.screenshot("#curves")
         assert viewer.errors == []
         assert [u for u in viewer.requests if not u.startswith(("file:", "data:"))] == []
-    assert _drawn(early) > 0.02
-    assert _drawn(late) > 0.02
-    assert _drawn(curves) > 0.01
+    assert drawn(early) > 0.02
+    assert drawn(late) > 0.02
+    assert drawn(curves) > 0.01
     assert _changed(early, late) > 0.005
 
 
@@ -108,7 +100,7 @@ def test_without_webgl_the_page_says_so_and_still_plots(page_path: Path) -> None
         assert viewer.page.locator("#no-webgl").is_visible()
         assert "WebGL is unavailable" in viewer.page.locator("#no-webgl").inner_text()
         viewer.seek(1.0)
-        assert _drawn(viewer.screenshot("#curves")) > 0.01
+        assert drawn(viewer.screenshot("#curves")) > 0.01
         assert viewer.errors == []
 
 
@@ -131,7 +123,7 @@ def test_drag_orbits_and_wheel_zooms(page_path: Path) -> None:
         assert viewer.errors == []
     assert _changed(before, orbited) > 0.005
     assert _changed(orbited, zoomed) > 0.005
-    assert _drawn(zoomed) > _drawn(orbited)  # closer: the character fills more of the view
+    assert drawn(zoomed) > drawn(orbited)  # closer: the character fills more of the view
 
 
 def test_curve_has_a_gap_where_the_joint_has_no_data(motion: Motion, tmp_path: Path) -> None:

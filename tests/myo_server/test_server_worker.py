@@ -146,7 +146,7 @@ def test_a_succeeded_job_offers_the_qpos_and_xpos_tables_and_the_scaled_model(
     output, urls = job["output"], job["download_urls"]
     assert output["retarget_output_asset_id"] and urls["retarget_output"]  # the .npz stays
     ids = output["retarget_output_asset_ids"]
-    assert set(ids) == {"qpos", "xpos", "model", "motion"}
+    assert set(ids) == {"qpos", "xpos", "model", "motion", "viewer"}
     assert ids["motion"] is None and urls["motion"] is None  # export_glb was not asked
     assert output["processing_time_seconds"] > 0
     diagnostics = output["diagnostics"]
@@ -182,7 +182,7 @@ def test_without_pyarrow_a_job_keeps_its_npz_and_model_and_says_what_to_install(
     motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
     files, warnings = _write_outputs(myo_retarget, motion, tmp_path, "walk", export_glb=False)
-    assert set(files) == {"model"}
+    assert set(files) == {"model", "viewer"}
     assert files["model"].is_file()
     assert warnings == [
         "The qpos and xpos Parquet tables were not written: the server lacks pyarrow;"
