@@ -335,7 +335,7 @@ def test_jobs_download_outputs_writes_each_output_and_lists_them(
         job_id = client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=ms)["job_id"]
         assert client.jobs.wait(job_id, interval=0.2, timeout=240)["status"] == "SUCCEEDED"
     files = _json(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "out"))
-    assert set(files) == {"retarget_output", "qpos", "xpos", "model"}
+    assert set(files) == {"retarget_output", "qpos", "xpos", "model", "viewer"}
     assert files["model"] == str(tmp_path / "out" / "cmu_01_01_412_model.mjb")
     assert all(Path(path).stat().st_size > 0 for path in files.values())
     code, out, _ = _run(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "again"))
