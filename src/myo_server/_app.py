@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import math
 import re
@@ -24,6 +25,8 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
 from myo_retarget import export_formats
+from myo_retarget._export import EXPORT_FORMATS
+from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 
 from . import __version__
 from ._auth import Principal
@@ -57,6 +60,7 @@ from ._models import (
     ValidationErrorResponse,
 )
 from ._records import (
+    EXPORT_OUTPUTS,
     JOB_STATUSES,
     JOB_TYPES,
     OUTPUT_PURPOSE,
@@ -302,6 +306,34 @@ def _asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
         updated_at=to_datetime(a.updated_at),
         completed_at=to_datetime(a.completed_at),
     )
+
+
+def _requested_exports(body: RetargetRequest) -> list[str]:
+    """The exports a retarget request asks for (``export_glb`` is ``glb``), in one order.
+
+    Raises:
+        HTTPException: 400 for one this server cannot write (no writer, or no pyarrow).
+    """
+    asked = set(body.export_formats or ())
+    if body.export_glb:
+        asked.add("glb")
+    if body.export_glb and "glb" not in export_formats():
+        raise HTTPException(400, "export_glb is not supported by the local server: omit it")
+    engine = export_formats()
+    for name in EXPORT_OUTPUTS:
+        if name not in asked:
+            continue
+        if name in EXPORT_FORMATS and name not in engine:
+            raise HTTPException(
+                400, f"export_formats: this server's engine cannot write {name}; omit it"
+            )
+        if name == "parquet" and importlib.util.find_spec("pyarrow") is None:
+            raise HTTPException(
+                400,
+                "export_formats: parquet needs pyarrow, which this server lacks;"
+                f" {EXPORT_EXTRA_HINT}",
+            )
+    return [name for name in EXPORT_OUTPUTS if name in asked]
 
 
 def _job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
@@ -837,8 +869,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
         if replay is not None:
             return replay
-        if body.export_glb and "glb" not in export_formats():
-            raise HTTPException(400, "export_glb is not supported by the local server: omit it")
+        exports = _requested_exports(body)
         if body.c3d_asset_id and body.tracker_asset_id:
             raise HTTPException(400, "Give c3d_asset_id or its alias tracker_asset_id, not both")
         if body.c3d_s3 and body.tracker_s3:
@@ -885,6 +916,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 "subject_height": body.subject_height,
                 "subject_weight": body.subject_weight,
                 "export_glb": body.export_glb,
+                "export_formats": exports,
             },
             created_at=t,
             updated_at=t,

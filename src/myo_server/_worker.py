@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, SqliteMetadataStore
 from ._records import (
+    EXPORT_OUTPUTS,
+    ON_REQUEST_EXPORTS,
     OUTPUT_PURPOSE,
     VIEWER_CONTENT_TYPE,
     VIEWER_OUTPUT,
@@ -409,9 +411,15 @@ def _viewer_memory_problem(memory_limit_mb: int) -> str:
 
 
 def _write_outputs(
-    engine: Any, motion: Any, folder: Path, stem: str, export_glb: bool, memory_limit_mb: int = 0
+    engine: Any,
+    motion: Any,
+    folder: Path,
+    stem: str,
+    exports: Collection[str] = (),
+    memory_limit_mb: int = 0,
 ) -> tuple[dict[str, Path], list[str]]:
-    """Write a motion's further outputs (OUTPUT_NAMES) into ``folder``.
+    """Write a motion's further outputs (OUTPUT_NAMES) into ``folder``: those of every job and
+    the ``exports`` the request asked for (ON_REQUEST_EXPORTS, ``<stem>_motion.<format>``).
 
     Returns:
         Output name -> the file written (named for the user: ``<stem>_<name>.<ext>``), and the
@@ -434,10 +442,12 @@ def _write_outputs(
             problem = _memory_problem(memory_limit_mb)
     if problem:
         warnings.append(f"The qpos and xpos Parquet tables were not written: {problem}")
-    if export_glb:  # the request was refused unless the engine has the GLB writer
-        path = folder / f"{stem}_motion.glb"
-        engine.export_motion(motion, path, format="glb")
-        files["motion"] = path
+    for fmt in ON_REQUEST_EXPORTS:  # the request was refused unless the engine has the writer
+        if fmt in exports:
+            path = folder / f"{stem}_motion.{fmt}"
+            engine.export_motion(motion, path, format=fmt)
+            (name,) = EXPORT_OUTPUTS[fmt]
+            files[name] = path
     try:
         files[VIEWER_OUTPUT] = engine.write_viewer(motion, folder / f"{stem}_viewer.html")
     except MemoryError:  # the page is a convenience: the job keeps its other outputs
@@ -445,6 +455,15 @@ def _write_outputs(
             f"The viewer page was not written: {_viewer_memory_problem(memory_limit_mb)}"
         )
     return files, warnings
+
+
+def _requested_exports(params: dict[str, Any]) -> set[str]:
+    """The exports a job's request asked for (jobs queued before export_formats have only
+    export_glb)."""
+    exports = set(params.get("export_formats") or ())
+    if params.get("export_glb"):
+        exports.add("glb")
+    return exports
 
 
 def _diagnostics(engine: Any, motion: Any, warnings: list[str]) -> dict[str, Any]:
@@ -473,7 +492,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
             motion,
             folder,
             stem,
-            bool(params.get("export_glb", False)),
+            _requested_exports(params),
             ctx.memory_limit_mb,
         )
         files.update(more)

@@ -131,9 +131,7 @@ def test_a_viewer_page_that_cannot_be_written_is_left_out_with_a_warning(
     tmp_path: Path,
 ) -> None:
     motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
-    files, warnings = _write_outputs(
-        _EngineOutOfMemoryForTheViewer(), motion, tmp_path, "walk", export_glb=False
-    )
+    files, warnings = _write_outputs(_EngineOutOfMemoryForTheViewer(), motion, tmp_path, "walk")
     assert set(files) == {"model", "qpos", "xpos"}
     assert len(warnings) == 1
     assert warnings[0].startswith("The viewer page was not written: it ran out of memory")
