@@ -65,6 +65,7 @@ class Jobs:
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character.
 
@@ -85,6 +86,10 @@ class Jobs:
             metadata: Free-form JSON stored with the job.
             export_glb: Also write the animated character as a GLB (the job's ``motion``
                 output); a server whose engine lacks the GLB writer refuses it.
+            export_formats: Exports the job also writes, of ``glb``, ``bvh``, ``mot``,
+                ``csv``, ``parquet``, ``html`` (outputs by format: ``motion`` for glb, ``bvh``,
+                ``mot``, ``csv``; ``qpos`` and ``xpos`` for parquet; ``viewer`` for html).
+                This project's myo-server only: the hosted API refuses the field.
 
         Returns:
             ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
@@ -105,6 +110,7 @@ class Jobs:
             subject_weight,
             metadata,
             export_glb,
+            export_formats,
         )
         return cast(RetargetStarted, self._client._call(request))
 
@@ -276,6 +282,7 @@ class AsyncJobs:
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
         request = jobs_start_retarget(
@@ -291,6 +298,7 @@ class AsyncJobs:
             subject_weight,
             metadata,
             export_glb,
+            export_formats,
         )
         return cast(RetargetStarted, await self._client._call(request))
 

@@ -103,6 +103,9 @@ class JobOutputAssetIds(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    bvh: str | None
+    mot: str | None
+    csv: str | None
     viewer: str | None
 
 
@@ -125,6 +128,9 @@ class JobDownloadUrls(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    bvh: str | None
+    mot: str | None
+    csv: str | None
     viewer: str | None
 
 
