@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import math
 import re
@@ -26,7 +25,6 @@ from starlette.routing import BaseRoute, Match
 
 from myo_retarget import export_formats
 from myo_retarget._export import EXPORT_FORMATS
-from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 
 from . import __version__
 from ._auth import Principal
@@ -78,6 +76,7 @@ from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
+from ._worker import pyarrow_missing
 
 log = logging.getLogger("myo_server")
 access_log = logging.getLogger("myo_server.access")
@@ -327,12 +326,9 @@ def _requested_exports(body: RetargetRequest) -> list[str]:
             raise HTTPException(
                 400, f"export_formats: this server's engine cannot write {name}; omit it"
             )
-        if name == "parquet" and importlib.util.find_spec("pyarrow") is None:
-            raise HTTPException(
-                400,
-                "export_formats: parquet needs pyarrow, which this server lacks;"
-                f" {EXPORT_EXTRA_HINT}",
-            )
+        problem = pyarrow_missing() if name == "parquet" else None
+        if problem:
+            raise HTTPException(400, f"export_formats: parquet cannot be written: {problem}")
     return [name for name in EXPORT_OUTPUTS if name in asked]
 
 

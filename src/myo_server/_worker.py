@@ -393,6 +393,14 @@ def _parquet_problem(memory_limit_mb: int) -> str | None:
     return None
 
 
+def pyarrow_missing() -> str | None:
+    """Why no worker of this server can write the Parquet tables: pyarrow is not installed
+    (None: it is; loading it is left to the worker, where it may still fail)."""
+    if importlib.util.find_spec("pyarrow") is None:
+        return _parquet_problem(0)
+    return None
+
+
 def _memory_problem(memory_limit_mb: int) -> str:
     limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
     return (

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from myo_retarget._export_tables import EXPORT_EXTRA_HINT
 from myo_server import LocalServer
 from myo_server.testing import initiate, new_tenant_client, upload
 
@@ -406,7 +405,7 @@ def test_a_parquet_export_is_refused_by_a_server_without_pyarrow(
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
     r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, export_formats=["parquet"])
     assert r.status_code == 400, r.text
-    assert r.json()["detail"] == (
-        f"export_formats: parquet needs pyarrow, which this server lacks; {EXPORT_EXTRA_HINT}"
-    )
+    detail = r.json()["detail"]
+    assert detail.startswith("export_formats: parquet cannot be written: the server lacks pyarrow")
+    assert "myo-mcp[export]" in detail  # what to install
     assert client.get("/v1/jobs").json()["total"] == 0
