@@ -409,12 +409,15 @@ def _memory_problem(memory_limit_mb: int) -> str:
     )
 
 
+# What MuJoCo's message says when an allocation of its own failed.
+_MUJOCO_OUT_OF_MEMORY = "Could not allocate memory"
+
+
 def _viewer_memory_problem(memory_limit_mb: int) -> str:
     limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
     return (
         f"it ran out of memory; if the worker memory limit{limit} is the cause, raise it"
-        " (myo-server serve --worker-memory-mb); `myo-retarget view` on the .npz writes the same"
-        " page"
+        " (myo-server serve --worker-memory-mb)"
     )
 
 
@@ -433,11 +436,23 @@ def _write_outputs(
         Output name -> the file written (named for the user: ``<stem>_<name>.<ext>``), and the
         warnings for the job's diagnostics: the Parquet tables are left out, not the job failed,
         when the worker cannot load pyarrow (the .npz holds the same values), and so is the
-        viewer page when writing it runs out of memory.
+        viewer page when it cannot be written (e.g. out of memory).
     """
-    # The model first: once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
+    # What MuJoCo makes first (the model, the page and the exports pose the scaled character):
+    # once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
     files = {"model": engine.save_scaled_model(motion, folder / f"{stem}_model.mjb")}
     warnings: list[str] = []
+    viewer = _write_viewer(engine, motion, folder / f"{stem}_viewer.html", memory_limit_mb)
+    if isinstance(viewer, Path):
+        files[VIEWER_OUTPUT] = viewer
+    else:
+        warnings.append(viewer)
+    for fmt in ON_REQUEST_EXPORTS:  # the request was refused unless the engine has the writer
+        if fmt in exports:
+            path = folder / f"{stem}_motion.{fmt}"
+            engine.export_motion(motion, path, format=fmt)
+            (name,) = EXPORT_OUTPUTS[fmt]
+            files[name] = path
     problem = _parquet_problem(memory_limit_mb)
     if problem is None:
         try:
@@ -450,19 +465,26 @@ def _write_outputs(
             problem = _memory_problem(memory_limit_mb)
     if problem:
         warnings.append(f"The qpos and xpos Parquet tables were not written: {problem}")
-    for fmt in ON_REQUEST_EXPORTS:  # the request was refused unless the engine has the writer
-        if fmt in exports:
-            path = folder / f"{stem}_motion.{fmt}"
-            engine.export_motion(motion, path, format=fmt)
-            (name,) = EXPORT_OUTPUTS[fmt]
-            files[name] = path
-    try:
-        files[VIEWER_OUTPUT] = engine.write_viewer(motion, folder / f"{stem}_viewer.html")
-    except MemoryError:  # the page is a convenience: the job keeps its other outputs
-        warnings.append(
-            f"The viewer page was not written: {_viewer_memory_problem(memory_limit_mb)}"
-        )
     return files, warnings
+
+
+def _write_viewer(engine: Any, motion: Any, path: Path, memory_limit_mb: int) -> Path | str:
+    """Write the viewer page; on failure the warning that says why instead (the page is a
+    convenience: the job keeps its other outputs)."""
+    try:
+        written: Path = engine.write_viewer(motion, path)
+        return written
+    except Exception as exc:
+        # MuJoCo reports its own allocations failing as an error of the model, not MemoryError.
+        if _out_of_memory(exc) or _MUJOCO_OUT_OF_MEMORY in str(exc):
+            why = _viewer_memory_problem(memory_limit_mb)
+        else:  # a bug: its message may hold server paths, the log keeps it
+            log.exception("writing the viewer page failed")
+            why = f"{type(exc).__name__}, the server log has the details"
+    return (
+        f"The viewer page was not written: {why}; `myo-retarget view` on the .npz writes"
+        " the same page"
+    )
 
 
 def _requested_exports(params: dict[str, Any]) -> set[str]:

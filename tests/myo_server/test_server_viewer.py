@@ -115,27 +115,57 @@ def test_a_tampered_or_expired_viewer_link_is_refused(
     assert "content-security-policy" not in expired.headers
 
 
-class _EngineOutOfMemoryForTheViewer:
-    """The engine, but writing the viewer page raises MemoryError: a worker short of memory at
-    that step cannot be caused on demand."""
+class _EngineFailingTheViewer:
+    """The engine, but writing the viewer page raises ``error``: a worker short of memory at that
+    step (or a bug there) cannot be caused on demand."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
     def __getattr__(self, name: str) -> Any:
         return getattr(myo_retarget, name)
 
-    @staticmethod
-    def write_viewer(motion: object, path: object) -> Path:
-        raise MemoryError
+    def write_viewer(self, motion: object, path: object) -> Path:
+        raise self.error
 
 
+@pytest.fixture(scope="module")
+def motion() -> myo_retarget.Motion:
+    return myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
+
+
+_OUT_OF_MEMORY = (
+    "it ran out of memory; if the worker memory limit is the cause, raise it (myo-server serve"
+    " --worker-memory-mb)"
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "why"),
+    [
+        (MemoryError(), _OUT_OF_MEMORY),
+        # how MuJoCo says it, through the engine, when the page poses the scaled character
+        (
+            myo_retarget.CharacterError(
+                "/srv/characters/character.xml: the model does not compile: Error: engine"
+                " error: Could not allocate memory"
+            ),
+            _OUT_OF_MEMORY,
+        ),
+        (KeyError("/srv/secret/path"), "KeyError, the server log has the details"),
+    ],
+)
 def test_a_viewer_page_that_cannot_be_written_is_left_out_with_a_warning(
-    tmp_path: Path,
+    motion: myo_retarget.Motion, tmp_path: Path, error: Exception, why: str
 ) -> None:
-    motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
-    files, warnings = _write_outputs(_EngineOutOfMemoryForTheViewer(), motion, tmp_path, "walk")
-    assert set(files) == {"model", "qpos", "xpos"}
-    assert len(warnings) == 1
-    assert warnings[0].startswith("The viewer page was not written: it ran out of memory")
-    assert "--worker-memory-mb" in warnings[0]
+    engine = _EngineFailingTheViewer(error)
+    files, warnings = _write_outputs(engine, motion, tmp_path, "walk", ["bvh"])
+    assert set(files) == {"model", "qpos", "xpos", "bvh"}  # the job keeps the others
+    assert warnings == [
+        f"The viewer page was not written: {why}; `myo-retarget view` on the .npz writes the"
+        " same page"
+    ]
+    assert "/srv" not in warnings[0]  # no server paths
 
 
 @pytest.mark.skipif(
