@@ -619,8 +619,8 @@ def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
             outputs = {j["output"]["retarget_output_asset_id"] for j in done}
             assert len(outputs) == 6
             listed = ca.get("/v1/assets", params={"purpose": "retarget_output"}).json()
-            # each job's .npz, qpos and xpos tables and scaled model
-            assert listed["total"] == 6 * 4
+            # each job's .npz, qpos and xpos tables, scaled model and viewer page
+            assert listed["total"] == 6 * 5
 
 
 def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path: Path) -> None:
