@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
 from myo_retarget import export_formats
+from myo_retarget._export import EXPORT_FORMATS
 
 from . import __version__
 from ._auth import Principal
@@ -57,9 +58,12 @@ from ._models import (
     ValidationErrorResponse,
 )
 from ._records import (
+    EXPORT_OUTPUTS,
     JOB_STATUSES,
     JOB_TYPES,
+    OUTPUT_PURPOSE,
     PURPOSES,
+    VIEWER_CONTENT_TYPE,
     AssetRecord,
     CharacterVersionRecord,
     IdempotencyEntry,
@@ -72,6 +76,7 @@ from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
+from ._worker import pyarrow_missing
 
 log = logging.getLogger("myo_server")
 access_log = logging.getLogger("myo_server.access")
@@ -89,6 +94,13 @@ _IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _IDEM_PATTERN})
 ]
 MAX_OFFSET = 1_000_000_000
+# What a viewer page may do once a browser shows it: run its own inline script and style and
+# draw data: images, nothing else (no fetch, no frame, no form, no navigation of its base), in a
+# sandbox whose origin is opaque, so it can reach neither the API nor anything else.
+VIEWER_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
+    " base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts"
+)
 UPLOAD_PATH = "/storage/upload"  # the presigned form: streamed to storage, not capped as JSON
 _MAX_METADATA_BYTES = 16 * 1024
 _E = {"model": ErrorResponse}
@@ -293,6 +305,31 @@ def _asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
         updated_at=to_datetime(a.updated_at),
         completed_at=to_datetime(a.completed_at),
     )
+
+
+def _requested_exports(body: RetargetRequest) -> list[str]:
+    """The exports a retarget request asks for (``export_glb`` is ``glb``), in one order.
+
+    Raises:
+        HTTPException: 400 for one this server cannot write (no writer, or no pyarrow).
+    """
+    asked = set(body.export_formats or ())
+    if body.export_glb:
+        asked.add("glb")
+    if body.export_glb and "glb" not in export_formats():
+        raise HTTPException(400, "export_glb is not supported by the local server: omit it")
+    engine = export_formats()
+    for name in EXPORT_OUTPUTS:
+        if name not in asked:
+            continue
+        if name in EXPORT_FORMATS and name not in engine:
+            raise HTTPException(
+                400, f"export_formats: this server's engine cannot write {name}; omit it"
+            )
+        problem = pyarrow_missing() if name == "parquet" else None
+        if problem:
+            raise HTTPException(400, f"export_formats: parquet cannot be written: {problem}")
+    return [name for name in EXPORT_OUTPUTS if name in asked]
 
 
 def _job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
@@ -828,8 +865,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         idem, replay = _idempotency(rt, p.tenant_id, idempotency_key, "retarget", body)
         if replay is not None:
             return replay
-        if body.export_glb and "glb" not in export_formats():
-            raise HTTPException(400, "export_glb is not supported by the local server: omit it")
+        exports = _requested_exports(body)
         if body.c3d_asset_id and body.tracker_asset_id:
             raise HTTPException(400, "Give c3d_asset_id or its alias tracker_asset_id, not both")
         if body.c3d_s3 and body.tracker_s3:
@@ -876,6 +912,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 "subject_height": body.subject_height,
                 "subject_weight": body.subject_weight,
                 "export_glb": body.export_glb,
+                "export_formats": exports,
             },
             created_at=t,
             updated_at=t,
@@ -1075,9 +1112,16 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 media_type = asset.content_type
             if asset.checksum_sha256:
                 headers["ETag"] = f'"{asset.checksum_sha256}"'
+            # Only a viewer page a worker wrote is shown by the browser; anything else (an
+            # uploaded .html too) is saved, never rendered on the server's origin.
+            shown = asset.purpose == OUTPUT_PURPOSE and asset.content_type == VIEWER_CONTENT_TYPE
             headers["Content-Disposition"] = (
-                f"attachment; filename*=UTF-8''{quote(asset.filename, safe='')}"
+                f"{'inline' if shown else 'attachment'};"
+                f" filename*=UTF-8''{quote(asset.filename, safe='')}"
             )
+            if shown:
+                headers["Content-Security-Policy"] = VIEWER_CSP
+                headers["X-Content-Type-Options"] = "nosniff"
         start, end, status = 0, size - 1, 200
         try:
             rng = _parse_range(request.headers.get("range"), size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,7 +17,7 @@ from myo_retarget._subject import (
     weight_problem,
 )
 
-from ._records import INPUT_PURPOSES
+from ._records import EXPORT_OUTPUTS, INPUT_PURPOSES
 
 DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
 DEFAULT_CHARACTER_VERSION = "v1.0.0"
@@ -206,6 +206,10 @@ class ValidateManifestResponse(BaseModel):
 
 
 # -- jobs ---------------------------------------------------------------------------------------
+# One name of RetargetRequest.export_formats (checked, case-insensitively, by its validator).
+_ExportFormat = Annotated[str, Field(json_schema_extra={"enum": list(EXPORT_OUTPUTS)})]
+
+
 class RetargetRequest(BaseModel):
     """``POST /v1/runs/retarget``: one of each input pair is required."""
 
@@ -240,6 +244,12 @@ class RetargetRequest(BaseModel):
         description="Also write the animated character as a GLB (the job's output `motion`);"
         " refused when the server's engine has no GLB writer",
     )
+    export_formats: list[_ExportFormat] | None = Field(
+        default=None,
+        description="Extension of this server: the exports to write as further outputs, each"
+        " keyed by its format (glb: `motion`, bvh, mot, csv; parquet: `qpos` and `xpos`;"
+        " html: `viewer`, both written anyway when the server can). `glb` is export_glb",
+    )
     mocap_scale: float | None = Field(default=None, description="Ignored: units come from the C3D")
     clip_length: int | None = Field(default=None, description="Ignored")
     chunk_size: int | None = Field(default=None, description="Ignored")
@@ -254,6 +264,19 @@ class RetargetRequest(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+    @field_validator("export_formats")
+    @classmethod
+    def _export_formats(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        asked = {name.lower().lstrip(".") for name in value}
+        unknown = [name for name in value if name.lower().lstrip(".") not in EXPORT_OUTPUTS]
+        if unknown:
+            raise ValueError(
+                f"unknown export format {unknown[0]!r}: choose from {', '.join(EXPORT_OUTPUTS)}"
+            )
+        return [name for name in EXPORT_OUTPUTS if name in asked]  # one order, no repeats
 
     @field_validator("subject_height")
     @classmethod
@@ -298,6 +321,19 @@ class RetargetOutputAssetIds(BaseModel):
     motion: str | None = Field(
         default=None, description="The animated character (.glb), when export_glb was asked"
     )
+    bvh: str | None = Field(default=None, description="BVH motion, when export_formats had bvh")
+    mot: str | None = Field(
+        default=None, description="OpenSim motion (.mot), when export_formats had mot"
+    )
+    csv: str | None = Field(
+        default=None,
+        description="Time and joint angles in degrees (.csv), when export_formats had csv",
+    )
+    viewer: str | None = Field(
+        default=None,
+        description="The motion in a self-contained HTML page (the character, its markers and"
+        " the joint-angle curves); its download URL opens in a browser",
+    )
 
 
 class JobDiagnostics(BaseModel):
@@ -327,6 +363,13 @@ class JobDownloadUrls(BaseModel):
     xpos: str | None = None
     model: str | None = None
     motion: str | None = None
+    bvh: str | None = None
+    mot: str | None = None
+    csv: str | None = None
+    viewer: str | None = Field(
+        default=None,
+        description="Opens the viewer page in a browser (shown inline, not saved; no API key)",
+    )
 
 
 class JobInput(BaseModel):

@@ -11,8 +11,25 @@ JOB_TYPES = ("retarget",)
 INPUT_PURPOSES = ("retarget", "video", "trackers")
 OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz and its companions
 # A succeeded job's further outputs (beside the .npz), by name: the Parquet qpos and xpos tables,
-# the scaled character (.mjb), and the GLB animation when the request asked for it.
-OUTPUT_NAMES = ("qpos", "xpos", "model", "motion")
+# the scaled character (.mjb), the exports the request asked for (the GLB animation, BVH, OpenSim
+# .mot, CSV), and the viewer page (self-contained HTML, opened in a browser from its signed link).
+VIEWER_OUTPUT = "viewer"
+GLB_OUTPUT = "motion"  # the vendor's name for the export_glb output
+OUTPUT_NAMES = ("qpos", "xpos", "model", GLB_OUTPUT, "bvh", "mot", "csv", VIEWER_OUTPUT)
+# What a retarget request's export_formats may name -> the outputs that then hold each. Parquet
+# and html are written for every job (when the server can): naming them only makes it certain.
+EXPORT_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "glb": (GLB_OUTPUT,),
+    "bvh": ("bvh",),
+    "mot": ("mot",),
+    "csv": ("csv",),
+    "parquet": ("qpos", "xpos"),
+    "html": (VIEWER_OUTPUT,),
+}
+# The exports written on request only, each as <recording>_motion.<format>.
+ON_REQUEST_EXPORTS = ("glb", "bvh", "mot", "csv")
+# The viewer page's media type: the one output a browser is sent to show, not to save.
+VIEWER_CONTENT_TYPE = "text/html; charset=utf-8"
 PURPOSES = (*INPUT_PURPOSES, OUTPUT_PURPOSE)
 
 

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,15 @@ from typing import Any
 from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import LEASE_S, MetadataStore, open_metadata_store
-from ._records import OUTPUT_PURPOSE, AssetRecord, JobRecord
+from ._records import (
+    EXPORT_OUTPUTS,
+    ON_REQUEST_EXPORTS,
+    OUTPUT_PURPOSE,
+    VIEWER_CONTENT_TYPE,
+    VIEWER_OUTPUT,
+    AssetRecord,
+    JobRecord,
+)
 from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
 from ._util import new_id, now
@@ -378,7 +386,13 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
 
 
 def _output_asset(
-    job: JobRecord, asset_id: str, filename: str, key: str, size: int, sha256: str
+    job: JobRecord,
+    asset_id: str,
+    filename: str,
+    key: str,
+    size: int,
+    sha256: str,
+    content_type: str = "application/octet-stream",
 ) -> AssetRecord:
     t = now()
     return AssetRecord(
@@ -386,7 +400,7 @@ def _output_asset(
         tenant_id=job.tenant_id,
         purpose=OUTPUT_PURPOSE,
         filename=filename,
-        content_type="application/octet-stream",
+        content_type=content_type,
         storage_key=key,
         status="completed",
         created_at=t,
@@ -414,6 +428,14 @@ def _parquet_problem(memory_limit_mb: int) -> str | None:
     return None
 
 
+def pyarrow_missing() -> str | None:
+    """Why no worker of this server can write the Parquet tables: pyarrow is not installed
+    (None: it is; loading it is left to the worker, where it may still fail)."""
+    if importlib.util.find_spec("pyarrow") is None:
+        return _parquet_problem(0)
+    return None
+
+
 def _memory_problem(memory_limit_mb: int) -> str:
     limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
     return (
@@ -422,19 +444,50 @@ def _memory_problem(memory_limit_mb: int) -> str:
     )
 
 
+# What MuJoCo's message says when an allocation of its own failed.
+_MUJOCO_OUT_OF_MEMORY = "Could not allocate memory"
+
+
+def _viewer_memory_problem(memory_limit_mb: int) -> str:
+    limit = f" ({memory_limit_mb} MB)" if memory_limit_mb > 0 else ""
+    return (
+        f"it ran out of memory; if the worker memory limit{limit} is the cause, raise it"
+        " (myo-server serve --worker-memory-mb)"
+    )
+
+
 def _write_outputs(
-    engine: Any, motion: Any, folder: Path, stem: str, export_glb: bool, memory_limit_mb: int = 0
+    engine: Any,
+    motion: Any,
+    folder: Path,
+    stem: str,
+    exports: Collection[str] = (),
+    memory_limit_mb: int = 0,
 ) -> tuple[dict[str, Path], list[str]]:
-    """Write a motion's further outputs (OUTPUT_NAMES) into ``folder``.
+    """Write a motion's further outputs (OUTPUT_NAMES) into ``folder``: those of every job and
+    the ``exports`` the request asked for (ON_REQUEST_EXPORTS, ``<stem>_motion.<format>``).
 
     Returns:
         Output name -> the file written (named for the user: ``<stem>_<name>.<ext>``), and the
         warnings for the job's diagnostics: the Parquet tables are left out, not the job failed,
-        when the worker cannot load pyarrow (the .npz holds the same values).
+        when the worker cannot load pyarrow (the .npz holds the same values), and so is the
+        viewer page when it cannot be written (e.g. out of memory).
     """
-    # The model first: once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
+    # What MuJoCo makes first (the model, the page and the exports pose the scaled character):
+    # once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
     files = {"model": engine.save_scaled_model(motion, folder / f"{stem}_model.mjb")}
     warnings: list[str] = []
+    viewer = _write_viewer(engine, motion, folder / f"{stem}_viewer.html", memory_limit_mb)
+    if isinstance(viewer, Path):
+        files[VIEWER_OUTPUT] = viewer
+    else:
+        warnings.append(viewer)
+    for fmt in ON_REQUEST_EXPORTS:  # the request was refused unless the engine has the writer
+        if fmt in exports:
+            path = folder / f"{stem}_motion.{fmt}"
+            engine.export_motion(motion, path, format=fmt)
+            (name,) = EXPORT_OUTPUTS[fmt]
+            files[name] = path
     problem = _parquet_problem(memory_limit_mb)
     if problem is None:
         try:
@@ -447,11 +500,35 @@ def _write_outputs(
             problem = _memory_problem(memory_limit_mb)
     if problem:
         warnings.append(f"The qpos and xpos Parquet tables were not written: {problem}")
-    if export_glb:  # the request was refused unless the engine has the GLB writer
-        path = folder / f"{stem}_motion.glb"
-        engine.export_motion(motion, path, format="glb")
-        files["motion"] = path
     return files, warnings
+
+
+def _write_viewer(engine: Any, motion: Any, path: Path, memory_limit_mb: int) -> Path | str:
+    """Write the viewer page; on failure the warning that says why instead (the page is a
+    convenience: the job keeps its other outputs)."""
+    try:
+        written: Path = engine.write_viewer(motion, path)
+        return written
+    except Exception as exc:
+        # MuJoCo reports its own allocations failing as an error of the model, not MemoryError.
+        if _out_of_memory(exc) or _MUJOCO_OUT_OF_MEMORY in str(exc):
+            why = _viewer_memory_problem(memory_limit_mb)
+        else:  # a bug: its message may hold server paths, the log keeps it
+            log.exception("writing the viewer page failed")
+            why = f"{type(exc).__name__}, the server log has the details"
+    return (
+        f"The viewer page was not written: {why}; `myo-retarget view` on the .npz writes"
+        " the same page"
+    )
+
+
+def _requested_exports(params: dict[str, Any]) -> set[str]:
+    """The exports a job's request asked for (jobs queued before export_formats have only
+    export_glb)."""
+    exports = set(params.get("export_formats") or ())
+    if params.get("export_glb"):
+        exports.add("glb")
+    return exports
 
 
 def _diagnostics(engine: Any, motion: Any, warnings: list[str]) -> dict[str, Any]:
@@ -480,7 +557,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
             motion,
             folder,
             stem,
-            bool(params.get("export_glb", False)),
+            _requested_exports(params),
             ctx.memory_limit_mb,
         )
         files.update(more)
@@ -490,7 +567,8 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
                 key = asset_key(job.tenant_id, asset_id, path.name)
                 keys.append(key)
                 size, sha256 = put_file(ctx.blobs, key, path)
-                records[name] = _output_asset(job, asset_id, path.name, key, size, sha256)
+                kind = VIEWER_CONTENT_TYPE if name == VIEWER_OUTPUT else "application/octet-stream"
+                records[name] = _output_asset(job, asset_id, path.name, key, size, sha256, kind)
         except BaseException:  # a half-stored job keeps no blobs
             for key in keys:
                 with contextlib.suppress(Exception):

@@ -21,7 +21,10 @@ from myosdk._core import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
     DEFAULT_TIMEOUT,
+    EXPORT_OUTPUTS,
     __version__,
+    export_format_names,
+    job_outputs,
 )
 from myosdk._exceptions import ConfigurationError, MyoSDKError
 
@@ -220,6 +223,7 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
         subject_height=args.height,
         subject_weight=args.weight,
         metadata=_metadata(args.metadata),
+        export_formats=args.export,
     )
     job_id = started["job_id"]
     if quiet:
@@ -254,6 +258,15 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
     if not output_id:
         raise MyoSDKError(f"job {job_id} succeeded but reports no output asset")
     saved = _download(client, output_id, output, quiet)
+    files = [saved["path"]]
+    outputs = job_outputs(job)
+    for name, path in _export_paths(Path(saved["path"]), args.export).items():
+        if name not in outputs:  # e.g. the Parquet tables of a server without pyarrow
+            raise MyoSDKError(
+                f"job {job_id} succeeded without its {name} output (its diagnostics say why);"
+                f" the .npz is in {saved['path']}"
+            )
+        files.append(_download(client, outputs[name], str(path), quiet)["path"])
     result = {
         "job_id": job_id,
         "status": job["status"],
@@ -261,8 +274,29 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
         "markerset_asset_id": markerset["asset_id"],
         "output_asset_id": output_id,
         **saved,
+        "files": files,
     }
-    _emit(args, result, lambda r: print(r["path"]))
+    _emit(args, result, lambda r: print("\n".join(r["files"])))
+
+
+def _export_list(text: str) -> list[str]:
+    """``--export glb,bvh``: the formats, checked before anything is uploaded."""
+    try:
+        return export_format_names([name.strip() for name in text.split(",") if name.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _export_paths(npz: Path, formats: Sequence[str]) -> dict[str, Path]:
+    """Where ``--export`` writes each output: beside the .npz, named like it (``walk.glb``,
+    ``walk.bvh``, ...; the Parquet tables ``walk_qpos.parquet`` and ``walk_xpos.parquet``)."""
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        names = EXPORT_OUTPUTS[fmt]
+        for name in names:
+            stem = npz.stem if len(names) == 1 else f"{npz.stem}_{name}"
+            paths[name] = npz.with_name(f"{stem}.{fmt}")
+    return paths
 
 
 def cmd_jobs_list(client: Client, args: argparse.Namespace) -> None:
@@ -482,6 +516,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", type=float, help="subject weight in kg")
     p.add_argument("--no-scaling", action="store_true", help="do not scale the character")
     p.add_argument("--metadata", help="JSON object stored with the job")
+    p.add_argument(
+        "--export",
+        type=_export_list,
+        default=[],
+        metavar="FORMATS",
+        help="also write these formats beside the .npz, named like it (comma-separated: glb,"
+        " bvh, mot, csv, parquet as <name>_qpos/_xpos.parquet, html: the viewer page); the"
+        " server makes them (myo-server's extension)",
+    )
     p.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
     p.add_argument("--interval", type=float, default=1.0, help="poll interval (default 1 s)")
 

@@ -313,6 +313,40 @@ def _exactly_one(what: str, asset_id: str | None, s3: str | None) -> None:
         raise ValueError(f"{given[0]} must be a non-empty string, got {value!r}")
 
 
+#: What ``export_formats`` may name -> the job outputs (``output.retarget_output_asset_ids``)
+#: that then hold each. An extension of this project's server (the hosted API refuses the
+#: field); the server's own list, which the SDK cannot import, is the same (a test checks).
+EXPORT_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "glb": ("motion",),
+    "bvh": ("bvh",),
+    "mot": ("mot",),
+    "csv": ("csv",),
+    "parquet": ("qpos", "xpos"),
+    "html": ("viewer",),
+}
+
+
+def export_format_names(names: Sequence[str] | None) -> list[str]:
+    """``names`` checked and put in one order (EXPORT_OUTPUTS'), without repeats; ``glb``,
+    ``GLB`` and ``.glb`` are one.
+
+    Raises:
+        ValueError: Not a list of names, or a name that is no export format (says which ones
+            are).
+    """
+    if names is None:
+        return []
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"export_formats must be a list of format names, got {names!r}")
+    asked = [name.lower().lstrip(".") for name in names]
+    for name, key in zip(names, asked, strict=True):
+        if key not in EXPORT_OUTPUTS:
+            raise ValueError(
+                f"unknown export format {name!r}: choose from {', '.join(EXPORT_OUTPUTS)}"
+            )
+    return [name for name in EXPORT_OUTPUTS if name in asked]
+
+
 def jobs_start_retarget(
     c3d_asset_id: str | None = None,
     c3d_s3: str | None = None,
@@ -326,8 +360,10 @@ def jobs_start_retarget(
     subject_weight: float | None = None,
     metadata: Mapping[str, Any] | None = None,
     export_glb: bool = False,
+    export_formats: Sequence[str] | None = None,
 ) -> ApiRequest:
     """``POST /v1/runs/retarget``; ValueError before any request on inconsistent arguments."""
+    exports = export_format_names(export_formats)
     _exactly_one("c3d", c3d_asset_id, c3d_s3)
     _exactly_one("markerset", markerset_asset_id, markerset_s3)
     _check_optional_mapping("metadata", metadata)
@@ -355,6 +391,7 @@ def jobs_start_retarget(
                 "metadata": dict(metadata) if metadata is not None else None,
                 # sent only when asked: a server without GLB export refuses the field set true
                 "export_glb": True if export_glb else None,
+                "export_formats": exports or None,  # likewise: the hosted API lacks the field
             }
         ),
         idempotency_key=new_idempotency_key(),
@@ -362,7 +399,7 @@ def jobs_start_retarget(
 
 
 #: The name ``job_outputs`` gives a job's joint angles (.npz), beside the names of
-#: ``output.retarget_output_asset_ids`` (qpos, xpos, model, motion).
+#: ``output.retarget_output_asset_ids`` (qpos, xpos, model, motion, viewer).
 NPZ_OUTPUT = "retarget_output"
 
 

@@ -65,6 +65,7 @@ class Jobs:
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character.
 
@@ -85,6 +86,10 @@ class Jobs:
             metadata: Free-form JSON stored with the job.
             export_glb: Also write the animated character as a GLB (the job's ``motion``
                 output); a server whose engine lacks the GLB writer refuses it.
+            export_formats: Exports the job also writes, of ``glb``, ``bvh``, ``mot``,
+                ``csv``, ``parquet``, ``html`` (outputs by format: ``motion`` for glb, ``bvh``,
+                ``mot``, ``csv``; ``qpos`` and ``xpos`` for parquet; ``viewer`` for html).
+                This project's myo-server only: the hosted API refuses the field.
 
         Returns:
             ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
@@ -105,6 +110,7 @@ class Jobs:
             subject_weight,
             metadata,
             export_glb,
+            export_formats,
         )
         return cast(RetargetStarted, self._client._call(request))
 
@@ -112,8 +118,9 @@ class Jobs:
         """Download every output of a succeeded job into ``folder`` (created if missing).
 
         Each file is named after its asset (e.g. ``walk_retarget.npz``, ``walk_qpos.parquet``,
-        ``walk_model.mjb``) and written like ``assets.download``: streamed to a temporary file,
-        checked against the asset's size and sha256, then renamed into place.
+        ``walk_model.mjb``, ``walk_viewer.html``) and written like ``assets.download``: streamed
+        to a temporary file, checked against the asset's size and sha256, then renamed into
+        place.
 
         Args:
             job_id: The job.
@@ -121,7 +128,7 @@ class Jobs:
 
         Returns:
             Output name (``retarget_output`` for the .npz, then ``qpos``, ``xpos``, ``model``,
-            ``motion`` as the job has them) -> the verified file.
+            ``motion``, ``viewer`` as the job has them) -> the verified file.
 
         Raises:
             ValueError: The job has not succeeded.
@@ -275,6 +282,7 @@ class AsyncJobs:
         subject_weight: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
         request = jobs_start_retarget(
@@ -290,6 +298,7 @@ class AsyncJobs:
             subject_weight,
             metadata,
             export_glb,
+            export_formats,
         )
         return cast(RetargetStarted, await self._client._call(request))
 

@@ -103,6 +103,10 @@ class JobOutputAssetIds(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    bvh: str | None
+    mot: str | None
+    csv: str | None
+    viewer: str | None
 
 
 class JobDiagnostics(TypedDict, total=False):
@@ -124,6 +128,10 @@ class JobDownloadUrls(TypedDict, total=False):
     xpos: str | None
     model: str | None
     motion: str | None
+    bvh: str | None
+    mot: str | None
+    csv: str | None
+    viewer: str | None
 
 
 class _JobBase(TypedDict):

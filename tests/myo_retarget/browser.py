@@ -57,11 +57,17 @@ class ViewerPage:
 
 @contextmanager
 def open_viewer(
-    html: Path, *extra_args: str, ready: str | None = "window.viewer !== undefined"
+    html: Path | str, *extra_args: str, ready: str | None = "window.viewer !== undefined"
 ) -> Iterator[ViewerPage]:
-    """Open a viewer page from ``file://`` (no server) and wait until ``ready`` (JavaScript) is
-    true in it (by default: until the viewer's script has run; ``None``: no wait). Console
-    errors and requests of its frames are collected too."""
+    """Open a viewer page and wait until ``ready`` (JavaScript) is true in it (by default: until
+    the viewer's script has run; ``None``: no wait). Console errors and requests of its frames
+    are collected too.
+
+    Args:
+        html: The page's file (opened from ``file://``, no server), or the URL that serves it.
+        *extra_args: More Chromium flags.
+        ready: What to wait for.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -75,7 +81,7 @@ def open_viewer(
             )
             page.on("pageerror", lambda e: viewer.errors.append(str(e)))
             page.on("request", lambda r: viewer.requests.append(r.url))
-            page.goto(html.resolve().as_uri())
+            page.goto(html if isinstance(html, str) else html.resolve().as_uri())
             if ready is not None:
                 page.wait_for_function(ready, timeout=30_000)
             yield viewer
@@ -99,7 +105,7 @@ def changed(a: bytes, b: bytes) -> float:
 
 
 def drawn(png: bytes) -> float:
-    """Share of pixels unlike the most common colour (the background)."""
+    """Share of pixels unlike the most common colour (the background): 0 for a blank image."""
     p = np.round(pixels(png) * 255).astype(np.int64)
     codes = (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
     background = np.bincount(codes.ravel()).argmax()

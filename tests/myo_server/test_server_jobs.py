@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -134,6 +135,13 @@ _BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
         ({**_BOTH, "subject_heigth": 1.7}, 400, "subject_heigth"),
         ({**_BOTH, "enable_scaling": "maybe"}, 400, "enable_scaling"),
         ({}, 400, "c3d_asset_id or c3d_s3 is required"),
+        (
+            {**_BOTH, "export_formats": ["bvh", "fbx"]},
+            400,
+            "export_formats: unknown export format 'fbx': choose from glb, bvh, mot, csv,"
+            " parquet, html",
+        ),
+        ({**_BOTH, "export_formats": "bvh"}, 400, "export_formats"),
     ],
 )
 def test_bad_requests_get_a_precise_error(
@@ -388,3 +396,16 @@ def test_status_and_type_filters_take_comma_lists_and_name_the_unknown_value(
         400,
         "Unknown job type 'video': use one of retarget",
     )
+
+
+def test_a_parquet_export_is_refused_by_a_server_without_pyarrow(
+    client: httpx.Client, inputs: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c3d, ms = inputs
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
+    r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, export_formats=["parquet"])
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("export_formats: parquet cannot be written: the server lacks pyarrow")
+    assert "myo-mcp[export]" in detail  # what to install
+    assert client.get("/v1/jobs").json()["total"] == 0

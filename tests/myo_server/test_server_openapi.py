@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from myo_server import LocalServer
-from myo_server._records import OUTPUT_NAMES
+from myo_server._records import EXPORT_OUTPUTS, OUTPUT_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -90,4 +90,7 @@ def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
         "mujoco_version",
         "warnings",
     }
-    assert "GLB" in schemas["RetargetRequest"]["properties"]["export_glb"]["description"]
+    request = schemas["RetargetRequest"]["properties"]
+    assert "GLB" in request["export_glb"]["description"]
+    (listed, _) = request["export_formats"]["anyOf"]
+    assert listed["items"] == {"type": "string", "enum": list(EXPORT_OUTPUTS)}

@@ -137,6 +137,52 @@ def test_export_glb_adds_the_animated_glb_as_the_motion_output(
     assert (magic, version, length) == (b"glTF", 2, len(r.content))  # a whole glTF 2.0 binary
 
 
+def test_export_formats_add_each_export_as_an_output_named_for_its_format(
+    client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    formats = ["bvh", "mot", "csv", "glb", "parquet", "html"]
+    job_id = _start(client, sample, cmu, export_formats=formats)
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", job
+    ids, urls = job["output"]["retarget_output_asset_ids"], job["download_urls"]
+    assert {name for name, asset_id in ids.items() if asset_id} == {
+        "qpos", "xpos", "model", "motion", "bvh", "mot", "csv", "viewer"
+    }  # fmt: skip
+    content: dict[str, bytes] = {}
+    for name, filename in (
+        ("motion", "cmu_01_01_412_motion.glb"),
+        ("bvh", "cmu_01_01_412_motion.bvh"),
+        ("mot", "cmu_01_01_412_motion.mot"),
+        ("csv", "cmu_01_01_412_motion.csv"),
+    ):
+        assert client.get(f"/v1/assets/{ids[name]}").json()["filename"] == filename
+        r = httpx.get(urls[name], trust_env=False)
+        assert r.status_code == 200
+        assert r.headers["content-disposition"].startswith("attachment;")
+        content[name] = r.content
+    assert content["motion"][:4] == b"glTF"
+    assert content["bvh"].startswith(b"HIERARCHY")
+    assert b"endheader" in content["mot"]
+    assert content["csv"].startswith(b"time,")
+    # the same as the engine writes from the job's .npz
+    npz = tmp_path / "walk.npz"
+    npz.write_bytes(httpx.get(urls["retarget_output"], trust_env=False).content)
+    for name in ("bvh", "mot", "csv"):  # (the .mot's header names its file)
+        path = myo_retarget.export_motion(npz, tmp_path / f"cmu_01_01_412_motion.{name}")
+        assert path.read_bytes() == content[name]
+
+
+def test_export_glb_and_export_formats_glb_are_one_request(
+    client: httpx.Client, sample: str, cmu: str
+) -> None:
+    both = _start(client, sample, cmu, export_glb=True, export_formats=["glb", "GLB", "mot"])
+    job = wait_job(client, both, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", job
+    ids = job["output"]["retarget_output_asset_ids"]
+    assert ids["motion"] and ids["mot"]
+    assert ids["bvh"] is None and ids["csv"] is None  # not asked
+
+
 def test_a_succeeded_job_offers_the_qpos_and_xpos_tables_and_the_scaled_model(
     client: httpx.Client, sample: str, cmu: str, tmp_path: Path
 ) -> None:
@@ -146,8 +192,9 @@ def test_a_succeeded_job_offers_the_qpos_and_xpos_tables_and_the_scaled_model(
     output, urls = job["output"], job["download_urls"]
     assert output["retarget_output_asset_id"] and urls["retarget_output"]  # the .npz stays
     ids = output["retarget_output_asset_ids"]
-    assert set(ids) == {"qpos", "xpos", "model", "motion"}
-    assert ids["motion"] is None and urls["motion"] is None  # export_glb was not asked
+    assert set(ids) == {"qpos", "xpos", "model", "motion", "bvh", "mot", "csv", "viewer"}
+    for name in ("motion", "bvh", "mot", "csv"):  # exports that were not asked
+        assert ids[name] is None and urls[name] is None
     assert output["processing_time_seconds"] > 0
     diagnostics = output["diagnostics"]
     assert diagnostics["engine_version"] == myo_retarget.__version__
@@ -181,8 +228,8 @@ def test_without_pyarrow_a_job_keeps_its_npz_and_model_and_says_what_to_install(
 ) -> None:
     motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
-    files, warnings = _write_outputs(myo_retarget, motion, tmp_path, "walk", export_glb=False)
-    assert set(files) == {"model"}
+    files, warnings = _write_outputs(myo_retarget, motion, tmp_path, "walk")
+    assert set(files) == {"model", "viewer"}
     assert files["model"].is_file()
     assert warnings == [
         "The qpos and xpos Parquet tables were not written: the server lacks pyarrow;"
@@ -572,8 +619,8 @@ def test_two_servers_share_one_data_dir(tmp_path: Path) -> None:
             outputs = {j["output"]["retarget_output_asset_id"] for j in done}
             assert len(outputs) == 6
             listed = ca.get("/v1/assets", params={"purpose": "retarget_output"}).json()
-            # each job's .npz, qpos and xpos tables and scaled model
-            assert listed["total"] == 6 * 4
+            # each job's .npz, qpos and xpos tables, scaled model and viewer page
+            assert listed["total"] == 6 * 5
 
 
 def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path: Path) -> None:

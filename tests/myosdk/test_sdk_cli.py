@@ -13,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from myo_retarget import SHIPPED_MARKERSETS, sample_c3d_path
@@ -227,6 +228,62 @@ def test_retarget_command_end_to_end(
     assert len(result["checksum_sha256"]) == 64
 
 
+def test_retarget_export_downloads_each_format_beside_the_npz(
+    capsys: pytest.CaptureFixture[str],
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        wait_for_catalog(client)
+    monkeypatch.setenv("MYOSDK_API_KEY", local_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
+    out = tmp_path / "res" / "walk.npz"
+    result = _json(
+        capsys, "retarget", str(sample_c3d_path()), "cmu", "-o", str(out),
+        "--export", "glb,bvh,mot,csv,parquet", "--interval", "0.2",
+    )  # fmt: skip
+    assert result["status"] == "SUCCEEDED"
+    assert result["path"] == str(out)
+    written = [out, *(out.with_suffix(ext) for ext in (".glb", ".bvh", ".mot", ".csv"))]
+    written += [out.with_name("walk_qpos.parquet"), out.with_name("walk_xpos.parquet")]
+    assert result["files"] == [str(path) for path in written]  # every file, the .npz first
+    assert sorted(out.parent.iterdir()) == sorted(written)  # and nothing else
+    assert out.with_suffix(".glb").read_bytes()[:4] == b"glTF"
+    assert out.with_suffix(".bvh").read_text().startswith("HIERARCHY")
+    assert "endheader" in out.with_suffix(".mot").read_text()
+    assert out.with_suffix(".csv").read_text().startswith("time,")
+    assert pq.read_table(out.with_name("walk_xpos.parquet")).num_rows == 412
+    # for people: each file on a line; html is the viewer page
+    code, text, err = _run(
+        capsys, "retarget", str(sample_c3d_path()), "cmu", "-o", str(tmp_path / "v.npz"),
+        "--export", "html", "-q",
+    )  # fmt: skip
+    assert code == 0, err
+    assert text.splitlines() == [str(tmp_path / "v.npz"), str(tmp_path / "v.html")]
+    assert (tmp_path / "v.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.usefixtures("env")
+def test_retarget_export_of_an_unknown_format_stops_before_any_upload(
+    capsys: pytest.CaptureFixture[str], idle_server: Any, tmp_path: Path
+) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(b"x" * 100)
+    with Client(api_key=idle_server.api_key, base_url=idle_server.base_url) as client:
+        before = client.assets.list(limit=1)["total"]
+        with pytest.raises(SystemExit) as usage:
+            main(["retarget", str(c3d), "cmu", "--export", "glb,fbx"])
+        assert usage.value.code == 2
+        err = capsys.readouterr().err
+        assert err.splitlines()[-1] == (
+            "myo retarget: error: argument --export: unknown export format 'fbx': choose from"
+            " glb, bvh, mot, csv, parquet, html"
+        )
+        assert client.assets.list(limit=1)["total"] == before  # nothing uploaded
+
+
 def test_myosdk_log_env_prints_requests_without_the_key(idle_server: Any) -> None:
     code = "from myosdk import Client\nwith Client() as c:\n    c.characters.list(limit=1)\n"
     env = {
@@ -335,7 +392,7 @@ def test_jobs_download_outputs_writes_each_output_and_lists_them(
         job_id = client.jobs.start_retarget(c3d_asset_id=c3d, markerset_asset_id=ms)["job_id"]
         assert client.jobs.wait(job_id, interval=0.2, timeout=240)["status"] == "SUCCEEDED"
     files = _json(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "out"))
-    assert set(files) == {"retarget_output", "qpos", "xpos", "model"}
+    assert set(files) == {"retarget_output", "qpos", "xpos", "model", "viewer"}
     assert files["model"] == str(tmp_path / "out" / "cmu_01_01_412_model.mjb")
     assert all(Path(path).stat().st_size > 0 for path in files.values())
     code, out, _ = _run(capsys, "jobs", "download-outputs", job_id, str(tmp_path / "again"))

@@ -158,6 +158,26 @@ def test_start_retarget_sends_set_arguments_only() -> None:
     }
 
 
+def test_start_retarget_sends_export_formats_in_one_order_and_only_when_given() -> None:
+    asked = core.jobs_start_retarget(
+        c3d_asset_id="c", markerset_asset_id="m", export_formats=["csv", "GLB", ".bvh", "csv"]
+    )
+    assert _body(asked)["export_formats"] == ["glb", "bvh", "csv"]
+    nothing: tuple[list[str] | None, ...] = (None, [])
+    for none in nothing:
+        plain = core.jobs_start_retarget(
+            c3d_asset_id="c", markerset_asset_id="m", export_formats=none
+        )
+        assert "export_formats" not in _body(plain)  # the hosted API knows no such field
+
+
+def test_the_sdk_names_the_same_exports_as_the_server() -> None:
+    """The SDK cannot import the server: its copy of the names is checked against it here."""
+    from myo_server._records import EXPORT_OUTPUTS
+
+    assert core.EXPORT_OUTPUTS == EXPORT_OUTPUTS
+
+
 def test_each_start_retarget_call_gets_a_fresh_idempotency_key() -> None:
     one = core.jobs_start_retarget(c3d_asset_id="c", markerset_asset_id="m")
     two = core.jobs_start_retarget(c3d_asset_id="c", markerset_asset_id="m")
@@ -180,6 +200,14 @@ def test_each_start_retarget_call_gets_a_fresh_idempotency_key() -> None:
         ({"c3d_asset_id": "", "markerset_asset_id": "m"}, "non-empty"),
         ({"c3d_asset_id": "c", "markerset_asset_id": "m", "subject_height": "tall"}, "number"),
         ({"c3d_asset_id": "c", "markerset_asset_id": "m", "metadata": [1]}, "metadata"),
+        (
+            {"c3d_asset_id": "c", "markerset_asset_id": "m", "export_formats": ["bvh", "fbx"]},
+            "unknown export format 'fbx': choose from glb, bvh, mot, csv, parquet, html",
+        ),
+        (
+            {"c3d_asset_id": "c", "markerset_asset_id": "m", "export_formats": "bvh"},
+            "export_formats must be a list of format names",
+        ),
     ],
 )
 def test_start_retarget_argument_errors(kwargs: dict[str, object], match: str) -> None:

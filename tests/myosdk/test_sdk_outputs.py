@@ -42,7 +42,7 @@ def job(local_server: Any, wait_for_catalog: Callable[[Client], None]) -> str:
 
 
 def _check(client: Client, job_id: str, files: dict[str, Path], folder: Path) -> None:
-    assert set(files) == {NPZ_OUTPUT, "qpos", "xpos", "model"}
+    assert set(files) == {NPZ_OUTPUT, "qpos", "xpos", "model", "viewer"}
     ids = job_outputs(client.jobs.get(job_id))
     for name, path in files.items():
         asset = client.assets.get(ids[name])
@@ -54,6 +54,9 @@ def _check(client: Client, job_id: str, files: dict[str, Path], folder: Path) ->
         qpos, bodies = npz["qpos"], len(npz["body_names"])
     np.testing.assert_array_equal(pq.read_table(files["qpos"]).to_pandas().iloc[:, 1:], qpos)
     assert mujoco.MjModel.from_binary_path(str(files["model"])).nbody == bodies + 1
+    # the viewer page is saved like the rest (a browser opens the file offline)
+    assert files["viewer"].suffix == ".html"
+    assert files["viewer"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_download_outputs_writes_every_output_verified(

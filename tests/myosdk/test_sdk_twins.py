@@ -95,8 +95,10 @@ def test_reference_surface_names_and_defaults() -> None:
         "subject_weight",
         "metadata",
         "export_glb",  # after the reference's own: their positions are unchanged
+        "export_formats",  # this project's server only
     ]
     assert sig.parameters["export_glb"].default is False
+    assert sig.parameters["export_formats"].default is None
     assert sig.parameters["character_id"].default == "0199e278-06e6-7726-a6ba-9929f79005e8"
     assert sig.parameters["character_version"].default == "v1.0.0"
     assert sig.parameters["enable_scaling"].default is True
