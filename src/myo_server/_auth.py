@@ -112,3 +112,20 @@ class RateLimiter:
                 return None
             self._buckets[key_id] = (tokens, t)
             return max(1, math.ceil((1.0 - tokens) / self.rate))
+
+
+class SharedRateLimiter:
+    """:class:`RateLimiter`'s buckets kept in the metadata store, so that every API process on
+    the database draws on the same ones (a database round trip per request)."""
+
+    def __init__(self, store: MetadataStore, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._store = store
+
+    def check(self, key_id: str) -> int | None:
+        """None if the request may proceed, else seconds to wait (for ``Retry-After``)."""
+        if self.rate <= 0:
+            return None
+        wait = self._store.take_token(key_id, self.rate, self.burst)
+        return None if wait == 0 else max(1, math.ceil(wait))

@@ -100,7 +100,7 @@ class MetadataStore(Protocol):
         self, worker_id: str, max_attempts: int, reason: str
     ) -> list[tuple[str, str]]: ...
     def queue_position(self, created_at: float) -> int: ...
-    def take_token(self, key_id: str, rate: float, burst: float) -> bool: ...
+    def take_token(self, key_id: str, rate: float, burst: float) -> float: ...
     def mean_job_seconds(self) -> float | None: ...
 
     # characters
@@ -948,9 +948,10 @@ class SqlMetadataStore:
         )
         return int(row["n"])
 
-    def take_token(self, key_id: str, rate: float, burst: float) -> bool:
+    def take_token(self, key_id: str, rate: float, burst: float) -> float:
         """Take one request from ``key_id``'s token bucket (``rate`` tokens a second, at most
-        ``burst``); False when it is empty. One statement, so the API processes share buckets.
+        ``burst``): 0 when taken, else the seconds until a token is there. One statement, so
+        the API processes share the buckets.
         """
         t = now()
         # SET expressions read the row as it was: the refill is computed from the old tokens.
@@ -961,10 +962,12 @@ class SqlMetadataStore:
                 " VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET"
                 f" tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END,"
                 f" allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END,"
-                " updated_at = excluded.updated_at RETURNING allowed",
+                " updated_at = excluded.updated_at RETURNING allowed, tokens",
                 (key_id, burst - 1, t, int(burst >= 1), *(burst, t, rate) * 4),
             ).fetchone()
-        return bool(row["allowed"])
+        if row["allowed"]:
+            return 0.0
+        return (1.0 - float(row["tokens"])) / rate if rate > 0 else float("inf")
 
     def mean_job_seconds(self) -> float | None:
         row = self._one(

@@ -6,7 +6,13 @@ import logging
 import threading
 from pathlib import Path
 
-from ._auth import Authenticator, RateLimiter, create_api_key, create_tenant
+from ._auth import (
+    Authenticator,
+    RateLimiter,
+    SharedRateLimiter,
+    create_api_key,
+    create_tenant,
+)
 from ._catalog import CharacterCatalog
 from ._config import ServerConfig
 from ._filelock import FileLock
@@ -27,7 +33,7 @@ class ServerRuntime:
     blobs: BlobStore
     signer: Signer
     auth: Authenticator
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     catalog: CharacterCatalog
     pool: WorkerPool
 
@@ -61,7 +67,11 @@ class ServerRuntime:
                 log.info("removed %d temporary files left by interrupted writes", removed)
             self.blobs = blobs
         self.auth = Authenticator(self.store)
-        self.limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
+        rate, burst = cfg.rate_limit_per_second, cfg.rate_limit_burst
+        if cfg.metadata_url.startswith("sqlite:"):
+            self.limiter = RateLimiter(rate, burst)  # one machine: buckets in memory
+        else:  # the API processes of many hosts share the database, and so the buckets
+            self.limiter = SharedRateLimiter(self.store, rate, burst)
         self.catalog = CharacterCatalog(self.store, self.blobs, cfg.run_dir / "catalog.lock")
         self.pool = WorkerPool(cfg, self.store, cfg.workers)
         self._opened = True

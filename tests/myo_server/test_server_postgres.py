@@ -187,3 +187,22 @@ def test_a_worker_process_runs_the_jobs_an_api_only_server_queues(
             _, err = worker.communicate(timeout=30)
         assert worker.returncode == 0, err
         assert "Traceback" not in err
+
+
+def test_api_processes_on_one_database_share_each_keys_rate_limit(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Each process kept its own buckets: with two API processes a key got twice its burst."""
+    limits = {"workers": 0, "rate_limit_per_second": 0.5, "rate_limit_burst": 3}
+    with (
+        LocalServer(data_dir=tmp_path / "a", database_url=postgres_url, **limits) as a,  # type: ignore[arg-type]
+        LocalServer(data_dir=tmp_path / "b", database_url=postgres_url, **limits) as b,  # type: ignore[arg-type]
+    ):
+        headers = {"X-Api-Key": a.api_key}
+        codes = [
+            httpx.get(srv.base_url + "/v1/jobs", headers=headers, trust_env=False)
+            for srv in (a, b, a, b, a)
+        ]
+        assert [r.status_code for r in codes] == [200, 200, 200, 429, 429]
+        assert int(codes[3].headers["retry-after"]) >= 1
+        assert "Rate limit exceeded" in codes[3].json()["detail"]

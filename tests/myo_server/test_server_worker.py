@@ -642,4 +642,3 @@ def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path
     assert canceled.output_asset_id is None and canceled.outputs == {}
     stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and ".tmp" not in p.parts]
     assert stored == []  # no output blob left (.tmp holds the store's own lock files)
-
