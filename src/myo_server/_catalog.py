@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ._filelock import FileLock
 from ._metadata import MetadataStore
@@ -17,19 +16,12 @@ from ._records import CharacterVersionRecord
 from ._storage import BlobStore, put_file, safe_filename, sha256_of
 from ._util import new_id, now
 
+if TYPE_CHECKING:
+    from myo_retarget import CharacterInfo
+
 log = logging.getLogger("myo_server.catalog")
 
 MANIFEST_FILE = "manifest.json"
-
-
-class _CharacterInfo(Protocol):
-    character_id: str
-    name: str
-    description: str
-    version: str
-
-    @property
-    def files(self) -> Mapping[str, Path]: ...
 
 
 def _sha256(path: Path) -> str:
@@ -37,11 +29,11 @@ def _sha256(path: Path) -> str:
         return sha256_of(fh)
 
 
-def _engine_catalog() -> Iterable[_CharacterInfo]:
+def _engine_catalog() -> Iterable[CharacterInfo]:
     # Heavy (numpy, MuJoCo): imported only when the catalog is first needed.
-    engine: Any = importlib.import_module("myo_retarget")
-    catalog: Iterable[_CharacterInfo] = engine.character_catalog()
-    return catalog
+    import myo_retarget
+
+    return myo_retarget.character_catalog()
 
 
 class CharacterCatalog:
@@ -85,7 +77,7 @@ class CharacterCatalog:
                 return
         put_file(self._blobs, key, path)
 
-    def _sync_one(self, info: _CharacterInfo) -> None:
+    def _sync_one(self, info: CharacterInfo) -> None:
         prefix = self.key_prefix(info.character_id, info.version)
         keys: dict[str, str] = {}
         for name, path in sorted(info.files.items()):
@@ -138,8 +130,9 @@ class CharacterCatalog:
                         name: stack.enter_context(self._blobs.local_path(key))
                         for name, key in record.files.items()
                     }
-                    engine: Any = importlib.import_module("myo_retarget")
-                    engine.validate_character_files(paths)
+                    import myo_retarget
+
+                    myo_retarget.validate_character_files(paths)
                 status, message = "READY", "All files present; the model compiles"
             except Exception as exc:  # CharacterError or anything the compiler raises
                 status, message = "FAILED", f"model check failed: {exc}"

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._config import ServerConfig
 from ._filelock import FileLock
@@ -34,6 +34,9 @@ from ._records import (
 from ._space import JOB_OUT_OF_SPACE, out_of_space
 from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
 from ._util import new_id, now
+
+if TYPE_CHECKING:
+    from myo_retarget import Motion
 
 log = logging.getLogger("myo_server.worker")
 
@@ -151,8 +154,9 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
         store, blobs, worker_id, link.stop, config.worker_memory_limit_mb, config.job_lease_s
     )
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
-        engine: Any = importlib.import_module("myo_retarget")
-        engine.load_character()
+        import myo_retarget
+
+        myo_retarget.load_character()
     if config.worker_memory_limit_mb <= 0 or config.worker_memory_limit_mb >= WARM_PARQUET_MIN_MB:
         with contextlib.suppress(Exception):  # and the Parquet writer: seconds off each job one
             _warm_parquet()
@@ -267,7 +271,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
     replacements: dict[str, str] = {}
     stopping = [False]
     try:
-        engine: Any = importlib.import_module("myo_retarget")
+        import myo_retarget as engine  # heavy (numpy, MuJoCo): loaded by the worker only
 
         def cancel_requested() -> bool:
             if ctx.stop.is_set():
@@ -303,7 +307,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
                 str(c3d): params["c3d_filename"],
                 str(markerset): params["markerset_filename"],
             }
-            motion: Any = engine.retarget(
+            motion = engine.retarget(
                 c3d,
                 markerset,
                 character_id=params["character_id"],
@@ -457,8 +461,7 @@ def _viewer_memory_problem(memory_limit_mb: int) -> str:
 
 
 def _write_outputs(
-    engine: Any,
-    motion: Any,
+    motion: Motion,
     folder: Path,
     stem: str,
     exports: Collection[str] = (),
@@ -473,11 +476,13 @@ def _write_outputs(
         when the worker cannot load pyarrow (the .npz holds the same values), and so is the
         viewer page when it cannot be written (e.g. out of memory).
     """
+    import myo_retarget as engine
+
     # What MuJoCo makes first (the model, the page and the exports pose the scaled character):
     # once pyarrow is loaded its allocator keeps memory MuJoCo may then lack.
     files = {"model": engine.save_scaled_model(motion, folder / f"{stem}_model.mjb")}
     warnings: list[str] = []
-    viewer = _write_viewer(engine, motion, folder / f"{stem}_viewer.html", memory_limit_mb)
+    viewer = _write_viewer(motion, folder / f"{stem}_viewer.html", memory_limit_mb)
     if isinstance(viewer, Path):
         files[VIEWER_OUTPUT] = viewer
     else:
@@ -503,12 +508,13 @@ def _write_outputs(
     return files, warnings
 
 
-def _write_viewer(engine: Any, motion: Any, path: Path, memory_limit_mb: int) -> Path | str:
+def _write_viewer(motion: Motion, path: Path, memory_limit_mb: int) -> Path | str:
     """Write the viewer page; on failure the warning that says why instead (the page is a
     convenience: the job keeps its other outputs)."""
+    import myo_retarget as engine
+
     try:
-        written: Path = engine.write_viewer(motion, path)
-        return written
+        return engine.write_viewer(motion, path)
     except Exception as exc:
         # MuJoCo reports its own allocations failing as an error of the model, not MemoryError.
         if _out_of_memory(exc) or _MUJOCO_OUT_OF_MEMORY in str(exc):
@@ -531,8 +537,10 @@ def _requested_exports(params: dict[str, Any]) -> set[str]:
     return exports
 
 
-def _diagnostics(engine: Any, motion: Any, warnings: list[str]) -> dict[str, Any]:
+def _diagnostics(motion: Motion, warnings: list[str]) -> dict[str, Any]:
     import mujoco
+
+    import myo_retarget as engine
 
     note = motion.unobserved_note()
     return {
@@ -542,8 +550,7 @@ def _diagnostics(engine: Any, motion: Any, warnings: list[str]) -> dict[str, Any
     }
 
 
-def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) -> None:
-    engine: Any = importlib.import_module("myo_retarget")
+def _store_output(ctx: _Context, job: JobRecord, motion: Motion, started: float) -> None:
     params = job.params
     stem = Path(params.get("c3d_filename", "motion")).stem or "motion"
     filename = f"{stem}_retarget.npz"
@@ -553,7 +560,6 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
         folder = Path(tmp)
         files = {"": motion.save(folder / filename)}
         more, warnings = _write_outputs(
-            engine,
             motion,
             folder,
             stem,
@@ -584,7 +590,7 @@ def _store_output(ctx: _Context, job: JobRecord, motion: Any, started: float) ->
         message += f"; {note}"
     info = {
         "processing_time_seconds": round(time.monotonic() - started, 3),
-        "diagnostics": _diagnostics(engine, motion, warnings),
+        "diagnostics": _diagnostics(motion, warnings),
     }
     if not ctx.store.finish_job_succeeded(
         job.job_id, ctx.worker_id, record, message, records, info

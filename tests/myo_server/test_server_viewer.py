@@ -115,20 +115,6 @@ def test_a_tampered_or_expired_viewer_link_is_refused(
     assert "content-security-policy" not in expired.headers
 
 
-class _EngineFailingTheViewer:
-    """The engine, but writing the viewer page raises ``error``: a worker short of memory at that
-    step (or a bug there) cannot be caused on demand."""
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(myo_retarget, name)
-
-    def write_viewer(self, motion: object, path: object) -> Path:
-        raise self.error
-
-
 @pytest.fixture(scope="module")
 def motion() -> myo_retarget.Motion:
     return myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
@@ -156,10 +142,18 @@ _OUT_OF_MEMORY = (
     ],
 )
 def test_a_viewer_page_that_cannot_be_written_is_left_out_with_a_warning(
-    motion: myo_retarget.Motion, tmp_path: Path, error: Exception, why: str
+    motion: myo_retarget.Motion,
+    tmp_path: Path,
+    error: Exception,
+    why: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    engine = _EngineFailingTheViewer(error)
-    files, warnings = _write_outputs(engine, motion, tmp_path, "walk", ["bvh"])
+    # A worker short of memory at that step (or a bug there) cannot be caused on demand.
+    def fail(motion: object, path: object) -> Path:
+        raise error
+
+    monkeypatch.setattr(myo_retarget, "write_viewer", fail)
+    files, warnings = _write_outputs(motion, tmp_path, "walk", ["bvh"])
     assert set(files) == {"model", "qpos", "xpos", "bvh"}  # the job keeps the others
     assert warnings == [
         f"The viewer page was not written: {why}; `myo-retarget view` on the .npz writes the"

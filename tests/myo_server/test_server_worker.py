@@ -228,7 +228,7 @@ def test_without_pyarrow_a_job_keeps_its_npz_and_model_and_says_what_to_install(
 ) -> None:
     motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml")
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the export extra was not installed
-    files, warnings = _write_outputs(myo_retarget, motion, tmp_path, "walk")
+    files, warnings = _write_outputs(motion, tmp_path, "walk")
     assert set(files) == {"model", "viewer"}
     assert files["model"].is_file()
     assert warnings == [
