@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -75,14 +76,55 @@ def character_catalog() -> tuple[CharacterInfo, ...]:
     return tuple(infos)
 
 
+# Character versions this process uses from other files than the shipped ones (use_character).
+_IN_USE: dict[tuple[str, str], CharacterInfo] = {}
+
+
+def character_from_files(files: Mapping[str, str | os.PathLike[str]]) -> CharacterInfo:
+    """A character version described by its files, e.g. a server's stored copies.
+
+    Args:
+        files: File name -> path: the manifest (``manifest.json``) and the files it names.
+
+    Raises:
+        CharacterError: The manifest is missing or unsound, or names a model file not given.
+    """
+    paths = {name: Path(path) for name, path in files.items()}
+    if MANIFEST_FILE not in paths:
+        raise CharacterError(f"{MANIFEST_FILE} is missing from the character's files")
+    manifest = _read_manifest(paths[MANIFEST_FILE])
+    if str(manifest["model_file"]) not in paths:
+        raise CharacterError(
+            f"{paths[MANIFEST_FILE]}: the model file {manifest['model_file']!r} it names is not"
+            " among the character's files"
+        )
+    return CharacterInfo(
+        character_id=str(manifest["character_id"]),
+        name=str(manifest["name"]),
+        description=str(manifest.get("description", "")),
+        version=str(manifest["version"]),
+        files=paths,
+        manifest=manifest,
+    )
+
+
+def use_character(info: CharacterInfo) -> None:
+    """Make this process use ``info``'s files for its character id and version, in place of
+    the shipped ones (retargeting, the exports and the viewer all look characters up by id and
+    version): a server's workers retarget from the stored copies this way."""
+    _IN_USE[(info.character_id, info.version)] = info
+
+
 def find_character(
     character_id: str = DEFAULT_CHARACTER_ID, version: str = DEFAULT_CHARACTER_VERSION
 ) -> CharacterInfo:
-    """Look up one shipped character version.
+    """Look up one character version: one :func:`use_character` named, else a shipped one.
 
     Raises:
         CharacterError: unknown id or version; the message lists what exists.
     """
+    if (character_id, version) in _IN_USE:
+        return _IN_USE[(character_id, version)]
     catalog = character_catalog()
     same_id = [c for c in catalog if c.character_id == character_id]
     if not same_id:

@@ -15,9 +15,14 @@ from myo_retarget import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
     CharacterError,
+    RetargetOptions,
+    _character,
     character_catalog,
+    character_from_files,
     find_character,
     load_character,
+    retarget,
+    use_character,
     validate_character_files,
 )
 
@@ -130,3 +135,50 @@ def test_shipped_files_are_what_the_generator_writes() -> None:
     vdir = ROOT / "src" / "myo_retarget" / "data" / "characters" / "myo_humanoid" / "v1.0.0"
     assert (vdir / "character.xml").read_text() == module.build_mjcf(root)
     assert json.loads((vdir / "manifest.json").read_text()) == module.build_manifest(root)
+
+
+def _copied_default(folder: Path, **manifest_changes: object) -> dict[str, Path]:
+    """The default character's files, copied (a server's stored copies), manifest changed."""
+    shipped = find_character()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, path in shipped.files.items():
+        files[name] = folder / name
+        files[name].write_bytes(Path(path).read_bytes())
+    manifest = json.loads(files["manifest.json"].read_text())
+    manifest.update(manifest_changes)
+    files["manifest.json"].write_text(json.dumps(manifest))
+    return files
+
+
+def test_a_process_can_use_a_characters_files_from_elsewhere(
+    tmp_path: Path, walk_c3d: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's worker retargets from the stored copies: use_character makes every lookup by
+    id and version (retarget, the exports, the viewer) use them."""
+    monkeypatch.setattr(_character, "_IN_USE", {})  # this process's choice ends with the test
+    shipped = find_character()
+    options = RetargetOptions(frame_range=(0, 20), subject_height=1.8)
+    before = retarget(walk_c3d, "cmu", options=options)
+
+    copy = character_from_files(_copied_default(tmp_path / "same"))
+    assert (copy.character_id, copy.version) == (shipped.character_id, shipped.version)
+    use_character(copy)
+    assert find_character() is copy
+    same = retarget(walk_c3d, "cmu", options=options)
+    np.testing.assert_array_equal(same.qpos, before.qpos)  # the same files, the same motion
+
+    taller = shipped.manifest["default_height_m"] * 1.25
+    use_character(character_from_files(_copied_default(tmp_path / "tall", default_height_m=taller)))
+    assert load_character().default_height == pytest.approx(taller)
+    changed = retarget(walk_c3d, "cmu", options=options)
+    assert changed.scale_factors != before.scale_factors  # scaled from the copy's height
+
+
+def test_character_files_without_their_model_are_refused(tmp_path: Path) -> None:
+    files = _copied_default(tmp_path)
+    del files["character.xml"]
+    with pytest.raises(CharacterError, match=r"model file 'character\.xml'"):
+        character_from_files(files)
+    with pytest.raises(CharacterError, match=r"manifest\.json is missing"):
+        character_from_files({"character.xml": tmp_path / "character.xml"})
