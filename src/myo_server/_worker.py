@@ -8,6 +8,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -15,7 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,10 @@ class _Context:
     stop: threading.Event
     memory_limit_mb: int = 0  # for the message of a job that needs more
     lease_s: float = LEASE_S  # how long a claimed job stays ours without a renewal
+    # Where this worker keeps the stored character files it retargets onto (None: the engine's
+    # shipped ones), and which versions it has fetched.
+    characters_dir: Path | None = None
+    characters: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _ParentLink:
@@ -150,8 +155,15 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
         return 0
     store = open_metadata_store(config.metadata_url)
     blobs = DirectoryBlobStore(config.blob_dir)
+    characters_dir = Path(tempfile.mkdtemp(prefix="myo-characters-"))
     ctx = _Context(
-        store, blobs, worker_id, link.stop, config.worker_memory_limit_mb, config.job_lease_s
+        store,
+        blobs,
+        worker_id,
+        link.stop,
+        config.worker_memory_limit_mb,
+        config.job_lease_s,
+        characters_dir,
     )
     with contextlib.suppress(Exception):  # warm the engine (imports, default model) for job one
         import myo_retarget
@@ -178,6 +190,7 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
     finally:
         store.close()
         lock.release()
+        shutil.rmtree(characters_dir, ignore_errors=True)
     return 0
 
 
@@ -293,6 +306,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
                     f"Retargeting: frame {done}/{total}",
                 )
 
+        _use_stored_character(ctx, params["character_id"], params["character_version"])
         options = engine.RetargetOptions(
             enable_scaling=bool(params.get("enable_scaling", True)),
             subject_gender=str(params.get("subject_gender", "male")),
@@ -334,6 +348,35 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             _fail(ctx, job, exc, replacements)
             return not _out_of_memory(exc)
     return True
+
+
+def _use_stored_character(ctx: _Context, character_id: str, version: str) -> None:
+    """Retarget from the server's stored copy of the character version, the one source of truth
+    for the workers of every host (fetched once per worker process)."""
+    import myo_retarget as engine
+
+    if ctx.characters_dir is None or (character_id, version) in ctx.characters:
+        return
+    stored = [v for v in ctx.store.list_character_versions(character_id) if v.version == version]
+    if not stored:  # not in storage (the catalog could not be synchronised): the engine's own
+        return
+    folder = ctx.characters_dir / f"{len(ctx.characters)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    try:
+        for name, key in stored[0].files.items():
+            if Path(name).name != name:  # the manifest names its files: plain names only
+                raise OSError(f"not a file name: {name!r}")
+            files[name] = folder / name
+            with ctx.blobs.local_path(key) as source:
+                shutil.copyfile(source, files[name])
+    except OSError as exc:
+        raise engine.CharacterError(
+            f"character {character_id} {version}: its stored files cannot be read"
+            f" ({type(exc).__name__}); the server's character catalog needs repair"
+        ) from None
+    engine.use_character(engine.character_from_files(files))
+    ctx.characters.add((character_id, version))
 
 
 def _out_of_memory(exc: BaseException) -> bool:

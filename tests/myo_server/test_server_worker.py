@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -642,3 +643,45 @@ def test_a_job_canceled_while_its_outputs_are_stored_keeps_none_of_them(tmp_path
     assert canceled.output_asset_id is None and canceled.outputs == {}
     stored = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and ".tmp" not in p.parts]
     assert stored == []  # no output blob left (.tmp holds the store's own lock files)
+
+
+def test_workers_retarget_onto_the_stored_character_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored copy is the one source of truth: a worker retargets from it, not from the
+    engine's shipped files (here the stored manifest says the model is 25 % taller)."""
+    with LocalServer(data_dir=tmp_path / "data", workers=1) as srv:
+        srv.runtime.catalog.ensure_synced()
+        (stored,) = srv.runtime.store.list_character_versions(myo_retarget.DEFAULT_CHARACTER_ID)
+        manifest_key = stored.files["manifest.json"]
+        with srv.runtime.blobs.open(manifest_key) as fh:
+            manifest = json.loads(fh.read())
+        manifest["default_height_m"] *= 1.25
+        writer = srv.runtime.blobs.writer(manifest_key)
+        writer.write(json.dumps(manifest).encode())
+        writer.commit()
+        copies = tmp_path / "copies"
+        copies.mkdir()
+        for name, key in stored.files.items():
+            with srv.runtime.blobs.local_path(key) as path:
+                (copies / name).write_bytes(path.read_bytes())
+        with new_tenant_client(srv) as client:
+            job_id = _start(
+                client,
+                upload_path(client, SAMPLE),
+                upload_path(client, MARKERSETS / "cmu.xml"),
+                subject_height=1.8,
+            )
+            job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+            assert job["status"] == "SUCCEEDED", job["error"]
+            got = np.load(io.BytesIO(httpx.get(job["download_urls"]["retarget_output"]).content))
+    options = myo_retarget.RetargetOptions(subject_height=1.8)
+    shipped = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml", options=options)
+    monkeypatch.setattr(myo_retarget._character, "_IN_USE", {})
+    myo_retarget.use_character(
+        myo_retarget.character_from_files({p.name: p for p in copies.iterdir()})
+    )
+    stored_motion = myo_retarget.retarget(SAMPLE, MARKERSETS / "cmu.xml", options=options)
+    factors = dict(zip(got["scale_segments"], got["scale_factors"], strict=True))
+    assert factors == pytest.approx(stored_motion.scale_factors)
+    assert factors != pytest.approx(shipped.scale_factors)
