@@ -7,8 +7,7 @@ import logging
 import math
 import re
 import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,7 +15,6 @@ from urllib.parse import quote
 import anyio
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
@@ -28,7 +26,8 @@ from myo_retarget._export import EXPORT_FORMATS
 
 from . import __version__
 from ._auth import Principal
-from ._config import MAX_JSON_BODY_BYTES
+from ._gateway import ASGIApp, Gateway, json_response, s3_error, unexpected_error
+from ._http_range import UnsatisfiableRangeError, parse_range, read_range
 from ._models import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
@@ -41,7 +40,6 @@ from ._models import (
     CharacterSummary,
     CharacterVersion,
     CompleteUploadResponse,
-    ErrorResponse,
     Health,
     InitiateUploadRequest,
     InitiateUploadResponse,
@@ -55,8 +53,9 @@ from ._models import (
     RetargetRequest,
     RetargetResponse,
     ValidateManifestResponse,
-    ValidationErrorResponse,
 )
+from ._objects_local import OBJECTS_PATH, UPLOAD_PATH
+from ._openapi import COMMON_ERRORS, ERROR, FULL, S3_ERROR, TOO_LARGE, openapi_builder
 from ._records import (
     EXPORT_OUTPUTS,
     JOB_STATUSES,
@@ -72,7 +71,6 @@ from ._records import (
 )
 from ._runtime import ServerRuntime
 from ._signing import SignatureError, UploadPolicy
-from ._space import OUT_OF_SPACE, out_of_space
 from ._storage import InvalidKeyError, asset_key, check_key
 from ._upload import UploadError, receive_upload
 from ._util import dumps, new_id, now, parse_iso8601, to_datetime
@@ -81,13 +79,6 @@ from ._worker import pyarrow_missing
 log = logging.getLogger("myo_server")
 access_log = logging.getLogger("myo_server.access")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _IDEM_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _IDEM_KEY = re.compile(_IDEM_PATTERN)
 _IdempotencyKeyHeader = Annotated[
@@ -101,174 +92,7 @@ VIEWER_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
     " base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox allow-scripts"
 )
-UPLOAD_PATH = "/storage/upload"  # the presigned form: streamed to storage, not capped as JSON
 _MAX_METADATA_BYTES = 16 * 1024
-_E = {"model": ErrorResponse}
-_COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ValidationErrorResponse, "description": "Bad parameters"},
-    401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
-    429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)"},
-}
-_FULL = {"model": ErrorResponse, "description": "The server is out of disk space"}
-_TOO_LARGE = {"model": ErrorResponse, "description": "Request body over the JSON size cap"}
-_S3_ERROR = {
-    "content": {"application/xml": {"schema": {"type": "string"}}},
-    "description": "S3-style XML error",
-}
-
-
-def _json_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-
-
-def _unexpected_error(exc: BaseException, request_id: str) -> Response:
-    """The answer to an exception no route handled: 507 for a full disk, else a 500."""
-    if out_of_space(exc):
-        return _json_response(507, OUT_OF_SPACE)
-    return _json_response(
-        500, f"Internal server error; request id {request_id}. It has been logged."
-    )
-
-
-def _body_too_large(declared: int | None = None) -> str:
-    size = f" (it declared {declared} bytes)" if declared is not None else ""
-    return (
-        f"The request body is too large{size}: this API takes at most {MAX_JSON_BODY_BYTES}"
-        " bytes of JSON. Files go to the upload_url from /v1/assets/initiate."
-    )
-
-
-def _capped(receive: Receive) -> Receive:
-    """``receive`` that refuses a body (chunked, or longer than declared) past the JSON cap."""
-    seen = 0
-
-    async def receive_capped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > MAX_JSON_BODY_BYTES:
-                # FastAPI answers an HTTPException raised while it reads the body as is.
-                raise HTTPException(413, _body_too_large())
-        return message
-
-    return receive_capped
-
-
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-def _s3_error(status: int, code: str, message: str, request_id: str) -> Response:
-    def esc(s: str) -> str:
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{esc(code)}</Code><Message>{esc(message)}</Message>"
-        f"<RequestId>{esc(request_id)}</RequestId></Error>"
-    )
-    return Response(body, status_code=status, media_type="application/xml")
-
-
-class _Gateway:
-    """Outermost ASGI layer: request ids, access log, API key check, rate limit, last-resort 500."""
-
-    def __init__(self, app: ASGIApp, runtime: ServerRuntime) -> None:
-        self.app = app
-        self.rt = runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = ""
-        auth_value = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _REQUEST_ID.match(candidate):
-                    rid = candidate
-            elif name == b"x-api-key":
-                auth_value = value.decode("latin-1").strip()
-            elif name == b"authorization" and not auth_value:
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer":
-                    auth_value = token.strip()
-        rid = rid or new_id()
-        state = scope.setdefault("state", {})
-        state["request_id"] = rid
-        started = time.perf_counter()
-        status = [0]
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
-        path: str = scope["path"]
-        try:
-            if path == "/v1" or path.startswith("/v1/"):
-                response = self._authorize(auth_value, state)
-                if response is not None:
-                    await response(scope, receive, send_with_id)
-                    return
-            if path != UPLOAD_PATH:  # refuse oversized bodies before reading them
-                declared = _declared_length(scope)
-                if declared is not None and declared > MAX_JSON_BODY_BYTES:
-                    too_large = _json_response(413, _body_too_large(declared))
-                    await too_large(scope, receive, send_with_id)
-                    return
-                receive = _capped(receive)
-            await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            log.error(
-                "unhandled error on %s %s:\n%s", scope["method"], path, traceback.format_exc()
-            )
-            if status[0] == 0:
-                await _unexpected_error(exc, rid)(scope, receive, send_with_id)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %s",
-                    scope["method"],
-                    path,  # never the query: it carries signatures
-                    status[0],
-                    extra={
-                        "request_id": rid,
-                        "status": status[0],
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
-
-    def _authorize(self, key: str, state: dict[str, Any]) -> Response | None:
-        if not key:
-            return _json_response(
-                401,
-                "Missing API key: send it as 'X-Api-Key: KEY' or 'Authorization: Bearer KEY'",
-                {"WWW-Authenticate": "Bearer"},
-            )
-        principal = self.rt.auth.authenticate(key)
-        if principal is None:
-            return _json_response(
-                401,
-                "Invalid or revoked API key: check the key, or create one with"
-                " 'myo-server keys create'",
-                {"WWW-Authenticate": "Bearer"},
-            )
-        retry = self.rt.limiter.check(principal.key_id)
-        if retry is not None:
-            return _json_response(
-                429,
-                f"Rate limit exceeded for this API key; retry after {retry} s",
-                {"Retry-After": str(retry)},
-            )
-        state["principal"] = principal
-        return None
 
 
 def _principal(request: Request) -> Principal:
@@ -279,7 +103,7 @@ def _principal(request: Request) -> Principal:
 def _download_url(rt: ServerRuntime, base: str, key: str) -> tuple[str, int]:
     expires = int(time.time()) + rt.config.download_url_ttl
     sig = rt.signer.download_signature(key, expires)
-    return f"{base}/storage/objects/{quote(key)}?expires={expires}&signature={sig}", expires
+    return f"{base}{OBJECTS_PATH}/{quote(key)}?expires={expires}&signature={sig}", expires
 
 
 def _asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
@@ -506,13 +330,13 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                     methods.update(getattr(route, "methods", None) or ())
             if methods:
                 headers["Allow"] = ", ".join(sorted(methods))
-        return _json_response(exc.status_code, str(exc.detail), headers)
+        return json_response(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after answering, so the gateway still logs the traceback.
         rid = request.scope.get("state", {}).get("request_id", "")
-        return _unexpected_error(exc, rid)
+        return unexpected_error(exc, rid)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -538,7 +362,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/initiate",
         status_code=201,
         response_model=InitiateUploadResponse,
-        responses={**_COMMON_ERRORS, 409: _E, 413: _TOO_LARGE, 507: _FULL},
+        responses={**COMMON_ERRORS, 409: ERROR, 413: TOO_LARGE, 507: FULL},
         tags=["assets"],
     )
     async def initiate_upload(
@@ -602,7 +426,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/assets/{asset_id}/complete",
         response_model=CompleteUploadResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
+        responses={**COMMON_ERRORS, 404: ERROR, 507: FULL},
         tags=["assets"],
     )
     async def complete_upload(asset_id: str, request: Request) -> CompleteUploadResponse:
@@ -644,7 +468,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get(
         "/v1/assets/{asset_id}",
         response_model=Asset,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**COMMON_ERRORS, 404: ERROR},
         tags=["assets"],
     )
     async def get_asset(asset_id: str, request: Request) -> Asset:
@@ -655,7 +479,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             raise HTTPException(404, f"Asset {asset_id} not found")
         return _asset_model(rt, rt.presign_base(), a)
 
-    @app.get("/v1/assets", response_model=AssetList, responses=_COMMON_ERRORS, tags=["assets"])
+    @app.get("/v1/assets", response_model=AssetList, responses=COMMON_ERRORS, tags=["assets"])
     async def list_assets(
         request: Request,
         purpose: str | None = Query(
@@ -686,7 +510,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/assets/{asset_id}",
         status_code=204,
         response_class=Response,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
+        responses={**COMMON_ERRORS, 404: ERROR, 409: ERROR, 507: FULL},
         tags=["assets"],
     )
     async def delete_asset(asset_id: str, request: Request) -> Response:
@@ -748,7 +572,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get(
         "/v1/characters",
         response_model=CharacterList,
-        responses=_COMMON_ERRORS,
+        responses=COMMON_ERRORS,
         tags=["characters"],
     )
     async def list_characters(
@@ -789,7 +613,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get(
         "/v1/characters/{character_id}",
         response_model=CharacterDetail,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**COMMON_ERRORS, 404: ERROR},
         tags=["characters"],
     )
     async def get_character(character_id: str, request: Request) -> CharacterDetail:
@@ -800,7 +624,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.post(
         "/v1/characters/{character_id}/validate-manifest",
         response_model=ValidateManifestResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 507: _FULL},
+        responses={**COMMON_ERRORS, 404: ERROR, 507: FULL},
         tags=["characters"],
     )
     async def validate_manifest(
@@ -852,7 +676,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         "/v1/runs/retarget",
         status_code=201,
         response_model=RetargetResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 413: _TOO_LARGE, 507: _FULL},
+        responses={**COMMON_ERRORS, 404: ERROR, 409: ERROR, 413: TOO_LARGE, 507: FULL},
         tags=["jobs"],
     )
     async def start_retarget(
@@ -941,7 +765,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.get(
         "/v1/jobs/{job_id}",
         response_model=Job,
-        responses={**_COMMON_ERRORS, 404: _E},
+        responses={**COMMON_ERRORS, 404: ERROR},
         tags=["jobs"],
     )
     async def get_job(job_id: str, request: Request) -> Response:
@@ -954,7 +778,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         body = _job_model(rt, rt.presign_base(), j).model_dump_json()
         return Response(body, media_type="application/json")
 
-    @app.get("/v1/jobs", response_model=JobList, responses=_COMMON_ERRORS, tags=["jobs"])
+    @app.get("/v1/jobs", response_model=JobList, responses=COMMON_ERRORS, tags=["jobs"])
     async def list_jobs(
         request: Request,
         status: Annotated[
@@ -1003,7 +827,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
     @app.delete(
         "/v1/jobs/{job_id}",
         response_model=CancelJobResponse,
-        responses={**_COMMON_ERRORS, 404: _E, 409: _E, 507: _FULL},
+        responses={**COMMON_ERRORS, 404: ERROR, 409: ERROR, 507: FULL},
         tags=["jobs"],
     )
     async def cancel_job(job_id: str, request: Request) -> CancelJobResponse:
@@ -1025,7 +849,7 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         UPLOAD_PATH,
         status_code=204,
         response_class=Response,
-        responses={400: _S3_ERROR, 403: _S3_ERROR, 507: _S3_ERROR},
+        responses={400: S3_ERROR, 403: S3_ERROR, 507: S3_ERROR},
         tags=["storage"],
         openapi_extra={
             "requestBody": {
@@ -1062,10 +886,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 rt.config.max_upload_bytes,
             )
         except UploadError as exc:
-            return _s3_error(exc.status_code, exc.code, exc.message, rid)
+            return s3_error(exc.status_code, exc.code, exc.message, rid)
         except ClientDisconnect:  # the client went away mid-upload: nothing was stored
             log.info("upload interrupted by the client", extra={"request_id": rid})
-            return _s3_error(400, "IncompleteBody", "The upload was interrupted", rid)
+            return s3_error(400, "IncompleteBody", "The upload was interrupted", rid)
         return Response(status_code=204)
 
     @app.get(
@@ -1079,9 +903,9 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 "description": "The object",
             },
             206: {"description": "Part of the object (Range)"},
-            403: _S3_ERROR,
-            404: _S3_ERROR,
-            416: _S3_ERROR,
+            403: S3_ERROR,
+            404: S3_ERROR,
+            416: S3_ERROR,
         },
         tags=["storage"],
     )
@@ -1098,12 +922,12 @@ def create_app(rt: ServerRuntime) -> FastAPI:
             rt.signer.verify_download(key, expires, signature)
             check_key(key)
         except InvalidKeyError:
-            return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
         except SignatureError as exc:
-            return _s3_error(exc.status_code, exc.code, exc.message, rid)
+            return s3_error(exc.status_code, exc.code, exc.message, rid)
         size = rt.blobs.size(key)
         if size is None:
-            return _s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.", rid)
         asset = rt.store.get_asset_by_key(key, None)
         headers = {"Accept-Ranges": "bytes"}
         media_type = "application/octet-stream"
@@ -1124,10 +948,10 @@ def create_app(rt: ServerRuntime) -> FastAPI:
                 headers["X-Content-Type-Options"] = "nosniff"
         start, end, status = 0, size - 1, 200
         try:
-            rng = _parse_range(request.headers.get("range"), size)
-        except _UnsatisfiableRangeError:
+            rng = parse_range(request.headers.get("range"), size)
+        except UnsatisfiableRangeError:
             headers["Content-Range"] = f"bytes */{size}"
-            resp = _s3_error(416, "InvalidRange", "The requested range is not satisfiable", rid)
+            resp = s3_error(416, "InvalidRange", "The requested range is not satisfiable", rid)
             resp.headers.update(headers)
             return resp
         if rng is not None:
@@ -1139,85 +963,14 @@ def create_app(rt: ServerRuntime) -> FastAPI:
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers, media_type=media_type)
         return StreamingResponse(
-            _read_range(rt, key, start, length),
+            read_range(rt.blobs, key, start, length),
             status_code=status,
             headers=headers,
             media_type=media_type,
         )
 
-    def _openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-            "Bearer": {"type": "http", "scheme": "bearer"},
-        }
-        for path, ops in schema.get("paths", {}).items():
-            for op in ops.values():
-                op.setdefault("responses", {}).pop("422", None)  # validation errors are 400 here
-                if path.startswith("/v1/"):
-                    op["security"] = [{"ApiKey": []}, {"Bearer": []}]
-        enums = {"status": list(JOB_STATUSES), "type": list(JOB_TYPES)}
-        for param in schema["paths"]["/v1/jobs"]["get"]["parameters"]:
-            if param["name"] in enums:
-                items = {"type": "string", "enum": enums[param["name"]]}
-                param["schema"] = {"type": "array", "items": items, "title": param["name"]}
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = _openapi  # type: ignore[method-assign]
+    app.openapi = openapi_builder(app)  # type: ignore[method-assign]
     return app
-
-
-class _UnsatisfiableRangeError(Exception):
-    pass
-
-
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """A single ``bytes=`` range as (start, end) inclusive; None to serve it all.
-
-    Raises:
-        _UnsatisfiableRangeError: The range starts past the end.
-    """
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    spec = header[6:].strip()
-    first, sep, last = spec.partition("-")
-    if not sep:
-        return None
-    try:
-        if first == "":
-            n = int(last)
-            if n <= 0:
-                raise _UnsatisfiableRangeError
-            return max(0, size - n), size - 1
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
-        return None
-    if start < 0 or end < start:
-        return None
-    if start >= size:
-        raise _UnsatisfiableRangeError
-    return start, min(end, size - 1)
-
-
-async def _read_range(rt: ServerRuntime, key: str, start: int, length: int) -> AsyncIterator[bytes]:
-    fh = await anyio.to_thread.run_sync(rt.blobs.open, key)
-    try:
-        fh.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = await anyio.to_thread.run_sync(fh.read, min(1 << 20, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        fh.close()
 
 
 # How uvicorn serves the app, for `myo-server serve` and LocalServer alike: the gateway logs
@@ -1233,4 +986,4 @@ UVICORN_OPTIONS: dict[str, Any] = {
 
 def build_asgi(rt: ServerRuntime) -> ASGIApp:
     """The application wrapped in the gateway layer (what uvicorn serves)."""
-    return _Gateway(create_app(rt), rt)
+    return Gateway(create_app(rt), rt)
