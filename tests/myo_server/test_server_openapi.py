@@ -94,3 +94,22 @@ def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
     assert "GLB" in request["export_glb"]["description"]
     (listed, _) = request["export_formats"]["anyOf"]
     assert listed["items"] == {"type": "string", "enum": list(EXPORT_OUTPUTS)}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/assets/a1", "DELETE, GET"),
+        ("PATCH", "/v1/jobs/j1", "DELETE, GET"),
+        ("GET", "/v1/runs/retarget", "POST"),
+        ("PUT", "/storage/objects/t/a/f.c3d", "GET, HEAD"),
+        ("GET", "/storage/upload", "POST"),
+    ],
+)
+def test_a_wrong_method_is_405_and_allow_lists_every_method_of_the_path(
+    client: httpx.Client, method: str, path: str, allowed: str
+) -> None:
+    r = client.request(method, path)
+    assert r.status_code == 405
+    assert r.headers["allow"] == allowed
+    assert r.json() == {"detail": "Method Not Allowed"}
