@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import anyio
 
 from ._checks import check_metadata
@@ -16,11 +14,10 @@ from ._models import (
     InitiateUploadRequest,
     InitiateUploadResponse,
 )
-from ._objects_local import UPLOAD_PATH
+from ._objects import ObjectNotFoundError, object_sha256
 from ._presenters import asset_model
 from ._records import PURPOSES, AssetRecord
 from ._runtime import ServerRuntime
-from ._signing import UploadPolicy
 from ._storage import asset_key
 from ._util import new_id, now, to_datetime
 
@@ -36,16 +33,21 @@ class AssetService:
         self.rt = rt
 
     def _offer(self, asset_id: str, key: str, expected_size: int | None) -> InitiateUploadResponse:
-        """A freshly signed upload form for an asset."""
+        """A freshly signed upload form for an asset (the store's own: this server's upload
+        route, or the S3 bucket's, where the file goes to :func:`upload_key` until complete)."""
         cfg = self.rt.config
-        expires = int(time.time()) + cfg.upload_url_ttl
         max_size = expected_size if expected_size is not None else cfg.max_upload_bytes
-        fields = self.rt.signer.upload_fields(UploadPolicy(asset_id, key, max_size, expires))
+        post = self.rt.objects.presign_upload(
+            upload_key(self.rt, key),
+            asset_id=asset_id,
+            max_size=max_size,
+            expires_in=cfg.upload_url_ttl,
+        )
         return InitiateUploadResponse(
             asset_id=asset_id,
-            upload_url=f"{self.rt.presign_base()}{UPLOAD_PATH}",
-            fields=fields,
-            expires_at=to_datetime(expires),
+            upload_url=post.url,
+            fields=post.fields,
+            expires_at=to_datetime(post.expires_at),
         )
 
     def initiate(
@@ -106,6 +108,8 @@ class AssetService:
         a = rt.store.get_asset(asset_id, tenant)
         if a is None:
             raise ServiceError(404, f"Asset {asset_id} not found")
+        if a.status == "pending" and not rt.config.local_storage:
+            a = self._claim_from_bucket(a)
         if a.status == "pending":
             raise ServiceError(
                 400,
@@ -136,6 +140,37 @@ class AssetService:
             message=f"Upload verified: {a.size_bytes} bytes, sha256 {a.checksum_sha256}",
         )
 
+    def _claim_from_bucket(self, a: AssetRecord) -> AssetRecord:
+        """Claim the file a client POSTed to the bucket (S3 storage): snapshot it under a key
+        only this call writes, hash the snapshot, and let the first complete to record its hash
+        publish it as the asset's file. A later POST with a still-valid form changes only the
+        upload key, never the verified file (the bytes stay in the store: the server reads
+        them once, to hash them)."""
+        objects = self.rt.objects
+        try:
+            uploaded = objects.stat(upload_key(self.rt, a.storage_key))
+        except ObjectNotFoundError:
+            return a  # nothing uploaded yet: the caller says so
+        limit = a.expected_size_bytes
+        if limit is not None and uploaded.size != limit:
+            raise ServiceError(
+                400,
+                f"The file uploaded for asset {a.asset_id} has {uploaded.size} bytes, not the"
+                f" {limit} announced at initiate: upload the whole file again",
+            )
+        snapshot = f"{upload_key(self.rt, a.storage_key)}.{new_id()}"
+        try:
+            objects.copy(upload_key(self.rt, a.storage_key), snapshot)
+            digest = object_sha256(objects, snapshot)
+            size = objects.stat(snapshot).size
+            self.rt.store.claim_upload(
+                a.asset_id, size, digest, lambda: objects.copy(snapshot, a.storage_key)
+            )
+        finally:
+            objects.delete(snapshot)
+        objects.delete(upload_key(self.rt, a.storage_key))
+        return self.rt.store.get_asset(a.asset_id, a.tenant_id) or a
+
     def get(self, tenant: str, asset_id: str) -> Asset:
         """One asset.
 
@@ -145,7 +180,7 @@ class AssetService:
         a = self.rt.store.get_asset(asset_id, tenant)
         if a is None:
             raise ServiceError(404, f"Asset {asset_id} not found")
-        return asset_model(self.rt, self.rt.presign_base(), a)
+        return asset_model(self.rt, a)
 
     def list_assets(
         self,
@@ -165,9 +200,8 @@ class AssetService:
                 400, f"Unknown purpose {purpose!r}: use one of {', '.join(PURPOSES)}"
             )
         items, total = self.rt.store.list_assets(tenant, purpose, reference_count, limit, offset)
-        base = self.rt.presign_base()
         return AssetList(
-            assets=[asset_model(self.rt, base, a) for a in items],
+            assets=[asset_model(self.rt, a) for a in items],
             total=total,
             limit=limit,
             offset=offset,
@@ -189,3 +223,9 @@ class AssetService:
                 " job(s) use it. Cancel them or wait until they finish, then delete it.",
             )
         await anyio.to_thread.run_sync(self.rt.blobs.delete, a.storage_key)
+
+
+def upload_key(rt: ServerRuntime, key: str) -> str:
+    """Where a client's upload goes before ``complete``: the asset's own key when this server
+    receives the file (its upload route claims it atomically), else beside it in the bucket."""
+    return key if rt.config.local_storage else f"uploads/{key}"

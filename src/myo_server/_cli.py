@@ -20,6 +20,7 @@ from . import __version__
 from ._config import ServerConfig, default_data_dir, default_workers
 from ._db import DatabaseError
 from ._metadata import DatabaseURLError
+from ._object_urls import StorageURLError
 
 log = logging.getLogger("myo_server")
 
@@ -38,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
             type=Path,
             default=None,
             help="data directory (default: $MYO_HOME or the user data directory)",
+        )
+        p.add_argument(
+            "--storage-url",
+            default=os.environ.get("MYO_STORAGE_URL"),
+            help="where the files live: file:///DIR or s3://BUCKET[/PREFIX] (endpoint and"
+            " credentials from the standard AWS variables; default: $MYO_STORAGE_URL, else"
+            " blobs/ in the data directory)",
         )
         p.add_argument(
             "--database-url",
@@ -135,6 +143,7 @@ def _runtime_for(args: argparse.Namespace, **kwargs: object) -> ServerConfig:
     return ServerConfig(
         data_dir=args.data_dir or default_data_dir(),
         database_url=args.database_url,
+        storage_url=args.storage_url,
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -335,9 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             return _worker(args)
         return _keys(args)
-    except (DatabaseURLError, DatabaseError) as exc:  # a database that cannot be used
+    except (DatabaseURLError, StorageURLError, DatabaseError) as exc:  # unusable stores
         print(f"error: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, DatabaseURLError) else 1
+        return 1 if isinstance(exc, DatabaseError) else 2
 
 
 if __name__ == "__main__":

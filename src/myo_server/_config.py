@@ -52,6 +52,9 @@ class ServerConfig:
         job_timeout_s: Seconds a job may run before it ends FAILED and its worker is replaced,
             so an input that hangs the engine cannot hold a worker forever (0: no limit).
         bucket: Bucket name shown in ``s3://bucket/key`` storage references.
+        storage_url: Where the files live: ``file:///DIR`` or ``s3://BUCKET[/PREFIX]``
+            (endpoint and credentials from the standard AWS variables); default: ``blobs/`` in
+            ``data_dir``.
         job_lease_s: Seconds a running job stays its worker's without a renewal (the worker
             renews it every third of that): after a host dies, its jobs run elsewhere this long
             after its last renewal.
@@ -74,6 +77,12 @@ class ServerConfig:
     bucket: str = DEFAULT_BUCKET
     database_url: str | None = None
     job_lease_s: float = 30.0
+    storage_url: str | None = None
+
+    @property
+    def local_storage(self) -> bool:
+        """Whether the files live in a directory of this host (not in an S3 bucket)."""
+        return self.storage_url is None or self.storage_url.lower().startswith("file:")
 
     @property
     def db_path(self) -> Path:

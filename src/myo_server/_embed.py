@@ -45,6 +45,8 @@ class LocalServer:
             (0: no limit).
         database_url: The metadata's database (``sqlite:///PATH`` or
             ``postgresql://USER@HOST:PORT/DB``); default: the SQLite file in ``data_dir``.
+        storage_url: Where the files live (``file:///DIR`` or ``s3://BUCKET[/PREFIX]``);
+            default: ``blobs/`` in ``data_dir``.
 
     Raises:
         ValueError: A wildcard ``host`` without ``public_base_url``.
@@ -63,6 +65,7 @@ class LocalServer:
         worker_memory_limit_mb: int = ServerConfig.worker_memory_limit_mb,
         job_timeout_s: float = ServerConfig.job_timeout_s,
         database_url: str | None = None,
+        storage_url: str | None = None,
     ) -> None:
         check_public_url(host, public_base_url)
         self.config = ServerConfig(
@@ -74,6 +77,7 @@ class LocalServer:
             worker_memory_limit_mb=worker_memory_limit_mb,
             job_timeout_s=job_timeout_s,
             database_url=database_url,
+            storage_url=storage_url,
         )
         self._host = host
         self._port = port

@@ -238,14 +238,13 @@ class JobService:
         j = self.rt.store.get_job(job_id, tenant)
         if j is None:
             raise ServiceError(404, f"Job {job_id} not found")
-        return job_model(self.rt, self.rt.presign_base(), j).model_dump_json()
+        return job_model(self.rt, j).model_dump_json()
 
     def list_jobs(self, tenant: str, filters: JobFilters, limit: int, offset: int) -> JobList:
         """The tenant's jobs, newest first."""
         items, total = self.rt.store.list_jobs(tenant, filters, limit, offset)
-        base = self.rt.presign_base()
         return JobList(
-            jobs=[job_model(self.rt, base, j) for j in items],
+            jobs=[job_model(self.rt, j) for j in items],
             total=total,
             limit=limit,
             offset=offset,

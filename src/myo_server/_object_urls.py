@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ._config import SCALE_EXTRA_HINT
+from ._config import SCALE_EXTRA_HINT, ServerConfig
 from ._objects import ObjectStore
 from ._signing import Signer
-from ._storage import InvalidKeyError, check_key
+from ._storage import BlobStore, DirectoryBlobStore, InvalidKeyError, check_key
 
 _FORMS = "file:///DIR or s3://BUCKET[/PREFIX]"
 # S3's bucket naming rules (the common subset every S3-compatible store accepts).
@@ -42,22 +42,22 @@ def open_object_store(
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "file":
-        return _open_directory(url, parts.netloc, parts.path, signer, base_url)
+        return _open_directory(url, signer, base_url)
     if scheme == "s3":
         return _open_s3(url, parts.netloc, parts.path)
     raise StorageURLError(f"unsupported storage URL {url!r}: use {_FORMS}")
 
 
-def _open_directory(
-    url: str,
-    host: str,
-    path: str,
-    signer: Signer | None,
-    base_url: str | Callable[[], str] | None,
-) -> ObjectStore:
-    from ._objects_local import LocalObjectStore
-    from ._storage import DirectoryBlobStore
+def storage_directory(url: str) -> Path:
+    """The directory a ``file:///DIR`` storage URL names.
 
+    Raises:
+        StorageURLError: Not a file: URL of a directory on this host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        raise StorageURLError(f"storage URL {url!r} is not a file: URL; write file:///DIR")
+    host, path = parts.netloc, parts.path
     if host not in ("", "localhost"):
         raise StorageURLError(
             f"storage URL {url!r} names host {host!r}: a file: URL is a directory on this host,"
@@ -65,12 +65,33 @@ def _open_directory(
         )
     if not path or path == "/":
         raise StorageURLError(f"storage URL {url!r} names no directory: write file:///DIR")
+    return Path(unquote(path))
+
+
+def open_blob_store(config: ServerConfig) -> BlobStore:
+    """The server's files as the workers and the catalog use them (no presigning): the data
+    directory's ``blobs/``, the directory of a ``file:`` URL, or an S3 bucket."""
+    if config.storage_url is None:
+        return DirectoryBlobStore(config.blob_dir)
+    if config.local_storage:
+        return DirectoryBlobStore(storage_directory(config.storage_url))
+    from ._objects_blobs import ObjectBlobStore
+
+    return ObjectBlobStore(open_object_store(config.storage_url))
+
+
+def _open_directory(
+    url: str, signer: Signer | None, base_url: str | Callable[[], str] | None
+) -> ObjectStore:
+    from ._objects_local import LocalObjectStore
+
+    directory = storage_directory(url)
     if signer is None or base_url is None:
         raise StorageURLError(
             f"storage URL {url!r}: a directory store presigns URLs for the server that serves"
             " it; give that server's signer and base URL"
         )
-    return LocalObjectStore(DirectoryBlobStore(Path(unquote(path))), signer, base_url)
+    return LocalObjectStore(DirectoryBlobStore(directory), signer, base_url)
 
 
 def _open_s3(url: str, bucket: str, path: str) -> ObjectStore:

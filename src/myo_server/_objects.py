@@ -136,6 +136,17 @@ class ObjectStore(Protocol):
             InvalidRangeError: ``offset`` at or past the end of a non-empty object.
         """
 
+    def copy(self, source: str, target: str) -> ObjectInfo:
+        """Copy the object ``source`` to ``target`` inside the store (the bytes do not pass
+        through this process on S3), atomically like :meth:`put`.
+
+        Returns:
+            The copy's size and, when the store recorded it, sha256.
+
+        Raises:
+            ObjectNotFoundError: No object ``source``.
+        """
+
     def stat(self, key: str) -> ObjectInfo:
         """Size and, when recorded, sha256 of the object.
 

@@ -75,6 +75,10 @@ class LocalObjectStore:
             raise
         return ObjectReader(fh, count)
 
+    def copy(self, source: str, target: str) -> ObjectInfo:
+        with self.open(source) as reader:
+            return self.put(target, reader)  # type: ignore[arg-type]
+
     def stat(self, key: str) -> ObjectInfo:
         size = self.blobs.size(key)
         if size is None:

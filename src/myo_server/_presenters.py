@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import quote
 
 from ._errors import ServiceError
 from ._models import (
@@ -19,25 +18,26 @@ from ._models import (
     JobOutput,
     RetargetOutputAssetIds,
 )
-from ._objects_local import OBJECTS_PATH
 from ._records import AssetRecord, CharacterVersionRecord, JobRecord
 from ._runtime import ServerRuntime
 from ._util import to_datetime
 
 
-def download_url(rt: ServerRuntime, base: str, key: str) -> tuple[str, int]:
-    """A presigned GET of ``key`` on the server at ``base`` and when it expires (epoch s)."""
-    expires = int(time.time()) + rt.config.download_url_ttl
-    sig = rt.signer.download_signature(key, expires)
-    return f"{base}{OBJECTS_PATH}/{quote(key)}?expires={expires}&signature={sig}", expires
+def download_url(rt: ServerRuntime, key: str, filename: str | None = None) -> tuple[str, int]:
+    """A presigned GET of ``key`` (this server's storage route, or the bucket's own) and when
+    it expires (epoch s)."""
+    ttl = rt.config.download_url_ttl
+    return rt.objects.presign_download(key, expires_in=ttl, filename=filename), int(
+        time.time()
+    ) + ttl
 
 
-def asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
+def asset_model(rt: ServerRuntime, a: AssetRecord) -> Asset:
     """An asset, with a ``download_url`` once completed."""
     url: str | None = None
     url_expires: int | None = None
     if a.status == "completed":
-        url, url_expires = download_url(rt, base, a.storage_key)
+        url, url_expires = download_url(rt, a.storage_key, a.filename)
     return Asset(
         asset_id=a.asset_id,
         purpose=a.purpose,
@@ -58,7 +58,7 @@ def asset_model(rt: ServerRuntime, base: str, a: AssetRecord) -> Asset:
     )
 
 
-def job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
+def job_model(rt: ServerRuntime, j: JobRecord) -> Job:
     """A job, with download URLs of the outputs that still exist."""
     output = downloads = None
     if j.output_asset_id:
@@ -70,11 +70,11 @@ def job_model(rt: ServerRuntime, base: str, j: JobRecord) -> Job:
             processing_time_seconds=info.get("processing_time_seconds"),
             diagnostics=JobDiagnostics(**diagnostics) if diagnostics else None,
         )
-        url = download_url(rt, base, j.output_key)[0] if j.output_key else None
+        url = download_url(rt, j.output_key)[0] if j.output_key else None
         urls: dict[str, str | None] = {}
         for name, asset_id in j.outputs.items():
             key = j.output_keys.get(asset_id)  # None once the asset was deleted
-            urls[name] = download_url(rt, base, key)[0] if key else None
+            urls[name] = download_url(rt, key)[0] if key else None
         downloads = JobDownloadUrls(retarget_output=url, **urls)
     p = j.params
     return Job(

@@ -17,10 +17,14 @@ from ._catalog import CharacterCatalog
 from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import MetadataStore, open_metadata_store
+from ._object_urls import open_object_store
+from ._objects import ObjectStore
+from ._objects_blobs import ObjectBlobStore
+from ._objects_local import LocalObjectStore
 from ._pool import WorkerPool
 from ._private import make_dirs, secure_data_dir, touch_private
 from ._signing import Signer, load_or_create_secret
-from ._storage import BlobStore, DirectoryBlobStore
+from ._storage import BlobStore
 from ._util import write_private_file
 
 log = logging.getLogger("myo_server")
@@ -30,7 +34,6 @@ class ServerRuntime:
     """The state behind the routes. ``open`` prepares the data directory; ``close`` stops all."""
 
     store: MetadataStore
-    blobs: BlobStore
     signer: Signer
     auth: Authenticator
     limiter: RateLimiter | SharedRateLimiter
@@ -61,11 +64,19 @@ class ServerRuntime:
                 touch_private(cfg.db_path)  # SQLite would create it (and its -wal, -shm) 0644
             self.store = open_metadata_store(cfg.metadata_url)
             self.signer = Signer(load_or_create_secret(cfg.secret_path))
-            blobs = DirectoryBlobStore(cfg.blob_dir)
-            removed = blobs.cleanup_temp()
-            if removed:
-                log.info("removed %d temporary files left by interrupted writes", removed)
-            self.blobs = blobs
+            if cfg.local_storage:
+                url = cfg.storage_url or cfg.blob_dir.resolve().as_uri()
+                local = open_object_store(url, signer=self.signer, base_url=self.presign_base)
+                assert isinstance(local, LocalObjectStore)
+                removed = local.blobs.cleanup_temp()
+                if removed:
+                    log.info("removed %d temporary files left by interrupted writes", removed)
+                self.objects: ObjectStore = local
+                self.blobs: BlobStore = local.blobs
+            else:  # an S3 bucket: clients upload and download there, with its own presigning
+                assert cfg.storage_url is not None
+                self.objects = open_object_store(cfg.storage_url)
+                self.blobs = ObjectBlobStore(self.objects)
         self.auth = Authenticator(self.store)
         rate, burst = cfg.rate_limit_per_second, cfg.rate_limit_burst
         if cfg.metadata_url.startswith("sqlite:"):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import ServerConfig
 from ._filelock import FileLock
 from ._metadata import LEASE_S, MetadataStore, open_metadata_store
+from ._object_urls import open_blob_store
 from ._records import (
     EXPORT_OUTPUTS,
     ON_REQUEST_EXPORTS,
@@ -33,7 +34,7 @@ from ._records import (
     JobRecord,
 )
 from ._space import JOB_OUT_OF_SPACE, out_of_space
-from ._storage import BlobStore, DirectoryBlobStore, asset_key, put_file
+from ._storage import BlobStore, asset_key, put_file
 from ._util import new_id, now
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def worker_main(config: ServerConfig, worker_id: str, parent_pid: int) -> int:
         log.error("worker %s: liveness lock already held; exiting", worker_id)
         return 0
     store = open_metadata_store(config.metadata_url)
-    blobs = DirectoryBlobStore(config.blob_dir)
+    blobs = open_blob_store(config)
     characters_dir = Path(tempfile.mkdtemp(prefix="myo-characters-"))
     ctx = _Context(
         store,

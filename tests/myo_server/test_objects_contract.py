@@ -150,6 +150,18 @@ def test_put_replaces_the_object(harness: Harness) -> None:
     assert harness.store.stat(key).size == 6
 
 
+def test_copy_makes_an_independent_object(harness: Harness) -> None:
+    source, target = _key(), _key()
+    harness.store.put(source, io.BytesIO(b"the uploaded bytes"))
+    info = harness.store.copy(source, target)
+    assert info.size == 18
+    harness.store.put(source, io.BytesIO(b"replaced later"))  # the copy keeps what it copied
+    with harness.store.open(target) as reader:
+        assert reader.read() == b"the uploaded bytes"
+    with pytest.raises(ObjectNotFoundError):
+        harness.store.copy(_key(), target)
+
+
 def test_put_reads_an_unseekable_stream(harness: Harness) -> None:
     data = os.urandom(300_000)
     key = _key()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -309,7 +310,10 @@ def test_a_replayed_initiate_renews_an_expired_upload_form(
     body = {"purpose": "retarget", "filename": "late.c3d", "expected_size_bytes": 3}
     headers = {"Idempotency-Key": "renew-1"}
     with monkeypatch.context() as patch:
-        patch.setattr(srv.runtime.config, "upload_url_ttl", -10)  # a form that has expired
+        # A form signed two hours ago (it lives one): expired.
+        now = time.time()
+        patch.setattr(srv.runtime.config, "upload_url_ttl", 3600)
+        patch.setattr("myo_server._objects_local.time.time", lambda: now - 7200)
         first = client.post("/v1/assets/initiate", json=body, headers=headers).json()
     r = post_file(first, b"abc")
     assert r.status_code == 403
