@@ -1,4 +1,5 @@
-"""Scale-out: two API processes and two worker processes on one PostgreSQL database, as
+"""Scale-out: two API processes and two worker processes, each with its own data directory as
+on its own host, sharing one PostgreSQL database and one S3 bucket (the test S3 service), as
 separate ``myo-server serve --workers 0`` and ``myo-server worker`` commands. Uploads go through
 API A, jobs are started and polled through API B; a worker is killed mid-job; a job running on
 one worker process is canceled through the other API."""
@@ -24,6 +25,8 @@ import pytest
 import myo_retarget
 from myo_server._metadata import open_metadata_store
 from myo_server.testing import upload_path, wait_for, wait_job
+
+from ..s3_service import S3Service
 
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
 FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
@@ -59,6 +62,7 @@ class Cluster:
     workers: list[subprocess.Popen[str]]
     logs: list[Path]
     database_url: str
+    storage_endpoint: str
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs)
@@ -66,27 +70,36 @@ class Cluster:
 
 @pytest.fixture
 def cluster(
-    tmp_path: Path, postgres_url: str, console_script: Callable[[str], str]
+    tmp_path: Path,
+    postgres_url: str,
+    s3_service: S3Service,
+    console_script: Callable[[str], str],
 ) -> Iterator[Cluster]:
-    data = tmp_path / "data"
-    common = ["--data-dir", str(data), "--database-url", postgres_url, "--log-level", "warning"]
+    storage = f"s3://{s3_service.create_bucket()}/myo"
+    env = {**os.environ, **s3_service.env()}
+    shared = ["--database-url", postgres_url, "--storage-url", storage, "--log-level", "warning"]
     server = console_script("myo-server")
-    create = [server, "keys", "create", "--name", "scale", "--data-dir", str(data)]
+    create = [server, "keys", "create", "--name", "scale", "--data-dir", str(tmp_path / "keys")]
     key = subprocess.run(
         [*create, "--database-url", postgres_url],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
+        env=env,
     ).stdout.strip()
     with ExitStack() as stack:
         procs: list[subprocess.Popen[str]] = []
         logs: list[Path] = []
 
         def start(name: str, argv: list[str]) -> subprocess.Popen[str]:
+            """A process with a data directory of its own, as on a host of its own."""
             log = tmp_path / f"{name}.log"
             out: IO[str] = stack.enter_context(open(log, "w"))
-            proc = subprocess.Popen([server, *argv, *common], stdout=out, stderr=out, text=True)
+            own = ["--data-dir", str(tmp_path / name), *shared]
+            proc = subprocess.Popen(
+                [server, *argv, *own], stdout=out, stderr=out, text=True, env=env
+            )
             procs.append(proc)
             logs.append(log)
             return proc
@@ -108,7 +121,7 @@ def cluster(
         for client in apis:
             wait_for(partial(_up, client), timeout=60)
         try:
-            yield Cluster(apis, workers, logs, postgres_url)
+            yield Cluster(apis, workers, logs, postgres_url, s3_service.endpoint_url)
         finally:
             for proc in procs:
                 if proc.poll() is None:
@@ -156,7 +169,7 @@ def _worker_process_of(cluster: Cluster, job_id: str) -> int:
     return child
 
 
-def test_two_apis_and_two_workers_share_one_database(
+def test_two_apis_and_two_workers_share_one_database_and_one_bucket(
     cluster: Cluster, tiled_recording: Callable[[int], Path]
 ) -> None:
     a, b = cluster.apis
@@ -175,12 +188,14 @@ def test_two_apis_and_two_workers_share_one_database(
     assert {j["status"] for j in finished.values()} == {"SUCCEEDED"}, {
         k: (v["status"], v.get("error")) for k, v in finished.items()
     }
-    # None ran twice to completion: one .npz per job, each downloads.
+    # None ran twice to completion: one .npz per job, each downloads (from the bucket).
     outputs = a.get("/v1/assets", params={"purpose": "retarget_output", "limit": 100}).json()
     npz = [x for x in outputs["assets"] if x["filename"].endswith("_retarget.npz")]
     assert Counter(x["source_job_id"] for x in npz) == Counter(list(finished))
     for job in finished.values():
-        got = httpx.get(job["download_urls"]["retarget_output"], trust_env=False)
+        url = job["download_urls"]["retarget_output"]
+        assert url.startswith(cluster.storage_endpoint)
+        got = httpx.get(url, trust_env=False)
         assert got.status_code == 200 and got.content[:2] == b"PK"
     relaunched = a.get(f"/v1/jobs/{doomed}").json()
     assert (relaunched["status"], relaunched["attempts"]) == ("SUCCEEDED", 2)
