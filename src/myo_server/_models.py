@@ -428,3 +428,11 @@ class Health(BaseModel):
 
     status: str
     version: str
+
+
+class Readiness(BaseModel):
+    """Readiness: whether this process reaches its database and its file storage."""
+
+    status: str
+    version: str
+    problems: list[str] = []

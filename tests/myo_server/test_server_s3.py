@@ -105,3 +105,34 @@ def test_complete_without_an_upload_or_with_another_size_says_what_to_do(
         r = client.post(f"/v1/assets/{info['asset_id']}/complete")
         assert r.status_code == 400
         assert "has 3 bytes, not the 5 announced" in r.json()["detail"]
+
+
+def test_ready_says_when_the_storage_or_the_database_is_down(
+    tmp_path: Path, postgres_url: str, bucket: str, s3_service: S3Service
+) -> None:
+    with LocalServer(
+        data_dir=tmp_path / "data",
+        workers=0,
+        database_url=postgres_url,
+        storage_url=f"s3://{bucket}",
+    ) as srv:
+        ready = httpx.get(srv.base_url + "/ready", trust_env=False)  # no API key needed
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+        s3 = s3_service.client()
+        for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+        s3.delete_bucket(Bucket=bucket)
+        down = httpx.get(srv.base_url + "/ready", trust_env=False)
+        assert (down.status_code, down.json()["status"]) == (503, "unavailable")
+        (problem,) = down.json()["problems"]
+        assert problem.startswith("storage:") and "does not exist" in problem
+        s3.create_bucket(Bucket=bucket)
+        import psycopg
+
+        name = postgres_url.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        down = httpx.get(srv.base_url + "/ready", timeout=60, trust_env=False)
+        assert down.status_code == 503
+        assert [p.split(":")[0] for p in down.json()["problems"]] == ["database"]
+        assert httpx.get(srv.base_url + "/health", trust_env=False).status_code == 200
