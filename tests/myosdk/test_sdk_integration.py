@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -354,15 +355,33 @@ async def test_async_client_reference_flow(idle_server: Any, tmp_path: Path) -> 
 # --------------------------------------------------------------------------- real jobs
 
 
-@pytest.fixture
+@pytest.fixture(params=["local", "postgresql+s3"])
 def real_client(
+    request: pytest.FixtureRequest,
     local_server: Any,
     engine_has: Callable[[str], bool],
     wait_for_catalog: Callable[[Client], None],
+    server_factory: Callable[..., contextlib.AbstractContextManager[Any]],
+    tmp_path: Path,
 ) -> Iterator[Client]:
+    """A client of a server whose workers really run jobs: the embedded default, or the
+    scale-out configuration (metadata in PostgreSQL, files in an S3 bucket)."""
     if not engine_has("retarget"):
         pytest.skip("the engine does not export retarget yet: jobs cannot succeed")
-    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as c:
+    with contextlib.ExitStack() as stack:
+        server = local_server
+        if request.param == "postgresql+s3":
+            s3 = request.getfixturevalue("s3_service")
+            s3.use(request.getfixturevalue("monkeypatch"))
+            server = stack.enter_context(
+                server_factory(
+                    tmp_path / "scale-out",
+                    workers=1,
+                    database_url=request.getfixturevalue("postgres_url"),
+                    storage_url=f"s3://{s3.create_bucket()}",
+                )
+            )
+        c = stack.enter_context(Client(api_key=server.api_key, base_url=server.base_url))
         wait_for_catalog(c)
         yield c
 
