@@ -1,12 +1,14 @@
-"""Scale-out figures: retarget jobs per minute with 1 and 2 workers on PostgreSQL, and
-GET /v1/jobs/{id} on SQLite and on PostgreSQL side by side while a job runs.
+"""Scale-out figures: retarget jobs per minute with 1 and 2 workers on PostgreSQL,
+GET /v1/jobs/{id} on SQLite and on PostgreSQL side by side while a job runs, and the server's
+memory while a 1 GiB file is uploaded to an S3 bucket (the test S3 service, moto) and completed.
 
 Run by hand: ``uv run python benchmarks/bench_scale.py`` (starts a throwaway PostgreSQL cluster
 with the tests' helper unless ``--database-url`` names one; needs Debian's ``postgresql``).
 Jobs retarget ``../shared/data/c3d/cmu_01_01.c3d`` (2,751 frames) with the shipped ``cmu`` set.
 
 Targets (issue 11): going from 1 to 2 workers multiplies jobs per minute by >= 1.8 (this machine
-has 2 cores); GET /v1/jobs/{id} p99 <= 50 ms on both databases while jobs run.
+has 2 cores); GET /v1/jobs/{id} p99 <= 50 ms on both databases while jobs run; a 1 GiB upload
+in S3 mode grows the server's memory by about nothing (it is not on the data path).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -79,12 +83,65 @@ def get_under_load(
     return rps, lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000
 
 
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def upload_to_s3(tmp: Path, database_url: str, size_mib: int) -> dict[str, float]:
+    """Server RSS (MiB) before, and its peak during the upload and during complete (which
+    hashes the file, reading it from the bucket)."""
+    from tests.s3_service import running_s3_service
+
+    big = tmp / "big.bin"
+    with open(big, "wb") as fh:
+        block = os.urandom(1 << 20)
+        for _ in range(size_mib):
+            fh.write(block)
+    with running_s3_service() as s3:
+        env = {**os.environ, **s3.env()}
+        storage = f"s3://{s3.create_bucket()}"
+        with server(tmp / "s3", 0, database_url, storage, env) as (client, _, _, pid):
+            info = client.post(
+                "/v1/assets/initiate",
+                json={
+                    "purpose": "trackers",
+                    "filename": "big.bin",
+                    "expected_size_bytes": size_mib << 20,
+                },
+            ).json()
+            before = _rss_mib(pid)
+            peaks = {"upload": before, "complete": before}
+            phase = ["upload"]
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.is_set():
+                    peaks[phase[0]] = max(peaks[phase[0]], _rss_mib(pid))
+                    time.sleep(0.005)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            form = [a for k, v in info["fields"].items() for a in ("-F", f"{k}={v}")]
+            curl = ["curl", "-sS", "-f", "-o", "/dev/null", *form, "-F", f"file=@{big}"]
+            subprocess.run([*curl, info["upload_url"]], check=True)
+            phase[0] = "complete"
+            result = client.post(f"/v1/assets/{info['asset_id']}/complete", timeout=600).json()
+            done.set()
+            sampler.join()
+    assert result["size_bytes"] == size_mib << 20, result
+    return {"before": before, **peaks}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", help="a PostgreSQL database to use (default: start one)")
     parser.add_argument("--jobs", type=int, default=6, help="jobs timed per worker count")
     parser.add_argument("--seconds", type=int, default=8, help="load test duration")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--upload-mib", type=int, default=1024)
     args = parser.parse_args()
     if not RECORDING.exists():
         sys.exit(f"{RECORDING} is missing: the benchmark needs ../shared/data")
@@ -94,9 +151,9 @@ def main() -> None:
     )
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-scale-") as d:
         tmp = Path(d)
+        sys.path.insert(0, str(ROOT))  # the tests' PostgreSQL and S3 helpers
         url = args.database_url
         if url is None:
-            sys.path.insert(0, str(ROOT))
             from tests.postgres import start_cluster
 
             cluster = start_cluster()
@@ -118,6 +175,14 @@ def main() -> None:
         for name, db in (("SQLite", None), ("PostgreSQL", cluster_db(url))):
             rps, p50, p99 = get_under_load(tmp, name, db, args.seconds, args.connections)
             print(f"| {name} | {rps:,.0f} | {p50:.1f} | {p99:.1f} |")
+        print(f"\n## {args.upload_mib} MiB upload to the S3 bucket (moto), then complete")
+        rss = upload_to_s3(tmp, cluster_db(url), args.upload_mib)
+        print("| server RSS | MiB | |")
+        print("|---|---|---|")
+        grown = {phase: rss[phase] - rss["before"] for phase in ("upload", "complete")}
+        print(f"| before | {rss['before']:.0f} | |")
+        print(f"| peak, upload | {rss['upload']:.0f} | +{grown['upload']:.1f} (target ~0) |")
+        print(f"| peak, complete (hashes it) | {rss['complete']:.0f} | +{grown['complete']:.1f} |")
 
 
 def cluster_db(url: str) -> str:

@@ -47,6 +47,7 @@ srv = LocalServer(
     workers=int(sys.argv[2]),
     rate_limit_per_second=0,
     database_url=sys.argv[3] or None,
+    storage_url=sys.argv[4] or None,
 ).start()
 print(srv.base_url, srv.api_key, os.getpid(), flush=True)
 sys.stdin.read()
@@ -56,12 +57,26 @@ srv.stop()
 
 @contextmanager
 def server(
-    data_dir: Path, workers: int, database_url: str | None = None
+    data_dir: Path,
+    workers: int,
+    database_url: str | None = None,
+    storage_url: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[httpx.Client, str, str, int]]:
     """A LocalServer in a child process: (client, base_url, api_key, pid); stops on stdin EOF.
-    ``database_url``: the metadata's database (default: SQLite in ``data_dir``)."""
+    ``database_url``, ``storage_url``: the metadata's database and the files' store (default:
+    SQLite and ``blobs/`` in ``data_dir``); ``env``: the child's environment."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, str(data_dir), str(workers), database_url or ""],
+        [
+            sys.executable,
+            "-c",
+            _SERVE,
+            str(data_dir),
+            str(workers),
+            database_url or "",
+            storage_url or "",
+        ],
+        env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
