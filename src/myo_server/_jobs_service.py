@@ -265,4 +265,4 @@ class JobService:
                 f"Job {job_id} already finished ({j.status}); only QUEUED or RUNNING jobs"
                 " can be canceled",
             )
-        return CancelJobResponse(job_id=j.job_id, status=j.status, message=j.message)
+        return CancelJobResponse(job_id=j.job_id, type=j.type, status=j.status, message=j.message)

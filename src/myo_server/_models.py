@@ -419,6 +419,7 @@ class CancelJobResponse(BaseModel):
     """The canceled job."""
 
     job_id: str
+    type: str
     status: str
     message: str
 

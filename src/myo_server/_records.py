@@ -8,7 +8,7 @@ from typing import Any
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED")
 JOB_TYPES = ("retarget",)
-INPUT_PURPOSES = ("retarget", "video", "trackers")
+INPUT_PURPOSES = ("retarget", "video", "trackers", "motion")
 OUTPUT_PURPOSE = "retarget_output"  # what the server writes: a job's .npz and its companions
 # A succeeded job's further outputs (beside the .npz), by name: the Parquet qpos and xpos tables,
 # the scaled character (.mjb), the exports the request asked for (the GLB animation, BVH, OpenSim

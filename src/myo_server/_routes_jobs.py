@@ -51,6 +51,9 @@ async def list_jobs(
     status: Annotated[
         list[str] | None, Query(description="Repeatable (or comma-separated)")
     ] = None,
+    statuses: Annotated[
+        list[str] | None, Query(description="The same as status (the vendor's newer SDKs)")
+    ] = None,
     type: Annotated[list[str] | None, Query(description="Repeatable")] = None,
     created_after: str | None = Query(
         default=None, description="ISO 8601", json_schema_extra={"format": "date-time"}
@@ -65,8 +68,9 @@ async def list_jobs(
     offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> JobList:
     """The tenant's jobs, newest first."""
+    either = [*(status or []), *(statuses or [])] or None
     filters = job_filters(
-        status, type, created_after, created_before, run_id, has_output, input_asset_id
+        either, type, created_after, created_before, run_id, has_output, input_asset_id
     )
     return jobs.list_jobs(p.tenant_id, filters, limit, offset)
 

@@ -175,6 +175,7 @@ class _CancelResultBase(TypedDict):
 class CancelResult(_CancelResultBase, total=False):
     """``jobs.cancel``."""
 
+    type: str
     message: str
 
 

@@ -350,3 +350,21 @@ def test_upload_streams_a_real_recording(client: httpx.Client, tmp_path: Path) -
         for chunk in r.iter_bytes():
             fh.write(chunk)
     assert out.read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("purpose", "filename"),
+    [
+        ("trackers", "walk.parquet"),
+        ("motion", "walk.glb"),
+        ("motion", "walk.gltf"),
+        ("video", "a.mp4"),
+    ],
+)
+def test_the_vendors_newer_upload_purposes_are_accepted_and_listed(
+    client: httpx.Client, purpose: str, filename: str
+) -> None:
+    # The vendor's SDK 0.2.1 uploads GLB motions with purpose "motion": it was refused.
+    asset_id = upload(client, b"bytes", filename, purpose=purpose)
+    listed = client.get("/v1/assets", params={"purpose": purpose}).json()["assets"]
+    assert asset_id in [a["asset_id"] for a in listed]

@@ -229,6 +229,10 @@ def test_list_filters(srv: LocalServer, client: httpx.Client, inputs: tuple[str,
     assert listed(status="QUEUED") == [ids[2], ids[1]]
     assert listed(status=["CANCELED", "QUEUED"]) == ids[::-1]
     assert listed(status="canceled") == [ids[0]]
+    # The vendor's SDK 0.2.1 sends statuses=: it was ignored, every job listed.
+    assert listed(statuses="QUEUED") == [ids[2], ids[1]]
+    assert listed(statuses=["CANCELED", "QUEUED"]) == ids[::-1]
+    assert listed(statuses="CANCELED", status="QUEUED") == ids[::-1]
     assert listed(type="retarget") == ids[::-1]
     assert listed(input_asset_id=other_c3d) == [ids[2]]
     assert listed(input_asset_id=ms) == ids[::-1]
@@ -257,7 +261,13 @@ def test_cancel_a_queued_job_then_a_finished_one(
     job_id = _start(client, c3d_asset_id=inputs[0], markerset_asset_id=inputs[1]).json()["job_id"]
     r = client.delete(f"/v1/jobs/{job_id}")
     assert r.status_code == 200
-    assert r.json() == {"job_id": job_id, "status": "CANCELED", "message": r.json()["message"]}
+    # The vendor's SDK 0.2.1 reads the canceled job's type too.
+    assert r.json() == {
+        "job_id": job_id,
+        "type": "retarget",
+        "status": "CANCELED",
+        "message": r.json()["message"],
+    }
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "CANCELED"
     assert job["completed_at"] is not None
