@@ -41,19 +41,6 @@ def _free_port() -> int:
         return port
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
 @dataclass
 class Cluster:
     """The processes of a scale-out deployment on this host, and a client per API."""
@@ -149,7 +136,9 @@ def _start(client: httpx.Client, c3d: str, markerset: str) -> str:
     return job_id
 
 
-def _worker_process_of(cluster: Cluster, job_id: str) -> int:
+def _worker_process_of(
+    cluster: Cluster, job_id: str, child_pids: Callable[[int], list[int]]
+) -> int:
     """The pid of the worker process running ``job_id``, once it is under way (a worker's id
     starts with its supervisor's pid; each supervisor here runs one worker)."""
     store = open_metadata_store(cluster.database_url)
@@ -165,12 +154,14 @@ def _worker_process_of(cluster: Cluster, job_id: str) -> int:
         )
     finally:
         store.close()
-    (child,) = _children(int(job.worker_id.split("-")[0]))
+    (child,) = child_pids(int(job.worker_id.split("-")[0]))
     return child
 
 
 def test_two_apis_and_two_workers_share_one_database_and_one_bucket(
-    cluster: Cluster, tiled_recording: Callable[[int], Path]
+    cluster: Cluster,
+    tiled_recording: Callable[[int], Path],
+    child_pids: Callable[[int], list[int]],
 ) -> None:
     a, b = cluster.apis
     sample = upload_path(a, myo_retarget.sample_c3d_path())
@@ -180,7 +171,7 @@ def test_two_apis_and_two_workers_share_one_database_and_one_bucket(
 
     # A long job, killed with its worker process in the middle: it runs again elsewhere.
     doomed = _start(b, long_c3d, markerset)
-    victim = _worker_process_of(cluster, doomed)
+    victim = _worker_process_of(cluster, doomed, child_pids)
     jobs = [_start(b, sample, markerset) for _ in range(6)]
     os.kill(victim, signal.SIGKILL)
 

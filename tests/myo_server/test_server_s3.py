@@ -20,6 +20,16 @@ from ..s3_service import S3Service
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
 
 
+def _scale_out(tmp_path: Path, database_url: str, storage_url: str, workers: int) -> LocalServer:
+    """A server with its metadata in PostgreSQL and its files in the bucket."""
+    return LocalServer(
+        data_dir=tmp_path / "data",
+        workers=workers,
+        database_url=database_url,
+        storage_url=storage_url,
+    )
+
+
 @pytest.fixture
 def bucket(s3_service: S3Service, monkeypatch: pytest.MonkeyPatch) -> str:
     s3_service.use(monkeypatch)  # the server and its workers read the standard AWS variables
@@ -30,12 +40,7 @@ def test_a_job_runs_with_its_files_in_s3_and_its_metadata_in_postgresql(
     tmp_path: Path, postgres_url: str, bucket: str, s3_service: S3Service
 ) -> None:
     with (
-        LocalServer(
-            data_dir=tmp_path / "data",
-            workers=1,
-            database_url=postgres_url,
-            storage_url=f"s3://{bucket}/myo",
-        ) as srv,
+        _scale_out(tmp_path, postgres_url, f"s3://{bucket}/myo", workers=1) as srv,
         new_tenant_client(srv) as client,
     ):
         info = initiate(client, "walk.c3d", None)
@@ -67,12 +72,7 @@ def test_a_file_replaced_after_complete_leaves_the_verified_asset_as_it_was(
     """A presigned form stays valid after complete: a second POST with it must not change the
     verified file (it would serve other bytes than its recorded sha256)."""
     with (
-        LocalServer(
-            data_dir=tmp_path / "data",
-            workers=0,
-            database_url=postgres_url,
-            storage_url=f"s3://{bucket}",
-        ) as srv,
+        _scale_out(tmp_path, postgres_url, f"s3://{bucket}", workers=0) as srv,
         new_tenant_client(srv) as client,
     ):
         info = initiate(client, "a.bin", 5)
@@ -90,12 +90,7 @@ def test_complete_without_an_upload_or_with_another_size_says_what_to_do(
     tmp_path: Path, postgres_url: str, bucket: str
 ) -> None:
     with (
-        LocalServer(
-            data_dir=tmp_path / "data",
-            workers=0,
-            database_url=postgres_url,
-            storage_url=f"s3://{bucket}",
-        ) as srv,
+        _scale_out(tmp_path, postgres_url, f"s3://{bucket}", workers=0) as srv,
         new_tenant_client(srv) as client,
     ):
         info = initiate(client, "a.bin", 5)
@@ -110,12 +105,7 @@ def test_complete_without_an_upload_or_with_another_size_says_what_to_do(
 def test_ready_says_when_the_storage_or_the_database_is_down(
     tmp_path: Path, postgres_url: str, bucket: str, s3_service: S3Service
 ) -> None:
-    with LocalServer(
-        data_dir=tmp_path / "data",
-        workers=0,
-        database_url=postgres_url,
-        storage_url=f"s3://{bucket}",
-    ) as srv:
+    with _scale_out(tmp_path, postgres_url, f"s3://{bucket}", workers=0) as srv:
         ready = httpx.get(srv.base_url + "/ready", trust_env=False)  # no API key needed
         assert (ready.status_code, ready.json()["status"]) == (200, "ready")
         s3 = s3_service.client()
