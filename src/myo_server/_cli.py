@@ -149,7 +149,8 @@ def _runtime_for(args: argparse.Namespace, **kwargs: object) -> ServerConfig:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from ._metadata import SCHEMA_VERSION, open_metadata_store
+    from ._metadata import open_metadata_store
+    from ._schema import SCHEMA_VERSION
 
     config = _runtime_for(args, workers=0)
     store = open_metadata_store(config.metadata_url)

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from ._db import Connection, Database, Dialect, Row
@@ -20,6 +21,7 @@ from ._records import (
     JobRecord,
     KeyRecord,
 )
+from ._schema import schema
 from ._util import now
 
 DeleteOutcome = Literal["deleted", "not_found", "referenced"]
@@ -116,123 +118,6 @@ class MetadataStore(Protocol):
 
     def close(self) -> None: ...
 
-
-def _schema(d: Dialect) -> list[list[str]]:
-    """The migrations, in order: ``steps[i]`` takes a database at version ``i`` to ``i + 1``."""
-    real = d.real
-    create = [
-        f"""CREATE TABLE tenants (
-            tenant_id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            created_at {real} NOT NULL
-        )""",
-        f"""CREATE TABLE api_keys (
-            key_id TEXT PRIMARY KEY,
-            tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
-            name TEXT NOT NULL,
-            key_hash TEXT NOT NULL,
-            created_at {real} NOT NULL,
-            revoked_at {real},
-            last_used_at {real}
-        )""",
-        f"""CREATE TABLE assets (
-            asset_id TEXT PRIMARY KEY,
-            tenant_id TEXT NOT NULL,
-            purpose TEXT NOT NULL,
-            filename TEXT NOT NULL,
-            content_type TEXT NOT NULL,
-            storage_key TEXT NOT NULL UNIQUE,
-            status TEXT NOT NULL,
-            expected_size_bytes BIGINT,
-            size_bytes BIGINT,
-            checksum_sha256 TEXT,
-            metadata TEXT,
-            created_at {real} NOT NULL,
-            updated_at {real} NOT NULL,
-            completed_at {real},
-            source_job_id TEXT
-        )""",
-        "CREATE INDEX assets_tenant ON assets(tenant_id, created_at)",
-        f"""CREATE TABLE jobs (
-            job_id TEXT PRIMARY KEY,
-            tenant_id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            status TEXT NOT NULL,
-            params TEXT NOT NULL,
-            metadata TEXT,
-            message TEXT NOT NULL DEFAULT '',
-            error TEXT,
-            progress {real} NOT NULL DEFAULT 0,
-            run_id TEXT NOT NULL,
-            created_at {real} NOT NULL,
-            updated_at {real} NOT NULL,
-            started_at {real},
-            completed_at {real},
-            output_asset_id TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            worker_id TEXT
-        )""",
-        "CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at)",
-        "CREATE INDEX jobs_status ON jobs(status, created_at)",
-        """CREATE TABLE job_inputs (
-            job_id TEXT NOT NULL REFERENCES jobs(job_id),
-            asset_id TEXT NOT NULL,
-            role TEXT NOT NULL,
-            PRIMARY KEY (job_id, role)
-        )""",
-        "CREATE INDEX job_inputs_asset ON job_inputs(asset_id)",
-        f"""CREATE TABLE idempotency (
-            tenant_id TEXT NOT NULL,
-            key TEXT NOT NULL,
-            endpoint TEXT NOT NULL,
-            request_hash TEXT NOT NULL,
-            status_code INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            created_at {real} NOT NULL,
-            PRIMARY KEY (tenant_id, endpoint, key)
-        )""",
-        f"""CREATE TABLE character_versions (
-            version_id TEXT PRIMARY KEY,
-            character_id TEXT NOT NULL,
-            version TEXT NOT NULL,
-            name TEXT NOT NULL,
-            description TEXT NOT NULL,
-            status TEXT NOT NULL,
-            manifest_key TEXT NOT NULL,
-            files TEXT NOT NULL,
-            message TEXT NOT NULL DEFAULT '',
-            created_at {real} NOT NULL,
-            updated_at {real} NOT NULL,
-            UNIQUE (character_id, version)
-        )""",
-    ]
-    outputs = [
-        # Without these each POST scanned history: mean_job_seconds sorted every success
-        # (23 ms per retarget POST with 50,000 jobs), the idempotency expiry sweep read every
-        # key (16 ms per POST with 100,000 keys of the last day). IF NOT EXISTS: schema-1 files
-        # of later releases have them.
-        "CREATE INDEX IF NOT EXISTS jobs_completed ON jobs(status, completed_at)",
-        "CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at)",
-        "ALTER TABLE jobs ADD COLUMN outputs TEXT",  # JSON: output name -> asset id
-        "ALTER TABLE jobs ADD COLUMN output_info TEXT",  # JSON: processing time, diagnostics
-    ]
-    leases = [
-        # Workers on many hosts: a RUNNING job belongs to its worker until its lease expires;
-        # the worker renews it while it runs, anyone re-queues it once expired.
-        f"ALTER TABLE jobs ADD COLUMN lease_expires_at {real}",
-        "CREATE INDEX jobs_lease ON jobs(status, lease_expires_at)",
-        # Token buckets of the per-key rate limit, shared by the API processes.
-        f"""CREATE TABLE rate_buckets (
-            key_id TEXT PRIMARY KEY,
-            tokens {real} NOT NULL,
-            updated_at {real} NOT NULL,
-            allowed INTEGER NOT NULL
-        )""",
-    ]
-    return [create, outputs, leases]
-
-
-SCHEMA_VERSION = len(_schema(SqliteDatabase.dialect))
 
 # An asset's references are the jobs still using it (QUEUED or RUNNING): those block deletion.
 _REFS = (
@@ -347,26 +232,12 @@ def _job(row: Row) -> JobRecord:
     )
 
 
-def _key(row: Row) -> KeyRecord:
-    return KeyRecord(
-        key_id=row["key_id"],
-        tenant_id=row["tenant_id"],
-        name=row["name"],
-        key_hash=row["key_hash"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-        last_used_at=row["last_used_at"],
-    )
+_Plain = TypeVar("_Plain", KeyRecord, IdempotencyEntry)
 
 
-def _idempotency(row: Row) -> IdempotencyEntry:
-    return IdempotencyEntry(
-        key=row["key"],
-        endpoint=row["endpoint"],
-        request_hash=row["request_hash"],
-        status_code=row["status_code"],
-        body=row["body"],
-    )
+def _plain(cls: type[_Plain], row: Row) -> _Plain:
+    """A record whose fields are its table's columns, as they are (no JSON, nothing computed)."""
+    return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})
 
 
 def _character(row: Row) -> CharacterVersionRecord:
@@ -403,7 +274,7 @@ class SqlMetadataStore:
         self.db = db
         self._d = db.dialect
         self._job_cols = _job_cols(self._d)
-        db.migrate(_schema(self._d))
+        db.migrate(schema(self._d))
 
     def __str__(self) -> str:
         return str(self.db)  # a path, or a URL without its password
@@ -434,26 +305,17 @@ class SqlMetadataStore:
 
     def add_api_key(self, record: KeyRecord) -> None:
         with self.db.write() as conn:
-            _insert(
-                conn,
-                "api_keys",
-                {
-                    "key_id": record.key_id,
-                    "tenant_id": record.tenant_id,
-                    "name": record.name,
-                    "key_hash": record.key_hash,
-                    "created_at": record.created_at,
-                    "revoked_at": record.revoked_at,
-                    "last_used_at": record.last_used_at,
-                },
-            )
+            _insert(conn, "api_keys", dataclasses.asdict(record))
 
     def get_api_key(self, key_id: str) -> KeyRecord | None:
         row = self._one(f"SELECT {_KEY_COLS} FROM api_keys WHERE key_id = ?", (key_id,))
-        return _key(row) if row else None
+        return _plain(KeyRecord, row) if row else None
 
     def list_api_keys(self) -> list[KeyRecord]:
-        return [_key(r) for r in self._all(f"SELECT {_KEY_COLS} FROM api_keys ORDER BY created_at")]
+        return [
+            _plain(KeyRecord, r)
+            for r in self._all(f"SELECT {_KEY_COLS} FROM api_keys ORDER BY created_at")
+        ]
 
     def revoke_api_key(self, key_id: str) -> bool:
         with self.db.write() as conn:
@@ -473,7 +335,7 @@ class SqlMetadataStore:
             " WHERE tenant_id = ? AND endpoint = ? AND key = ? AND created_at > ?",
             (tenant_id, endpoint, key, now() - _IDEMPOTENCY_TTL),
         )
-        return _idempotency(row) if row else None
+        return _plain(IdempotencyEntry, row) if row else None
 
     def _claim_idempotency(
         self, conn: Connection, tenant_id: str, idem: IdempotencyEntry | None
@@ -500,7 +362,7 @@ class SqlMetadataStore:
             " WHERE tenant_id = ? AND endpoint = ? AND key = ?",
             (tenant_id, idem.endpoint, idem.key),
         ).fetchone()
-        return _idempotency(row)
+        return _plain(IdempotencyEntry, row)
 
     # -- assets -----------------------------------------------------------------------------
     def _insert_asset(self, conn: Connection, r: AssetRecord) -> None:

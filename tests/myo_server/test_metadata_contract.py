@@ -18,9 +18,9 @@ from myo_server._metadata import (
     PostgresMetadataStore,
     SqliteMetadataStore,
     SqlMetadataStore,
-    _schema,
 )
 from myo_server._records import CharacterVersionRecord, IdempotencyEntry, JobFilters, KeyRecord
+from myo_server._schema import schema
 from myo_server._util import new_id, now
 
 from .records import asset, output, queued_job
@@ -464,6 +464,6 @@ def test_the_schema_is_migrated_once_and_a_newer_one_is_refused(
     reopened = target.open()  # migrating again changes nothing
     assert reopened.get_job(job.job_id, "t") is not None
     reopened.close()
-    older_server = _schema(store.db.dialect)[:-1]
+    older_server = schema(store.db.dialect)[:-1]
     with pytest.raises(DatabaseError, match="newer myo-server"):
         store.db.migrate(older_server)

@@ -19,12 +19,12 @@ import myo_retarget
 from myo_server import LocalServer
 from myo_server._auth import key_id_of
 from myo_server._metadata import (
-    SCHEMA_VERSION,
     DatabaseURLError,
     PostgresMetadataStore,
     SqliteMetadataStore,
     open_metadata_store,
 )
+from myo_server._schema import SCHEMA_VERSION
 from myo_server.testing import new_tenant_client, upload_path, wait_job
 
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"

@@ -17,8 +17,9 @@ import pytest
 from myo_server import LocalServer
 from myo_server._db import DatabaseError
 from myo_server._db_sqlite import SqliteDatabase
-from myo_server._metadata import SCHEMA_VERSION, SqliteMetadataStore, _schema
+from myo_server._metadata import SqliteMetadataStore
 from myo_server._records import AssetRecord, JobRecord
+from myo_server._schema import SCHEMA_VERSION, schema
 from myo_server._signing import SignatureError, Signer, UploadPolicy, load_or_create_secret
 from myo_server._space import out_of_space
 from myo_server._storage import (
@@ -160,7 +161,7 @@ def _schema_1_file(path: Path, job_id: str) -> None:
     """The file as a schema-1 server left it (without the indexes added later in schema 1),
     holding one queued job."""
     old = SqliteDatabase(path)
-    old.migrate(_schema(old.dialect)[:1])
+    old.migrate(schema(old.dialect)[:1])
     t = now()
     with old.write() as conn:
         conn.execute(
