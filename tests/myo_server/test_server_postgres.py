@@ -206,3 +206,16 @@ def test_api_processes_on_one_database_share_each_keys_rate_limit(
         assert [r.status_code for r in codes] == [200, 200, 200, 429, 429]
         assert int(codes[3].headers["retry-after"]) >= 1
         assert "Rate limit exceeded" in codes[3].json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [("ftp://files/x", "use file:///DIR or s3://BUCKET"), ("s3://No_Such", "is not a bucket name")],
+)
+def test_a_storage_url_that_cannot_work_fails_the_command_with_exit_2(
+    tmp_path: Path, console_script: Callable[[str], str], url: str, said: str
+) -> None:
+    argv = [console_script("myo-server"), "worker", "--workers", "1", "--data-dir", str(tmp_path)]
+    done = subprocess.run([*argv, "--storage-url", url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr
