@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import socket
 import sqlite3
@@ -219,3 +220,18 @@ def test_a_storage_url_that_cannot_work_fails_the_command_with_exit_2(
     done = subprocess.run([*argv, "--storage-url", url], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_urls_come_from_the_environment_as_the_readme_shows(
+    tmp_path: Path, postgres_url: str, console_script: Callable[[str], str]
+) -> None:
+    env = {**os.environ, "MYO_DATABASE_URL": postgres_url, "MYO_STORAGE_URL": "ftp://x"}
+    server = console_script("myo-server")
+    migrated = subprocess.run(
+        [server, "migrate", "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert migrated.returncode == 0 and "@127.0.0.1:" in migrated.stderr, migrated.stderr
+    worker = subprocess.run(
+        [server, "worker", "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert worker.returncode == 2 and "ftp://x" in worker.stderr  # the storage URL was read
