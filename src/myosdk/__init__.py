@@ -37,6 +37,7 @@ from myosdk._exceptions import (
     ConflictError,
     IncompleteDownloadError,
     IntegrityError,
+    JobFailedError,
     JobTimeoutError,
     MyoSDKError,
     NotFoundError,
@@ -45,6 +46,7 @@ from myosdk._exceptions import (
     ServerError,
     ValidationError,
 )
+from myosdk._handle import AsyncJobHandle, JobHandle
 from myosdk._jobs import AsyncJobs, JobProgress, Jobs
 from myosdk._streaming import TransferProgress
 from myosdk._types import (
@@ -60,6 +62,7 @@ from myosdk._types import (
     JobList,
     JobStatus,
     ManifestValidation,
+    RetargetResult,
     RetargetStarted,
     UploadResult,
 )
@@ -78,6 +81,7 @@ __all__ = [
     "AsyncAssets",
     "AsyncCharacters",
     "AsyncClient",
+    "AsyncJobHandle",
     "AsyncJobs",
     "AuthenticationError",
     "CancelResult",
@@ -94,6 +98,8 @@ __all__ = [
     "IncompleteDownloadError",
     "IntegrityError",
     "Job",
+    "JobFailedError",
+    "JobHandle",
     "JobList",
     "JobProgress",
     "JobStatus",
@@ -104,6 +110,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetargetResult",
     "RetargetStarted",
     "ServerError",
     "TransferProgress",

@@ -84,7 +84,7 @@ def _download_plan(info: Mapping[str, Any]) -> tuple[str, str | None, int | None
 
 
 class Assets:
-    """Files stored by the API: inputs (C3D, markerset XML) and job outputs (.npz)."""
+    """Files stored by the API: inputs (marker recordings, markerset XML) and job outputs."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -104,8 +104,8 @@ class Assets:
 
         Args:
             file_path: The file to upload.
-            purpose: The asset purpose; detected from the extension when None (.c3d and .xml →
-                ``"retarget"``).
+            purpose: The asset purpose; detected from the extension when None (.c3d, .trc,
+                .csv, .parquet and .xml → ``"retarget"``; .glb and .gltf → ``"motion"``).
             metadata: Free-form JSON metadata stored with the asset.
             on_progress: Called as ``on_progress(bytes_sent, total_bytes)`` while streaming.
 
@@ -229,7 +229,7 @@ class Assets:
 
 
 class AsyncAssets:
-    """Files stored by the API: inputs (C3D, markerset XML) and job outputs (.npz)."""
+    """Files stored by the API: inputs (marker recordings, markerset XML) and job outputs."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client

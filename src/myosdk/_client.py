@@ -7,9 +7,10 @@ retries, the presigned multipart upload, the presigned streaming download, and s
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,20 +32,26 @@ from myosdk._base import (
 )
 from myosdk._characters import AsyncCharacters, Characters
 from myosdk._core import (
+    DEFAULT_CHARACTER_ID,
+    DEFAULT_CHARACTER_VERSION,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ApiRequest,
+    RetargetInput,
+    Rotation,
     api_headers,
     build_url,
     download_headers,
     error_from_response,
+    job_outputs,
     multipart_layout,
     parse_content_range,
     presigned_headers,
     redact_url,
     retry_delay_for_transport_error,
 )
-from myosdk._jobs import AsyncJobs, Jobs
+from myosdk._handle import DEFAULT_INTERVAL
+from myosdk._jobs import AsyncJobs, JobProgress, Jobs
 from myosdk._streaming import (
     AsyncFileMultipartStream,
     DownloadSink,
@@ -54,7 +61,7 @@ from myosdk._streaming import (
     notify,
     stream_to_sink,
 )
-from myosdk._types import DownloadResult
+from myosdk._types import DownloadResult, RetargetResult
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -130,6 +137,96 @@ class Client(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # one call ----------------------------------------------------------------------------
+
+    def retarget(
+        self,
+        tracker: RetargetInput,
+        markerset: RetargetInput,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        on_status: JobProgress | None = None,
+        timeout: float | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> RetargetResult:
+        """Retarget a recording in one call: upload local files, start the job, wait for it and
+        download every output into ``output_dir``.
+
+        Args:
+            tracker: The marker recording: a local .c3d, .trc, .csv or .parquet file, or an
+                uploaded asset (its id or the dict ``assets.upload_file`` returned).
+            markerset: The markerset: a local .xml file or an uploaded asset.
+            output_dir: Where to save the outputs (created if missing; each file named after
+                its asset, written like ``assets.download``); None: download nothing.
+            character_id: The options of ``jobs.create_retarget`` (and ``start_retarget``).
+            character_version: The character's version.
+            enable_scaling: Scale the character to the subject.
+            subject_gender: ``"male"`` or ``"female"``.
+            subject_height: Subject height in metres.
+            subject_weight: Subject weight in kg.
+            export_glb: Also write the animated character as a GLB (output ``motion``).
+            export_formats: Further exports (myo-server only): glb, bvh, mot, csv, parquet, html.
+            rotation: ``"yup_to_zup"`` or ``"ydown_to_zup"``.
+            mocap_scale: Units per metre of a tracker table.
+            clip_length: Frames to retarget (-1: all).
+            n_frames_scaling: Frames used for scaling.
+            chunk_size: Frames per chunk (-1: one chunk).
+            disable_contacts: Turn off foot-ground contacts.
+            metadata: Free-form JSON stored with the job.
+            on_status: Called with the job each time its status or progress changes.
+            timeout: Seconds to wait for the job (uploads and downloads not counted); None: as
+                long as it takes.
+            interval: Seconds between polls.
+
+        Returns:
+            ``{"job", "output_asset_ids", "files"}`` (``RetargetResult``).
+
+        Raises:
+            FileNotFoundError: A path that is no file (before any request).
+            ValueError: Any other bad argument (before any request).
+            JobFailedError: The job failed (the server's reason in the message and
+                ``error_message``) or was canceled.
+            JobTimeoutError: ``timeout`` passed (``.job`` is the last state; the job runs on).
+        """
+        handle = self.jobs.create_retarget(
+            tracker,
+            markerset,
+            character_id=character_id,
+            character_version=character_version,
+            enable_scaling=enable_scaling,
+            subject_gender=subject_gender,
+            subject_height=subject_height,
+            subject_weight=subject_weight,
+            export_glb=export_glb,
+            export_formats=export_formats,
+            rotation=rotation,
+            mocap_scale=mocap_scale,
+            clip_length=clip_length,
+            n_frames_scaling=n_frames_scaling,
+            chunk_size=chunk_size,
+            disable_contacts=disable_contacts,
+            metadata=metadata,
+            interval=interval,
+        )
+        job = handle.wait(timeout, on_status)
+        files = {} if output_dir is None else handle.download_outputs(output_dir)
+        return {"job": job, "output_asset_ids": job_outputs(job), "files": files}
 
     # primitives ------------------------------------------------------------------------
 
@@ -348,6 +445,60 @@ class AsyncClient(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    # one call ----------------------------------------------------------------------------
+
+    async def retarget(
+        self,
+        tracker: RetargetInput,
+        markerset: RetargetInput,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        on_status: JobProgress | None = None,
+        timeout: float | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> RetargetResult:
+        """Retarget a recording in one call (``on_status`` may be a coroutine function); see
+        ``Client.retarget``.
+        """
+        handle = await self.jobs.create_retarget(
+            tracker,
+            markerset,
+            character_id=character_id,
+            character_version=character_version,
+            enable_scaling=enable_scaling,
+            subject_gender=subject_gender,
+            subject_height=subject_height,
+            subject_weight=subject_weight,
+            export_glb=export_glb,
+            export_formats=export_formats,
+            rotation=rotation,
+            mocap_scale=mocap_scale,
+            clip_length=clip_length,
+            n_frames_scaling=n_frames_scaling,
+            chunk_size=chunk_size,
+            disable_contacts=disable_contacts,
+            metadata=metadata,
+            interval=interval,
+        )
+        job = await handle.wait(timeout, on_status)
+        files = {} if output_dir is None else await handle.download_outputs(output_dir)
+        return {"job": job, "output_asset_ids": job_outputs(job), "files": files}
 
     # primitives ------------------------------------------------------------------------
 

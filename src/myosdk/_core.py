@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from myosdk._exceptions import (
@@ -32,6 +32,7 @@ from myosdk._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
+    JobFailedError,
     JobTimeoutError,
     NotFoundError,
     PermissionDeniedError,
@@ -60,11 +61,25 @@ TERMINAL_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 #: usually means the same request fails the same way again).
 RETRYABLE_STATUSES: Final = frozenset({429, 502, 503, 504})
 #: Extensions whose purpose the SDK knows; anything else needs an explicit ``purpose``.
-PURPOSE_BY_EXTENSION: Final[Mapping[str, str]] = {".c3d": "retarget", ".xml": "retarget"}
+#: Marker recordings (C3D, TRC, tracker tables) and markersets are the inputs of a retarget job:
+#: purpose ``retarget``, as the vendor's SDKs upload them; a GLB/glTF animation is ``motion``.
+PURPOSE_BY_EXTENSION: Final[Mapping[str, str]] = {
+    ".c3d": "retarget",
+    ".trc": "retarget",
+    ".csv": "retarget",
+    ".parquet": "retarget",
+    ".xml": "retarget",
+    ".glb": "motion",
+    ".gltf": "motion",
+}
 CONTENT_TYPE_BY_EXTENSION: Final[Mapping[str, str]] = {
     ".c3d": "application/octet-stream",
+    ".trc": "text/plain",
+    ".parquet": "application/vnd.apache.parquet",
     ".xml": "application/xml",
     ".npz": "application/octet-stream",
+    ".glb": "model/gltf-binary",
+    ".gltf": "model/gltf+json",
 }
 #: 1 MiB: large enough that per-chunk overhead (syscalls, thread hops) vanishes, small for memory.
 CHUNK_SIZE: Final = 1 << 20
@@ -347,6 +362,81 @@ def export_format_names(names: Sequence[str] | None) -> list[str]:
     return [name for name in EXPORT_OUTPUTS if name in asked]
 
 
+#: ``rotation`` values: the turn applied to the marker coordinates before retargeting, for
+#: recordings whose vertical axis is +Y or -Y (the engine works Z-up).
+ROTATIONS: Final = ("yup_to_zup", "ydown_to_zup")
+Rotation = Literal["yup_to_zup", "ydown_to_zup"]
+
+
+def _check_number(name: str, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"{name} must be a number or None, got {value!r}")
+
+
+def tracker_options(
+    rotation: str | None = None,
+    mocap_scale: float | None = None,
+    clip_length: int | None = None,
+    n_frames_scaling: int | None = None,
+    chunk_size: int | None = None,
+    disable_contacts: bool | None = None,
+) -> dict[str, object]:
+    """The options of the vendor's newer API that were given, checked, for the request body
+    (a field left None is not sent, so a server that lacks it is not asked for it).
+
+    Raises:
+        ValueError: A value of the wrong type, an unknown rotation or a non-positive scale.
+    """
+    if rotation is not None and rotation not in ROTATIONS:
+        raise ValueError(
+            f"rotation must be one of {', '.join(ROTATIONS)} or None, got {rotation!r}"
+        )
+    _check_number("mocap_scale", mocap_scale)
+    if mocap_scale is not None and not mocap_scale > 0:
+        raise ValueError(
+            f"mocap_scale must be > 0 (the tracker table's units per metre, e.g. 1000 for mm), "
+            f"got {mocap_scale!r}"
+        )
+    integers = (
+        ("clip_length", clip_length),
+        ("n_frames_scaling", n_frames_scaling),
+        ("chunk_size", chunk_size),
+    )
+    for name, number in integers:
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+            raise ValueError(f"{name} must be an integer or None, got {number!r}")
+    if disable_contacts is not None and not isinstance(disable_contacts, bool):
+        raise ValueError(f"disable_contacts must be True, False or None, got {disable_contacts!r}")
+    given = {
+        "rotation": rotation,
+        "mocap_scale": mocap_scale,
+        "clip_length": clip_length,
+        "n_frames_scaling": n_frames_scaling,
+        "chunk_size": chunk_size,
+        "disable_contacts": disable_contacts,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def check_retarget_args(
+    subject_height: float | None,
+    subject_weight: float | None,
+    metadata: Mapping[str, Any] | None,
+    export_formats: Sequence[str] | None,
+) -> list[str]:
+    """Check the retarget arguments besides its inputs (so ``create_retarget`` refuses them
+    before uploading anything); returns ``export_format_names(export_formats)``.
+
+    Raises:
+        ValueError: Which argument is wrong and why.
+    """
+    exports = export_format_names(export_formats)
+    _check_optional_mapping("metadata", metadata)
+    _check_number("subject_height", subject_height)
+    _check_number("subject_weight", subject_weight)
+    return exports
+
+
 def jobs_start_retarget(
     c3d_asset_id: str | None = None,
     c3d_s3: str | None = None,
@@ -361,17 +451,15 @@ def jobs_start_retarget(
     metadata: Mapping[str, Any] | None = None,
     export_glb: bool = False,
     export_formats: Sequence[str] | None = None,
+    options: Mapping[str, object] | None = None,
 ) -> ApiRequest:
-    """``POST /v1/runs/retarget``; ValueError before any request on inconsistent arguments."""
-    exports = export_format_names(export_formats)
+    """``POST /v1/runs/retarget``; ValueError before any request on inconsistent arguments.
+
+    ``options`` are the checked fields of ``tracker_options``, added to the body as they are.
+    """
+    exports = check_retarget_args(subject_height, subject_weight, metadata, export_formats)
     _exactly_one("c3d", c3d_asset_id, c3d_s3)
     _exactly_one("markerset", markerset_asset_id, markerset_s3)
-    _check_optional_mapping("metadata", metadata)
-    for name, number in (("subject_height", subject_height), ("subject_weight", subject_weight)):
-        if number is not None and (
-            isinstance(number, bool) or not isinstance(number, (int, float))
-        ):
-            raise ValueError(f"{name} must be a number or None, got {number!r}")
     return ApiRequest(
         operation="jobs.start_retarget",
         method="POST",
@@ -392,6 +480,7 @@ def jobs_start_retarget(
                 # sent only when asked: a server without GLB export refuses the field set true
                 "export_glb": True if export_glb else None,
                 "export_formats": exports or None,  # likewise: the hosted API lacks the field
+                **(options or {}),
             }
         ),
         idempotency_key=new_idempotency_key(),
@@ -422,6 +511,83 @@ def job_outputs(job: Mapping[str, Any]) -> dict[str, str]:
         raise ValueError(f"job {job.get('job_id')} is {status}, not SUCCEEDED: no outputs; {hint}")
     more = output.get("retarget_output_asset_ids") or {}
     return {NPZ_OUTPUT: str(npz), **{str(k): str(v) for k, v in more.items() if v}}
+
+
+def job_error(job: Mapping[str, Any]) -> tuple[str, str | None]:
+    """``(message, type)`` of a FAILED or CANCELED job's error, whichever shape the server uses
+    (the reference's string, or the newer ``{"error_message", "error_type"}``)."""
+    if job.get("status") == "CANCELED":
+        return str(job.get("message") or "Job was canceled."), "CANCELED"
+    error = job.get("error")
+    if isinstance(error, Mapping):
+        message = error.get("error_message") or error.get("message")
+        kind = error.get("error_type")
+        return str(message or job.get("message") or "no reason given"), (
+            str(kind) if kind else None
+        )
+    return str(error or job.get("message") or "no reason given"), None
+
+
+def job_failure(job: Job) -> JobFailedError | None:
+    """The error to raise for a finished job that has no outputs (FAILED or CANCELED), else
+    None."""
+    status = job.get("status")
+    if status not in ("FAILED", "CANCELED"):
+        return None
+    message, kind = job_error(job)
+    job_id = job.get("job_id")
+    if status == "CANCELED":
+        text = f"Job {job_id} was canceled before it finished ({message}); start it again."
+    else:
+        text = f"Job {job_id} failed: {message}. Fix the input it names and start the job again."
+    return JobFailedError(text, job, message, kind)
+
+
+#: A retarget input of ``create_retarget``/``retarget``: a local file (path) or an uploaded asset
+#: (its id, or the dict ``assets.upload_file``/``assets.get`` returned).
+RetargetInput = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def retarget_input(role: str, value: object) -> Path | str:
+    """What a retarget input (``tracker`` or ``markerset``) names: a local file to upload (a
+    ``Path``) or an uploaded asset's id (a ``str``).
+
+    A path-like object, or a string naming an existing file, is a file; a mapping with an
+    ``asset_id`` (what ``assets.upload_file``/``get`` return) or any other string is an asset id.
+    Purpose and existence of files are checked here, before any request.
+
+    Raises:
+        FileNotFoundError: A path-like object, or a string that looks like a file name (it has a
+            directory part or a known extension), that is no file.
+        ValueError: An empty value, an extension the SDK cannot upload as a retarget input, or a
+            value of another type.
+    """
+    if isinstance(value, Mapping) and isinstance(value.get("asset_id"), str):
+        return str(value["asset_id"])
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(
+            f"{role} must be a file path or an asset id (or an uploaded asset), got {value!r}"
+        )
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{role} must be a file path or an asset id, got {value!r}")
+    path = Path(text).expanduser()
+    looks_like_file = (
+        isinstance(value, os.PathLike)
+        or path.is_file()
+        or path.suffix.lower() in PURPOSE_BY_EXTENSION
+        or os.sep in text
+        or "/" in text
+    )
+    if not looks_like_file:
+        return text
+    local_file(path)  # FileNotFoundError / IsADirectoryError before any request
+    if PURPOSE_BY_EXTENSION.get(path.suffix.lower()) != "retarget":
+        raise ValueError(
+            f"{role} {text!r} is not a retarget input: give a marker recording (.c3d, .trc, .csv, "
+            f".parquet) as tracker and a markerset (.xml) as markerset"
+        )
+    return path
 
 
 def jobs_get(job_id: str) -> ApiRequest:
@@ -736,7 +902,8 @@ class Pager:
 
 
 def detect_purpose(path: str | os.PathLike[str]) -> str:
-    """The asset purpose for a file name: .c3d and .xml → ``"retarget"``.
+    """The asset purpose for a file name (``PURPOSE_BY_EXTENSION``): marker recordings (.c3d,
+    .trc, .csv, .parquet) and markersets (.xml) → ``"retarget"``, .glb/.gltf → ``"motion"``.
 
     Raises:
         ValueError: An extension the SDK does not know (pass ``purpose=`` explicitly).

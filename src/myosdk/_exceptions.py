@@ -17,6 +17,7 @@ __all__ = [
     "ConflictError",
     "IncompleteDownloadError",
     "IntegrityError",
+    "JobFailedError",
     "JobTimeoutError",
     "MyoSDKError",
     "NotFoundError",
@@ -161,6 +162,31 @@ class JobTimeoutError(MyoSDKError, TimeoutError):
     def __init__(self, message: str, job: Job) -> None:
         super().__init__(message)
         self.job = job
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class JobFailedError(MyoSDKError):
+    """A job the SDK waited on for its outputs ended FAILED or CANCELED (``client.retarget``,
+    a job handle's ``wait``; ``jobs.wait`` returns such a job instead, as the reference does).
+
+    Attributes:
+        job: The final job state.
+        job_id: Its id.
+        error_message: The server's reason (``"Job was canceled."`` for a canceled job).
+        error_type: The server's error type when it gives one, ``"CANCELED"`` for a canceled job,
+            else None.
+    """
+
+    def __init__(
+        self, message: str, job: Job, error_message: str, error_type: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.job = job
+        self.job_id = str(job.get("job_id"))
+        self.error_message = error_message
+        self.error_type = error_type
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -1,4 +1,5 @@
-"""``client.jobs``: start a retarget, get, wait, cancel, list. Twins ``Jobs`` and ``AsyncJobs``."""
+"""``client.jobs``: start a retarget (or create one with a handle), get, wait, cancel, list.
+Twins ``Jobs`` and ``AsyncJobs``."""
 
 from __future__ import annotations
 
@@ -14,14 +15,20 @@ from myosdk._core import (
     DEFAULT_CHARACTER_VERSION,
     JobWaiter,
     Pager,
+    RetargetInput,
+    Rotation,
+    check_retarget_args,
     is_terminal,
     job_outputs,
     jobs_cancel,
     jobs_get,
     jobs_list,
     jobs_start_retarget,
+    retarget_input,
+    tracker_options,
 )
 from myosdk._exceptions import ConflictError, RateLimitError
+from myosdk._handle import DEFAULT_INTERVAL, AsyncJobHandle, JobHandle
 from myosdk._streaming import notify
 from myosdk._types import CancelResult, Job, JobList, RetargetStarted
 
@@ -66,6 +73,13 @@ class Jobs:
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
         export_formats: Sequence[str] | None = None,
+        *,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character.
 
@@ -90,12 +104,23 @@ class Jobs:
                 ``csv``, ``parquet``, ``html`` (outputs by format: ``motion`` for glb, ``bvh``,
                 ``mot``, ``csv``; ``qpos`` and ``xpos`` for parquet; ``viewer`` for html).
                 This project's myo-server only: the hosted API refuses the field.
+            rotation: Turn the marker coordinates before retargeting: ``"yup_to_zup"`` or
+                ``"ydown_to_zup"`` for recordings whose vertical axis is +Y or -Y.
+            mocap_scale: Units per metre of a tracker table (1000 for millimetres).
+            clip_length: Frames of the recording to retarget (-1: all).
+            n_frames_scaling: Frames used to scale the character to the subject.
+            chunk_size: Frames per retargeting chunk (-1: one chunk).
+            disable_contacts: Turn off foot-ground contacts while retargeting.
+
+            These six are the vendor's newer API fields: each is sent only when given (not
+            None), so servers that predate them are not asked for them.
 
         Returns:
             ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
 
         Raises:
-            ValueError: Not exactly one of each input pair (before any request).
+            ValueError: Not exactly one of each input pair, or an option of the wrong type or
+                value (before any request).
         """
         request = jobs_start_retarget(
             c3d_asset_id,
@@ -111,6 +136,9 @@ class Jobs:
             metadata,
             export_glb,
             export_formats,
+            tracker_options(
+                rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+            ),
         )
         return cast(RetargetStarted, self._client._call(request))
 
@@ -140,6 +168,99 @@ class Jobs:
             name: Path(self._client.assets.download(asset_id, target)["path"])
             for name, asset_id in outputs.items()
         }
+
+    def create_retarget(
+        self,
+        tracker: RetargetInput,
+        markerset: RetargetInput,
+        *,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> JobHandle:
+        """Start retargeting a recording, uploading local files first; returns a handle to follow
+        the job (``stream()``) or wait for it (``wait()``).
+
+        Every argument is checked before anything is uploaded.
+
+        Args:
+            tracker: The marker recording: a local file (.c3d, .trc, .csv, .parquet; uploaded
+                with purpose ``retarget``) or an uploaded asset (its id, or the dict
+                ``assets.upload_file``/``assets.get`` returned).
+            markerset: The markerset: a local .xml file or an uploaded asset, likewise.
+            character_id: See ``start_retarget`` for this and the other options.
+            character_version: The character's version.
+            enable_scaling: Scale the character to the subject.
+            subject_gender: ``"male"`` or ``"female"``.
+            subject_height: Subject height in metres.
+            subject_weight: Subject weight in kg.
+            export_glb: Also write the animated character as a GLB (output ``motion``).
+            export_formats: Further exports (myo-server only).
+            rotation: ``"yup_to_zup"`` or ``"ydown_to_zup"``.
+            mocap_scale: Units per metre of a tracker table.
+            clip_length: Frames to retarget (-1: all).
+            n_frames_scaling: Frames used for scaling.
+            chunk_size: Frames per chunk (-1: one chunk).
+            disable_contacts: Turn off foot-ground contacts.
+            metadata: Free-form JSON stored with the job.
+            interval: Seconds between the handle's polls.
+
+        Returns:
+            A ``JobHandle`` of the QUEUED job.
+
+        Raises:
+            FileNotFoundError: A path that is no file (before any request).
+            ValueError: Any other bad argument (before any request).
+        """
+        tracker_ref = retarget_input("tracker", tracker)
+        markerset_ref = retarget_input("markerset", markerset)
+        options = tracker_options(
+            rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+        )
+        exports = check_retarget_args(subject_height, subject_weight, metadata, export_formats)
+        ids = [
+            self._client.assets.upload_file(ref)["asset_id"] if isinstance(ref, Path) else ref
+            for ref in (tracker_ref, markerset_ref)
+        ]
+        request = jobs_start_retarget(
+            ids[0],
+            None,
+            ids[1],
+            None,
+            character_id,
+            character_version,
+            enable_scaling,
+            subject_gender,
+            subject_height,
+            subject_weight,
+            metadata,
+            export_glb,
+            exports,
+            options,
+        )
+        started = cast(RetargetStarted, self._client._call(request))
+        return JobHandle(self._client, started, interval)
+
+    def handle(self, job_id: str, interval: float = DEFAULT_INTERVAL) -> JobHandle:
+        """A handle of an existing job (fetched now, so an unknown id fails here).
+
+        Raises:
+            NotFoundError: No such job for this API key.
+        """
+        return JobHandle(self._client, self.get(job_id), interval)
 
     def get(self, job_id: str) -> Job:
         """The job's state: status, progress, timestamps, output asset and download URL."""
@@ -283,6 +404,13 @@ class AsyncJobs:
         metadata: Mapping[str, Any] | None = None,
         export_glb: bool = False,
         export_formats: Sequence[str] | None = None,
+        *,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
         request = jobs_start_retarget(
@@ -299,6 +427,9 @@ class AsyncJobs:
             metadata,
             export_glb,
             export_formats,
+            tracker_options(
+                rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+            ),
         )
         return cast(RetargetStarted, await self._client._call(request))
 
@@ -314,6 +445,66 @@ class AsyncJobs:
             name: Path((await self._client.assets.download(asset_id, target))["path"])
             for name, asset_id in outputs.items()
         }
+
+    async def create_retarget(
+        self,
+        tracker: RetargetInput,
+        markerset: RetargetInput,
+        *,
+        character_id: str = DEFAULT_CHARACTER_ID,
+        character_version: str = DEFAULT_CHARACTER_VERSION,
+        enable_scaling: bool = True,
+        subject_gender: str = "male",
+        subject_height: float | None = None,
+        subject_weight: float | None = None,
+        export_glb: bool = False,
+        export_formats: Sequence[str] | None = None,
+        rotation: Rotation | None = None,
+        mocap_scale: float | None = None,
+        clip_length: int | None = None,
+        n_frames_scaling: int | None = None,
+        chunk_size: int | None = None,
+        disable_contacts: bool | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> AsyncJobHandle:
+        """Start retargeting a recording, uploading local files first; returns a handle; see
+        ``Jobs.create_retarget``.
+        """
+        tracker_ref = retarget_input("tracker", tracker)
+        markerset_ref = retarget_input("markerset", markerset)
+        options = tracker_options(
+            rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+        )
+        exports = check_retarget_args(subject_height, subject_weight, metadata, export_formats)
+        ids = [
+            (await self._client.assets.upload_file(ref))["asset_id"]
+            if isinstance(ref, Path)
+            else ref
+            for ref in (tracker_ref, markerset_ref)
+        ]
+        request = jobs_start_retarget(
+            ids[0],
+            None,
+            ids[1],
+            None,
+            character_id,
+            character_version,
+            enable_scaling,
+            subject_gender,
+            subject_height,
+            subject_weight,
+            metadata,
+            export_glb,
+            exports,
+            options,
+        )
+        started = cast(RetargetStarted, await self._client._call(request))
+        return AsyncJobHandle(self._client, started, interval)
+
+    async def handle(self, job_id: str, interval: float = DEFAULT_INTERVAL) -> AsyncJobHandle:
+        """A handle of an existing job; see ``Jobs.handle``."""
+        return AsyncJobHandle(self._client, await self.get(job_id), interval)
 
     async def get(self, job_id: str) -> Job:
         """The job's state; see ``Jobs.get``."""

@@ -6,6 +6,7 @@ optional (``total=False`` bases) are absent or null depending on the state of th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "JobList",
     "JobStatus",
     "ManifestValidation",
+    "RetargetResult",
     "RetargetStarted",
     "UploadResult",
 ]
@@ -246,3 +248,15 @@ class ManifestValidation(_ManifestValidationBase, total=False):
     created_at: str
     updated_at: str | None
     manifest_s3_key: str | None
+
+
+class RetargetResult(TypedDict):
+    """``client.retarget``: the succeeded job, its outputs and the files downloaded."""
+
+    #: The final job (status SUCCEEDED).
+    job: Job
+    #: Output name -> asset id: ``retarget_output`` (the .npz), then ``qpos``, ``xpos``,
+    #: ``model``, ``motion``, ... as the job has them (see ``jobs.download_outputs``).
+    output_asset_ids: dict[str, str]
+    #: The same names -> the verified files in ``output_dir`` (empty without ``output_dir``).
+    files: dict[str, Path]

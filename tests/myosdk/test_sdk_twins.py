@@ -14,9 +14,11 @@ from myosdk import (
     AsyncAssets,
     AsyncCharacters,
     AsyncClient,
+    AsyncJobHandle,
     AsyncJobs,
     Characters,
     Client,
+    JobHandle,
     Jobs,
 )
 
@@ -25,6 +27,7 @@ PAIRS = [
     (Assets, AsyncAssets),
     (Jobs, AsyncJobs),
     (Characters, AsyncCharacters),
+    (JobHandle, AsyncJobHandle),
 ]
 #: Lifecycle methods that differ by design (``with`` vs ``async with``).
 LIFECYCLE = {"close": "aclose", "__enter__": "__aenter__", "__exit__": "__aexit__"}
@@ -96,7 +99,16 @@ def test_reference_surface_names_and_defaults() -> None:
         "metadata",
         "export_glb",  # after the reference's own: their positions are unchanged
         "export_formats",  # this project's server only
+        # the vendor's newer API fields: keyword-only, None (not sent) by default
+        "rotation",
+        "mocap_scale",
+        "clip_length",
+        "n_frames_scaling",
+        "chunk_size",
+        "disable_contacts",
     ]
+    newer = list(sig.parameters.values())[-6:]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None for p in newer)
     assert sig.parameters["export_glb"].default is False
     assert sig.parameters["export_formats"].default is None
     assert sig.parameters["character_id"].default == "0199e278-06e6-7726-a6ba-9929f79005e8"
@@ -159,3 +171,17 @@ def test_public_names_are_exported() -> None:
     assert issubclass(myosdk.APITimeoutError, myosdk.APIConnectionError)
     for cls in (myosdk.APIError, myosdk.APIConnectionError, myosdk.IntegrityError):
         assert issubclass(cls, myosdk.MyoSDKError)
+
+
+def test_retarget_and_create_retarget_take_the_same_options() -> None:
+    """``client.retarget`` is ``jobs.create_retarget`` + wait + download: the same options, in
+    the same order and with the same defaults, plus its own."""
+    create = _shape(Jobs.create_retarget)[1:]
+    one_call = _shape(Client.retarget)[1:]
+    own = {"output_dir", "on_status", "timeout"}
+    assert [p for p in one_call if p[0] not in own] == create
+    start = {name: default for name, _, default in _shape(Jobs.start_retarget)[1:]}
+    for name, _, default in create:
+        if name in start:
+            assert default == start[name], name
+    assert Client.retarget.__doc__ and "JobFailedError" in Client.retarget.__doc__
