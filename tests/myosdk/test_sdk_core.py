@@ -17,6 +17,7 @@ from myosdk import (
     ConfigurationError,
     ConflictError,
     Job,
+    JobFailedError,
     JobStatus,
     JobTimeoutError,
     NotFoundError,
@@ -213,6 +214,54 @@ def test_each_start_retarget_call_gets_a_fresh_idempotency_key() -> None:
 def test_start_retarget_argument_errors(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         core.jobs_start_retarget(**kwargs)  # type: ignore[arg-type]
+
+
+def test_start_retarget_sends_the_newer_fields_only_when_given() -> None:
+    """The vendor's newer API fields (0.2.1's create_retarget): typed, checked, and absent from
+    the body unless given, so the reference's servers are never asked for them."""
+    plain = core.jobs_start_retarget(c3d_asset_id="c", markerset_asset_id="m")
+    newer = ("rotation", "mocap_scale", "clip_length", "n_frames_scaling", "chunk_size")
+    assert not set(_body(plain)) & {*newer, "disable_contacts"}
+    options = core.tracker_options(
+        rotation="ydown_to_zup",
+        mocap_scale=1000,
+        clip_length=-1,
+        n_frames_scaling=10,
+        chunk_size=-1,
+        disable_contacts=False,  # False is given, so sent
+    )
+    asked = core.jobs_start_retarget(c3d_asset_id="c", markerset_asset_id="m", options=options)
+    assert _body(asked) == {
+        **_body(plain),
+        "rotation": "ydown_to_zup",
+        "mocap_scale": 1000,
+        "clip_length": -1,
+        "n_frames_scaling": 10,
+        "chunk_size": -1,
+        "disable_contacts": False,
+    }
+    assert core.tracker_options(rotation="yup_to_zup") == {"rotation": "yup_to_zup"}
+    assert core.ROTATIONS == ("yup_to_zup", "ydown_to_zup")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"rotation": "zup"},
+            "rotation must be one of yup_to_zup, ydown_to_zup or None, got 'zup'",
+        ),
+        ({"mocap_scale": 0}, r"mocap_scale must be > 0 \(the tracker table's units per metre"),
+        ({"mocap_scale": "mm"}, "mocap_scale must be a number"),
+        ({"clip_length": 2.5}, "clip_length must be an integer"),
+        ({"n_frames_scaling": True}, "n_frames_scaling must be an integer"),
+        ({"chunk_size": "all"}, "chunk_size must be an integer"),
+        ({"disable_contacts": 1}, "disable_contacts must be True, False or None"),
+    ],
+)
+def test_newer_fields_are_checked_before_any_request(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        core.tracker_options(**kwargs)  # type: ignore[arg-type]
 
 
 def test_list_queries_repeat_lists_and_drop_unset() -> None:
@@ -412,6 +461,11 @@ def test_next_offset() -> None:
 def test_purpose_detection() -> None:
     assert core.detect_purpose("a/walk.C3D") == "retarget"
     assert core.detect_purpose(Path("m.xml")) == "retarget"
+    # marker recordings beyond C3D are retarget inputs too; animations are motion
+    for name in ("walk.trc", "walk.csv", "walk.PARQUET"):
+        assert core.detect_purpose(name) == "retarget", name
+    assert core.detect_purpose("walk.glb") == "motion"
+    assert core.detect_purpose("walk.gltf") == "motion"
     with pytest.raises(ValueError, match=r"'\.bvh'.*purpose="):
         core.detect_purpose("walk.bvh")
     with pytest.raises(ValueError, match="none"):
@@ -561,3 +615,66 @@ def test_job_outputs_names_each_output_the_job_has_and_refuses_one_not_succeeded
         core.job_outputs({"job_id": "j", "status": "RUNNING", "output": None})
     with pytest.raises(ValueError, match=r"job j is FAILED.*start it again"):
         core.job_outputs({"job_id": "j", "status": "FAILED", "output": None})
+
+
+def test_purposes_the_sdk_detects_are_purposes_the_server_takes() -> None:
+    """The SDK cannot import the server: its purposes are checked against the server's here."""
+    from myo_server import INPUT_PURPOSES
+
+    assert set(core.PURPOSE_BY_EXTENSION.values()) <= set(INPUT_PURPOSES)
+
+
+def test_retarget_input_tells_files_from_asset_ids(tmp_path: Path) -> None:
+    c3d = tmp_path / "walk.c3d"
+    c3d.write_bytes(b"x")
+    trc = tmp_path / "walk.trc"
+    trc.write_text("x")
+    assert core.retarget_input("tracker", c3d) == c3d
+    assert core.retarget_input("tracker", str(trc)) == trc  # an existing file named by a str
+    assert core.retarget_input("tracker", "0199e278-06e6-7726") == "0199e278-06e6-7726"
+    assert core.retarget_input("markerset", {"asset_id": "a", "verified": True}) == "a"
+    # a missing file that looks like one is not taken for an asset id
+    with pytest.raises(FileNotFoundError, match=r"walk_missing\.c3d"):
+        core.retarget_input("tracker", "walk_missing.c3d")
+    with pytest.raises(FileNotFoundError, match="nope"):
+        core.retarget_input("tracker", tmp_path / "nope")
+    glb = tmp_path / "walk.glb"
+    glb.write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"tracker .*walk\.glb.* is not a retarget input"):
+        core.retarget_input("tracker", glb)
+    with pytest.raises(ValueError, match="file path or an asset id"):
+        core.retarget_input("tracker", " ")
+    with pytest.raises(ValueError, match="file path or an asset id"):
+        core.retarget_input("tracker", 42)
+
+
+def test_job_failure_carries_the_servers_reason_in_either_shape() -> None:
+    ok: Job = {"job_id": "j", "type": "retarget", "status": "SUCCEEDED"}
+    assert core.job_failure(ok) is None
+    old: Job = {
+        "job_id": "j",
+        "type": "retarget",
+        "status": "FAILED",
+        "error": "walk.c3d: not a C3D file",
+    }
+    err = core.job_failure(old)
+    assert isinstance(err, JobFailedError)
+    assert str(err) == (
+        "Job j failed: walk.c3d: not a C3D file. Fix the input it names and start the job again."
+    )
+    assert (err.job_id, err.error_message, err.error_type, err.job) == (
+        "j",
+        "walk.c3d: not a C3D file",
+        None,
+        old,
+    )
+    newer = {**old, "error": {"error_message": "walk.trc: row 3", "error_type": "InputError"}}
+    err = core.job_failure(newer)  # type: ignore[arg-type]
+    assert err is not None
+    assert (err.error_message, err.error_type) == ("walk.trc: row 3", "InputError")
+    assert "walk.trc: row 3" in str(err)
+    canceled: Job = {"job_id": "j", "type": "retarget", "status": "CANCELED", "message": "Bye"}
+    err = core.job_failure(canceled)
+    assert err is not None
+    assert (err.error_message, err.error_type) == ("Bye", "CANCELED")
+    assert "Job j was canceled" in str(err)
