@@ -61,14 +61,16 @@ TERMINAL_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 #: usually means the same request fails the same way again).
 RETRYABLE_STATUSES: Final = frozenset({429, 502, 503, 504})
 #: Extensions whose purpose the SDK knows; anything else needs an explicit ``purpose``.
-#: Marker recordings (C3D, TRC, tracker tables) and markersets are the inputs of a retarget job:
-#: purpose ``retarget``, as the vendor's SDKs upload them; a GLB/glTF animation is ``motion``.
+#: The files a retarget job takes, by input: marker recordings (C3D, TRC, tracker tables) and
+#: markersets.
+RETARGET_INPUT_EXTENSIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    "tracker": (".c3d", ".trc", ".csv", ".parquet"),
+    "markerset": (".xml",),
+}
+#: Retarget inputs are uploaded with purpose ``retarget`` (as the vendor's SDKs do); a GLB/glTF
+#: animation is ``motion``.
 PURPOSE_BY_EXTENSION: Final[Mapping[str, str]] = {
-    ".c3d": "retarget",
-    ".trc": "retarget",
-    ".csv": "retarget",
-    ".parquet": "retarget",
-    ".xml": "retarget",
+    **{ext: "retarget" for exts in RETARGET_INPUT_EXTENSIONS.values() for ext in exts},
     ".glb": "motion",
     ".gltf": "motion",
 }
@@ -548,7 +550,7 @@ def job_failure(job: Job) -> JobFailedError | None:
 RetargetInput = str | os.PathLike[str] | Mapping[str, Any]
 
 
-def retarget_input(role: str, value: object) -> Path | str:
+def retarget_input(role: Literal["tracker", "markerset"], value: object) -> Path | str:
     """What a retarget input (``tracker`` or ``markerset``) names: a local file to upload (a
     ``Path``) or an uploaded asset's id (a ``str``).
 
@@ -559,8 +561,9 @@ def retarget_input(role: str, value: object) -> Path | str:
     Raises:
         FileNotFoundError: A path-like object, or a string that looks like a file name (it has a
             directory part or a known extension), that is no file.
-        ValueError: An empty value, an extension the SDK cannot upload as a retarget input, or a
-            value of another type.
+        IsADirectoryError: A directory.
+        ValueError: An empty value, a file whose extension is not one of the input's
+            (``RETARGET_INPUT_EXTENSIONS``), or a value of another type.
     """
     if isinstance(value, Mapping) and isinstance(value.get("asset_id"), str):
         return str(value["asset_id"])
@@ -582,10 +585,12 @@ def retarget_input(role: str, value: object) -> Path | str:
     if not looks_like_file:
         return text
     local_file(path)  # FileNotFoundError / IsADirectoryError before any request
-    if PURPOSE_BY_EXTENSION.get(path.suffix.lower()) != "retarget":
+    allowed = RETARGET_INPUT_EXTENSIONS[role]
+    if path.suffix.lower() not in allowed:
+        what = "a marker recording" if role == "tracker" else "a markerset"
         raise ValueError(
-            f"{role} {text!r} is not a retarget input: give a marker recording (.c3d, .trc, .csv, "
-            f".parquet) as tracker and a markerset (.xml) as markerset"
+            f"{role} {text!r} is not a retarget input: the {role} is {what} "
+            f"({', '.join(allowed)}), a local file or an uploaded asset's id"
         )
     return path
 

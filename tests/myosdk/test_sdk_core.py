@@ -642,6 +642,8 @@ def test_retarget_input_tells_files_from_asset_ids(tmp_path: Path) -> None:
     glb.write_bytes(b"x")
     with pytest.raises(ValueError, match=r"tracker .*walk\.glb.* is not a retarget input"):
         core.retarget_input("tracker", glb)
+    with pytest.raises(ValueError, match=r"the markerset is a markerset \(\.xml\)"):
+        core.retarget_input("markerset", c3d)
     with pytest.raises(ValueError, match="file path or an asset id"):
         core.retarget_input("tracker", " ")
     with pytest.raises(ValueError, match="file path or an asset id"):
