@@ -10,6 +10,8 @@ Example:
     ...     )
     ...     job = client.jobs.wait(job["job_id"], timeout=600)
     ...     client.assets.download(job["output"]["retarget_output_asset_id"], "walk.npz")
+    ...     # or in one call (the vendor's newer SDK): upload, start, wait, download every output
+    ...     result = client.retarget("walk.c3d", "markerset.xml", output_dir="out")
 
 Logging goes to ``logging.getLogger("myosdk")``; ``MYOSDK_LOG=debug`` prints it on stderr. Keys and
 presigned signatures are never logged.
