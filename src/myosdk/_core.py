@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from myosdk._exceptions import (
@@ -530,7 +530,7 @@ def job_error(job: Mapping[str, Any]) -> tuple[str, str | None]:
     return str(error or job.get("message") or "no reason given"), None
 
 
-def job_failure(job: Job) -> JobFailedError | None:
+def job_failure(job: Mapping[str, Any]) -> JobFailedError | None:
     """The error to raise for a finished job that has no outputs (FAILED or CANCELED), else
     None."""
     status = job.get("status")
@@ -542,7 +542,7 @@ def job_failure(job: Job) -> JobFailedError | None:
         text = f"Job {job_id} was canceled before it finished ({message}); start it again."
     else:
         text = f"Job {job_id} failed: {message}. Fix the input it names and start the job again."
-    return JobFailedError(text, job, message, kind)
+    return JobFailedError(text, cast("Job", job), message, kind)
 
 
 #: A retarget input of ``create_retarget``/``retarget``: a local file (path) or an uploaded asset

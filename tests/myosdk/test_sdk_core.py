@@ -8,6 +8,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -651,9 +652,9 @@ def test_retarget_input_tells_files_from_asset_ids(tmp_path: Path) -> None:
 
 
 def test_job_failure_carries_the_servers_reason_in_either_shape() -> None:
-    ok: Job = {"job_id": "j", "type": "retarget", "status": "SUCCEEDED"}
+    ok: dict[str, Any] = {"job_id": "j", "type": "retarget", "status": "SUCCEEDED"}
     assert core.job_failure(ok) is None
-    old: Job = {
+    old: dict[str, Any] = {
         "job_id": "j",
         "type": "retarget",
         "status": "FAILED",
@@ -671,11 +672,16 @@ def test_job_failure_carries_the_servers_reason_in_either_shape() -> None:
         old,
     )
     newer = {**old, "error": {"error_message": "walk.trc: row 3", "error_type": "InputError"}}
-    err = core.job_failure(newer)  # type: ignore[arg-type]
+    err = core.job_failure(newer)
     assert err is not None
     assert (err.error_message, err.error_type) == ("walk.trc: row 3", "InputError")
     assert "walk.trc: row 3" in str(err)
-    canceled: Job = {"job_id": "j", "type": "retarget", "status": "CANCELED", "message": "Bye"}
+    canceled: dict[str, Any] = {
+        "job_id": "j",
+        "type": "retarget",
+        "status": "CANCELED",
+        "message": "Bye",
+    }
     err = core.job_failure(canceled)
     assert err is not None
     assert (err.error_message, err.error_type) == ("Bye", "CANCELED")
