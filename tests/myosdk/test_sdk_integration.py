@@ -151,11 +151,20 @@ def test_empty_and_non_ascii_files_round_trip(client: Client, tmp_path: Path) ->
 def test_upload_errors_before_any_request(client: Client, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         client.assets.upload_file(str(tmp_path / "missing.c3d"))
-    (tmp_path / "walk.trc").write_text("x")
+    (tmp_path / "walk.bvh").write_text("x")
     with pytest.raises(ValueError, match="purpose"):
-        client.assets.upload_file(str(tmp_path / "walk.trc"))
+        client.assets.upload_file(str(tmp_path / "walk.bvh"))
     # With an explicit purpose, any file goes.
-    assert client.assets.upload_file(str(tmp_path / "walk.trc"), purpose="retarget")["verified"]
+    assert client.assets.upload_file(str(tmp_path / "walk.bvh"), purpose="retarget")["verified"]
+    # Marker recordings beyond C3D are retarget inputs; a GLB/glTF animation is motion.
+    for name, purpose in (
+        ("walk.trc", "retarget"),
+        ("walk.parquet", "retarget"),
+        ("w.glb", "motion"),
+    ):
+        (tmp_path / name).write_bytes(b"x")
+        asset_id = client.assets.upload_file(tmp_path / name)["asset_id"]
+        assert client.assets.get(asset_id)["purpose"] == purpose, name
 
 
 def test_server_refuses_an_unknown_purpose_with_a_validation_error(
