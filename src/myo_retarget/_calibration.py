@@ -46,7 +46,7 @@ class MarkerAttachment:
             shanks anchor the hip and knee zeros during registration. A markerset written for
             another skeleton places them in that skeleton's frames: MyoSkeleton's pelvis origin
             is at the midpoint of the anterior superior iliac spines, ours at the hip centres'
-            midpoint (about 7 cm posterior and inferior), its calcaneus origin at the back of
+            midpoint (about 6 cm posterior and 8 cm inferior), its calcaneus origin at the back of
             the heel, ours 1.4 cm behind the ankle; the vendor's cmu markerset also flags its
             thigh and shin cluster markers as fixed. Anchored there, the fit bent around them
             (the vendor's cmu markerset: 23.4 mm RMS on cmu_01_01, against 7.1 mm with ours);

@@ -5,7 +5,7 @@ every landmark ``movable="0.0"`` (cluster markers on the thigh and shank too), a
 the pelvis. The positions are our own estimates from each marker's anatomical definition for a
 1.75 m adult, placed in the frames as MyoSkeleton defines them where they differ from our
 character's: the pelvis origin at the midpoint of the anterior superior iliac spines (ours: the
-hip centres' midpoint, about 7 cm posterior and 7 cm inferior), the calcaneus origin at the back
+hip centres' midpoint, about 6 cm posterior and 8 cm inferior), the calcaneus origin at the back
 of the heel (ours: 1.4 cm behind the ankle). Axes as ours: x anterior, y superior, z right.
 """
 
