@@ -12,6 +12,16 @@ Conventions (interoperable with markersets written for the vendor's character):
 * joints are named by motion, flexion positive (knee and elbow flexion, hip and shoulder flexion,
   ankle dorsiflexion, trunk/neck forward flexion), with physiological limits.
 
+The body names and axes are MyoSkeleton's; some origins and proportions are not, as the vendor's
+markersets show (``benchmarks/bench_vendor_markerset.py`` measures them on a recording): its pelvis
+origin is at the midpoint of the anterior superior iliac spines, with the hip centres about 6 cm
+posterior and 8 cm inferior of it (ours: at the hip centres' midpoint); its calcaneus origin is at
+the back of the heel (ours: 1.4 cm behind and 2 cm below the ankle); its thorax is longer (C7 about
+30 cm above the thoracic_spine origin, ours 26 cm); at zero pronation its wrist markers sit as in a
+mid-prone forearm, ours in supination. Calibration therefore does not let the landmarks of a
+markerset written for another skeleton anchor the hip and knee zeros
+(``MarkerAttachment.own_frames`` in ``_calibration.py``).
+
 Proportions are fractions of standing height H (default 1.75 m) from Winter (2009, Fig. 4.1) as
 listed in ``shared/data/anthropometry_fraction_of_height.csv``; where the table has no entry (joint
 centres inside the pelvis and thorax, landmark depths), the fractions are our own estimates from

@@ -20,7 +20,8 @@ DEFAULT_STATURE = {"male": 1.75, "female": 1.62}
 REGISTRATION_PRIOR_FIXED = 0.1
 REGISTRATION_PRIOR_MOVABLE = 0.01
 # Landmarks on the pelvis, thighs and shanks define the hip and knee angles' zero: if they
-# floated freely the pelvis could tilt and the knee bend with the offsets compensating.
+# floated freely the pelvis could tilt and the knee bend with the offsets compensating. Only
+# landmarks placed in this character's frames anchor (MarkerAttachment.own_frames).
 ANCHOR_PRIOR = 2.0
 ANCHOR_BODIES = ("pelvis", "femur_r", "femur_l", "tibia_r", "tibia_l")
 # Pull of each segment scale toward the stature prior (m² per unit of scale, per frame).
@@ -40,6 +41,16 @@ class MarkerAttachment:
         offsets: Position in the body frame at the character's default size, ``(M, 3)`` m.
         movable: Whether each offset may be re-registered per subject, ``(M,)``.
         weights: IK weight of each marker, ``(M,)``.
+        own_frames: Whether the markerset was written for this character's body frames (see
+            :meth:`Markerset.written_for`). Only then do its landmarks on the pelvis, thighs and
+            shanks anchor the hip and knee zeros during registration. A markerset written for
+            another skeleton places them in that skeleton's frames: MyoSkeleton's pelvis origin
+            is at the midpoint of the anterior superior iliac spines, ours at the hip centres'
+            midpoint (about 6 cm posterior and 8 cm inferior), its calcaneus origin at the back of
+            the heel, ours 1.4 cm behind the ankle; the vendor's cmu markerset also flags its
+            thigh and shin cluster markers as fixed. Anchored there, the fit bent around them
+            (the vendor's cmu markerset: 23.4 mm RMS on cmu_01_01, against 7.1 mm with ours);
+            registered like any fixed marker, 9.7 mm.
     """
 
     names: list[str]
@@ -47,6 +58,7 @@ class MarkerAttachment:
     offsets: FloatArray
     movable: NDArray[np.bool_]
     weights: FloatArray
+    own_frames: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,8 +232,9 @@ def calibrate(
     With scaling, segment scales start from the stature prior (``subject_height``, else the mean
     stature for ``subject_gender``) and are fitted to the calibration frames by alternating IK
     and a linear least-squares fit; marker offsets are then registered with a prior toward the
-    markerset (weak for movable markers, strong otherwise). Without scaling the character keeps
-    its default size and the markers their markerset offsets.
+    markerset (weak for movable markers, stronger otherwise, strongest for the landmarks that
+    anchor the hip and knee zeros; see :attr:`MarkerAttachment.own_frames`). Without scaling the
+    character keeps its default size and the markers their markerset offsets.
 
     Args:
         character: The character; its model is rescaled in place.
@@ -308,6 +321,7 @@ def calibrate(
     # blend it with the markerset position.
     nominal = scaled_offsets(character, attachment, scales)
     anchored = np.isin(attachment.bodies, _anchor_bodies(character)) & ~attachment.movable
+    anchored &= attachment.own_frames
     for _ in range(REGISTRATION_ROUNDS):
         qs = solve_frames()
         acc = np.zeros_like(nominal)

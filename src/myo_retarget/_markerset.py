@@ -134,6 +134,16 @@ class Markerset:
     markers: tuple[MarkerDef, ...]
     source: str
 
+    def written_for(self, character_name: str) -> bool:
+        """Whether the markerset places its markers in ``character_name``'s body frames.
+
+        True when ``model`` is empty (a markerset written for whichever character it is used
+        with) or names the character (case-insensitive); False for a markerset written for
+        another skeleton, such as the vendor's ``model="MyoSkeleton v1.0.0"``: same body names
+        and axes, other frame origins and proportions.
+        """
+        return not self.model or self.model.casefold() == character_name.casefold()
+
     @property
     def names(self) -> list[str]:
         """Marker names in file order."""

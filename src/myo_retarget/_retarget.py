@@ -107,6 +107,7 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
         offsets=np.array([d.pos for d in defs], dtype=np.float64),
         movable=np.array([d.movable for d in defs], dtype=bool),
         weights=np.array([d.ik_weight for d in defs], dtype=np.float64),
+        own_frames=mset.written_for(character.info.name),
     )
     targets = np.ascontiguousarray(rec.positions[:, match.label_indices])
     gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])

@@ -469,3 +469,14 @@ def test_labels_present_but_empty_are_not_called_missing(zeroed_upper_body_c3d: 
     assert "trunk/pelvis markers missing" not in text
     assert "write a markerset XML" not in text
     assert set(err.empty) == set(PIG_UPPER_BODY) and set(err.empty) <= set(err.missing)
+
+
+@pytest.mark.parametrize(
+    ("model", "ours"),
+    [("", True), ("myo_humanoid", True), ("MYO_HUMANOID", True), ("MyoSkeleton v1.0.0", False)],
+)
+def test_written_for_tells_our_frames_from_another_skeletons(model: str, ours: bool) -> None:
+    # A markerset written for MyoSkeleton places its landmarks in that skeleton's frames: they
+    # must not anchor our hip and knee zeros (see MarkerAttachment.own_frames).
+    xml = f'<markers model="{model}"><marker name="A" body="pelvis" pos="0 0 0"/></markers>'
+    assert parse_markerset(xml, source="m.xml").written_for("myo_humanoid") is ours
