@@ -28,6 +28,7 @@ __all__ = [
     "GapStats",
     "MarkerRecording",
     "lab_to_world_rotation",
+    "normalise_axis",
     "read_c3d",
     "read_model_outputs",
     "strip_prefix",
@@ -232,7 +233,7 @@ def lab_to_world_rotation(vertical_axis: str) -> NDArray[np.float64]:
     Raises:
         ValueError: ``vertical_axis`` is not one of :data:`VERTICAL_AXES`.
     """
-    axis = _normalise_axis(vertical_axis)
+    axis = normalise_axis(vertical_axis)
     if axis is None:
         raise ValueError(
             f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}"
@@ -267,7 +268,7 @@ def read_c3d(
     spath = os.fspath(path)
     override = None
     if vertical_axis is not None:
-        override = _normalise_axis(vertical_axis)
+        override = normalise_axis(vertical_axis)
         if override is None:
             raise C3DReadError(
                 spath,
@@ -539,7 +540,8 @@ def _matching_labels(raw_labels: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- vertical axis
 
 
-def _normalise_axis(axis: str) -> str | None:
+def normalise_axis(axis: str) -> str | None:
+    """``axis`` as one of :data:`VERTICAL_AXES` (``"y"`` -> ``"+Y"``), None if it is none."""
     text = axis.strip().upper()
     if text in ("X", "Y", "Z"):
         text = "+" + text
@@ -621,7 +623,7 @@ def _detect_vertical(lab: NDArray[np.float64], labels: list[str], point: Any) ->
 
     hint = point.get("Y_SCREEN", {}).get("value", [])
     if len(hint):
-        axis = _normalise_axis(str(hint[0]))
+        axis = normalise_axis(str(hint[0]))
         if axis is not None:
             return axis, "POINT:Y_SCREEN"
     return "+Z", "default"
