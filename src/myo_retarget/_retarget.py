@@ -272,6 +272,7 @@ def retarget(
         "options": opts_dict,
         "source": {
             "filename": rec.filename,
+            "format": rec.format,
             "sha256": rec.sha256,
             "rate_hz": rec.rate,
             "units": rec.units,
