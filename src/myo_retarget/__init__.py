@@ -41,7 +41,12 @@ if TYPE_CHECKING:
         RetargetError,
     )
     from ._export import export_formats, export_motion
-    from ._formats import DEFAULT_MOCAP_SCALE, ROTATIONS, TRACKER_EXTENSIONS
+    from ._formats import (
+        DEFAULT_CALIBRATION_FRAMES,
+        DEFAULT_MOCAP_SCALE,
+        ROTATIONS,
+        TRACKER_EXTENSIONS,
+    )
     from ._ik import IKSettings
     from ._inspect import inspect_c3d
     from ._markerset import (
@@ -100,7 +105,10 @@ _EXPORTS: dict[str, str] = {
         "_exceptions",
     ),
     **dict.fromkeys(("export_formats", "export_motion"), "_export"),
-    **dict.fromkeys(("DEFAULT_MOCAP_SCALE", "ROTATIONS", "TRACKER_EXTENSIONS"), "_formats"),
+    **dict.fromkeys(
+        ("DEFAULT_CALIBRATION_FRAMES", "DEFAULT_MOCAP_SCALE", "ROTATIONS", "TRACKER_EXTENSIONS"),
+        "_formats",
+    ),
     "IKSettings": "_ik",
     "inspect_c3d": "_inspect",
     **dict.fromkeys(
@@ -129,6 +137,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_CALIBRATION_FRAMES",
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
     "DEFAULT_MOCAP_SCALE",

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._character import Character
+from ._formats import DEFAULT_CALIBRATION_FRAMES
 from ._ik import CancelCheck, IKSolver
 from ._kinematics import FloatArray, MarkerKinematics
 
@@ -26,7 +27,6 @@ ANCHOR_BODIES = ("pelvis", "femur_r", "femur_l", "tibia_r", "tibia_l")
 # Pull of each segment scale toward the stature prior (m² per unit of scale, per frame).
 SCALE_PRIOR = 2e-4
 SCALE_BOUNDS = (0.6, 1.6)
-MAX_CALIBRATION_FRAMES = 32
 REGISTRATION_ROUNDS = 3
 
 
@@ -93,7 +93,7 @@ def choose_window(
     targets: FloatArray,
     rate: float,
     window_s: tuple[float, float] | None = None,
-    n_frames: int = MAX_CALIBRATION_FRAMES,
+    n_frames: int = DEFAULT_CALIBRATION_FRAMES,
 ) -> NDArray[np.int64]:
     """Frames to calibrate on.
 
@@ -106,7 +106,7 @@ def choose_window(
         targets: Observed markers ``(F, M, 3)`` with NaN for missing samples.
         rate: Frame rate, Hz.
         window_s: Explicit ``(start, stop)`` window in seconds from the first frame.
-        n_frames: Most frames to pick (default :data:`MAX_CALIBRATION_FRAMES`).
+        n_frames: Most frames to pick (default :data:`DEFAULT_CALIBRATION_FRAMES`).
 
     Returns:
         Sorted frame indices.
@@ -218,7 +218,7 @@ def calibrate(
     window_s: tuple[float, float] | None = None,
     should_cancel: CancelCheck | None = None,
     rounds: int = 3,
-    n_frames: int = MAX_CALIBRATION_FRAMES,
+    n_frames: int = DEFAULT_CALIBRATION_FRAMES,
 ) -> Calibration:
     """Fit the character's size and the markers' offsets to one subject.
 

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._c3d import VERTICAL_AXES, MarkerRecording, normalise_axis
-from ._calibration import MAX_CALIBRATION_FRAMES, MarkerAttachment, calibrate, initial_pose
+from ._calibration import MarkerAttachment, calibrate, initial_pose
 from ._character import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
@@ -21,7 +21,7 @@ from ._character import (
     load_character,
 )
 from ._exceptions import MarkersetError, RetargetError
-from ._formats import ROTATIONS
+from ._formats import DEFAULT_CALIBRATION_FRAMES, ROTATIONS
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
 from ._markerset import NO_WEIGHT, MarkerMatch, Markerset, load_markerset, match_markers
@@ -53,7 +53,8 @@ class RetargetOptions:
             ``"yup_to_zup"`` (the lab's vertical axis is +Y) or ``"ydown_to_zup"`` (-Y); a named
             ``vertical_axis`` override.
         calibration_frames: Number of frames to calibrate (scale and register) on, >= 1
-            (the vendor's ``n_frames_scaling``); default 32.
+            (the vendor's ``n_frames_scaling``); default
+            :data:`DEFAULT_CALIBRATION_FRAMES` (32).
     """
 
     enable_scaling: bool = True
@@ -235,7 +236,7 @@ def retarget(
         subject_height=opts.subject_height,
         window_s=opts.calibration_window,
         should_cancel=should_cancel,
-        n_frames=opts.calibration_frames or MAX_CALIBRATION_FRAMES,
+        n_frames=opts.calibration_frames or DEFAULT_CALIBRATION_FRAMES,
     )
     kin = MarkerKinematics(character, attachment.bodies, calib.offsets)
     solver = IKSolver(kin, attachment.weights, ik_settings)

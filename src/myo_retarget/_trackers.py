@@ -46,7 +46,7 @@ __all__ = ["MAX_TABLE_MARKERS", "read_markers"]
 #: million columns is refused before its rows are read).
 MAX_TABLE_MARKERS = MAX_MARKERSET_ELEMENTS
 # Longest line read: a full-width row of long numbers fits with room to spare.
-_MAX_LINE_CHARS = (3 * MAX_TABLE_MARKERS + 2) * 32
+_MAX_LINE_BYTES = (3 * MAX_TABLE_MARKERS + 2) * 32
 _ACCEPTED = "accepted formats: " + ", ".join(TRACKER_EXTENSIONS)
 _C3D_SIGNATURE = 0x50  # the second byte of every C3D file
 _INCH_M = 0.0254
@@ -59,8 +59,8 @@ _COMPONENT = re.compile(r"^(?P<name>.+?)[_.](?P<axis>[xyzXYZ])$")
 _TIME_COLUMN = "time"
 # A frame-number column that tables may carry beside time: not a marker.
 _FRAME_COLUMNS = frozenset({"frame", "frame#", "frames"})
-# Successive time steps may differ this much (relative) from the mean step: timestamps rounded to
-# milliseconds at 120 Hz jitter by 6 %, a dropped frame doubles the step.
+# Successive time steps may differ this much (relative) from the usual (median) step: timestamps
+# rounded to milliseconds at 120 Hz jitter by 6 %, a dropped frame doubles the step.
 _TIME_STEP_TOLERANCE = 0.25
 _ROWS_PER_CHUNK = 4096
 # A rate this close (relative) to a whole number of Hz is that number.
@@ -206,28 +206,29 @@ class _Lines:
     """A text file's lines, numbered from 1, each bounded in length (a hostile file cannot make
     one line take the memory)."""
 
-    def __init__(self, path: str, stream: IO[str]) -> None:
+    def __init__(self, path: str, stream: IO[bytes]) -> None:
         self.path = path
         self.stream = stream
         self.number = 0
 
     def next(self) -> str | None:
         """The next line without its line break, or None at the end of the file."""
+        raw = self.stream.readline(_MAX_LINE_BYTES + 1)
+        if not raw:
+            return None
+        self.number += 1
         try:
-            line = self.stream.readline(_MAX_LINE_CHARS + 1)
+            line = raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
         except UnicodeDecodeError:
             raise MarkerReadError(
                 self.path,
-                f"line {self.number + 1} is not UTF-8 text: is it a text table? Save it as UTF-8 "
+                f"line {self.number} is not UTF-8 text: is it a text table? Save it as UTF-8 "
                 "CSV (or TRC) text",
             ) from None
-        if not line:
-            return None
-        self.number += 1
-        if len(line) > _MAX_LINE_CHARS:
+        if len(raw) > _MAX_LINE_BYTES:
             raise MarkerReadError(
                 self.path,
-                f"line {self.number} is longer than {_MAX_LINE_CHARS} characters (at most "
+                f"line {self.number} is longer than {_MAX_LINE_BYTES} bytes (at most "
                 f"{MAX_TABLE_MARKERS} markers are accepted)",
             )
         return line.rstrip("\r\n")
@@ -239,9 +240,9 @@ class _Lines:
                 yield line
 
 
-def _open_text(path: str) -> IO[str]:
+def _open_text(path: str) -> IO[bytes]:
     try:
-        return open(path, encoding="utf-8-sig", newline="")
+        return open(path, "rb")
     except OSError as exc:
         raise MarkerReadError(path, f"cannot be read: {exc.strerror or exc}") from None
 
@@ -545,7 +546,7 @@ def _table_layout(path: str, columns: list[str]) -> _Layout:
         if axis in slots.setdefault(key, {}):
             raise MarkerReadError(
                 path,
-                f"marker {name!r} has two {axis} columns (columns {slots[key][axis] + 1} and "
+                f"marker {shown[key]!r} has two {axis} columns (columns {slots[key][axis] + 1} and "
                 f"{k + 1}); keep one",
             )
         slots[key][axis] = k
@@ -624,16 +625,17 @@ def _rate(path: str, time: NDArray[np.float64], rows: list[str]) -> float:
             f"{rows[i + 1]}: time does not increase ({time[i + 1]:g} s after {time[i]:g} s); "
             "sort the rows by time and remove duplicates",
         )
-    mean = float(time[-1] - time[0]) / (len(time) - 1)
-    off = np.flatnonzero(np.abs(steps - mean) > _TIME_STEP_TOLERANCE * mean)
+    usual = float(np.median(steps))
+    off = np.flatnonzero(np.abs(steps - usual) > _TIME_STEP_TOLERANCE * usual)
     if len(off):
         i = int(off[0])
         raise MarkerReadError(
             path,
             f"time is not evenly spaced: the step from {rows[i]} to {rows[i + 1]} is "
-            f"{steps[i]:g} s, the mean step {mean:g} s; the engine needs a constant frame rate "
-            "(resample the table, or fill dropped frames with empty cells)",
+            f"{steps[i]:g} s, the usual step {usual:g} s; the engine needs a constant frame "
+            "rate (resample the table, or fill dropped frames with empty cells)",
         )
+    mean = float(time[-1] - time[0]) / (len(time) - 1)
     rate = 1.0 / mean
     # Times written with a few decimals make 120 Hz read as 119.99997 Hz.
     nearest = round(rate)
