@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from myo_retarget import C3DReadError, MarkerRecording, read_c3d
 
-from .c3d_factory import world_to_lab
+from .c3d_factory import world_to_lab, write_c3d
 
 # Numbers per metre of each unit a writer may use.
 PER_METRE = {"mm": 1000.0, "cm": 100.0, "m": 1.0, "in": 1 / 0.0254}
@@ -117,7 +117,13 @@ def write_parquet(path: Path, columns: dict[str, NDArray[np.float64]]) -> Path:
 
 def c3d_as_tables(c3d: Path, out: Path) -> dict[str, Path]:
     """The markers of a C3D file as TRC, CSV and parquet files in ``out`` (what a user's
-    conversion would give): same lab frame, TRC in the C3D's units, tables in millimetres."""
+    conversion would give): same lab frame, in millimetres.
+
+    Returns:
+        ``{"c3d": the file, "c3d_unflagged": ..., "trc": ..., "csv": ..., "parquet": ...}``;
+        ``c3d_unflagged`` is the same markers as a C3D without residuals: like the tables, it
+        does not say which samples the capture software gap-filled.
+    """
     rec: MarkerRecording = read_c3d(c3d)
     if rec.vertical_axis != "+Z":
         raise C3DReadError(str(c3d), "the conversion assumes a +Z-up recording")
@@ -125,6 +131,9 @@ def c3d_as_tables(c3d: Path, out: Path) -> dict[str, Path]:
     columns = table_columns(rec.raw_labels, rec.positions, rec.rate)
     return {
         "c3d": c3d,
+        "c3d_unflagged": write_c3d(
+            out / f"{stem}_unflagged.c3d", rec.raw_labels, rec.positions, rec.rate
+        ),
         "trc": write_trc(
             out / f"{stem}.trc", rec.raw_labels, rec.positions, rec.rate, units="mm", vertical="+Z"
         ),
