@@ -110,7 +110,10 @@ class RetargetOptions:
                 )
         scale = self.mocap_scale
         if scale is not None and not (
-            isinstance(scale, int | float) and math.isfinite(scale) and scale > 0
+            isinstance(scale, int | float)
+            and not isinstance(scale, bool)
+            and math.isfinite(scale)
+            and scale > 0
         ):
             raise RetargetError(
                 f"mocap_scale must be a positive number (the divisor taking the table's numbers "

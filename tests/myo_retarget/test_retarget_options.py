@@ -55,6 +55,11 @@ def test_rotations_name_the_vendor_rotations() -> None:
             "metres: 1000 for millimetres, 1 for metres), not nan",
         ),
         (
+            RetargetOptions(mocap_scale=True),
+            "mocap_scale must be a positive number (the divisor taking the table's numbers to "
+            "metres: 1000 for millimetres, 1 for metres), not True",
+        ),
+        (
             RetargetOptions(calibration_frames=0),
             "calibration_frames must be a whole number of frames >= 1, not 0",
         ),
