@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._character import Character
+from ._formats import DEFAULT_CALIBRATION_FRAMES
 from ._ik import CancelCheck, IKSolver
 from ._kinematics import FloatArray, MarkerKinematics
 
@@ -27,7 +28,6 @@ ANCHOR_BODIES = ("pelvis", "femur_r", "femur_l", "tibia_r", "tibia_l")
 # Pull of each segment scale toward the stature prior (m² per unit of scale, per frame).
 SCALE_PRIOR = 2e-4
 SCALE_BOUNDS = (0.6, 1.6)
-MAX_CALIBRATION_FRAMES = 32
 REGISTRATION_ROUNDS = 3
 
 
@@ -102,11 +102,14 @@ def scaled_offsets(
 
 
 def choose_window(
-    targets: FloatArray, rate: float, window_s: tuple[float, float] | None = None
+    targets: FloatArray,
+    rate: float,
+    window_s: tuple[float, float] | None = None,
+    n_frames: int = DEFAULT_CALIBRATION_FRAMES,
 ) -> NDArray[np.int64]:
     """Frames to calibrate on.
 
-    With a window, up to :data:`MAX_CALIBRATION_FRAMES` frames evenly spread over it (a static
+    With a window, up to ``n_frames`` frames evenly spread over it (a static
     trial or a one-second stretch). Without one, the same number spread over the whole
     recording among its well-observed frames: varied poses pin down joint centres (the hip's
     above all) far better than one second of standing, and the fit stays fast.
@@ -115,6 +118,7 @@ def choose_window(
         targets: Observed markers ``(F, M, 3)`` with NaN for missing samples.
         rate: Frame rate, Hz.
         window_s: Explicit ``(start, stop)`` window in seconds from the first frame.
+        n_frames: Most frames to pick (default :data:`DEFAULT_CALIBRATION_FRAMES`).
 
     Returns:
         Sorted frame indices.
@@ -130,7 +134,7 @@ def choose_window(
         candidates = np.flatnonzero(observed >= max(1, int(np.ceil(0.8 * observed.max()))))
     if len(candidates) == 0:
         return np.array([int(np.argmax(observed))], dtype=np.int64)
-    pick = np.linspace(0, len(candidates) - 1, min(MAX_CALIBRATION_FRAMES, len(candidates)))
+    pick = np.linspace(0, len(candidates) - 1, min(max(1, n_frames), len(candidates)))
     return np.unique(candidates[pick.round().astype(np.int64)])
 
 
@@ -226,6 +230,7 @@ def calibrate(
     window_s: tuple[float, float] | None = None,
     should_cancel: CancelCheck | None = None,
     rounds: int = 3,
+    n_frames: int = DEFAULT_CALIBRATION_FRAMES,
 ) -> Calibration:
     """Fit the character's size and the markers' offsets to one subject.
 
@@ -248,11 +253,12 @@ def calibrate(
             recording (see :func:`choose_window`).
         should_cancel: Polled between rounds.
         rounds: Alternations of IK and scale fitting.
+        n_frames: Most calibration frames (see :func:`choose_window`).
 
     Returns:
         The fitted scales and offsets (already applied to ``character.model``).
     """
-    frames = choose_window(targets, rate, window_s)
+    frames = choose_window(targets, rate, window_s, n_frames)
     segments = character.segments
     if not enable_scaling:
         scales = dict.fromkeys(segments, 1.0)

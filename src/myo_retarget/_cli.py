@@ -1,5 +1,5 @@
-"""``myo-retarget``: retarget or inspect a C3D recording, or export a motion, from the command
-line."""
+"""``myo-retarget``: retarget or inspect a marker recording (C3D, TRC, CSV or parquet trackers
+table), or export a motion, from the command line."""
 
 from __future__ import annotations
 
@@ -14,19 +14,45 @@ from typing import Any
 from . import __version__
 from ._exceptions import RetargetError
 from ._export_tables import PARQUET_TABLES
+from ._formats import DEFAULT_CALIBRATION_FRAMES, ROTATIONS, TRACKER_EXTENSIONS
 from ._markerset import SHIPPED_MARKERSETS
 from ._pipes import EXIT_BROKEN_PIPE, silence_stdout
+
+_INPUT_HELP = (
+    f"the marker recording: {', '.join(e[1:].upper() for e in TRACKER_EXTENSIONS[:-1])} or "
+    f"{TRACKER_EXTENSIONS[-1][1:]} (a C3D, an OpenSim TRC, or a trackers table: time, then "
+    "<marker>_x, <marker>_y, <marker>_z columns)"
+)
+_MOCAP_SCALE_HELP = (
+    "CSV/parquet tables (and TRC files without Units): divisor taking the numbers to metres "
+    "(default 1000: millimetres; 1 for metres)"
+)
+
+
+def _recording_options(parser: argparse.ArgumentParser) -> None:
+    """The options of reading a recording, shared by run and inspect."""
+    axes = parser.add_mutually_exclusive_group()
+    axes.add_argument("--vertical-axis", help="override the detected vertical axis, e.g. +Y")
+    axes.add_argument(
+        "--rotation",
+        choices=list(ROTATIONS),
+        help="the vendor's named rotation: yup_to_zup (the lab's +Y is up) or ydown_to_zup (-Y)",
+    )
+    parser.add_argument("--mocap-scale", type=float, help=_MOCAP_SCALE_HELP)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="myo-retarget",
-        description="Retarget motion capture (C3D) onto the default MuJoCo humanoid.",
+        description="Retarget motion capture (C3D, TRC, CSV or parquet trackers table) onto the "
+        "default MuJoCo humanoid.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="retarget a C3D file and write the motion as .npz")
-    run.add_argument("input", help="the C3D recording")
+    run = sub.add_parser(
+        "run", help="retarget a recording (C3D, TRC, CSV, parquet) and write the motion as .npz"
+    )
+    run.add_argument("input", help=_INPUT_HELP)
     run.add_argument(
         "--markerset",
         required=True,
@@ -38,14 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--weight", type=float, help="subject mass in kg")
     run.add_argument("--gender", choices=["male", "female"], default="male")
     run.add_argument("--no-scaling", action="store_true", help="keep the character's default size")
-    run.add_argument("--vertical-axis", help="override the detected vertical axis, e.g. +Y")
+    _recording_options(run)
     run.add_argument("--frames", help="frame range FIRST:STOP (0-based, stop exclusive)")
     run.add_argument("--calibration-window", help="calibration window START:STOP in seconds")
+    run.add_argument(
+        "--calibration-frames",
+        type=int,
+        help=f"number of frames to calibrate (scale) on (default {DEFAULT_CALIBRATION_FRAMES})",
+    )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    ins = sub.add_parser("inspect", help="describe a C3D file and the best-matching markerset")
-    ins.add_argument("input", help="the C3D recording")
-    ins.add_argument("--vertical-axis", help="override the detected vertical axis")
+    ins = sub.add_parser(
+        "inspect",
+        help="describe a recording (C3D, TRC, CSV, parquet) and the best-matching markerset",
+    )
+    ins.add_argument("input", help=_INPUT_HELP)
+    _recording_options(ins)
     ins.add_argument("--json", action="store_true", help="print JSON")
     exp = sub.add_parser(
         "export",
@@ -110,6 +144,9 @@ def _run(args: argparse.Namespace) -> int:
         vertical_axis=args.vertical_axis,
         frame_range=_pair(args.frames, int, "--frames"),
         calibration_window=_pair(args.calibration_window, float, "--calibration-window"),
+        mocap_scale=args.mocap_scale,
+        rotation=args.rotation,
+        calibration_frames=args.calibration_frames,
     )
     out = Path(args.output) if args.output else Path(args.input).with_suffix(".npz")
     err = Console(stderr=True)
@@ -160,13 +197,15 @@ def _mm(v: float | None) -> str:
 def _inspect(args: argparse.Namespace) -> int:
     from ._inspect import inspect_c3d
 
-    info = inspect_c3d(args.input, vertical_axis=args.vertical_axis)
+    axis = ROTATIONS[args.rotation] if args.rotation else args.vertical_axis
+    info = inspect_c3d(args.input, vertical_axis=axis, mocap_scale=args.mocap_scale)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
     from rich.table import Table
 
     table = Table(title=info["filename"], show_header=False)
+    table.add_row("format", info["format"])
     table.add_row(
         "frames", f"{info['frames']} at {info['rate_hz']:g} Hz ({info['duration_s']:.2f} s)"
     )
