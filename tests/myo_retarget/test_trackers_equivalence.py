@@ -29,9 +29,9 @@ def _rms_apart(a: Motion, b: Motion) -> float:
     return float(np.sqrt(np.mean((x[both] - y[both]) ** 2)))
 
 
-def _check_equivalent(c3d: Path, out: Path) -> None:
+def _check_equivalent(c3d: Path, markerset: str, out: Path) -> None:
     paths = c3d_as_tables(c3d, out)
-    motions = {fmt: retarget(path, "cmu") for fmt, path in paths.items()}
+    motions = {fmt: retarget(path, markerset) for fmt, path in paths.items()}
     original = motions.pop("c3d")
     reference = motions.pop("c3d_unflagged")
     rms = {fmt: round(_rms_apart(reference, m), 4) for fmt, m in motions.items()}
@@ -52,11 +52,17 @@ def _check_equivalent(c3d: Path, out: Path) -> None:
 
 
 def test_the_shipped_sample_retargets_alike_from_every_format(tmp_path: Path) -> None:
-    _check_equivalent(sample_c3d_path(), tmp_path)
+    _check_equivalent(sample_c3d_path(), "cmu", tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("recording", "markerset"),
+    # cmu_01_01 marks gap-filled samples; pig_motion_flatfoot_full marks none, so its original
+    # C3D holds exactly what the tables hold.
+    [("cmu_01_01.c3d", "cmu"), ("pig_motion_flatfoot_full.c3d", "plug-in-gait")],
+)
 def test_a_real_recording_retargets_alike_from_every_format(
-    shared_c3d: Path, tmp_path: Path
+    shared_c3d: Path, recording: str, markerset: str, tmp_path: Path
 ) -> None:
-    _check_equivalent(shared_c3d / "cmu_01_01.c3d", tmp_path)
+    _check_equivalent(shared_c3d / recording, markerset, tmp_path)
