@@ -17,6 +17,7 @@ from myo_retarget._subject import (
     weight_problem,
 )
 
+from ._job_errors import ERROR_TYPES
 from ._records import EXPORT_OUTPUTS, INPUT_PURPOSES
 
 DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
@@ -385,6 +386,17 @@ class JobInput(BaseModel):
     subject_weight: float | None
 
 
+class JobError(BaseModel):
+    """Why a job FAILED."""
+
+    error_message: str = Field(description="What went wrong and what to do next")
+    error_type: str = Field(
+        description="The kind of failure, a stable name: "
+        + "; ".join(f"{name}: {meaning}" for name, meaning in ERROR_TYPES.items()),
+        json_schema_extra={"enum": list(ERROR_TYPES)},
+    )
+
+
 class Job(BaseModel):
     """A job; ``progress`` is 0–1, ``error`` is set when FAILED."""
 
@@ -394,7 +406,7 @@ class Job(BaseModel):
     status: str
     message: str
     progress: float
-    error: str | None
+    error: JobError | None
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None

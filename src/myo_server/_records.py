@@ -83,6 +83,7 @@ class JobRecord:
     metadata: dict[str, Any] | None = None
     message: str = ""
     error: str | None = None
+    error_type: str | None = None  # one of _job_errors.ERROR_TYPES when FAILED
     progress: float = 0.0
     started_at: float | None = None
     completed_at: float | None = None

@@ -22,6 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import ServerConfig
 from ._filelock import FileLock
+from ._job_errors import (
+    CHARACTER,
+    EXPORT,
+    INTERNAL,
+    INVALID_INPUT,
+    INVALID_MARKERSET,
+    INVALID_RECORDING,
+    MARKERSET_MISMATCH,
+    MISSING_INPUT,
+    OUT_OF_MEMORY,
+    OUT_OF_SPACE,
+)
 from ._metadata import LEASE_S, MetadataStore, open_metadata_store
 from ._object_urls import open_blob_store
 from ._records import (
@@ -273,7 +285,7 @@ def run_job(ctx: _Context, job: JobRecord) -> bool:
             " has the details; start the job again, and report it with this job id if it"
             " persists."
         )
-        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message, INTERNAL)
         return not _out_of_memory(exc)
 
 
@@ -338,7 +350,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             params.get("markerset_key"),
         ):
             msg = "An input file is missing from storage (asset deleted?): start the job again"
-            store.finish_job_failed(job.job_id, worker_id, msg)
+            store.finish_job_failed(job.job_id, worker_id, msg, MISSING_INPUT)
         else:
             _fail(ctx, job, exc, replacements)
     except Exception as exc:
@@ -405,6 +417,20 @@ def _memory_message(limit_mb: int) -> str:
     )
 
 
+def _engine_error_type(exc: Exception) -> str:
+    """The error_type of an error the engine raised on bad input (a RetargetError)."""
+    from myo_retarget import _exceptions as e
+
+    kinds: list[tuple[type[Exception], str]] = [
+        (e.C3DReadError, INVALID_RECORDING),
+        (e.MarkersetError, INVALID_MARKERSET),
+        (e.MarkersetMismatchError, MARKERSET_MISMATCH),
+        (e.CharacterError, CHARACTER),
+        (e.ExportError, EXPORT),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(exc, cls)), INVALID_INPUT)
+
+
 def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str, str]) -> None:
     try:
         from myo_retarget._exceptions import RetargetCancelled, RetargetError
@@ -414,13 +440,13 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
         log.info("job %s canceled", job.job_id)
         return  # the API already made the row CANCELED
     if _out_of_memory(exc):  # before RetargetError: the engine reports some as unreadable input
-        message = _memory_message(ctx.memory_limit_mb)
+        message, kind = _memory_message(ctx.memory_limit_mb), OUT_OF_MEMORY
         log.warning("job %s ran out of memory: %s", job.job_id, exc)
     elif out_of_space(exc):
-        message = JOB_OUT_OF_SPACE
+        message, kind = JOB_OUT_OF_SPACE, OUT_OF_SPACE
         log.error("job %s: the disk is full: %s", job.job_id, exc)
     elif isinstance(exc, RetargetError):
-        message = str(exc)
+        message, kind = str(exc), _engine_error_type(exc)
         for local, shown in replacements.items():  # never show server paths, show the file names
             message = message.replace(local, shown)
         log.info("job %s failed: %s", job.job_id, message)
@@ -429,8 +455,9 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
             f"Internal error while running the job ({type(exc).__name__}). The server log has"
             " the details; report it with this job id if it persists."
         )
+        kind = INTERNAL
         log.error("job %s crashed:\n%s", job.job_id, traceback.format_exc())
-    ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+    ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message, kind)
 
 
 def _output_asset(

@@ -18,6 +18,7 @@ __all__ = [
     "CharacterVersion",
     "DownloadResult",
     "Job",
+    "JobErrorDetail",
     "JobList",
     "JobStatus",
     "ManifestValidation",
@@ -140,6 +141,14 @@ class _JobBase(TypedDict):
     status: JobStatus
 
 
+class JobErrorDetail(TypedDict):
+    """Why a job FAILED: ``error_type`` is a stable name (e.g. ``INVALID_RECORDING``,
+    ``MARKERSET_MISMATCH``, ``TIMEOUT``; the server's API documents them all)."""
+
+    error_message: str
+    error_type: str
+
+
 class Job(_JobBase, total=False):
     """``jobs.get``, ``jobs.wait`` and the items of ``jobs.list``."""
 
@@ -152,7 +161,7 @@ class Job(_JobBase, total=False):
     output: JobOutput | None
     download_urls: JobDownloadUrls | None
     progress: float | None
-    error: str | None
+    error: JobErrorDetail | None
     input: dict[str, Any]
     metadata: dict[str, Any] | None
     attempts: int

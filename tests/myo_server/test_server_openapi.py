@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from myo_server import LocalServer
+from myo_server._job_errors import ERROR_TYPES
 from myo_server._records import EXPORT_OUTPUTS, OUTPUT_NAMES
 
 
@@ -68,6 +69,13 @@ def test_security_schemes_and_models(spec: dict[str, object]) -> None:
     job = schemas["Job"]["properties"]
     for field in ("job_id", "type", "status", "progress", "error", "output", "download_urls"):
         assert field in job
+    # a FAILED job's error is an object (the vendor's SDKs read error_message and error_type)
+    assert {"$ref": "#/components/schemas/JobError"} in job["error"]["anyOf"]
+    error = schemas["JobError"]
+    assert set(error["required"]) == {"error_message", "error_type"}
+    assert error["properties"]["error_type"]["enum"] == list(ERROR_TYPES)
+    for name in ERROR_TYPES:
+        assert name in error["properties"]["error_type"]["description"]
 
 
 def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
