@@ -158,6 +158,7 @@ def inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
 
 
 def _version_name(v: Any) -> str | None:
+    """A version's name: list items carry it, a character's detail the version object."""
     if isinstance(v, Mapping):
         return str(v.get("version")) if v.get("version") else None
     return str(v) if v else None

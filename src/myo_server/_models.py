@@ -167,7 +167,9 @@ class CharacterSummary(BaseModel):
     name: str
     description: str
     version_count: int
-    latest_version: CharacterVersion | None
+    latest_version: str | None = Field(
+        description="The latest version's name, e.g. v1.0.0 (the detail has the whole version)"
+    )
 
 
 class CharacterList(BaseModel):

@@ -402,9 +402,7 @@ def cmd_characters_list(client: Client, args: argparse.Namespace) -> None:
     page = dict(client.characters.list(args.name_contains, args.ready, args.limit, args.offset))
 
     def human(p: Mapping[str, Any]) -> None:
-        rows = [
-            {**c, "latest": (c.get("latest_version") or {}).get("version")} for c in p["characters"]
-        ]
+        rows = [{**c, "latest": c.get("latest_version")} for c in p["characters"]]
         _table(
             rows,
             [

@@ -198,7 +198,7 @@ class CharacterSummary(_CharacterSummaryBase, total=False):
 
     description: str | None
     version_count: int
-    latest_version: CharacterVersion | None
+    latest_version: str | None  # its name, e.g. "v1.0.0"; characters.get has the version
 
 
 class CharacterList(TypedDict):

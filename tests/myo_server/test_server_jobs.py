@@ -298,9 +298,12 @@ def test_characters_catalog(client: httpx.Client) -> None:
     assert (listing["limit"], listing["offset"]) == (50, 0)
     default = next(c for c in listing["characters"] if c["character_id"] == DEFAULT_ID)
     assert default["version_count"] >= 1
-    assert default["latest_version"]["status"] == "READY"
-    assert default["latest_version"]["manifest_s3"].startswith("s3://myo-local/characters/")
+    # list items name the latest version (the reference's string); the detail keeps the object
+    assert default["latest_version"] == "v1.0.0"
     detail = client.get(f"/v1/characters/{DEFAULT_ID}").json()
+    assert detail["latest_version"]["version"] == default["latest_version"]
+    assert detail["latest_version"]["status"] == "READY"
+    assert detail["latest_version"]["manifest_s3"].startswith("s3://myo-local/characters/")
     assert detail["character_id"] == DEFAULT_ID
     assert detail["name"] == default["name"]
     assert "v1.0.0" in [v["version"] for v in detail["ready_versions"]]

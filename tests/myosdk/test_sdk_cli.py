@@ -119,6 +119,10 @@ def test_jobs_and_characters_commands(
 
     characters = _json(capsys, "characters", "list", "--ready", "true")
     assert DEFAULT_CHARACTER in {c["character_id"] for c in characters["characters"]}
+    code, out, err = _run(capsys, "characters", "list")  # the table shows the latest version
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if DEFAULT_CHARACTER in line]
+    assert "v1.0.0" in row.split()
     detail = _json(capsys, "characters", "get", DEFAULT_CHARACTER)
     assert any(v["version"] == "v1.0.0" for v in detail["versions"])
     code, out, _ = _run(capsys, "characters", "get", DEFAULT_CHARACTER)
