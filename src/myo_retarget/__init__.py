@@ -1,4 +1,4 @@
-"""myo_retarget: motion capture (C3D) -> MuJoCo character joint angles.
+"""myo_retarget: motion capture (C3D, TRC, CSV/parquet trackers) -> MuJoCo character joint angles.
 
 ```python
 from myo_retarget import retarget, RetargetOptions
@@ -34,12 +34,14 @@ if TYPE_CHECKING:
         C3DReadError,
         CharacterError,
         ExportError,
+        MarkerReadError,
         MarkersetError,
         MarkersetMismatchError,
         RetargetCancelled,
         RetargetError,
     )
     from ._export import export_formats, export_motion
+    from ._formats import DEFAULT_MOCAP_SCALE, ROTATIONS, TRACKER_EXTENSIONS
     from ._ik import IKSettings
     from ._inspect import inspect_c3d
     from ._markerset import (
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from ._scaled import save_scaled_model, scaled_character_model
     from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
+    from ._trackers import read_markers
     from ._viewer import viewer_payload
     from ._viewer_html import viewer_html, viewer_page, write_viewer
 
@@ -88,6 +91,7 @@ _EXPORTS: dict[str, str] = {
             "C3DReadError",
             "CharacterError",
             "ExportError",
+            "MarkerReadError",
             "MarkersetError",
             "MarkersetMismatchError",
             "RetargetCancelled",
@@ -96,6 +100,7 @@ _EXPORTS: dict[str, str] = {
         "_exceptions",
     ),
     **dict.fromkeys(("export_formats", "export_motion"), "_export"),
+    **dict.fromkeys(("DEFAULT_MOCAP_SCALE", "ROTATIONS", "TRACKER_EXTENSIONS"), "_formats"),
     "IKSettings": "_ik",
     "inspect_c3d": "_inspect",
     **dict.fromkeys(
@@ -118,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("save_scaled_model", "scaled_character_model"), "_scaled"),
     **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
+    "read_markers": "_trackers",
     "viewer_payload": "_viewer",
     **dict.fromkeys(("viewer_html", "viewer_page", "write_viewer"), "_viewer_html"),
 }
@@ -125,10 +131,13 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
+    "DEFAULT_MOCAP_SCALE",
     "GENDERS",
     "HEIGHT_RANGE_M",
+    "ROTATIONS",
     "SAMPLE_ACKNOWLEDGEMENT",
     "SHIPPED_MARKERSETS",
+    "TRACKER_EXTENSIONS",
     "WEIGHT_RANGE_KG",
     "C3DReadError",
     "Character",
@@ -139,6 +148,7 @@ __all__ = [
     "IKSettings",
     "MarkerDef",
     "MarkerMatch",
+    "MarkerReadError",
     "MarkerRecording",
     "Markerset",
     "MarkersetError",
@@ -160,6 +170,7 @@ __all__ = [
     "match_markers",
     "parse_markerset",
     "read_c3d",
+    "read_markers",
     "read_model_outputs",
     "retarget",
     "sample_c3d_path",

@@ -21,13 +21,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._c3d_checks import check_file, read_head
-from ._exceptions import C3DReadError
+from ._exceptions import C3DReadError, MarkerReadError
 
 __all__ = [
+    "UNIT_ALIASES",
+    "UNIT_SCALE",
     "VERTICAL_AXES",
     "GapStats",
     "MarkerRecording",
+    "detect_vertical",
+    "frame_slice",
     "lab_to_world_rotation",
+    "matching_labels",
+    "normalise_axis",
     "read_c3d",
     "read_model_outputs",
     "strip_prefix",
@@ -45,8 +51,9 @@ _ROTATIONS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "-X": ((0, 0, 1), (0, 1, 0), (-1, 0, 0)),  # +90 deg about Y
 }
 
-_UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
-_UNIT_ALIASES = {
+#: Metres per unit of the units a C3D file may state.
+UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
+UNIT_ALIASES = {
     "mm": "mm",
     "millimeter": "mm",
     "millimeters": "mm",
@@ -98,7 +105,7 @@ class GapStats:
 
 @dataclass(frozen=True, eq=False)
 class MarkerRecording:
-    """The physical markers of a C3D file, in metres in the engine's +Z-up world frame.
+    """The physical markers of a recording (C3D, TRC or a table), metres, +Z-up world frame.
 
     Labels are what markersets match against: the subject prefix (text up to the last ``:``) and
     surrounding whitespace removed, original case kept. When stripping makes two labels equal
@@ -130,6 +137,14 @@ class MarkerRecording:
             processing (gap filling, filtering): the C3D residual is exactly 0 there. Only set
             when the file records residuals (some sample has a positive one); files that store
             0 everywhere carry no such information and count as measured throughout.
+        format: The file's format: ``c3d``, ``trc``, ``csv`` or ``parquet``.
+
+    For the other formats (see :func:`~myo_retarget.read_markers`) the C3D-specific fields say
+    what the file has: ``units`` is the TRC header's Units or what ``mocap_scale`` made of a
+    table's numbers (``mm``, ``cm``, ``m`` or ``1/<scale> m``), ``processor`` is empty,
+    ``storage`` is ``text`` or ``parquet``, ``n_analog_channels`` is 0, no sample is gap-filled,
+    ``ignored_labels`` is empty and ``first_frame`` counts the file's rows from 1 (a TRC file's
+    own Frame# for TRC).
     """
 
     path: str
@@ -150,6 +165,7 @@ class MarkerRecording:
     n_analog_channels: int
     vertical_axis_source: str = field(default="default")
     gap_filled: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    format: str = "c3d"
 
     def __post_init__(self) -> None:
         shape = self.positions.shape[:2]
@@ -232,7 +248,7 @@ def lab_to_world_rotation(vertical_axis: str) -> NDArray[np.float64]:
     Raises:
         ValueError: ``vertical_axis`` is not one of :data:`VERTICAL_AXES`.
     """
-    axis = _normalise_axis(vertical_axis)
+    axis = normalise_axis(vertical_axis)
     if axis is None:
         raise ValueError(
             f"vertical axis {vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}"
@@ -267,7 +283,7 @@ def read_c3d(
     spath = os.fspath(path)
     override = None
     if vertical_axis is not None:
-        override = _normalise_axis(vertical_axis)
+        override = normalise_axis(vertical_axis)
         if override is None:
             raise C3DReadError(
                 spath,
@@ -287,7 +303,7 @@ def read_c3d(
     scale = point.get("SCALE", {}).get("value", [])
     storage = "int16" if len(scale) and float(scale[0]) > 0 else "float"
 
-    start, stop = _frame_slice(spath, frame_range, n_frames_file)
+    start, stop = frame_slice(spath, frame_range, n_frames_file)
     keep = [i for i, label in enumerate(raw_labels) if not _is_model_output(label, point)]
     kept = set(keep)
     ignored = [label for i, label in enumerate(raw_labels) if i not in kept]
@@ -311,14 +327,15 @@ def read_c3d(
     gap_filled = (res == 0) & ~missing
     if not (residuals[0, keep] > 0).any():
         gap_filled[:] = False
-    lab *= _UNIT_SCALE[units]
+    lab *= UNIT_SCALE[units]
 
     kept_raw = [raw_labels[i] for i in keep]
-    labels = _matching_labels(kept_raw)
+    labels = matching_labels(kept_raw)
     if override is not None:
         axis, source = override, "override"
     else:
-        axis, source = _detect_vertical(lab, labels, point)
+        hint = point.get("Y_SCREEN", {}).get("value", [])
+        axis, source = detect_vertical(lab, labels, str(hint[0]) if len(hint) else None)
     rotation = lab_to_world_rotation(axis)
     positions = lab @ rotation.T
 
@@ -376,7 +393,7 @@ def read_model_outputs(
     point = c3d["parameters"]["POINT"]
     data = c3d["data"]["points"]
     raw_labels = _point_labels(point, data.shape[1])
-    start, stop = _frame_slice(spath, frame_range, int(data.shape[2]))
+    start, stop = frame_slice(spath, frame_range, int(data.shape[2]))
     index: dict[str, int] = {}
     for i, label in enumerate(raw_labels):
         index.setdefault(strip_prefix(label).upper(), i)
@@ -474,7 +491,7 @@ def _units(path: str, point: Any) -> str:
     distinct = sorted(set(values))
     if len(distinct) > 1:
         raise C3DReadError(path, f"POINT:UNITS mixes units {distinct}; re-export in one unit")
-    unit = _UNIT_ALIASES.get(distinct[0])
+    unit = UNIT_ALIASES.get(distinct[0])
     if unit is None:
         raise C3DReadError(
             path,
@@ -484,12 +501,22 @@ def _units(path: str, point: Any) -> str:
     return unit
 
 
-def _frame_slice(path: str, frame_range: tuple[int, int] | None, n: int) -> tuple[int, int]:
+def frame_slice(
+    path: str,
+    frame_range: tuple[int, int] | None,
+    n: int,
+    error: type[MarkerReadError] = C3DReadError,
+) -> tuple[int, int]:
+    """``frame_range`` checked against a recording of ``n`` frames (``(0, n)`` when None).
+
+    Raises:
+        MarkerReadError: (``error``) The range is outside the recording.
+    """
     if frame_range is None:
         return 0, n
     start, stop = (int(v) for v in frame_range)
     if not 0 <= start < stop <= n:
-        raise C3DReadError(
+        raise error(
             path,
             f"frame range {tuple(frame_range)} is outside the recording: use 0 <= start < stop "
             f"<= {n} (0-based frame indices, stop excluded)",
@@ -518,7 +545,8 @@ def _listed_model_outputs(point: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def _matching_labels(raw_labels: list[str]) -> list[str]:
+def matching_labels(raw_labels: list[str]) -> list[str]:
+    """The labels markersets match against (see :class:`MarkerRecording`)."""
     stripped = [strip_prefix(lb) for lb in raw_labels]
     counts: dict[str, int] = {}
     for s in stripped:
@@ -539,7 +567,8 @@ def _matching_labels(raw_labels: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- vertical axis
 
 
-def _normalise_axis(axis: str) -> str | None:
+def normalise_axis(axis: str) -> str | None:
+    """``axis`` as one of :data:`VERTICAL_AXES` (``"y"`` -> ``"+Y"``), None if it is none."""
     text = axis.strip().upper()
     if text in ("X", "Y", "Z"):
         text = "+" + text
@@ -579,14 +608,24 @@ def _median_difference(upper: NDArray[np.float64], lower: NDArray[np.float64]) -
     return np.median(diff[rows], axis=0)
 
 
-def _detect_vertical(lab: NDArray[np.float64], labels: list[str], point: Any) -> tuple[str, str]:
+def detect_vertical(
+    lab: NDArray[np.float64], labels: list[str], y_screen: str | None = None
+) -> tuple[str, str]:
     """Find the lab axis that points up, from the data first and from metadata last.
 
     1. Head markers sit above foot markers (or above the other markers, or foot markers below
        them) along the vertical axis, by a clear margin, in the median frame.
     2. Otherwise a body is taller than it is wide: the axis along which the markers of a frame are
        spread the most, signed by where most coordinates lie (lab origins are on the floor).
-    3. Otherwise Vicon's POINT:Y_SCREEN hint, else +Z.
+    3. Otherwise ``y_screen`` (Vicon's POINT:Y_SCREEN hint, for C3D files), else +Z.
+
+    Args:
+        lab: ``(frames, markers, 3)`` positions in the lab frame, metres, NaN where missing.
+        labels: The markers' labels.
+        y_screen: The file's own hint of the vertical axis, if it has one.
+
+    Returns:
+        The axis (one of :data:`VERTICAL_AXES`) and how it was found.
     """
     keys = [re.sub(r"[^A-Z0-9]", "", strip_prefix(lb).upper().split("#")[0]) for lb in labels]
     head = [i for i, k in enumerate(keys) if _HEAD.match(k)]
@@ -619,9 +658,8 @@ def _detect_vertical(lab: NDArray[np.float64], labels: list[str], point: Any) ->
             centre = float(np.nanmedian(sub[..., order[0]]))
             return _axis_name(int(order[0]), centre), "marker spread"
 
-    hint = point.get("Y_SCREEN", {}).get("value", [])
-    if len(hint):
-        axis = _normalise_axis(str(hint[0]))
+    if y_screen is not None:
+        axis = normalise_axis(y_screen)
         if axis is not None:
             return axis, "POINT:Y_SCREEN"
     return "+Z", "default"

@@ -90,11 +90,14 @@ def scaled_offsets(
 
 
 def choose_window(
-    targets: FloatArray, rate: float, window_s: tuple[float, float] | None = None
+    targets: FloatArray,
+    rate: float,
+    window_s: tuple[float, float] | None = None,
+    n_frames: int = MAX_CALIBRATION_FRAMES,
 ) -> NDArray[np.int64]:
     """Frames to calibrate on.
 
-    With a window, up to :data:`MAX_CALIBRATION_FRAMES` frames evenly spread over it (a static
+    With a window, up to ``n_frames`` frames evenly spread over it (a static
     trial or a one-second stretch). Without one, the same number spread over the whole
     recording among its well-observed frames: varied poses pin down joint centres (the hip's
     above all) far better than one second of standing, and the fit stays fast.
@@ -103,6 +106,7 @@ def choose_window(
         targets: Observed markers ``(F, M, 3)`` with NaN for missing samples.
         rate: Frame rate, Hz.
         window_s: Explicit ``(start, stop)`` window in seconds from the first frame.
+        n_frames: Most frames to pick (default :data:`MAX_CALIBRATION_FRAMES`).
 
     Returns:
         Sorted frame indices.
@@ -118,7 +122,7 @@ def choose_window(
         candidates = np.flatnonzero(observed >= max(1, int(np.ceil(0.8 * observed.max()))))
     if len(candidates) == 0:
         return np.array([int(np.argmax(observed))], dtype=np.int64)
-    pick = np.linspace(0, len(candidates) - 1, min(MAX_CALIBRATION_FRAMES, len(candidates)))
+    pick = np.linspace(0, len(candidates) - 1, min(max(1, n_frames), len(candidates)))
     return np.unique(candidates[pick.round().astype(np.int64)])
 
 
@@ -214,6 +218,7 @@ def calibrate(
     window_s: tuple[float, float] | None = None,
     should_cancel: CancelCheck | None = None,
     rounds: int = 3,
+    n_frames: int = MAX_CALIBRATION_FRAMES,
 ) -> Calibration:
     """Fit the character's size and the markers' offsets to one subject.
 
@@ -235,11 +240,12 @@ def calibrate(
             recording (see :func:`choose_window`).
         should_cancel: Polled between rounds.
         rounds: Alternations of IK and scale fitting.
+        n_frames: Most calibration frames (see :func:`choose_window`).
 
     Returns:
         The fitted scales and offsets (already applied to ``character.model``).
     """
-    frames = choose_window(targets, rate, window_s)
+    frames = choose_window(targets, rate, window_s, n_frames)
     segments = character.segments
     if not enable_scaling:
         scales = dict.fromkeys(segments, 1.0)

@@ -9,18 +9,23 @@ class RetargetError(Exception):
     """Base class of every error the engine raises on bad input or a failed fit."""
 
 
-class C3DReadError(RetargetError):
-    """A C3D file could not be read or is unusable.
+class MarkerReadError(RetargetError):
+    """A marker recording (C3D, TRC, CSV or parquet table) could not be read or is unusable.
 
     Attributes:
         path: The file at fault.
-        reason: What is wrong with it, in words a person can act on.
+        reason: What is wrong with it (with the row and column when a cell is at fault), in words
+            a person can act on.
     """
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class C3DReadError(MarkerReadError):
+    """A C3D file could not be read or is unusable (see :class:`MarkerReadError`)."""
 
 
 class MarkersetError(RetargetError):

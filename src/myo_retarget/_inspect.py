@@ -1,4 +1,5 @@
-"""A quick description of a C3D recording, for people and assistants choosing a markerset."""
+"""A quick description of a marker recording (C3D, TRC, CSV or parquet trackers table), for people
+and assistants choosing a markerset."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._c3d import read_c3d
 from ._character import Character, load_character
 from ._kinematics import MarkerKinematics
 from ._markerset import (
@@ -23,16 +23,23 @@ from ._markerset import (
 )
 from ._motion import NOTE_JOINTS
 from ._observability import bodies_without_markers, observed_hinges, topmost
+from ._trackers import read_markers
 
 
 def inspect_c3d(
-    path: str | os.PathLike[str], *, vertical_axis: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    vertical_axis: str | None = None,
+    mocap_scale: float | None = None,
 ) -> dict[str, Any]:
     """Describe a recording: labels, rate, frames, units, vertical axis, gaps, best markerset.
 
     Args:
-        path: The C3D file.
+        path: The recording: C3D, TRC, or a CSV/parquet trackers table (see
+            :func:`~myo_retarget.read_markers`).
         vertical_axis: Override the detected vertical axis.
+        mocap_scale: Divisor taking a CSV/parquet table's numbers to metres (default 1000:
+            millimetres); ignored for C3D and for TRC files that state their Units.
 
     Returns:
         A JSON-serialisable dict; ``best_markerset`` is None when no shipped markerset fits, and
@@ -42,12 +49,13 @@ def inspect_c3d(
         markers, and ``unobserved_joints`` will have no data, NaN in the output), ``coverage``,
         ``matched``, ``missing``, ``empty`` (missing markers whose label is in the file but holds
         no data) and a one-line ``note`` (None when it fits fully). ``empty_labels`` lists every
-        label of the file that holds no data.
+        label of the file that holds no data. ``format`` is ``c3d``, ``trc``, ``csv`` or
+        ``parquet``; ``processor`` is empty for formats other than C3D.
 
     Raises:
-        C3DReadError: The file cannot be read.
+        MarkerReadError: The file cannot be read (:class:`C3DReadError` for a C3D file).
     """
-    rec = read_c3d(path, vertical_axis=vertical_axis)
+    rec = read_markers(path, vertical_axis=vertical_axis, mocap_scale=mocap_scale)
     observed = rec.observed
     gaps = rec.gaps()
     character = load_character()
@@ -60,6 +68,7 @@ def inspect_c3d(
     best = next((r for r in ranking if r["fits"]), None)
     return {
         "filename": rec.filename,
+        "format": rec.format,
         "sha256": rec.sha256,
         "frames": rec.n_frames,
         "rate_hz": rec.rate,

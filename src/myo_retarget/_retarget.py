@@ -1,7 +1,8 @@
-"""The retarget pipeline: C3D + markerset + character -> :class:`Motion`."""
+"""The retarget pipeline: marker recording + markerset + character -> :class:`Motion`."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,8 +12,8 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
-from ._c3d import MarkerRecording, read_c3d
-from ._calibration import MarkerAttachment, calibrate, initial_pose
+from ._c3d import VERTICAL_AXES, MarkerRecording, normalise_axis
+from ._calibration import MAX_CALIBRATION_FRAMES, MarkerAttachment, calibrate, initial_pose
 from ._character import (
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
@@ -20,12 +21,14 @@ from ._character import (
     load_character,
 )
 from ._exceptions import MarkersetError, RetargetError
+from ._formats import ROTATIONS
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
 from ._markerset import NO_WEIGHT, MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
 from ._observability import MIN_LEVER_M, observed_hinges, unmarked_bodies
 from ._subject import gender_problem, height_problem, weight_problem
+from ._trackers import read_markers
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,16 @@ class RetargetOptions:
         vertical_axis: Override the detected vertical axis of the recording (``"+Y"``, ``"-Z"``...).
         frame_range: ``(first, stop)`` 0-based frame indices to retarget (stop exclusive).
         calibration_window: ``(start, stop)`` seconds of the calibration window (a static trial,
-            say); default: 32 well-observed frames spread over the whole recording.
+            say); default: ``calibration_frames`` well-observed frames spread over the whole
+            recording.
+        mocap_scale: Divisor taking a CSV/parquet trackers table's numbers to metres (default
+            1000: millimetres, the vendor's default); a TRC file without Units uses it too. C3D
+            (POINT:UNITS) and TRC (Units) files state their units, so it is ignored for them.
+        rotation: The vendor's named rotation to the +Z-up world (:data:`ROTATIONS`):
+            ``"yup_to_zup"`` (the lab's vertical axis is +Y) or ``"ydown_to_zup"`` (-Y); a named
+            ``vertical_axis`` override.
+        calibration_frames: Number of frames to calibrate (scale and register) on, >= 1
+            (the vendor's ``n_frames_scaling``); default 32.
     """
 
     enable_scaling: bool = True
@@ -51,6 +63,17 @@ class RetargetOptions:
     vertical_axis: str | None = None
     frame_range: tuple[int, int] | None = None
     calibration_window: tuple[float, float] | None = None
+    mocap_scale: float | None = None
+    rotation: str | None = None
+    calibration_frames: int | None = None
+
+    @property
+    def lab_vertical_axis(self) -> str | None:
+        """The vertical-axis override these options ask for (``rotation`` or ``vertical_axis``),
+        None to detect it; call :meth:`validate` first."""
+        if self.rotation is not None:
+            return ROTATIONS[self.rotation]
+        return self.vertical_axis
 
     def validate(self) -> None:
         """Raise :class:`RetargetError` naming the first bad field."""
@@ -67,6 +90,36 @@ class RetargetOptions:
         fr = self.frame_range
         if fr is not None and not (0 <= fr[0] < fr[1]):
             raise RetargetError(f"frame_range must be (first, stop) with first < stop, not {fr}")
+        axis = None
+        if self.vertical_axis is not None:
+            axis = normalise_axis(self.vertical_axis)
+            if axis is None:
+                raise RetargetError(
+                    f"vertical_axis {self.vertical_axis!r} is not one of {', '.join(VERTICAL_AXES)}"
+                )
+        if self.rotation is not None:
+            names = " or ".join(repr(n) for n in ROTATIONS)
+            rotated = ROTATIONS.get(self.rotation)
+            if rotated is None:
+                raise RetargetError(f"rotation {self.rotation!r} is not one of {names}")
+            if axis is not None and axis != rotated:
+                raise RetargetError(
+                    f"rotation {self.rotation!r} (vertical axis {rotated}) contradicts "
+                    f"vertical_axis {self.vertical_axis!r}: give one of them"
+                )
+        scale = self.mocap_scale
+        if scale is not None and not (
+            isinstance(scale, int | float) and math.isfinite(scale) and scale > 0
+        ):
+            raise RetargetError(
+                f"mocap_scale must be a positive number (the divisor taking the table's numbers "
+                f"to metres: 1000 for millimetres, 1 for metres), not {scale!r}"
+            )
+        n = self.calibration_frames
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise RetargetError(
+                f"calibration_frames must be a whole number of frames >= 1, not {n!r}"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +188,8 @@ def retarget(
     """Retarget a motion-capture recording onto a character.
 
     Args:
-        c3d: Path of the C3D recording.
+        c3d: Path of the marker recording: C3D, TRC, or a CSV/parquet trackers table
+            (:data:`TRACKER_EXTENSIONS`; see :func:`read_markers`).
         markerset: A shipped markerset name (``"cmu"``, ``"plug-in-gait"``) or a markerset XML path.
         character_id: Character to retarget onto (default: the built-in humanoid).
         character_version: Its version.
@@ -148,7 +202,7 @@ def retarget(
         The retargeted :class:`Motion`; ``motion.save(path)`` writes the ``.npz``.
 
     Raises:
-        C3DReadError: The recording cannot be read.
+        MarkerReadError: The recording cannot be read (:class:`C3DReadError` for a C3D file).
         MarkersetError: The markerset file is invalid.
         MarkersetMismatchError: Too few of the markerset's markers are in the recording.
         CharacterError: Unknown character or version.
@@ -158,7 +212,12 @@ def retarget(
     opts = options or RetargetOptions()
     opts.validate()
     character = load_character(character_id, character_version)
-    rec = read_c3d(c3d, vertical_axis=opts.vertical_axis, frame_range=opts.frame_range)
+    rec = read_markers(
+        c3d,
+        vertical_axis=opts.lab_vertical_axis,
+        frame_range=opts.frame_range,
+        mocap_scale=opts.mocap_scale,
+    )
     mset = load_markerset(markerset, valid_bodies=character.body_names)
     inputs = marker_inputs(rec, mset, character)
     match, attachment = inputs.match, inputs.attachment
@@ -176,6 +235,7 @@ def retarget(
         subject_height=opts.subject_height,
         window_s=opts.calibration_window,
         should_cancel=should_cancel,
+        n_frames=opts.calibration_frames or MAX_CALIBRATION_FRAMES,
     )
     kin = MarkerKinematics(character, attachment.bodies, calib.offsets)
     solver = IKSolver(kin, attachment.weights, ik_settings)
@@ -212,6 +272,7 @@ def retarget(
         "options": opts_dict,
         "source": {
             "filename": rec.filename,
+            "format": rec.format,
             "sha256": rec.sha256,
             "rate_hz": rec.rate,
             "units": rec.units,
