@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -15,7 +17,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,12 +52,14 @@ from ._storage import BlobStore, asset_key, put_file
 from ._util import new_id, now
 
 if TYPE_CHECKING:
-    from myo_retarget import Motion
+    from myo_retarget import Motion, RetargetOptions
 
 log = logging.getLogger("myo_server.worker")
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes
 CANCEL_CHECK_INTERVAL = 0.2  # seconds between cancellation look-ups
+# An upload's extension as the engine may read it (anything else is left as stored).
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
 
 
 def worker_lock_path(config: ServerConfig, worker_id: str) -> Path:
@@ -325,15 +329,21 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             subject_gender=str(params.get("subject_gender", "male")),
             subject_height=params.get("subject_height"),
             subject_weight=params.get("subject_weight"),
+            rotation=params.get("rotation"),
+            mocap_scale=params.get("mocap_scale"),
+            calibration_frames=params.get("n_frames_scaling"),
         )
         with (
-            ctx.blobs.local_path(params["c3d_key"]) as c3d,
+            ctx.blobs.local_path(params["c3d_key"]) as stored,
+            _named_like(stored, params["c3d_filename"]) as c3d,
             ctx.blobs.local_path(params["markerset_key"]) as markerset,
         ):
             replacements = {
                 str(c3d): params["c3d_filename"],
+                str(stored): params["c3d_filename"],
                 str(markerset): params["markerset_filename"],
             }
+            options = _clipped(options, c3d, params.get("clip_length"))
             motion = engine.retarget(
                 c3d,
                 markerset,
@@ -361,6 +371,36 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             _fail(ctx, job, exc, replacements)
             return not _out_of_memory(exc)
     return True
+
+
+@contextlib.contextmanager
+def _named_like(path: Path, filename: str) -> Iterator[Path]:
+    """``path``, or a link to it named like the upload when its stored name lost the upload's
+    extension (storage keys cut long names): the engine picks its reader by the extension."""
+    suffix = Path(filename).suffix
+    if path.suffix.lower() == suffix.lower() or not _SUFFIX.fullmatch(suffix):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="myo-input-") as tmp:
+        link = Path(tmp) / f"recording{suffix}"
+        link.symlink_to(path)
+        yield link
+
+
+def _clipped(options: RetargetOptions, recording: Path, clip_length: int | None) -> RetargetOptions:
+    """``options`` retargeting the first ``clip_length`` frames (the vendor's option; -1 or
+    None: all of them, as is a length beyond the recording)."""
+    if clip_length is None or clip_length < 1:
+        return options
+    import myo_retarget as engine
+
+    options.validate()  # lab_vertical_axis needs valid options
+    frames = len(
+        engine.read_markers(
+            recording, vertical_axis=options.lab_vertical_axis, mocap_scale=options.mocap_scale
+        ).positions
+    )
+    return dataclasses.replace(options, frame_range=(0, min(clip_length, frames)))
 
 
 def _use_stored_character(ctx: _Context, character_id: str, version: str) -> None:
@@ -422,7 +462,7 @@ def _engine_error_type(exc: Exception) -> str:
     from myo_retarget import _exceptions as e
 
     kinds: list[tuple[type[Exception], str]] = [
-        (e.C3DReadError, INVALID_RECORDING),
+        (e.MarkerReadError, INVALID_RECORDING),
         (e.MarkersetError, INVALID_MARKERSET),
         (e.MarkersetMismatchError, MARKERSET_MISMATCH),
         (e.CharacterError, CHARACTER),

@@ -39,6 +39,12 @@ from myo_server.testing import (
     wait_for,
     wait_job,
 )
+from tests.myo_retarget.tracker_factory import (
+    c3d_as_tables,
+    table_columns,
+    write_csv,
+    write_trc,
+)
 
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
 SAMPLE = myo_retarget.sample_c3d_path()
@@ -260,6 +266,90 @@ def test_bad_recordings_fail_the_job_with_a_message(
     assert str(srv.data_dir) not in job["error"]["error_message"]  # no server paths
     assert job["output"] is None
     assert srv.runtime.pool.worker_pids() == pids  # the worker survived
+
+
+def _motion(client: httpx.Client, job_id: str) -> dict[str, np.ndarray]:
+    """The arrays of the .npz of a job that must succeed."""
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", (job["error"], job["input"])
+    r = httpx.get(job["download_urls"]["retarget_output"], trust_env=False)
+    assert r.status_code == 200
+    return dict(np.load(io.BytesIO(r.content)))
+
+
+def _angles(client: httpx.Client, job_id: str) -> np.ndarray:
+    """The joint angles (degrees) of a job that must succeed."""
+    return _motion(client, job_id)["joint_angles_degrees"]
+
+
+def _rms_deg(a: np.ndarray, b: np.ndarray) -> float:
+    assert a.shape == b.shape
+    both = np.isfinite(a) & np.isfinite(b)
+    assert both.sum() > 0.9 * np.isfinite(a).sum()  # the same joints and frames are observed
+    return float(np.sqrt(np.mean((a[both] - b[both]) ** 2)))
+
+
+def test_tracker_tables_and_the_vendor_options_reach_the_engine(
+    client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    rec = myo_retarget.read_markers(SAMPLE)
+    files = c3d_as_tables(SAMPLE, tmp_path)  # TRC in mm, CSV and parquet tables in mm
+    yup = write_trc(tmp_path / "yup.trc", rec.raw_labels, rec.positions, rec.rate, vertical="+Y")
+    metres = table_columns(rec.raw_labels, rec.positions, rec.rate, scale=1.0)
+    # A name too long for the storage key (cut to 120 characters, extension and all): the
+    # worker still hands the engine a file named like the upload, which picks its reader.
+    long_name = tmp_path / ("walk_" + "x" * 130 + ".parquet")
+    long_name.write_bytes(files["parquet"].read_bytes())
+    started = {
+        "c3d": _start(client, sample, cmu),
+        "trc": _start(client, upload_path(client, files["trc"]), cmu),
+        "csv": _start(client, upload_path(client, files["csv"]), cmu),
+        "parquet": _start(
+            client, upload(client, long_name.read_bytes(), long_name.name, "trackers"), cmu
+        ),
+        "yup": _start(client, upload_path(client, yup), cmu, rotation="yup_to_zup"),
+        "upside_down": _start(client, upload_path(client, yup), cmu, rotation="ydown_to_zup"),
+        "metres": _start(
+            client,
+            upload_path(client, write_csv(tmp_path / "metres.csv", metres)),
+            cmu,
+            mocap_scale=1,
+        ),
+        "clip": _start(client, sample, cmu, clip_length=100),
+        "beyond": _start(client, sample, cmu, clip_length=100_000, chunk_size=64),
+        "scaling": _start(client, sample, cmu, n_frames_scaling=3, disable_contacts=True),
+    }
+    c3d = _angles(client, started["c3d"])
+    assert c3d.shape[0] == 412
+    for name in ("trc", "csv", "parquet", "yup", "metres"):
+        assert _rms_deg(_angles(client, started[name]), c3d) <= 0.5, name
+    # Joint angles do not see the world's up; the root does: the pelvis stands above the floor
+    # with the recording's +Y up, below it (upside down) when told -Y is up.
+    pelvis_height = _motion(client, started["yup"])["qpos"][:, 2]
+    assert (pelvis_height > 0.5).all()
+    upside_down = _motion(client, started["upside_down"])["qpos"][:, 2]
+    np.testing.assert_allclose(upside_down, -pelvis_height, atol=0.05)
+    assert _angles(client, started["clip"]).shape[0] == 100  # the first 100 frames
+    # calibrated on those 100 frames only: close to the whole clip's first 100, not equal
+    assert _rms_deg(_angles(client, started["clip"]), c3d[:100]) < 5  # 2.5 degrees measured
+    np.testing.assert_array_equal(_angles(client, started["beyond"]), c3d)  # longer: all of it
+    scaled_on_3 = _angles(client, started["scaling"])
+    assert scaled_on_3.shape == c3d.shape
+    assert not np.array_equal(scaled_on_3, c3d, equal_nan=True)  # scaled on other frames
+
+
+def test_a_recording_of_another_file_type_fails_the_job_saying_which_types_work(
+    srv: LocalServer, client: httpx.Client, cmu: str
+) -> None:
+    notes = upload(client, b"time,a_x\n0,1\n", "notes.txt", "trackers")
+    job = wait_job(client, _start(client, notes, cmu), ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "FAILED", job
+    assert job["error"]["error_type"] == "INVALID_RECORDING"
+    message = job["error"]["error_message"]
+    assert message.startswith("notes.txt: ")
+    for extension in myo_retarget.TRACKER_EXTENSIONS:
+        assert extension in message
+    assert str(srv.data_dir) not in message
 
 
 def _with_non_utf8_labels(path: Path) -> Path:
