@@ -181,8 +181,22 @@ with Client(api_key=api_key, base_url=base_url) as client:
     }
     ahead.wait(timeout=120)
 
-    rotated = client.retarget(tracker=yup, markerset=markers, rotation="yup_to_zup")
-    report["rotation"] = {"job_id": rotated.job.id, "status": rotated.job.status.value}
+    events = []
+    rotated = client.retarget(
+        tracker=yup,
+        markerset=markers,
+        rotation="yup_to_zup",
+        stream_status=True,
+        on_status=lambda event: events.append(event.status.value),
+    )
+    report["rotation"] = {
+        "job_id": rotated.job.id, "status": rotated.job.status.value, "events": events
+    }
+    report["download"] = str(client.assets.download(recording.id, Path(out).parent / "back.c3d"))
+    report["motion_upload"] = client.assets.upload(
+        Path(out) / result.output.motion.filename
+    ).purpose
+    report["list_by_type"] = len(client.jobs.list(job_type="retarget", limit=100))
     report["characters"] = [[c.id, c.latest_version] for c in client.characters.list()]
 
     # Where the reference wins: record what the vendor's SDK then does.
@@ -262,6 +276,10 @@ def test_vendor_sdk_0_2_1_retargets_lists_cancels_and_reports_failures(
 
     # rotation= reaches the engine: a +Y-up TRC retargets standing up
     assert report["rotation"]["status"] == "SUCCEEDED"
+    assert report["rotation"]["events"][-1] == "SUCCEEDED"  # stream_status's callback
+    assert Path(report["download"]).read_bytes() == SAMPLE.read_bytes()  # assets.download
+    assert report["motion_upload"] == "motion"  # a GLB uploads with its purpose
+    assert report["list_by_type"] >= 5
     rotated = _job(server, report["rotation"]["job_id"])
     assert rotated["input"]["rotation"] == "yup_to_zup"
     assert rotated["input"]["mocap_scale"] == 1000  # its defaults, recorded
