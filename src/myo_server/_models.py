@@ -79,7 +79,8 @@ class InitiateUploadRequest(BaseModel):
         if value not in INPUT_PURPOSES:
             raise ValueError(
                 f"unknown purpose {value!r}: use one of {', '.join(INPUT_PURPOSES)}"
-                " ('retarget' for C3D recordings and markerset XML files)"
+                " ('retarget' for recordings (C3D, TRC, CSV or parquet tables) and markerset XML"
+                " files)"
             )
         return value
 

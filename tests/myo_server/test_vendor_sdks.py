@@ -211,6 +211,7 @@ with Client(api_key=api_key, base_url=base_url) as client:
         except Exception as exc:
             known[name] = type(exc).__name__
     report["known_incompatible"] = known
+    report["deleted_id"] = recording.id
 
 
 async def run_async():
@@ -295,6 +296,12 @@ def test_vendor_sdk_0_2_1_retargets_lists_cancels_and_reports_failures(
         "characters.get": "ValidationError",
         "assets.delete": "JSONDecodeError",
     }
+    gone = httpx.get(
+        f"{server.base_url}/v1/assets/{report['deleted_id']}",
+        headers={"X-Api-Key": server.api_key},
+        trust_env=False,
+    )
+    assert gone.status_code == 404  # deleted all the same: only the answer's body differs
 
 
 # -- 0.1.0 --------------------------------------------------------------------------------------
@@ -304,7 +311,7 @@ from pathlib import Path
 import myosdk
 from myosdk import Client
 
-base_url, api_key, c3d, markerset, table, out = sys.argv[1:]
+base_url, api_key, c3d, markerset, table, foreign, out = sys.argv[1:]
 out = Path(out)
 report = {"version": myosdk.__version__}
 client = Client(api_key=api_key, base_url=base_url)
@@ -340,6 +347,13 @@ report["table"] = {
     "purpose": client.assets.get(table_asset["asset_id"])["purpose"],
 }
 
+# a job that fails: wait returns it, error and all
+job = client.jobs.start_retarget(
+    tracker_asset_id=tracker_asset["asset_id"],
+    markerset_asset_id=client.assets.upload_file(foreign)["asset_id"],
+)
+report["failed"] = client.jobs.wait(job["job_id"], interval=0.5)
+
 # the rest of its surface
 inputs = {"tracker_asset_id": tracker_asset["asset_id"], "markerset_asset_id": mk_asset["asset_id"]}
 ahead = client.jobs.start_retarget(**inputs)
@@ -374,7 +388,8 @@ def test_vendor_sdk_0_1_0_runs_the_tutorial_flow_unchanged(
     table = c3d_as_tables(SAMPLE, tmp_path)["parquet"]
     out = tmp_path / "out"
     out.mkdir()
-    report = _run(python, V010, server.base_url, server.api_key, SAMPLE, CMU, table, out)
+    foreign = _foreign_markerset(tmp_path / "foreign.xml")
+    report = _run(python, V010, server.base_url, server.api_key, SAMPLE, CMU, table, foreign, out)
     assert report["version"] == "0.1.0"
 
     assert report["retarget"]["status"] == "SUCCEEDED"
@@ -387,6 +402,8 @@ def test_vendor_sdk_0_1_0_runs_the_tutorial_flow_unchanged(
     assert report["table"]["purpose"] == "retarget"  # 0.1.0 uploads .parquet as retarget
     assert pq.read_table(out / "table.parquet").num_rows == SAMPLE_FRAMES
 
+    assert report["failed"]["status"] == "FAILED"
+    assert report["failed"]["error"]["error_type"] == "MARKERSET_MISMATCH"
     assert report["cancel"]["status"] == "CANCELED"
     assert report["cancel"]["type"] == "retarget"
     assert report["cancel"]["job_id"] in report["queued"]
