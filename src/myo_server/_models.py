@@ -214,6 +214,10 @@ class ValidateManifestResponse(BaseModel):
 # -- jobs ---------------------------------------------------------------------------------------
 # One name of RetargetRequest.export_formats (checked, case-insensitively, by its validator).
 _ExportFormat = Annotated[str, Field(json_schema_extra={"enum": list(EXPORT_OUTPUTS)})]
+# The vendor's engine options as the schema states them (checked, with messages, by validators).
+_Rotation = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
+_Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
+_Frames = Annotated[int, Field(json_schema_extra={"minimum": 1})]
 
 
 class RetargetRequest(BaseModel):
@@ -257,28 +261,25 @@ class RetargetRequest(BaseModel):
         " html: `viewer`, both written anyway when the server can). `glb` is export_glb",
     )
     # The vendor's engine options (its newer SDKs send them).
-    rotation: str | None = Field(
+    rotation: _Rotation | None = Field(
         default=None,
         description="The recording's up axis as the vendor names it: yup_to_zup (+Y up) or"
         " ydown_to_zup (-Y up); omitted: detected from the recording",
-        json_schema_extra={"enum": list(ROTATIONS)},
     )
-    mocap_scale: float | None = Field(
+    mocap_scale: _Positive | None = Field(
         default=None,
         description="Divisor taking a CSV/parquet trackers table's numbers to metres (default"
         " 1000: millimetres); C3D and TRC files state their units, so it is ignored for them",
-        json_schema_extra={"exclusiveMinimum": 0},
     )
     clip_length: int | None = Field(
         default=None,
         description="Retarget the first N frames only (-1 or omitted: the whole recording; more"
         " frames than recorded: the whole recording)",
     )
-    n_frames_scaling: int | None = Field(
+    n_frames_scaling: _Frames | None = Field(
         default=None,
-        description="Frames used to scale the character to the subject (>= 1; default: up to"
-        " 100 well-observed frames spread over the recording)",
-        json_schema_extra={"minimum": 1},
+        description="Frames used to scale the character to the subject (>= 1; default: the"
+        " engine's choice of well-observed frames spread over the recording)",
     )
     chunk_size: int | None = Field(
         default=None,
@@ -312,6 +313,13 @@ class RetargetRequest(BaseModel):
                 f"unknown export format {unknown[0]!r}: choose from {', '.join(EXPORT_OUTPUTS)}"
             )
         return [name for name in EXPORT_OUTPUTS if name in asked]  # one order, no repeats
+
+    @field_validator("mocap_scale", "clip_length", "n_frames_scaling", "chunk_size", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):  # else JSON true would pass as 1 (a bool is an int)
+            raise ValueError(f"{info.field_name} must be a number, not {str(value).lower()}")
+        return value
 
     @field_validator("rotation")
     @classmethod

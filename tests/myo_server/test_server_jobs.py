@@ -190,6 +190,11 @@ _BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
         ({**_BOTH, "n_frames_scaling": 0}, 400, "n_frames_scaling must be a number of frames"),
         ({**_BOTH, "chunk_size": 0}, 400, "chunk_size: chunk_size must be -1"),
         ({**_BOTH, "disable_contacts": "maybe"}, 400, "disable_contacts"),
+        # JSON true is no number (Python's bool is an int)
+        ({**_BOTH, "mocap_scale": True}, 400, "mocap_scale: mocap_scale must be a number"),
+        ({**_BOTH, "clip_length": True}, 400, "clip_length: clip_length must be a number"),
+        ({**_BOTH, "n_frames_scaling": True}, 400, "n_frames_scaling must be a number"),
+        ({**_BOTH, "chunk_size": False}, 400, "chunk_size: chunk_size must be a number"),
     ],
 )
 def test_bad_requests_get_a_precise_error(
