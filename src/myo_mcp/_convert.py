@@ -64,6 +64,15 @@ def asset_info(a: Mapping[str, Any]) -> AssetInfo:
     )
 
 
+def _error_message(error: Any) -> str | None:
+    """The message of a FAILED job's ``error`` ({error_message, error_type}); older servers
+    sent the message alone."""
+    if isinstance(error, Mapping):
+        message = error.get("error_message")
+        return str(message) if message is not None else None
+    return str(error) if error is not None else None
+
+
 def job_info(j: Mapping[str, Any]) -> JobInfo:
     output = j.get("output") or {}
     out_id = output.get("retarget_output_asset_id")
@@ -73,7 +82,7 @@ def job_info(j: Mapping[str, Any]) -> JobInfo:
         status=j["status"],
         progress=j.get("progress"),
         message=j.get("message"),
-        error=j.get("error"),
+        error=_error_message(j.get("error")),
         created_at=j.get("created_at"),
         started_at=j.get("started_at"),
         completed_at=j.get("completed_at"),
@@ -149,6 +158,7 @@ def inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
 
 
 def _version_name(v: Any) -> str | None:
+    """A version's name: list items carry it, a character's detail the version object."""
     if isinstance(v, Mapping):
         return str(v.get("version")) if v.get("version") else None
     return str(v) if v else None

@@ -89,7 +89,7 @@ class CharacterService:
                     name=c.name,
                     description=c.description,
                     version_count=c.total_versions,
-                    latest_version=c.latest_version,
+                    latest_version=c.latest_version.version if c.latest_version else None,
                 )
                 for c in page
             ],

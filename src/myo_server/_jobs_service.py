@@ -21,7 +21,15 @@ from ._models import (
     RetargetResponse,
 )
 from ._presenters import job_model, storage_key
-from ._records import EXPORT_OUTPUTS, JOB_STATUSES, JOB_TYPES, AssetRecord, JobFilters, JobRecord
+from ._records import (
+    ENGINE_OPTIONS,
+    EXPORT_OUTPUTS,
+    JOB_STATUSES,
+    JOB_TYPES,
+    AssetRecord,
+    JobFilters,
+    JobRecord,
+)
 from ._runtime import ServerRuntime
 from ._util import new_id, now, parse_iso8601
 from ._worker import pyarrow_missing
@@ -207,6 +215,7 @@ class JobService:
                 "subject_weight": body.subject_weight,
                 "export_glb": body.export_glb,
                 "export_formats": exports,
+                **{name: getattr(body, name) for name in ENGINE_OPTIONS},
             },
             created_at=t,
             updated_at=t,

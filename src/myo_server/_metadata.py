@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from ._db import Connection, Database, Dialect, Row
 from ._db_sqlite import SqliteDatabase
+from ._job_errors import ENGINE_CRASH
 from ._records import (
     AssetRecord,
     CharacterVersionRecord,
@@ -93,7 +94,9 @@ class MetadataStore(Protocol):
         outputs: Mapping[str, AssetRecord] | None = None,
         info: dict[str, Any] | None = None,
     ) -> bool: ...
-    def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool: ...
+    def finish_job_failed(
+        self, job_id: str, worker_id: str, error: str, error_type: str
+    ) -> bool: ...
     def requeue_job(self, job_id: str, worker_id: str) -> bool: ...
     def requeue_worker_jobs(self, worker_id: str) -> list[str]: ...
     def running_worker_ids(self) -> set[str]: ...
@@ -144,7 +147,8 @@ LEASE_S = 30.0
 def _job_cols(d: Dialect) -> str:
     return (
         "j.job_id, j.tenant_id, j.type, j.status, j.params, j.created_at, j.updated_at,"
-        " j.run_id, j.metadata, j.message, j.error, j.progress, j.started_at, j.completed_at,"
+        " j.run_id, j.metadata, j.message, j.error, j.error_type, j.progress, j.started_at,"
+        " j.completed_at,"
         " j.output_asset_id, j.attempts, j.worker_id, j.outputs, j.output_info,"
         f" (SELECT {d.join_ids.format('ji.asset_id')} FROM job_inputs ji"
         " WHERE ji.job_id = j.job_id) AS inputs,"
@@ -218,6 +222,7 @@ def _job(row: Row) -> JobRecord:
         metadata=json.loads(row["metadata"]) if row["metadata"] is not None else None,
         message=row["message"],
         error=row["error"],
+        error_type=row["error_type"],
         progress=row["progress"],
         started_at=row["started_at"],
         completed_at=row["completed_at"],
@@ -522,6 +527,7 @@ class SqlMetadataStore:
                     "metadata": _json(record.metadata),
                     "message": record.message,
                     "error": record.error,
+                    "error_type": record.error_type,
                     "progress": record.progress,
                     "run_id": record.run_id,
                     "created_at": record.created_at,
@@ -695,14 +701,17 @@ class SqlMetadataStore:
                 self._insert_asset(conn, record)
             return True
 
-    def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+    def finish_job_failed(self, job_id: str, worker_id: str, error: str, error_type: str) -> bool:
+        """Record a running job's failure: ``error`` its message, ``error_type`` one of
+        :data:`~myo_server._job_errors.ERROR_TYPES`."""
         error = _storable(error)
         with self.db.write() as conn:
             t = now()
             cur = conn.execute(
-                "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
-                " completed_at = ? WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
-                (error, error, t, t, job_id, worker_id),
+                "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, error_type = ?,"
+                " updated_at = ?, completed_at = ?"
+                " WHERE job_id = ? AND worker_id = ? AND status = 'RUNNING'",
+                (error, error, error_type, t, t, job_id, worker_id),
             )
             return cur.rowcount == 1
 
@@ -782,9 +791,9 @@ class SqlMetadataStore:
                     " probably crashes the engine: check the C3D and markerset files."
                 )
                 conn.execute(
-                    "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, updated_at = ?,"
-                    " completed_at = ? WHERE job_id = ?",
-                    (error, error, t, t, job_id),
+                    "UPDATE jobs SET status = 'FAILED', message = ?, error = ?, error_type = ?,"
+                    " updated_at = ?, completed_at = ? WHERE job_id = ?",
+                    (error, error, ENGINE_CRASH, t, t, job_id),
                 )
                 out.append((job_id, "FAILED"))
         return out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from myo_retarget._formats import ROTATIONS
 from myo_retarget._subject import (
     GENDERS,
     HEIGHT_RANGE_M,
@@ -17,6 +19,7 @@ from myo_retarget._subject import (
     weight_problem,
 )
 
+from ._job_errors import ERROR_TYPES
 from ._records import EXPORT_OUTPUTS, INPUT_PURPOSES
 
 DEFAULT_CHARACTER_ID = "0199e278-06e6-7726-a6ba-9929f79005e8"
@@ -76,7 +79,8 @@ class InitiateUploadRequest(BaseModel):
         if value not in INPUT_PURPOSES:
             raise ValueError(
                 f"unknown purpose {value!r}: use one of {', '.join(INPUT_PURPOSES)}"
-                " ('retarget' for C3D recordings and markerset XML files)"
+                " ('retarget' for recordings (C3D, TRC, CSV or parquet tables) and markerset XML"
+                " files)"
             )
         return value
 
@@ -166,7 +170,9 @@ class CharacterSummary(BaseModel):
     name: str
     description: str
     version_count: int
-    latest_version: CharacterVersion | None
+    latest_version: str | None = Field(
+        description="The latest version's name, e.g. v1.0.0 (the detail has the whole version)"
+    )
 
 
 class CharacterList(BaseModel):
@@ -208,6 +214,10 @@ class ValidateManifestResponse(BaseModel):
 # -- jobs ---------------------------------------------------------------------------------------
 # One name of RetargetRequest.export_formats (checked, case-insensitively, by its validator).
 _ExportFormat = Annotated[str, Field(json_schema_extra={"enum": list(EXPORT_OUTPUTS)})]
+# The vendor's engine options as the schema states them (checked, with messages, by validators).
+_Rotation = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
+_Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
+_Frames = Annotated[int, Field(json_schema_extra={"minimum": 1})]
 
 
 class RetargetRequest(BaseModel):
@@ -250,11 +260,37 @@ class RetargetRequest(BaseModel):
         " keyed by its format (glb: `motion`, bvh, mot, csv; parquet: `qpos` and `xpos`;"
         " html: `viewer`, both written anyway when the server can). `glb` is export_glb",
     )
-    mocap_scale: float | None = Field(default=None, description="Ignored: units come from the C3D")
-    clip_length: int | None = Field(default=None, description="Ignored")
-    chunk_size: int | None = Field(default=None, description="Ignored")
-    disable_contacts: bool | None = Field(default=None, description="Ignored")
-    n_frames_scaling: int | None = Field(default=None, description="Ignored")
+    # The vendor's engine options (its newer SDKs send them).
+    rotation: _Rotation | None = Field(
+        default=None,
+        description="The recording's up axis as the vendor names it: yup_to_zup (+Y up) or"
+        " ydown_to_zup (-Y up); omitted: detected from the recording",
+    )
+    mocap_scale: _Positive | None = Field(
+        default=None,
+        description="Divisor taking a CSV/parquet trackers table's numbers to metres (default"
+        " 1000: millimetres); C3D and TRC files state their units, so it is ignored for them",
+    )
+    clip_length: int | None = Field(
+        default=None,
+        description="Retarget the first N frames only (-1 or omitted: the whole recording; more"
+        " frames than recorded: the whole recording)",
+    )
+    n_frames_scaling: _Frames | None = Field(
+        default=None,
+        description="Frames used to scale the character to the subject (>= 1; default: the"
+        " engine's choice of well-observed frames spread over the recording)",
+    )
+    chunk_size: int | None = Field(
+        default=None,
+        description="Accepted (-1 or >= 1) and recorded, no effect here: this server's solver"
+        " runs sequentially over the whole clip",
+    )
+    disable_contacts: bool | None = Field(
+        default=None,
+        description="Accepted and recorded, no effect here: this server's solver models no"
+        " contacts",
+    )
 
     # The engine's checks and wording, so a request is refused as the worker would refuse it.
     @field_validator("subject_gender")
@@ -277,6 +313,53 @@ class RetargetRequest(BaseModel):
                 f"unknown export format {unknown[0]!r}: choose from {', '.join(EXPORT_OUTPUTS)}"
             )
         return [name for name in EXPORT_OUTPUTS if name in asked]  # one order, no repeats
+
+    @field_validator("mocap_scale", "clip_length", "n_frames_scaling", "chunk_size", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):  # else JSON true would pass as 1 (a bool is an int)
+            raise ValueError(f"{info.field_name} must be a number, not {str(value).lower()}")
+        return value
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation(cls, value: str | None) -> str | None:
+        if value is not None and value not in ROTATIONS:
+            names = " or ".join(repr(name) for name in ROTATIONS)
+            raise ValueError(
+                f"unknown rotation {value!r}: use {names} (omit it to detect the up axis)"
+            )
+        return value
+
+    @field_validator("mocap_scale")
+    @classmethod
+    def _mocap_scale(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"mocap_scale must be a number > 0, the divisor taking a trackers table's numbers"
+                f" to metres (1000 for millimetres, 1 for metres), not {value!r}"
+            )
+        return value
+
+    @field_validator("clip_length", "chunk_size")
+    @classmethod
+    def _whole_or_frames(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value != -1 and value < 1:
+            whole = "the whole recording" if info.field_name == "clip_length" else "no chunks"
+            raise ValueError(
+                f"{info.field_name} must be -1 ({whole}) or a number of frames >= 1, not {value}"
+            )
+        return value
+
+    @field_validator("n_frames_scaling")
+    @classmethod
+    def _scaling_frames(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError(
+                f"n_frames_scaling must be a number of frames >= 1 (the frames used to scale the"
+                f" character), not {value}"
+            )
+        return value
 
     @field_validator("subject_height")
     @classmethod
@@ -383,6 +466,23 @@ class JobInput(BaseModel):
     subject_gender: str
     subject_height: float | None
     subject_weight: float | None
+    rotation: str | None = None
+    mocap_scale: float | None = None
+    clip_length: int | None = None
+    n_frames_scaling: int | None = None
+    chunk_size: int | None = Field(default=None, description="Recorded; no effect here")
+    disable_contacts: bool | None = Field(default=None, description="Recorded; no effect here")
+
+
+class JobError(BaseModel):
+    """Why a job FAILED."""
+
+    error_message: str = Field(description="What went wrong and what to do next")
+    error_type: str = Field(
+        description="The kind of failure, a stable name: "
+        + "; ".join(f"{name}: {meaning}" for name, meaning in ERROR_TYPES.items()),
+        json_schema_extra={"enum": list(ERROR_TYPES)},
+    )
 
 
 class Job(BaseModel):
@@ -394,7 +494,7 @@ class Job(BaseModel):
     status: str
     message: str
     progress: float
-    error: str | None
+    error: JobError | None
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ._config import ServerConfig
 from ._filelock import FileLock
+from ._job_errors import TIMEOUT
 from ._metadata import MetadataStore
 from ._util import now
 from ._worker import RECYCLE_EXIT_CODE, worker_lock_path
@@ -185,7 +186,9 @@ class WorkerPool:
                 " the recording into shorter trials, or raise the limit (myo-server serve"
                 " --job-timeout, LocalServer(job_timeout_s=...); 0 removes it)."
             )
-            if self._store.finish_job_failed(job_id, worker_id, message):  # else it just ended
+            if self._store.finish_job_failed(
+                job_id, worker_id, message, TIMEOUT
+            ):  # else it just ended
                 log.warning(
                     "job %s took longer than %g s: killing worker %s", job_id, limit, worker_id
                 )

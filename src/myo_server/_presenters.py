@@ -7,6 +7,7 @@ import re
 import time
 
 from ._errors import ServiceError
+from ._job_errors import INTERNAL
 from ._models import (
     Asset,
     CharacterDetail,
@@ -14,11 +15,12 @@ from ._models import (
     Job,
     JobDiagnostics,
     JobDownloadUrls,
+    JobError,
     JobInput,
     JobOutput,
     RetargetOutputAssetIds,
 )
-from ._records import AssetRecord, CharacterVersionRecord, JobRecord
+from ._records import ENGINE_OPTIONS, AssetRecord, CharacterVersionRecord, JobRecord
 from ._runtime import ServerRuntime
 from ._util import to_datetime
 
@@ -58,6 +60,16 @@ def asset_model(rt: ServerRuntime, a: AssetRecord) -> Asset:
     )
 
 
+def _job_error(j: JobRecord) -> JobError | None:
+    """A FAILED job's error; rows failed before error types were recorded are INTERNAL."""
+    if j.status != "FAILED":
+        return None
+    return JobError(
+        error_message=j.error or j.message or "The job failed (no reason was recorded).",
+        error_type=j.error_type or INTERNAL,
+    )
+
+
 def job_model(rt: ServerRuntime, j: JobRecord) -> Job:
     """A job, with download URLs of the outputs that still exist."""
     output = downloads = None
@@ -84,7 +96,7 @@ def job_model(rt: ServerRuntime, j: JobRecord) -> Job:
         status=j.status,
         message=j.message,
         progress=round(j.progress, 4),
-        error=j.error if j.status == "FAILED" else None,
+        error=_job_error(j),
         created_at=to_datetime(j.created_at),
         updated_at=to_datetime(j.updated_at),
         started_at=to_datetime(j.started_at),
@@ -100,6 +112,7 @@ def job_model(rt: ServerRuntime, j: JobRecord) -> Job:
             subject_gender=p["subject_gender"],
             subject_height=p.get("subject_height"),
             subject_weight=p.get("subject_weight"),
+            **{name: p.get(name) for name in ENGINE_OPTIONS},
         ),
         metadata=j.metadata,
         attempts=j.attempts,

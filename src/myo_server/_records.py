@@ -31,6 +31,16 @@ ON_REQUEST_EXPORTS = ("glb", "bvh", "mot", "csv")
 # The viewer page's media type: the one output a browser is sent to show, not to save.
 VIEWER_CONTENT_TYPE = "text/html; charset=utf-8"
 PURPOSES = (*INPUT_PURPOSES, OUTPUT_PURPOSE)
+# The vendor's engine options a retarget request may carry: recorded in the job's params and
+# shown in its input (chunk_size and disable_contacts change nothing here).
+ENGINE_OPTIONS = (
+    "rotation",
+    "mocap_scale",
+    "clip_length",
+    "n_frames_scaling",
+    "chunk_size",
+    "disable_contacts",
+)
 
 
 @dataclass
@@ -83,6 +93,7 @@ class JobRecord:
     metadata: dict[str, Any] | None = None
     message: str = ""
     error: str | None = None
+    error_type: str | None = None  # one of _job_errors.ERROR_TYPES when FAILED
     progress: float = 0.0
     started_at: float | None = None
     completed_at: float | None = None

@@ -119,7 +119,11 @@ def schema(d: Dialect) -> list[list[str]]:
             allowed INTEGER NOT NULL
         )""",
     ]
-    return [create, outputs, leases]
+    error_types = [
+        # What kind of failure a FAILED job had (clients branch on it); NULL on older rows.
+        "ALTER TABLE jobs ADD COLUMN error_type TEXT",
+    ]
+    return [create, outputs, leases, error_types]
 
 
 #: The version a database has once migrated.

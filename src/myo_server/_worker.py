@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -15,13 +17,25 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._config import ServerConfig
 from ._filelock import FileLock
+from ._job_errors import (
+    CHARACTER,
+    EXPORT,
+    INTERNAL,
+    INVALID_INPUT,
+    INVALID_MARKERSET,
+    INVALID_RECORDING,
+    MARKERSET_MISMATCH,
+    MISSING_INPUT,
+    OUT_OF_MEMORY,
+    OUT_OF_SPACE,
+)
 from ._metadata import LEASE_S, MetadataStore, open_metadata_store
 from ._object_urls import open_blob_store
 from ._records import (
@@ -38,12 +52,14 @@ from ._storage import BlobStore, asset_key, put_file
 from ._util import new_id, now
 
 if TYPE_CHECKING:
-    from myo_retarget import Motion
+    from myo_retarget import Motion, RetargetOptions
 
 log = logging.getLogger("myo_server.worker")
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes
 CANCEL_CHECK_INTERVAL = 0.2  # seconds between cancellation look-ups
+# An upload's extension as the engine may read it (anything else is left as stored).
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
 
 
 def worker_lock_path(config: ServerConfig, worker_id: str) -> Path:
@@ -273,7 +289,7 @@ def run_job(ctx: _Context, job: JobRecord) -> bool:
             " has the details; start the job again, and report it with this job id if it"
             " persists."
         )
-        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+        ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message, INTERNAL)
         return not _out_of_memory(exc)
 
 
@@ -313,15 +329,21 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             subject_gender=str(params.get("subject_gender", "male")),
             subject_height=params.get("subject_height"),
             subject_weight=params.get("subject_weight"),
+            rotation=params.get("rotation"),
+            mocap_scale=params.get("mocap_scale"),
+            calibration_frames=params.get("n_frames_scaling"),
         )
         with (
-            ctx.blobs.local_path(params["c3d_key"]) as c3d,
+            ctx.blobs.local_path(params["c3d_key"]) as stored,
+            _named_like(stored, params["c3d_filename"]) as c3d,
             ctx.blobs.local_path(params["markerset_key"]) as markerset,
         ):
             replacements = {
                 str(c3d): params["c3d_filename"],
+                str(stored): params["c3d_filename"],
                 str(markerset): params["markerset_filename"],
             }
+            options = _clipped(options, c3d, params.get("clip_length"))
             motion = engine.retarget(
                 c3d,
                 markerset,
@@ -338,7 +360,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             params.get("markerset_key"),
         ):
             msg = "An input file is missing from storage (asset deleted?): start the job again"
-            store.finish_job_failed(job.job_id, worker_id, msg)
+            store.finish_job_failed(job.job_id, worker_id, msg, MISSING_INPUT)
         else:
             _fail(ctx, job, exc, replacements)
     except Exception as exc:
@@ -349,6 +371,36 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             _fail(ctx, job, exc, replacements)
             return not _out_of_memory(exc)
     return True
+
+
+@contextlib.contextmanager
+def _named_like(path: Path, filename: str) -> Iterator[Path]:
+    """``path``, or a link to it named like the upload when its stored name lost the upload's
+    extension (storage keys cut long names): the engine picks its reader by the extension."""
+    suffix = Path(filename).suffix
+    if path.suffix.lower() == suffix.lower() or not _SUFFIX.fullmatch(suffix):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="myo-input-") as tmp:
+        link = Path(tmp) / f"recording{suffix}"
+        link.symlink_to(path)
+        yield link
+
+
+def _clipped(options: RetargetOptions, recording: Path, clip_length: int | None) -> RetargetOptions:
+    """``options`` retargeting the first ``clip_length`` frames (the vendor's option; -1 or
+    None: all of them, as is a length beyond the recording)."""
+    if clip_length is None or clip_length < 1:
+        return options
+    import myo_retarget as engine
+
+    options.validate()  # lab_vertical_axis needs valid options
+    frames = len(
+        engine.read_markers(
+            recording, vertical_axis=options.lab_vertical_axis, mocap_scale=options.mocap_scale
+        ).positions
+    )
+    return dataclasses.replace(options, frame_range=(0, min(clip_length, frames)))
 
 
 def _use_stored_character(ctx: _Context, character_id: str, version: str) -> None:
@@ -405,6 +457,20 @@ def _memory_message(limit_mb: int) -> str:
     )
 
 
+def _engine_error_type(exc: Exception) -> str:
+    """The error_type of an error the engine raised on bad input (a RetargetError)."""
+    from myo_retarget import _exceptions as e
+
+    kinds: list[tuple[type[Exception], str]] = [
+        (e.MarkerReadError, INVALID_RECORDING),
+        (e.MarkersetError, INVALID_MARKERSET),
+        (e.MarkersetMismatchError, MARKERSET_MISMATCH),
+        (e.CharacterError, CHARACTER),
+        (e.ExportError, EXPORT),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(exc, cls)), INVALID_INPUT)
+
+
 def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str, str]) -> None:
     try:
         from myo_retarget._exceptions import RetargetCancelled, RetargetError
@@ -414,13 +480,13 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
         log.info("job %s canceled", job.job_id)
         return  # the API already made the row CANCELED
     if _out_of_memory(exc):  # before RetargetError: the engine reports some as unreadable input
-        message = _memory_message(ctx.memory_limit_mb)
+        message, kind = _memory_message(ctx.memory_limit_mb), OUT_OF_MEMORY
         log.warning("job %s ran out of memory: %s", job.job_id, exc)
     elif out_of_space(exc):
-        message = JOB_OUT_OF_SPACE
+        message, kind = JOB_OUT_OF_SPACE, OUT_OF_SPACE
         log.error("job %s: the disk is full: %s", job.job_id, exc)
     elif isinstance(exc, RetargetError):
-        message = str(exc)
+        message, kind = str(exc), _engine_error_type(exc)
         for local, shown in replacements.items():  # never show server paths, show the file names
             message = message.replace(local, shown)
         log.info("job %s failed: %s", job.job_id, message)
@@ -429,8 +495,9 @@ def _fail(ctx: _Context, job: JobRecord, exc: Exception, replacements: dict[str,
             f"Internal error while running the job ({type(exc).__name__}). The server log has"
             " the details; report it with this job id if it persists."
         )
+        kind = INTERNAL
         log.error("job %s crashed:\n%s", job.job_id, traceback.format_exc())
-    ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message)
+    ctx.store.finish_job_failed(job.job_id, ctx.worker_id, message, kind)
 
 
 def _output_asset(

@@ -252,7 +252,8 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
             if job["status"] == "SUCCEEDED":
                 progress.update(task, completed=1.0)
     if job["status"] != "SUCCEEDED":
-        reason = job.get("error") or job.get("message") or "no reason given"
+        error = job.get("error")
+        reason = (error and error.get("error_message")) or job.get("message") or "no reason given"
         raise MyoSDKError(f"job {job_id} {job['status']}: {reason}")
     output_id = (job.get("output") or {}).get("retarget_output_asset_id")
     if not output_id:
@@ -401,9 +402,7 @@ def cmd_characters_list(client: Client, args: argparse.Namespace) -> None:
     page = dict(client.characters.list(args.name_contains, args.ready, args.limit, args.offset))
 
     def human(p: Mapping[str, Any]) -> None:
-        rows = [
-            {**c, "latest": (c.get("latest_version") or {}).get("version")} for c in p["characters"]
-        ]
+        rows = [{**c, "latest": c.get("latest_version")} for c in p["characters"]]
         _table(
             rows,
             [

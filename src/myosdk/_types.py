@@ -19,6 +19,7 @@ __all__ = [
     "CharacterVersion",
     "DownloadResult",
     "Job",
+    "JobErrorDetail",
     "JobList",
     "JobStatus",
     "ManifestValidation",
@@ -142,6 +143,14 @@ class _JobBase(TypedDict):
     status: JobStatus
 
 
+class JobErrorDetail(TypedDict):
+    """Why a job FAILED: ``error_type`` is a stable name (e.g. ``INVALID_RECORDING``,
+    ``MARKERSET_MISMATCH``, ``TIMEOUT``; the server's API documents them all)."""
+
+    error_message: str
+    error_type: str
+
+
 class Job(_JobBase, total=False):
     """``jobs.get``, ``jobs.wait`` and the items of ``jobs.list``."""
 
@@ -154,7 +163,7 @@ class Job(_JobBase, total=False):
     output: JobOutput | None
     download_urls: JobDownloadUrls | None
     progress: float | None
-    error: str | None
+    error: JobErrorDetail | None
     input: dict[str, Any]
     metadata: dict[str, Any] | None
     attempts: int
@@ -191,7 +200,7 @@ class CharacterSummary(_CharacterSummaryBase, total=False):
 
     description: str | None
     version_count: int
-    latest_version: CharacterVersion | None
+    latest_version: str | None  # its name, e.g. "v1.0.0"; characters.get has the version
 
 
 class CharacterList(TypedDict):

@@ -131,6 +131,7 @@ def test_recovery_requeues_once_then_fails(store: SqlMetadataStore) -> None:
     assert job is not None
     assert job.error is not None
     assert "its worker died, on each of its 2 attempts" in job.error
+    assert job.error_type == "ENGINE_CRASH"
 
 
 def test_a_lease_is_renewed_while_the_job_runs_and_expires_when_its_worker_stops(
@@ -191,7 +192,7 @@ def test_cancel_wins_over_a_late_finish(store: SqlMetadataStore) -> None:
     assert store.job_status(job.job_id) == "CANCELED"
     assert not store.update_progress(job.job_id, "w", 0.5, "still going")
     assert not store.finish_job_succeeded(job.job_id, "w", output("walk.npz"), "done")
-    assert not store.finish_job_failed(job.job_id, "w", "boom")
+    assert not store.finish_job_failed(job.job_id, "w", "boom", "INTERNAL")
     assert store.get_job(job.job_id, "t").status == "CANCELED"  # type: ignore[union-attr]
     assert store.cancel_job(job.job_id, "t")[0] == "finished"
     assert store.cancel_job(job.job_id, "other tenant") == ("not_found", None)
@@ -209,9 +210,14 @@ def test_progress_and_failure_are_recorded_for_the_running_worker_only(
     assert got is not None and (got.progress, got.message) == (0.25, "Fitting")
     assert store.jobs_running_since(now() + 1) == [(job.job_id, "w")]
     assert store.jobs_running_since(got.started_at - 1) == []  # type: ignore[operator]
-    assert store.finish_job_failed(job.job_id, "w", "the C3D has no markers")
+    assert store.finish_job_failed(job.job_id, "w", "the C3D has no markers", "INVALID_RECORDING")
     got = store.get_job(job.job_id, "t")
-    assert got is not None and (got.status, got.error) == ("FAILED", "the C3D has no markers")
+    assert got is not None
+    assert (got.status, got.error, got.error_type) == (
+        "FAILED",
+        "the C3D has no markers",
+        "INVALID_RECORDING",
+    )
 
 
 def test_any_job_text_is_stored_readably(store: SqlMetadataStore) -> None:
@@ -223,7 +229,7 @@ def test_any_job_text_is_stored_readably(store: SqlMetadataStore) -> None:
     for job_id in (failed, progressed, recovered):
         store.create_job(queued_job(job_id))
         assert store.claim_job(job_id) is not None  # one worker per job
-    assert store.finish_job_failed(failed, failed, text)
+    assert store.finish_job_failed(failed, failed, text, "INTERNAL")
     assert store.update_progress(progressed, progressed, 0.5, text)
     assert store.recover_worker_jobs(recovered, 1, text) == [(recovered, "FAILED")]
     job = store.get_job(failed, "t")

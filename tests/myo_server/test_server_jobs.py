@@ -55,6 +55,12 @@ def test_start_queues_a_job_with_the_reference_shape(
         "subject_gender": "male",
         "subject_height": None,
         "subject_weight": None,
+        "rotation": None,
+        "mocap_scale": None,
+        "clip_length": None,
+        "n_frames_scaling": None,
+        "chunk_size": None,
+        "disable_contacts": None,
     }
     # inputs now have an active reference: they cannot be deleted
     asset = client.get(f"/v1/assets/{c3d}").json()
@@ -83,6 +89,13 @@ def test_every_argument_is_accepted_and_echoed(
         subject_height=1.62,
         subject_weight=55.5,
         metadata={"session": 7},
+        # the vendor's engine options (its newer SDKs send them)
+        rotation="yup_to_zup",
+        mocap_scale=10.0,
+        clip_length=120,
+        n_frames_scaling=30,
+        chunk_size=256,
+        disable_contacts=True,
     )
     assert r.status_code == 201, r.text
     job = client.get(f"/v1/jobs/{r.json()['job_id']}").json()
@@ -91,6 +104,29 @@ def test_every_argument_is_accepted_and_echoed(
     assert job["input"]["subject_height"] == 1.62
     assert job["input"]["subject_weight"] == 55.5
     assert job["metadata"] == {"session": 7}
+    assert {k: job["input"][k] for k in _ENGINE_OPTIONS} == {
+        "rotation": "yup_to_zup",
+        "mocap_scale": 10.0,
+        "clip_length": 120,
+        "n_frames_scaling": 30,
+        "chunk_size": 256,
+        "disable_contacts": True,
+    }
+    # -1: the vendor's "whole clip" / "no chunking"
+    r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, clip_length=-1, chunk_size=-1)
+    assert r.status_code == 201, r.text
+    job = client.get(f"/v1/jobs/{r.json()['job_id']}").json()
+    assert (job["input"]["clip_length"], job["input"]["chunk_size"]) == (-1, -1)
+
+
+_ENGINE_OPTIONS = (
+    "rotation",
+    "mocap_scale",
+    "clip_length",
+    "n_frames_scaling",
+    "chunk_size",
+    "disable_contacts",
+)
 
 
 def test_inputs_by_storage_key_and_vendor_aliases(
@@ -142,6 +178,23 @@ _BOTH = {"c3d_asset_id": "C", "markerset_asset_id": "M"}
             " parquet, html",
         ),
         ({**_BOTH, "export_formats": "bvh"}, 400, "export_formats"),
+        (
+            {**_BOTH, "rotation": "zup"},
+            400,
+            "rotation: unknown rotation 'zup': use 'yup_to_zup' or 'ydown_to_zup'",
+        ),
+        ({**_BOTH, "mocap_scale": 0}, 400, "mocap_scale: mocap_scale must be a number > 0"),
+        ({**_BOTH, "mocap_scale": -1000}, 400, "mocap_scale must be a number > 0"),
+        ({**_BOTH, "clip_length": 0}, 400, "clip_length: clip_length must be -1"),
+        ({**_BOTH, "clip_length": -2}, 400, "clip_length must be -1 (the whole recording)"),
+        ({**_BOTH, "n_frames_scaling": 0}, 400, "n_frames_scaling must be a number of frames"),
+        ({**_BOTH, "chunk_size": 0}, 400, "chunk_size: chunk_size must be -1"),
+        ({**_BOTH, "disable_contacts": "maybe"}, 400, "disable_contacts"),
+        # JSON true is no number (Python's bool is an int)
+        ({**_BOTH, "mocap_scale": True}, 400, "mocap_scale: mocap_scale must be a number"),
+        ({**_BOTH, "clip_length": True}, 400, "clip_length: clip_length must be a number"),
+        ({**_BOTH, "n_frames_scaling": True}, 400, "n_frames_scaling must be a number"),
+        ({**_BOTH, "chunk_size": False}, 400, "chunk_size: chunk_size must be a number"),
     ],
 )
 def test_bad_requests_get_a_precise_error(
@@ -298,9 +351,12 @@ def test_characters_catalog(client: httpx.Client) -> None:
     assert (listing["limit"], listing["offset"]) == (50, 0)
     default = next(c for c in listing["characters"] if c["character_id"] == DEFAULT_ID)
     assert default["version_count"] >= 1
-    assert default["latest_version"]["status"] == "READY"
-    assert default["latest_version"]["manifest_s3"].startswith("s3://myo-local/characters/")
+    # list items name the latest version (the reference's string); the detail keeps the object
+    assert default["latest_version"] == "v1.0.0"
     detail = client.get(f"/v1/characters/{DEFAULT_ID}").json()
+    assert detail["latest_version"]["version"] == default["latest_version"]
+    assert detail["latest_version"]["status"] == "READY"
+    assert detail["latest_version"]["manifest_s3"].startswith("s3://myo-local/characters/")
     assert detail["character_id"] == DEFAULT_ID
     assert detail["name"] == default["name"]
     assert "v1.0.0" in [v["version"] for v in detail["ready_versions"]]

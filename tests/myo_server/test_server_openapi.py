@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from myo_retarget._formats import ROTATIONS
 from myo_server import LocalServer
-from myo_server._records import EXPORT_OUTPUTS, OUTPUT_NAMES
+from myo_server._job_errors import ERROR_TYPES
+from myo_server._records import ENGINE_OPTIONS, EXPORT_OUTPUTS, OUTPUT_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,13 @@ def test_security_schemes_and_models(spec: dict[str, object]) -> None:
     job = schemas["Job"]["properties"]
     for field in ("job_id", "type", "status", "progress", "error", "output", "download_urls"):
         assert field in job
+    # a FAILED job's error is an object (the vendor's SDKs read error_message and error_type)
+    assert {"$ref": "#/components/schemas/JobError"} in job["error"]["anyOf"]
+    error = schemas["JobError"]
+    assert set(error["required"]) == {"error_message", "error_type"}
+    assert error["properties"]["error_type"]["enum"] == list(ERROR_TYPES)
+    for name in ERROR_TYPES:
+        assert name in error["properties"]["error_type"]["description"]
 
 
 def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
@@ -94,6 +103,14 @@ def test_a_jobs_outputs_are_documented_by_name(spec: dict[str, object]) -> None:
     assert "GLB" in request["export_glb"]["description"]
     (listed, _) = request["export_formats"]["anyOf"]
     assert listed["items"] == {"type": "string", "enum": list(EXPORT_OUTPUTS)}
+    # the vendor's engine options, each documented; the no-ops say so
+    (rotation, _) = request["rotation"]["anyOf"]
+    assert rotation["enum"] == list(ROTATIONS)
+    for name in ENGINE_OPTIONS:
+        assert request[name]["description"], name
+    for name in ("chunk_size", "disable_contacts"):
+        assert "no effect here" in request[name]["description"]
+    assert set(ENGINE_OPTIONS) <= set(schemas["JobInput"]["properties"])
 
 
 @pytest.mark.parametrize(

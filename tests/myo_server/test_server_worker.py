@@ -39,6 +39,12 @@ from myo_server.testing import (
     wait_for,
     wait_job,
 )
+from tests.myo_retarget.tracker_factory import (
+    c3d_as_tables,
+    table_columns,
+    write_csv,
+    write_trc,
+)
 
 MARKERSETS = Path(myo_retarget.__file__).parent / "data" / "markersets"
 SAMPLE = myo_retarget.sample_c3d_path()
@@ -254,11 +260,96 @@ def test_bad_recordings_fail_the_job_with_a_message(
     bad = upload(client, payload, name)
     job = wait_job(client, _start(client, bad, cmu), ("SUCCEEDED", "FAILED", "CANCELED"))
     assert job["status"] == "FAILED", job
-    assert fragment in job["error"]
-    assert job["message"] == job["error"]
-    assert str(srv.data_dir) not in job["error"]  # no server paths
+    assert job["error"]["error_type"] == "INVALID_RECORDING"
+    assert fragment in job["error"]["error_message"]
+    assert job["message"] == job["error"]["error_message"]
+    assert str(srv.data_dir) not in job["error"]["error_message"]  # no server paths
     assert job["output"] is None
     assert srv.runtime.pool.worker_pids() == pids  # the worker survived
+
+
+def _motion(client: httpx.Client, job_id: str) -> dict[str, np.ndarray]:
+    """The arrays of the .npz of a job that must succeed."""
+    job = wait_job(client, job_id, ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "SUCCEEDED", (job["error"], job["input"])
+    r = httpx.get(job["download_urls"]["retarget_output"], trust_env=False)
+    assert r.status_code == 200
+    return dict(np.load(io.BytesIO(r.content)))
+
+
+def _angles(client: httpx.Client, job_id: str) -> np.ndarray:
+    """The joint angles (degrees) of a job that must succeed."""
+    return _motion(client, job_id)["joint_angles_degrees"]
+
+
+def _rms_deg(a: np.ndarray, b: np.ndarray) -> float:
+    assert a.shape == b.shape
+    both = np.isfinite(a) & np.isfinite(b)
+    assert both.sum() > 0.9 * np.isfinite(a).sum()  # the same joints and frames are observed
+    return float(np.sqrt(np.mean((a[both] - b[both]) ** 2)))
+
+
+def test_tracker_tables_and_the_vendor_options_reach_the_engine(
+    client: httpx.Client, sample: str, cmu: str, tmp_path: Path
+) -> None:
+    rec = myo_retarget.read_markers(SAMPLE)
+    files = c3d_as_tables(SAMPLE, tmp_path)  # TRC in mm, CSV and parquet tables in mm
+    yup = write_trc(tmp_path / "yup.trc", rec.raw_labels, rec.positions, rec.rate, vertical="+Y")
+    metres = table_columns(rec.raw_labels, rec.positions, rec.rate, scale=1.0)
+    # A name too long for the storage key (cut to 120 characters, extension and all): the
+    # worker still hands the engine a file named like the upload, which picks its reader.
+    long_name = tmp_path / ("walk_" + "x" * 130 + ".parquet")
+    long_name.write_bytes(files["parquet"].read_bytes())
+    started = {
+        "c3d": _start(client, sample, cmu),
+        "trc": _start(client, upload_path(client, files["trc"]), cmu),
+        "csv": _start(client, upload_path(client, files["csv"]), cmu),
+        "parquet": _start(
+            client, upload(client, long_name.read_bytes(), long_name.name, "trackers"), cmu
+        ),
+        "yup": _start(client, upload_path(client, yup), cmu, rotation="yup_to_zup"),
+        "upside_down": _start(client, upload_path(client, yup), cmu, rotation="ydown_to_zup"),
+        "metres": _start(
+            client,
+            upload_path(client, write_csv(tmp_path / "metres.csv", metres)),
+            cmu,
+            mocap_scale=1,
+        ),
+        "clip": _start(client, sample, cmu, clip_length=100),
+        "beyond": _start(client, sample, cmu, clip_length=100_000, chunk_size=64),
+        "scaling": _start(client, sample, cmu, n_frames_scaling=3, disable_contacts=True),
+    }
+    c3d = _angles(client, started["c3d"])
+    assert c3d.shape[0] == 412
+    for name in ("trc", "csv", "parquet", "yup", "metres"):
+        assert _rms_deg(_angles(client, started[name]), c3d) <= 0.5, name
+    # Joint angles do not see the world's up; the root does: the pelvis stands above the floor
+    # with the recording's +Y up, below it (upside down) when told -Y is up.
+    pelvis_height = _motion(client, started["yup"])["qpos"][:, 2]
+    assert (pelvis_height > 0.5).all()
+    upside_down = _motion(client, started["upside_down"])["qpos"][:, 2]
+    np.testing.assert_allclose(upside_down, -pelvis_height, atol=0.05)
+    assert _angles(client, started["clip"]).shape[0] == 100  # the first 100 frames
+    # calibrated on those 100 frames only: close to the whole clip's first 100, not equal
+    assert _rms_deg(_angles(client, started["clip"]), c3d[:100]) < 5  # 2.5 degrees measured
+    np.testing.assert_array_equal(_angles(client, started["beyond"]), c3d)  # longer: all of it
+    scaled_on_3 = _angles(client, started["scaling"])
+    assert scaled_on_3.shape == c3d.shape
+    assert not np.array_equal(scaled_on_3, c3d, equal_nan=True)  # scaled on other frames
+
+
+def test_a_recording_of_another_file_type_fails_the_job_saying_which_types_work(
+    srv: LocalServer, client: httpx.Client, cmu: str
+) -> None:
+    notes = upload(client, b"time,a_x\n0,1\n", "notes.txt", "trackers")
+    job = wait_job(client, _start(client, notes, cmu), ("SUCCEEDED", "FAILED", "CANCELED"))
+    assert job["status"] == "FAILED", job
+    assert job["error"]["error_type"] == "INVALID_RECORDING"
+    message = job["error"]["error_message"]
+    assert message.startswith("notes.txt: ")
+    for extension in myo_retarget.TRACKER_EXTENSIONS:
+        assert extension in message
+    assert str(srv.data_dir) not in message
 
 
 def _with_non_utf8_labels(path: Path) -> Path:
@@ -286,8 +377,9 @@ def test_a_label_byte_that_is_not_utf8_fails_the_job_readably_and_frees_its_inpu
     assert job["status"] == "FAILED", job
     # The engine reads a label byte that is not UTF-8 as Latin-1 (exporters that write it mean
     # that): the byte is shown as the letter it stands for.
-    assert "\xffBWT" in job["error"]
-    assert "recording labels" in job["error"]
+    assert job["error"]["error_type"] == "MARKERSET_MISMATCH"
+    assert "\xffBWT" in job["error"]["error_message"]
+    assert "recording labels" in job["error"]["error_message"]
     assert client.delete(f"/v1/assets/{bad}").status_code == 204
     assert srv.runtime.pool.worker_pids() == pids
     # the worker carries on with the next job
@@ -303,11 +395,11 @@ class _StoreThatCannotRecordFailures(SqliteMetadataStore):
         super().__init__(path)
         self.faults = faults
 
-    def finish_job_failed(self, job_id: str, worker_id: str, error: str) -> bool:
+    def finish_job_failed(self, job_id: str, worker_id: str, error: str, error_type: str) -> bool:
         if self.faults > 0:
             self.faults -= 1
             raise sqlite3.OperationalError("database is locked")
-        return super().finish_job_failed(job_id, worker_id, error)
+        return super().finish_job_failed(job_id, worker_id, error, error_type)
 
 
 def test_a_failure_that_cannot_be_recorded_never_leaves_its_job_running(tmp_path: Path) -> None:
@@ -339,6 +431,7 @@ def test_a_failure_that_cannot_be_recorded_never_leaves_its_job_running(tmp_path
     assert failed is not None
     assert failed.status == "FAILED"
     assert "recording why failed too (OperationalError)" in (failed.error or "")
+    assert failed.error_type == "INTERNAL"
     # Not even the plain message can be recorded: run_job raises, so that the worker exits and
     # its supervisor recovers the job, instead of carrying on and leaving it RUNNING.
     store.faults = 2
@@ -384,6 +477,7 @@ def test_a_full_disk_while_storing_the_output_says_so(tmp_path: Path) -> None:
     assert failed is not None and failed.status == "FAILED"
     assert "out of disk space" in (failed.error or "")
     assert "Internal error" not in (failed.error or "")
+    assert failed.error_type == "OUT_OF_SPACE"
 
 
 def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sample: str) -> None:
@@ -392,14 +486,20 @@ def test_a_markerset_that_does_not_match_fails_clearly(client: httpx.Client, sam
     foreign = upload(client, xml.encode(), "foreign.xml")
     job = wait_job(client, _start(client, sample, foreign), ("SUCCEEDED", "FAILED", "CANCELED"))
     assert job["status"] == "FAILED", job
-    assert "marker" in job["error"].lower()
+    assert job["error"]["error_type"] == "MARKERSET_MISMATCH"
+    assert "marker" in job["error"]["error_message"].lower()
 
 
 def test_a_broken_markerset_fails_clearly(client: httpx.Client, sample: str) -> None:
     broken = upload(client, b"<markerset><marker name='x'", "broken.xml")
     job = wait_job(client, _start(client, sample, broken), ("SUCCEEDED", "FAILED", "CANCELED"))
     assert job["status"] == "FAILED", job
-    assert "broken.xml" in job["error"]
+    assert job["error"]["error_type"] == "INVALID_MARKERSET"
+    assert "broken.xml" in job["error"]["error_message"]
+    # the list carries the same object: a client reading a page with a failed job sees it
+    listed = client.get("/v1/jobs", params={"status": "FAILED", "limit": 100}).json()["jobs"]
+    assert [j["error"] for j in listed if j["job_id"] == job["job_id"]] == [job["error"]]
+    assert all(isinstance(j["error"]["error_message"], str) for j in listed)
 
 
 def test_progress_then_cancel_stops_the_running_job_within_a_second(
@@ -447,8 +547,9 @@ def test_a_killed_worker_is_replaced_and_its_job_requeued_once(
     wait_for(lambda: client.get(f"/v1/jobs/{job_id}").json()["attempts"] == 2, timeout=30)
     kill_when_running()
     job = wait_job(client, job_id, ("FAILED",), timeout=30)
-    assert "worker process was killed by signal 9" in job["error"]
-    assert "2 attempts" in job["error"]
+    assert job["error"]["error_type"] == "ENGINE_CRASH"
+    assert "worker process was killed by signal 9" in job["error"]["error_message"]
+    assert "2 attempts" in job["error"]["error_message"]
     # a fresh worker serves the next job
     wait_for(lambda: len(srv.runtime.pool.worker_pids()) == 1, timeout=30)
 
@@ -566,8 +667,10 @@ def test_a_job_needing_more_memory_than_a_worker_may_use_fails_and_the_next_one_
         huge = _start(c, upload_path(c, tiled_recording(_HUGE_TILES)), markerset)
         job = wait_job(c, huge, ("SUCCEEDED", "FAILED"))
         assert job["status"] == "FAILED", job
-        assert f"more memory than a worker may use ({_TIGHT_MEMORY_MB} MB)" in job["error"]
-        assert "--worker-memory-mb" in job["error"]  # how to raise it
+        assert job["error"]["error_type"] == "OUT_OF_MEMORY"
+        message = job["error"]["error_message"]
+        assert f"more memory than a worker may use ({_TIGHT_MEMORY_MB} MB)" in message
+        assert "--worker-memory-mb" in message  # how to raise it
         assert job["attempts"] == 1  # not retried: it would fail the same way
         # that worker is replaced by a fresh one (its heap may stay fragmented)
         wait_for(lambda: srv.runtime.pool.worker_pids() not in ([], [pid]), timeout=30)
@@ -593,7 +696,8 @@ def test_a_job_running_longer_than_the_limit_fails_and_its_worker_is_replaced(
             c, _start(c, upload_path(c, long_recording), markerset), ("SUCCEEDED", "FAILED")
         )
         assert job["status"] == "FAILED", job
-        assert "took longer than 5 s" in job["error"]
+        assert job["error"]["error_type"] == "TIMEOUT"
+        assert "took longer than 5 s" in job["error"]["error_message"]
         took = _instant(job["completed_at"]) - _instant(job["started_at"])
         assert took.total_seconds() < limit + 2
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)  # killed: it may hang

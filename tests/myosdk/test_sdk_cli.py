@@ -119,6 +119,10 @@ def test_jobs_and_characters_commands(
 
     characters = _json(capsys, "characters", "list", "--ready", "true")
     assert DEFAULT_CHARACTER in {c["character_id"] for c in characters["characters"]}
+    code, out, err = _run(capsys, "characters", "list")  # the table shows the latest version
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if DEFAULT_CHARACTER in line]
+    assert "v1.0.0" in row.split()
     detail = _json(capsys, "characters", "get", DEFAULT_CHARACTER)
     assert any(v["version"] == "v1.0.0" for v in detail["versions"])
     code, out, _ = _run(capsys, "characters", "get", DEFAULT_CHARACTER)
@@ -263,6 +267,31 @@ def test_retarget_export_downloads_each_format_beside_the_npz(
     assert code == 0, err
     assert text.splitlines() == [str(tmp_path / "v.npz"), str(tmp_path / "v.html")]
     assert (tmp_path / "v.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_retarget_of_a_failing_job_says_why_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+    local_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    wait_for_catalog: Callable[[Client], None],
+) -> None:
+    with Client(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        wait_for_catalog(client)
+    monkeypatch.setenv("MYOSDK_API_KEY", local_server.api_key)
+    monkeypatch.setenv("MYOSDK_BASE_URL", local_server.base_url)
+    # the CMU markerset with every marker renamed: valid, but it matches no recorded label
+    foreign = tmp_path / "foreign.xml"
+    foreign.write_text(CMU_MARKERSET.read_text().replace('name="', 'name="X_'))
+    code, out, err = _run(
+        capsys, "retarget", str(sample_c3d_path()), str(foreign), "-o", str(tmp_path / "w.npz"),
+        "-q", "--interval", "0.2",
+    )  # fmt: skip
+    assert code == 1
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("myo: error: job ") and " FAILED: " in line
+    assert "marker" in line and "error_message" not in line  # the message, not the object
 
 
 @pytest.mark.usefixtures("env")

@@ -228,13 +228,19 @@ def test_wait_returns_failed_jobs_and_backs_off_on_429() -> None:
         httpx.Response(429, headers={"Retry-After": "0.3"}),
         httpx.Response(429, headers={"Retry-After": "0.3"}),
         httpx.Response(429, headers={"Retry-After": "0.3"}),
-        httpx.Response(200, json={**_job("FAILED"), "error": "markers missing"}),
+        httpx.Response(
+            200,
+            json={
+                **_job("FAILED"),
+                "error": {"error_message": "markers missing", "error_type": "MARKERSET_MISMATCH"},
+            },
+        ),
     )
     with _sync(script) as client:
         started = time.monotonic()
         job = client.jobs.wait("j1", interval=0.01)
     assert job["status"] == "FAILED"
-    assert job["error"] == "markers missing"
+    assert job["error"] == {"error_message": "markers missing", "error_type": "MARKERSET_MISMATCH"}
     assert time.monotonic() - started >= 0.9  # three Retry-After waits honoured
 
 
