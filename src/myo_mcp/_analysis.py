@@ -36,20 +36,38 @@ def engine_data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+#: What each extension the engine reads is called in messages.
+RECORDING_KINDS = {
+    ".c3d": "a C3D recording",
+    ".trc": "a TRC file",
+    ".csv": "a CSV trackers table",
+    ".parquet": "a parquet trackers table",
+}
+
+
+def recording_kind(path: Path) -> str:
+    """What ``path`` is read as: ``"a CSV trackers table"``, ...; ``"a marker recording"`` for
+    another extension (the engine reads it if it starts like a C3D file)."""
+    return RECORDING_KINDS.get(path.suffix.lower(), "a marker recording")
+
+
 class RecordingError(ValueError):
-    """A file the engine cannot read as a recording (the engine's message says why)."""
+    """A file the engine cannot read as a recording (the engine's reason says why)."""
 
 
-def inspect_recording(path: Path) -> dict[str, Any]:
-    """``myo_retarget.inspect_c3d`` of ``path``.
+def inspect_recording(path: Path, mocap_scale: float | None = None) -> dict[str, Any]:
+    """``myo_retarget.inspect_c3d`` of ``path`` (a C3D, TRC or CSV/parquet trackers table).
 
     Raises:
-        RecordingError: The engine cannot read it (not a C3D, truncated, malformed).
+        RecordingError: The engine cannot read it (truncated, malformed, a bad cell); the
+            message is the engine's reason, without the file's path.
     """
-    from myo_retarget import RetargetError, inspect_c3d
+    from myo_retarget import MarkerReadError, RetargetError, inspect_c3d
 
     try:
-        return inspect_c3d(path)
+        return inspect_c3d(path, mocap_scale=mocap_scale)
+    except MarkerReadError as exc:
+        raise RecordingError(exc.reason) from exc
     except RetargetError as exc:
         raise RecordingError(str(exc)) from exc
 

@@ -121,9 +121,11 @@ def character_detail(c: Mapping[str, Any]) -> CharacterDetail:
     )
 
 
-def inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
-    """The engine's inspection of ``file``: the best shipped markerset, the 25 markers with the
-    most frames missing or gap-filled."""
+def inspection(
+    file: Path, info: Mapping[str, Any], mocap_scale: float | None = None
+) -> C3DInspection:
+    """The engine's inspection of ``file`` (read with ``mocap_scale``, if given): the best shipped
+    markerset, the 25 markers with the most frames missing or gap-filled."""
     fits = [
         MarkersetFit(**{k: m[k] for k in MarkersetFit.model_fields if k in m})
         for m in info["markersets"]
@@ -134,7 +136,8 @@ def inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
         key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
     )[:25]
     if best is not None:
-        step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}')"
+        scale = f", mocap_scale={mocap_scale:g}" if mocap_scale is not None else ""
+        step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
         if best.partial:
             step += f"; note: {best.note}"
     elif fits and fits[0].empty:
@@ -143,6 +146,7 @@ def inspection(file: Path, info: Mapping[str, Any]) -> C3DInspection:
         step = "No shipped markerset fits: a markerset XML naming these labels is needed."
     return C3DInspection(
         path=str(file),
+        format=info["format"],
         frames=info["frames"],
         rate_hz=info["rate_hz"],
         duration_s=info["duration_s"],

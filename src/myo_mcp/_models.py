@@ -200,9 +200,10 @@ class MarkerGap(BaseModel):
 
 
 class C3DInspection(BaseModel):
-    """What a C3D recording holds, to choose a markerset before uploading."""
+    """What a marker recording holds, to choose a markerset before uploading."""
 
     path: str
+    format: str
     frames: int
     rate_hz: float
     duration_s: float

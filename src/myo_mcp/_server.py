@@ -48,14 +48,15 @@ TOOL_MODULES = (
 )
 
 INSTRUCTIONS = """\
-Retargets motion capture (C3D files) onto a MuJoCo humanoid: joint angles over time (.npz).
+Retargets motion capture (C3D, TRC or CSV/parquet marker tables) onto a MuJoCo humanoid: \
+joint angles over time (.npz).
 Typical flow: inspect_c3d(path) to see the markers and the best shipped markerset -> \
 retarget_motion(c3d_path, markerset) does upload, job, wait and download in one call -> \
 summarize_motion(path) for ranges of motion and a plot, show_motion(path) to show the user \
 the motion (a 3-D viewer or key poses) -> export_motion(path, format) for \
 Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, parquet). \
 Step by step instead: \
-upload_asset (C3D and markerset XML) -> start_retarget -> wait_for_job (repeat while \
+upload_asset (recording and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
 Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \
 resources myo://markersets/<name>. Local paths must lie inside the directories the server allows \

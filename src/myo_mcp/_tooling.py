@@ -9,6 +9,7 @@ This module deliberately does not use ``from __future__ import annotations``: th
 tools' annotations (and the ``Resolve(...)`` markers in them) at registration.
 """
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from mcp.server.mcpserver import Context, ListRoots, Resolve
 from mcp.types import ListRootsResult, ToolAnnotations
 from pydantic import Field
 
+from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
 from ._backend import Backend
@@ -32,6 +34,7 @@ __all__ = [
     "LOCAL_FILES_NOTE",
     "READ",
     "READ_LOCAL",
+    "RECORDING_FORMATS",
     "WRITE",
     "WRITE_LOCAL",
     "AssetId",
@@ -41,14 +44,17 @@ __all__ = [
     "Height",
     "JobId",
     "Limit",
+    "MocapScale",
     "Offset",
     "Progress",
+    "Rotation",
     "Scaling",
     "SubjectGender",
     "ToolDeps",
     "ToolSpec",
     "Weight",
     "check_subject",
+    "check_tracker_options",
     "given",
     "with_title",
 ]
@@ -205,6 +211,21 @@ Weight = Annotated[
 SubjectGender = Annotated[Gender | None, Field(description="Subject gender (default male).")]
 Scaling = Annotated[bool | None, Field(description="Scale the character to the subject (default).")]
 
+#: The recordings the engine reads, as the tools' descriptions name them: ".c3d/.trc/.csv/.parquet".
+RECORDING_FORMATS = "/".join(TRACKER_EXTENSIONS)
+# The schema states the names and the bound; the tools check them (check_tracker_options), so
+# that a wrong value is answered in the user's words before anything is uploaded.
+_RotationName = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
+Rotation = Annotated[
+    _RotationName | None,
+    Field(description="Vertical axis +Y: yup_to_zup, -Y: ydown_to_zup; default: detected."),
+]
+_Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
+MocapScale = Annotated[
+    _Positive | None,
+    Field(description="Units per metre of a .csv/.parquet table (default 1000: mm)."),
+]
+
 
 def check_subject(height: float | None, weight: float | None) -> None:
     """Refuse a height or weight out of range with the engine's message (ValueError)."""
@@ -214,6 +235,20 @@ def check_subject(height: float | None, weight: float | None) -> None:
     ):
         if problem:
             raise ValueError(problem)
+
+
+def check_tracker_options(rotation: str | None, mocap_scale: float | None) -> None:
+    """Refuse an unknown rotation or a scale that is not a positive number (ValueError)."""
+    if rotation is not None and rotation not in ROTATIONS:
+        names = " or ".join(f"'{name}' (vertical axis {axis})" for name, axis in ROTATIONS.items())
+        raise ValueError(
+            f"unknown rotation {rotation!r}: use {names}, or omit it to detect the vertical axis"
+        )
+    if mocap_scale is not None and not (math.isfinite(mocap_scale) and mocap_scale > 0):
+        raise ValueError(
+            f"mocap_scale must be a number > 0, a table's units per metre (1000 for millimetres, "
+            f"1 for metres), not {mocap_scale!r}"
+        )
 
 
 def given(**options: Any) -> dict[str, Any]:

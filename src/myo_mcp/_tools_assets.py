@@ -21,6 +21,7 @@ from ._models import AssetInfo, AssetPage, DeletedAsset, DownloadedFile, Uploade
 from ._tooling import (
     DESTRUCTIVE,
     READ,
+    RECORDING_FORMATS,
     WRITE,
     WRITE_LOCAL,
     AssetId,
@@ -78,7 +79,7 @@ async def list_assets(
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> AssetPage:
-    """List stored assets (uploaded C3D/markerset files and job outputs), newest first.
+    """List stored assets (uploaded files and job outputs), newest first.
 
     Use it to find an asset id; page with offset=next_offset. Read one with get_asset.
     """
@@ -103,19 +104,24 @@ async def get_asset(deps: Deps, asset_id: AssetId) -> AssetInfo:
 
 async def upload_asset(
     deps: Deps,
-    path: Annotated[str, Field(description="Local file: a .c3d recording or a markerset .xml.")],
+    path: Annotated[
+        str,
+        Field(
+            description=f"Local file: a recording ({RECORDING_FORMATS}), markerset .xml or .glb."
+        ),
+    ],
     roots: ClientRoots,
     purpose: Annotated[
         str | None,
-        Field(description="Asset purpose; default from the extension ('retarget')."),
+        Field(description="Default from the extension: 'retarget' ('motion' for .glb/.gltf)."),
     ] = None,
     metadata: Annotated[
         dict[str, Any] | None, Field(description="Small JSON metadata to attach.")
     ] = None,
 ) -> UploadedAsset:
-    """Upload a local file (C3D recording or markerset XML) so a job can use it.
+    """Upload a local file (recording or markerset XML for a job; GLB/glTF: a motion).
 
-    Each call creates a new asset. Next: start_retarget with the C3D's and the markerset's
+    Each call creates a new asset. Next: start_retarget with the recording's and the markerset's
     asset ids. (retarget_motion does upload + job + download in one call.)
     """
     with tool_errors(deps.backend, f"upload {path}"):
@@ -127,7 +133,7 @@ async def upload_asset(
             asset=asset,
             verified=bool(up.get("verified")),
             next_step="start_retarget(c3d_asset_id=..., markerset_asset_id=...) once "
-            "both the C3D and the markerset are uploaded.",
+            "both the recording and the markerset are uploaded.",
         )
 
 

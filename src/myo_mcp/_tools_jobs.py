@@ -20,18 +20,22 @@ from ._models import CanceledJob, JobInfo, JobPage, JobWait, StartedJob
 from ._tooling import (
     DESTRUCTIVE,
     READ,
+    RECORDING_FORMATS,
     WRITE,
     Deps,
     Height,
     JobId,
     Limit,
+    MocapScale,
     Offset,
     Progress,
+    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
     Weight,
     check_subject,
+    check_tracker_options,
     given,
     with_title,
 )
@@ -126,7 +130,9 @@ async def list_jobs(
 
 async def start_retarget(
     deps: Deps,
-    c3d_asset_id: Annotated[str, Field(description="The uploaded C3D recording.")],
+    c3d_asset_id: Annotated[
+        str, Field(description=f"The uploaded recording ({RECORDING_FORMATS}).")
+    ],
     markerset_asset_id: Annotated[str, Field(description="The uploaded markerset XML.")],
     character_id: Annotated[
         str | None, Field(description="Character; default: the built-in humanoid.")
@@ -134,6 +140,8 @@ async def start_retarget(
     character_version: Annotated[
         str | None, Field(description="A READY version; default v1.0.0.")
     ] = None,
+    mocap_scale: MocapScale = None,
+    rotation: Rotation = None,
     enable_scaling: Scaling = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
@@ -142,12 +150,13 @@ async def start_retarget(
         dict[str, Any] | None, Field(description="Small JSON metadata for the job.")
     ] = None,
 ) -> StartedJob:
-    """Start retargeting an uploaded C3D onto a character; returns at once with a job id.
+    """Start retargeting an uploaded recording onto a character; returns at once with a job id.
 
     Next: wait_for_job(job_id) until done, then download_asset the output.
     """
     with tool_errors(deps.backend, "start the retarget job"):
         check_subject(subject_height, subject_weight)
+        check_tracker_options(rotation, mocap_scale)
         client = await deps.backend.client()
         started = await client.jobs.start_retarget(
             c3d_asset_id=c3d_asset_id,
@@ -160,6 +169,8 @@ async def start_retarget(
                 subject_height=subject_height,
                 subject_weight=subject_weight,
                 metadata=metadata,
+                rotation=rotation,
+                mocap_scale=mocap_scale,
             ),
         )
         job = job_info(await client.jobs.get(started["job_id"]))

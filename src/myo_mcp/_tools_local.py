@@ -1,5 +1,5 @@
-"""The tools over local files: allowed directories, inspect a C3D, summarize a motion, and
-retarget a C3D file in one call.
+"""The tools over local files: allowed directories, inspect a recording (C3D, TRC, CSV/parquet
+trackers table), summarize a motion, and retarget a recording in one call.
 
 This module deliberately does not use ``from __future__ import annotations``: the SDK reads the
 tools' annotations at registration.
@@ -37,16 +37,20 @@ from ._models import (
 from ._paths import RootSource, resolve_path
 from ._tooling import (
     READ_LOCAL,
+    RECORDING_FORMATS,
     WRITE,
     ClientRoots,
     Deps,
     Height,
+    MocapScale,
     Progress,
+    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
     Weight,
     check_subject,
+    check_tracker_options,
     given,
     with_title,
 )
@@ -96,26 +100,34 @@ async def list_allowed_directories(deps: Deps, roots: ClientRoots) -> AllowedDir
 
 async def inspect_c3d(
     deps: Deps,
-    path: Annotated[str, Field(description="Local path of the .c3d file.")],
+    path: Annotated[str, Field(description=f"Local recording ({RECORDING_FORMATS}).")],
     roots: ClientRoots,
+    mocap_scale: MocapScale = None,
 ) -> C3DInspection:
-    """Describe a local C3D recording before uploading it: marker labels, frame rate, frames,
-    units, vertical axis, gaps, and how well each shipped markerset fits (coverage, missing
-    markers).
+    """Describe a local marker recording before uploading it: format, marker labels, frame
+    rate, frames, units, vertical axis, gaps, and how well each shipped markerset fits
+    (coverage, missing markers).
 
     Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
     fits, the user needs a markerset XML for their marker names.
     """
     with tool_errors(deps.backend, f"inspect {path}"):
+        check_tracker_options(None, mocap_scale)
         file = deps.local_file(path, roots)
         try:
-            info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file)
+            info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file, mocap_scale)
         except _analysis.RecordingError as exc:
+            # The engine's reason says what to do for a table; a C3D's says what is wrong.
+            hint = (
+                " Check that it is a .c3d file (not truncated)."
+                if file.suffix.lower() == ".c3d"
+                else ""
+            )
             raise ToolError(
-                f"Cannot read {file.name} as a C3D recording: {exc}. Check that it is a "
-                ".c3d file (not truncated)."
+                f"Cannot read {file.name} as {_analysis.recording_kind(file)}: "
+                f"{str(exc).rstrip('.')}.{hint}"
             ) from None
-        return inspection(file, info)
+        return inspection(file, info, mocap_scale)
 
 
 async def summarize_motion(
@@ -188,7 +200,7 @@ async def motion_file(
 
 async def retarget_motion(
     deps: Deps,
-    c3d_path: Annotated[str, Field(description="Local .c3d recording.")],
+    c3d_path: Annotated[str, Field(description=f"Local recording ({RECORDING_FORMATS}).")],
     markerset: Annotated[
         str,
         Field(
@@ -200,8 +212,10 @@ async def retarget_motion(
     roots: ClientRoots,
     output_path: Annotated[
         str | None,
-        Field(description="Where to write the .npz; default: beside the C3D."),
+        Field(description="Where to write the .npz; default: beside the recording."),
     ] = None,
+    mocap_scale: MocapScale = None,
+    rotation: Rotation = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
     subject_weight: Weight = None,
@@ -214,8 +228,8 @@ async def retarget_motion(
         ),
     ] = None,
 ) -> RetargetResult:
-    """Retarget a local C3D recording in one call: upload it and the markerset, start the
-    job, wait with progress, download the motion (.npz) next to the C3D (or output_path),
+    """Retarget a local recording in one call: upload it and the markerset, start the job,
+    wait with progress, download the motion (.npz) next to the recording (or output_path),
     and write the requested export formats next to it.
 
     If the job is not finished within this call's time budget, done=false and the job id
@@ -224,8 +238,9 @@ async def retarget_motion(
     """
     with tool_errors(deps.backend, f"retarget {c3d_path}"):
         check_subject(subject_height, subject_weight)
+        check_tracker_options(rotation, mocap_scale)
         started_at = time.monotonic()
-        c3d = deps.local_file(c3d_path, roots)
+        recording = deps.local_file(c3d_path, roots)
         if markerset in SHIPPED_MARKERSETS:
             ms_file = shipped_markerset_path(markerset)
         elif "/" not in markerset and not markerset.lower().endswith(".xml"):
@@ -236,11 +251,11 @@ async def retarget_motion(
             )
         else:
             ms_file = deps.local_file(markerset, roots)
-        out = deps.local_path(output_path or str(c3d.with_suffix(".npz")), roots)
+        out = deps.local_path(output_path or str(recording.with_suffix(".npz")), roots)
         client = await deps.backend.client()
         progress = Progress(ctx)
-        await progress(0, f"uploading {c3d.name}")
-        c3d_up = await client.assets.upload_file(c3d)
+        await progress(0, f"uploading {recording.name}")
+        c3d_up = await client.assets.upload_file(recording)
         await progress(5, f"uploading markerset {ms_file.name}")
         ms_up = await client.assets.upload_file(ms_file)
         started = await client.jobs.start_retarget(
@@ -251,6 +266,8 @@ async def retarget_motion(
                 subject_gender=subject_gender,
                 subject_height=subject_height,
                 subject_weight=subject_weight,
+                rotation=rotation,
+                mocap_scale=mocap_scale,
             ),
         )
         budget = deps.config.call_budget_s - (time.monotonic() - started_at) - 3.0
@@ -263,7 +280,8 @@ async def retarget_motion(
         if job.status in ("FAILED", "CANCELED"):
             raise ToolError(
                 f"Retarget job {job.job_id} {job.status}: {job.error or job.message}. "
-                "inspect_c3d shows which markerset fits; fix the inputs and try again."
+                f"inspect_c3d(path='{recording}') checks the file and which markerset fits; "
+                "fix the inputs and try again."
             )
         if job.status != "SUCCEEDED":
             return RetargetResult(
@@ -313,10 +331,10 @@ async def _export_all(
 #: Registered in every mode, in this order.
 READ_TOOLS = (
     ToolSpec(list_allowed_directories, with_title(READ_LOCAL, "List allowed directories")),
-    ToolSpec(inspect_c3d, with_title(READ_LOCAL, "Inspect a C3D file"), local_files=True),
+    ToolSpec(inspect_c3d, with_title(READ_LOCAL, "Inspect a recording"), local_files=True),
     ToolSpec(summarize_motion, with_title(READ_LOCAL, "Summarize a motion"), local_files=True),
 )
 #: Registered unless the server is read-only.
 WRITE_TOOLS = (
-    ToolSpec(retarget_motion, with_title(WRITE, "Retarget a C3D file"), local_files=True),
+    ToolSpec(retarget_motion, with_title(WRITE, "Retarget a recording"), local_files=True),
 )
