@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,6 +24,7 @@ from myosdk._core import (
     DEFAULT_CHARACTER_VERSION,
     DEFAULT_TIMEOUT,
     EXPORT_OUTPUTS,
+    ROTATIONS,
     __version__,
     export_format_names,
     job_outputs,
@@ -206,12 +209,12 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    if not Path(args.c3d).is_file():
-        raise FileNotFoundError(f"No such file: {args.c3d}")
+    if not Path(args.recording).is_file():
+        raise FileNotFoundError(f"No such file: {args.recording}")
     markerset_file = _markerset_file(args.markerset)
-    output = args.output or str(Path(Path(args.c3d).name).with_suffix(".npz"))
+    output = args.output or str(Path(Path(args.recording).name).with_suffix(".npz"))
     quiet = args.quiet or args.json
-    c3d = _upload(client, args.c3d, "retarget", None, quiet)
+    c3d = _upload(client, args.recording, "retarget", None, quiet)
     markerset = _upload(client, markerset_file, "retarget", None, quiet)
     started = client.jobs.start_retarget(
         c3d_asset_id=c3d["asset_id"],
@@ -224,6 +227,10 @@ def cmd_retarget(client: Client, args: argparse.Namespace) -> None:
         subject_weight=args.weight,
         metadata=_metadata(args.metadata),
         export_formats=args.export,
+        rotation=args.rotation,
+        mocap_scale=args.mocap_scale,
+        clip_length=args.clip_length,
+        n_frames_scaling=args.n_frames_scaling,
     )
     job_id = started["job_id"]
     if quiet:
@@ -286,6 +293,32 @@ def _export_list(text: str) -> list[str]:
         return export_format_names([name.strip() for name in text.split(",") if name.strip()])
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> float:
+    """``--mocap-scale``: a number > 0, checked before anything is uploaded."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a number > 0 (the table's units per metre, 1000 for mm), got {text!r}"
+        )
+    return value
+
+
+def _frames(text: str, *, all_frames: bool = False) -> int:
+    """A frame count: a whole number >= 1 (or -1, "all", where ``all_frames``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and not (all_frames and value == -1):
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number >= 1{' or -1 (all)' if all_frames else ''}, got {text!r}"
+        )
+    return value
 
 
 def _export_paths(npz: Path, formats: Sequence[str]) -> dict[str, Path]:
@@ -499,21 +532,50 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "retarget",
         cmd_retarget,
-        "upload a C3D and a markerset, retarget, wait and download the .npz",
+        "upload a recording and a markerset, retarget, wait and download the .npz",
     )
-    p.add_argument("c3d", help="the C3D recording")
+    p.add_argument(
+        "recording", help="the marker recording: .c3d, .trc, or a .csv/.parquet trackers table"
+    )
     p.add_argument(
         "markerset",
         help="the markerset XML file, or the name of a shipped markerset such as cmu "
         "(when no file of that name exists)",
     )
-    p.add_argument("-o", "--output", help="where to write the .npz (default: ./<c3d name>.npz)")
+    p.add_argument(
+        "-o", "--output", help="where to write the .npz (default: ./<recording name>.npz)"
+    )
     p.add_argument("--character-id", default=DEFAULT_CHARACTER_ID)
     p.add_argument("--character-version", default=DEFAULT_CHARACTER_VERSION)
     p.add_argument("--gender", choices=["male", "female"], default="male")
     p.add_argument("--height", type=float, help="subject height in metres")
     p.add_argument("--weight", type=float, help="subject weight in kg")
     p.add_argument("--no-scaling", action="store_true", help="do not scale the character")
+    p.add_argument(
+        "--rotation",
+        choices=ROTATIONS,
+        help="the recording's vertical axis is +Y (yup_to_zup) or -Y (ydown_to_zup); default:"
+        " detected from the markers",
+    )
+    p.add_argument(
+        "--mocap-scale",
+        type=_positive,
+        metavar="N",
+        help="units per metre of a CSV/parquet table (default 1000: millimetres; 1 for metres);"
+        " C3D and TRC files state their units",
+    )
+    p.add_argument(
+        "--clip-length",
+        type=functools.partial(_frames, all_frames=True),
+        metavar="N",
+        help="retarget the first N frames only (default, or -1: the whole recording)",
+    )
+    p.add_argument(
+        "--n-frames-scaling",
+        type=_frames,
+        metavar="N",
+        help="frames used to scale the character to the subject (default: the server's choice)",
+    )
     p.add_argument("--metadata", help="JSON object stored with the job")
     p.add_argument(
         "--export",
