@@ -523,7 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    p = sub(commands, "upload", cmd_upload, "upload a file (C3D, markerset XML) as an asset")
+    p = sub(
+        commands,
+        "upload",
+        cmd_upload,
+        "upload a file (recording, markerset XML, GLB motion) as an asset",
+    )
     p.add_argument("file")
     p.add_argument("--purpose", help="asset purpose (default: from the extension)")
     p.add_argument("--metadata", help="JSON object stored with the asset")
