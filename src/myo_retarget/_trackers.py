@@ -63,6 +63,10 @@ _FRAME_COLUMNS = frozenset({"frame", "frame#", "frames"})
 # rounded to milliseconds at 120 Hz jitter by 6 %, a dropped frame doubles the step.
 _TIME_STEP_TOLERANCE = 0.25
 _ROWS_PER_CHUNK = 4096
+# The markers of a person span this much in a frame (a foot-only set: ~0.3 m; arms out: 2.5 m).
+_BODY_SPAN_M = (0.2, 20.0)
+_TYPICAL_SPAN_M = 1.2
+_SCALE_GUESSES = (1, 10, 100, 1000)
 # A rate this close (relative) to a whole number of Hz is that number.
 _RATE_SNAP = 1e-4
 
@@ -77,6 +81,7 @@ class _Markers:
     units: str
     first_frame: int
     storage: str
+    units_stated: bool = False  # the file says its units (a TRC header's Units)
 
 
 def read_markers(
@@ -136,6 +141,8 @@ def read_markers(
         found = _read_csv(spath, scale)
     else:
         found = _read_parquet(spath, scale)
+    if not found.units_stated:
+        _check_body_size(spath, found.positions, scale)
     start, stop = frame_slice(spath, frame_range, len(found.positions), MarkerReadError)
     lab = found.positions[start:stop]
     labels = matching_labels(found.labels)
@@ -163,6 +170,34 @@ def read_markers(
         n_analog_channels=0,
         vertical_axis_source=source,
         format=fmt,
+    )
+
+
+def _check_body_size(path: str, positions: NDArray[np.float64], scale: float) -> None:
+    """Refuse numbers whose units the caller guessed wrong (a table carries none).
+
+    Read in the wrong units a recording still retargets -- every frame failing, the job
+    "succeeded" -- so a body that spans less than :data:`_BODY_SPAN_M` or more, in a typical
+    frame, is refused with the ``mocap_scale`` that gives it a human size.
+    """
+    seen = ~np.isnan(positions[..., 0])
+    frames = np.flatnonzero(seen.sum(axis=1) >= 2)
+    if len(frames) == 0:
+        return
+    step = max(1, len(frames) // 200)  # a typical frame, not all of them
+    spans = [float(np.ptp(positions[f][seen[f]], axis=0).max()) for f in frames[::step]]
+    span = float(np.median(spans))
+    low, high = _BODY_SPAN_M
+    if low <= span <= high or span == 0.0:
+        return
+    fits = min(_SCALE_GUESSES, key=lambda c: abs(math.log(span * scale / c / _TYPICAL_SPAN_M)))
+    unit = {1: "metres", 10: "decimetres", 100: "centimetres", 1000: "millimetres"}[fits]
+    raise MarkerReadError(
+        path,
+        f"read with mocap_scale={scale:g} ({_scale_units(scale)}) its markers span "
+        f"{span:.3g} m in a typical frame, and a person spans about {low:g} to {high:g} m: "
+        f"the numbers are probably in {unit}; pass mocap_scale={fits} (--mocap-scale {fits} "
+        "on the command line)",
     )
 
 
@@ -369,9 +404,9 @@ def _read_trc(path: str, mocap_scale: float) -> _Markers:
                 f"unknown Units {units_text!r} in the TRC header (accepted: mm, cm, m, in); "
                 "correct it to the units of the numbers",
             )
-        metres, units = _TRC_SCALE[unit], unit
+        metres, units, stated = _TRC_SCALE[unit], unit, True
     else:  # a header without Units: the caller says
-        metres, units = 1.0 / mocap_scale, _scale_units(mocap_scale)
+        metres, units, stated = 1.0 / mocap_scale, _scale_units(mocap_scale), False
     frame_numbers = values[:, 0]
     first_frame = int(frame_numbers[0]) if np.isfinite(frame_numbers[0]) else 1
     return _Markers(
@@ -381,6 +416,7 @@ def _read_trc(path: str, mocap_scale: float) -> _Markers:
         units=units,
         first_frame=first_frame,
         storage="text",
+        units_stated=stated,
     )
 
 

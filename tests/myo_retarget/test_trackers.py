@@ -72,7 +72,8 @@ def test_trc_without_units_uses_mocap_scale(
     rec = read_markers(path, mocap_scale=1)
     assert rec.units == "m"
     _check_same(rec.positions, positions)
-    assert read_markers(path).units == "mm"  # the default: millimetres
+    in_mm = write_trc(tmp_path / "mm.trc", labels, positions, RATE, units="mm", header_units="")
+    assert read_markers(in_mm).units == "mm"  # the default: millimetres
 
 
 def test_trc_frame_numbers_and_frame_range(
@@ -115,8 +116,34 @@ def test_mocap_scale_divides_table_numbers(
     assert rec.units == "m"
     _check_same(rec.positions, positions)
     assert read_markers(path, mocap_scale=2.54).units == "1/2.54 m"
-    # Read as millimetres, the same numbers make a body a thousandth the size.
-    np.testing.assert_allclose(read_markers(path).positions, positions / 1000, atol=1e-9)
+
+
+@pytest.mark.parametrize(("scale", "read_as", "advice"), [(1.0, None, 1), (1000.0, 1.0, 1000)])
+@pytest.mark.parametrize("ext", ["csv", "parquet", "trc"])
+def test_a_table_read_in_the_wrong_units_says_which_mocap_scale_fits(
+    tmp_path: Path,
+    markers: tuple[list[str], NDArray[np.float64]],
+    ext: str,
+    scale: float,
+    read_as: float | None,
+    advice: int,
+) -> None:
+    # A table in metres read as millimetres made a body 1.8 mm tall: the job "succeeded" with
+    # every frame failed. It is refused, naming the mocap_scale that gives a human size.
+    labels, positions = markers
+    if ext == "trc":
+        units = "m" if scale == 1.0 else "mm"
+        path = write_trc(tmp_path / "m.trc", labels, positions, RATE, units=units, header_units="")
+    else:
+        writer = write_csv if ext == "csv" else write_parquet
+        path = writer(tmp_path / f"m.{ext}", table_columns(labels, positions, RATE, scale=scale))
+    with pytest.raises(MarkerReadError) as caught:
+        read_markers(path, mocap_scale=read_as)
+    message = str(caught.value)
+    assert f"m.{ext}" in message and f"mocap_scale={advice}" in message
+    assert "--mocap-scale" in message
+    rec = read_markers(path, mocap_scale=advice)
+    np.testing.assert_allclose(rec.positions, positions * scale / advice, atol=1e-6)
 
 
 def test_a_c3d_is_recognised_whatever_its_name(
