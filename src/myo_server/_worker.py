@@ -48,7 +48,7 @@ from ._records import (
     JobRecord,
 )
 from ._space import JOB_OUT_OF_SPACE, out_of_space
-from ._storage import BlobStore, asset_key, put_file
+from ._storage import BlobStore, asset_key, put_file, safe_filename
 from ._util import new_id, now
 
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ def _named_like(path: Path, filename: str) -> Iterator[Path]:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="myo-input-") as tmp:
-        link = Path(tmp) / f"recording{suffix}"
+        link = Path(tmp) / f"{safe_filename(Path(filename).stem)[:100]}{suffix}"
         link.symlink_to(path)
         yield link
 

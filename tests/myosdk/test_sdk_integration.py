@@ -221,6 +221,13 @@ def test_start_with_every_argument_wait_list_cancel_delete(
         "subject_gender": "female",
         "subject_height": 1.68,
         "subject_weight": 61.5,
+        # the vendor's engine options, none given
+        "rotation": None,
+        "mocap_scale": None,
+        "clip_length": None,
+        "n_frames_scaling": None,
+        "chunk_size": None,
+        "disable_contacts": None,
     }
     assert state.get("metadata") == {"trial": 3}
 
