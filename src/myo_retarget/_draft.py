@@ -227,16 +227,23 @@ def _frames(valid: NDArray[np.bool_], n: int, least: int) -> NDArray[np.int64]:
 
 
 def _locked_parent(character: Character, qpos: NDArray[np.float64]) -> list[int]:
-    """Per body, the nearest ancestor it moved relative to in the fit (itself if it moved):
-    a body whose hinges stayed still is indistinguishable from its parent."""
+    """Per body, the body a marker on it is attached to when it cannot tell them apart.
+
+    A body whose hinges stayed still in the fit moved with its parent: the parent stands for
+    both (a marker cannot say which it is on). A body with no joint at all (skull, scapula) is
+    its parent's rigid extension: it stands for both, as markersets attach markers to it.
+    """
     m = character.model
     still = np.std(qpos, axis=0) < _STILL_RAD
     out = list(range(m.nbody))
+    welded: dict[int, int] = {}
     for b in range(2, m.nbody):
-        joints = range(int(m.body_jntadr[b]), int(m.body_jntadr[b]) + int(m.body_jntnum[b]))
-        if all(still[int(m.jnt_qposadr[j])] for j in joints):
+        first, count = int(m.body_jntadr[b]), int(m.body_jntnum[b])
+        if count == 0:
+            welded.setdefault(int(m.body_parentid[b]), b)
+        if all(still[int(m.jnt_qposadr[j])] for j in range(first, first + count)):
             out[b] = out[int(m.body_parentid[b])]
-    return out
+    return [welded.get(r, r) for r in out]
 
 
 def _confidence(spread: float, runner_up: float | None) -> float:
