@@ -37,6 +37,7 @@ from ._markerset import (
 
 __all__ = [
     "DRAFT_FRAMES",
+    "MAX_REFITS",
     "MAX_SPREAD_MM",
     "MIN_DRAFT_TRUNK",
     "MIN_SAMPLES",
@@ -55,6 +56,8 @@ MAX_SPREAD_MM = 30.0
 it moves with no body (soft-tissue clusters spread 5-15 mm)."""
 MIN_SAMPLES = 5
 """Fewest fitted frames a marker must be seen in to be placed by rigidity."""
+MAX_REFITS = 5
+"""Most named markers dropped (one per refit) for moving with no body."""
 # Hinges whose angle varies less than this over the fitted frames did not move (rad): a body
 # hanging from such hinges moved with its parent, and a marker cannot tell the two apart.
 _STILL_RAD = 1e-3
@@ -246,6 +249,89 @@ def _locked_parent(character: Character, qpos: NDArray[np.float64]) -> list[int]
     return [welded.get(r, r) for r in out]
 
 
+def _spread_mm(local: NDArray[np.float64]) -> NDArray[np.float64]:
+    """RMS distance from the mean, mm, of ``(samples, bodies, 3)`` positions: per body."""
+    dev = local - local.mean(axis=0)
+    out: NDArray[np.float64] = np.sqrt((dev**2).sum(axis=2).mean(axis=0)) * 1000
+    return out
+
+
+class _Fit:
+    """The character fitted to the recognised markers on a subsample of frames.
+
+    Attributes:
+        frames: The fitted frames.
+        rms_mm: RMS residual of the recognised markers over them.
+        groups: Body ids a marker can be told apart on (see :func:`_locked_parent`).
+        synonym_spreads: Per recognised column, the spread of its position in its body's frame.
+    """
+
+    def __init__(
+        self,
+        character: Character,
+        rec: MarkerRecording,
+        measured: NDArray[np.float64],
+        placed: dict[int, Placement],
+        max_frames: int,
+    ) -> None:
+        self.character = character
+        cols = sorted(placed)
+        plist = [placed[c] for c in cols]
+        attachment = MarkerAttachment(
+            names=[rec.labels[c] for c in cols],
+            bodies=np.array([character.body_id(p.body) for p in plist], dtype=np.int64),
+            offsets=np.array([p.pos for p in plist], dtype=np.float64),
+            movable=np.array([p.movable for p in plist], dtype=bool),
+            weights=np.ones(len(plist)),
+        )
+        targets = measured[:, cols]
+        self.calib = calibrate(
+            character, attachment, targets, rec.rate, n_frames=DEFAULT_CALIBRATION_FRAMES
+        )
+        kin = MarkerKinematics(character, attachment.bodies, self.calib.offsets)
+        solver = IKSolver(kin, attachment.weights)
+        valid = np.asarray(~np.isnan(targets).any(axis=2), dtype=bool)
+        least = max(solver.settings.min_markers, int(0.8 * len(cols)))
+        self.frames = _frames(valid, max_frames, least)
+        qs = np.empty((len(self.frames), kin.nq))
+        q = initial_pose(kin, targets[self.frames[0]])
+        residuals: list[NDArray[np.float64]] = []
+        for n, f in enumerate(self.frames):
+            # Frames lie apart: each gets the cold-start iteration cap.
+            q, fitted, _ = solver.solve_frame(q, targets[f], q, solver.settings.max_iterations_cold)
+            qs[n] = q
+            residuals.append(np.linalg.norm(fitted[valid[f]] - targets[f][valid[f]], axis=1))
+        res = np.concatenate(residuals)
+        self.rms_mm = float(np.sqrt(np.mean(res**2)) * 1000) if res.size else float("nan")
+        poses = [kin.body_poses(qk) for qk in qs]
+        self.xpos = np.stack([p[0] for p in poses])  # (S, nbody, 3)
+        self.rot = np.stack([p[1] for p in poses])  # (S, nbody, 3, 3)
+        self.groups = sorted(set(_locked_parent(character, qs)[1:]))
+        self.synonym_spreads: dict[int, float] = {}
+        for k, c in enumerate(cols):
+            seen = valid[self.frames, k]
+            local = self.body_frame(targets[self.frames, k], seen)
+            b = int(attachment.bodies[k])
+            self.synonym_spreads[c] = float(_spread_mm(local)[b]) if seen.sum() > 1 else 0.0
+
+    def body_frame(
+        self, points: NDArray[np.float64], seen: NDArray[np.bool_]
+    ) -> NDArray[np.float64]:
+        """``(n, nbody, 3)``: a marker's seen samples (of the fitted frames) in every body's
+        frame."""
+        local: NDArray[np.float64] = np.einsum(
+            "sbji,sbj->sbi", self.rot[seen], points[seen][:, None, :] - self.xpos[seen]
+        )
+        return local
+
+    def nominal(self, body: int, local_mean: NDArray[np.float64]) -> tuple[float, float, float]:
+        """A position in ``body``'s frame at the character's default size (markerset offsets
+        grow with their segment's scale)."""
+        scale = self.calib.scales.get(self.character.body_segment[body], 1.0)
+        x, y, z = (float(v) for v in local_mean / scale)
+        return round(x, 4), round(y, 4), round(z, 4)
+
+
 def _confidence(spread: float, runner_up: float | None) -> float:
     sure = max(0.0, 1.0 - spread / MAX_SPREAD_MM)
     margin = 1.0 if runner_up is None else max(0.0, 1.0 - spread / max(runner_up, 1e-9))
@@ -315,66 +401,39 @@ def draft_markerset(
             unused=[rec.labels[i] for i in rest],
         )
 
-    # Fit the character to the recognised markers.
-    cols = np.array(sorted(placed), dtype=np.int64)
-    plist = [placed[int(c)] for c in cols]
-    attachment = MarkerAttachment(
-        names=[rec.labels[int(c)] for c in cols],
-        bodies=np.array([character.body_id(p.body) for p in plist], dtype=np.int64),
-        offsets=np.array([p.pos for p in plist], dtype=np.float64),
-        movable=np.array([p.movable for p in plist], dtype=bool),
-        weights=np.ones(len(plist)),
-    )
     measured = np.where(rec.measured[..., None], rec.positions, np.nan)
-    targets = measured[:, cols]
-    calib = calibrate(character, attachment, targets, rec.rate, n_frames=DEFAULT_CALIBRATION_FRAMES)
-    kin = MarkerKinematics(character, attachment.bodies, calib.offsets)
-    solver = IKSolver(kin, attachment.weights)
-    valid = np.asarray(~np.isnan(targets).any(axis=2), dtype=bool)
-    frames = _frames(valid, max_frames, max(solver.settings.min_markers, int(0.8 * len(cols))))
-    qs = np.empty((len(frames), kin.nq))
-    q = initial_pose(kin, targets[frames[0]])
-    residuals: list[NDArray[np.float64]] = []
-    for n, f in enumerate(frames):
-        q, fitted, _ = solver.solve_frame(q, targets[f], q, solver.settings.max_iterations_cold)
-        qs[n] = q
-        seen = valid[f]
-        residuals.append(np.linalg.norm(fitted[seen] - targets[f][seen], axis=1))
-    all_res = np.concatenate(residuals)
-    fit_rms_mm = float(np.sqrt(np.mean(all_res**2)) * 1000) if all_res.size else float("nan")
-    poses = [kin.body_poses(qk) for qk in qs]
-    xpos = np.stack([p[0] for p in poses])  # (S, nbody, 3)
-    rot = np.stack([p[1] for p in poses])  # (S, nbody, 3, 3)
-    locked = _locked_parent(character, qs)
-    groups = sorted(set(locked[1:]))
-
-    def body_frame(points: NDArray[np.float64], seen: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """(n, nbody, 3) positions of a marker's seen samples in every body's frame."""
-        local: NDArray[np.float64] = np.einsum(
-            "sbji,sbj->sbi", rot[seen], points[seen][:, None, :] - xpos[seen]
+    fit = _Fit(character, rec, measured, placed, max_frames)
+    # A label named like a landmark that moves with no body is not that landmark (a prop, a
+    # mislabelled marker). It drags the fit, so others look loose too: the worst leaves the draft
+    # and the fit is redone, until every named marker moves with its body.
+    for _ in range(MAX_REFITS):
+        worst = max(fit.synonym_spreads, key=lambda c: fit.synonym_spreads[c])
+        spread = fit.synonym_spreads[worst]
+        if spread <= MAX_SPREAD_MM:
+            break
+        p = placed.pop(worst)
+        left_out.append(
+            LeftOut(
+                rec.labels[worst],
+                f"named like {p.landmark} ({p.body}) but moves {spread:.0f} mm in that body's "
+                f"frame (limit {MAX_SPREAD_MM:g})",
+            )
         )
-        return local
-
-    def spread_mm(local: NDArray[np.float64]) -> NDArray[np.float64]:
-        dev = local - local.mean(axis=0)
-        out: NDArray[np.float64] = np.sqrt((dev**2).sum(axis=2).mean(axis=0)) * 1000
-        return out
-
-    def nominal(b: int, local_mean: NDArray[np.float64]) -> tuple[float, float, float]:
-        scale = calib.scales.get(character.body_segment[b], 1.0)
-        x, y, z = (float(v) for v in local_mean / scale)
-        return round(x, 4), round(y, 4), round(z, 4)
+        if sum(is_trunk_body(q.body) for q in placed.values()) < MIN_DRAFT_TRUNK:
+            raise MarkersetMismatchError(
+                _not_enough(rec, placed, unusable),
+                matched=[rec.labels[i] for i in placed],
+                unused=[rec.labels[i] for i in rest],
+            )
+        fit = _Fit(character, rec, measured, placed, max_frames)
+    frames = fit.frames
 
     markers: list[DraftMarker] = []
-    for k, c in enumerate(cols):
-        p = placed[int(c)]
-        seen = valid[frames, k]
-        spread = 0.0
-        if seen.sum() > 1:
-            spread = float(spread_mm(body_frame(targets[frames, k], seen))[attachment.bodies[k]])
+    for c, spread in fit.synonym_spreads.items():
+        p = placed[c]
         markers.append(
             DraftMarker(
-                label=rec.labels[int(c)],
+                label=rec.labels[c],
                 body=p.body,
                 method="synonym",
                 confidence=_confidence(spread, None),
@@ -398,9 +457,9 @@ def draft_markerset(
                 )
             )
             continue
-        local = body_frame(points, seen)
-        spreads = spread_mm(local)
-        ranked = sorted(groups, key=lambda g: spreads[g])
+        local = fit.body_frame(points, seen)
+        spreads = _spread_mm(local)
+        ranked = sorted(fit.groups, key=lambda g: spreads[g])
         best = ranked[0]
         runner = float(spreads[ranked[1]]) if len(ranked) > 1 else None
         if spreads[best] > MAX_SPREAD_MM:
@@ -419,7 +478,7 @@ def draft_markerset(
                 method="rigidity",
                 confidence=_confidence(float(spreads[best]), runner),
                 spread_mm=float(spreads[best]),
-                pos=nominal(best, local[:, best].mean(axis=0)),
+                pos=fit.nominal(best, local[:, best].mean(axis=0)),
                 movable=True,
                 landmark=character.body_names[ranked[1] - 1] if len(ranked) > 1 else "",
             )
@@ -432,7 +491,7 @@ def draft_markerset(
             f"Only {trunk} markers are on the pelvis/trunk; retargeting needs "
             f"{MIN_TRUNK_MARKERS}: add pelvis/trunk markers to the draft by hand."
         )
-    xml = _xml(rec, character, markers, fit_rms_mm)
+    xml = _xml(rec, character, markers, fit.rms_mm)
     parse_markerset(xml, source=str(rec.path), valid_bodies=character.body_names)  # self-check
     return MarkersetDraft(
         source=str(rec.path),
@@ -440,7 +499,7 @@ def draft_markerset(
         xml=xml,
         markers=tuple(markers),
         left_out=tuple(left_out),
-        fit_rms_mm=fit_rms_mm,
+        fit_rms_mm=fit.rms_mm,
         fit_frames=len(frames),
         notes=tuple(notes),
     )

@@ -34,6 +34,8 @@ RENAMED = {
 # The right knee marker, renamed too: it sits on the knee's flexion axis.
 ON_AXIS = "Marker_9"
 NOISE = "Marker_99"
+# Noise under a landmark's name (the right hip centre): its name is no proof.
+NAMED_NOISE = "RHJC"
 
 
 @pytest.mark.parametrize(
@@ -97,17 +99,18 @@ def test_landmarks_sit_where_the_shipped_markersets_put_them() -> None:
 
 @pytest.fixture(scope="module")
 def renamed_walk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plug-in-gait walk of the character with six markers renamed (RENAMED) and a marker of
-    random noise around the subject (NOISE)."""
+    """A plug-in-gait walk of the character with six markers renamed (RENAMED), the right knee
+    marker renamed ON_AXIS, and two markers of random noise around the subject (NOISE,
+    NAMED_NOISE)."""
     character = load_character()
     qpos = known_motion(character, 240, 120.0, seed=7)
     labels, positions = marker_trajectories(character, "plug-in-gait", qpos)
     rng = np.random.default_rng(7)
     positions += rng.normal(0.0, 0.0005, positions.shape)
-    noise = positions[:, labels.index("SACR")] + rng.uniform(-0.3, 0.3, (240, 3))
+    noise = positions[:, [labels.index("SACR")] * 2] + rng.uniform(-0.3, 0.3, (240, 2, 3))
     renamed = {**RENAMED, "RKNE": ON_AXIS}
-    labels = [renamed.get(label, label) for label in labels] + [NOISE]
-    positions = np.concatenate([positions, noise[:, None]], axis=1)
+    labels = [renamed.get(label, label) for label in labels] + [NOISE, NAMED_NOISE]
+    positions = np.concatenate([positions, noise], axis=1)
     return write_c3d(tmp_path_factory.mktemp("draft") / "renamed.c3d", labels, positions, 120.0)
 
 
@@ -129,6 +132,9 @@ def test_unknown_names_are_attached_by_rigidity_to_the_right_body(renamed_walk: 
     assert NOISE not in rows
     [reason] = [lo.reason for lo in draft.left_out if lo.label == NOISE]
     assert "moves with no body" in reason and f"limit {MAX_SPREAD_MM:g}" in reason
+    assert NAMED_NOISE not in rows
+    [reason] = [lo.reason for lo in draft.left_out if lo.label == NAMED_NOISE]
+    assert reason.startswith("named like HIP_CENTRE (femur_r) but moves")
     assert draft.fit_rms_mm < 2.0
 
 
