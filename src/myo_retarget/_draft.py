@@ -167,7 +167,9 @@ class MarkersetDraft:
         return "\n".join(lines)
 
 
-def _not_enough(rec: MarkerRecording, placed: dict[int, Placement], unusable: list[str]) -> str:
+def _not_enough(
+    rec: MarkerRecording, character: Character, placed: dict[int, Placement], unusable: list[str]
+) -> str:
     trunk = [rec.labels[i] for i, p in placed.items() if is_trunk_body(p.body)]
     names = known_names()
     seen = [label for label in rec.labels if label not in unusable] or rec.labels
@@ -177,9 +179,9 @@ def _not_enough(rec: MarkerRecording, placed: dict[int, Placement], unusable: li
         f"recognised {listing(trunk) if trunk else 'none'}; labels {listing(seen, 20)}. "
         f"Names it knows (with a side as L/R, Left/Right, L_/_L): pelvis "
         f"{', '.join(names['pelvis'])}; trunk {', '.join(names['trunk'])}. Write a markerset XML "
-        '(<markers><marker name="LABEL" body="pelvis" pos="x y z" movable="1"/>…</markers>) that '
-        "attaches the labels to the character's bodies (pelvis, lumbar_spine, thoracic_spine, "
-        "skull, scapula_r/_l, humerus_r/_l, radius_r/_l, femur_r/_l, tibia_r/_l, calcaneus_r/_l…) "
+        '(<markers><marker name="LABEL" body="pelvis" pos="x y z" movable="1"/>…</markers>, pos '
+        "in metres in the body's frame: x anterior, y up, z to the right) that attaches the "
+        f"labels to the bodies of {character.info.name} ({', '.join(character.body_names)}), "
         f"with at least {MIN_TRUNK_MARKERS} on the pelvis/trunk, or relabel the markers in the "
         "capture software and draft again."
     )
@@ -396,7 +398,7 @@ def draft_markerset(
     unusable = [lo.label for lo in left_out]
     if sum(is_trunk_body(p.body) for p in placed.values()) < MIN_DRAFT_TRUNK:
         raise MarkersetMismatchError(
-            _not_enough(rec, placed, unusable),
+            _not_enough(rec, character, placed, unusable),
             matched=[rec.labels[i] for i in placed],
             unused=[rec.labels[i] for i in rest],
         )
@@ -421,7 +423,7 @@ def draft_markerset(
         )
         if sum(is_trunk_body(q.body) for q in placed.values()) < MIN_DRAFT_TRUNK:
             raise MarkersetMismatchError(
-                _not_enough(rec, placed, unusable),
+                _not_enough(rec, character, placed, unusable),
                 matched=[rec.labels[i] for i in placed],
                 unused=[rec.labels[i] for i in rest],
             )
@@ -488,8 +490,9 @@ def draft_markerset(
     notes: list[str] = []
     if trunk < MIN_TRUNK_MARKERS:
         notes.append(
-            f"Only {trunk} markers are on the pelvis/trunk; retargeting needs "
-            f"{MIN_TRUNK_MARKERS}: add pelvis/trunk markers to the draft by hand."
+            f"Only {trunk} of the draft's markers are on the pelvis/trunk and retargeting needs "
+            f"{MIN_TRUNK_MARKERS}: add pelvis/trunk markers the recording has to the draft by "
+            "hand, or retarget a recording with more of them."
         )
     xml = _xml(rec, character, markers, fit.rms_mm)
     parse_markerset(xml, source=str(rec.path), valid_bodies=character.body_names)  # self-check

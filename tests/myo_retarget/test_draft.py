@@ -182,7 +182,8 @@ def test_no_landmark_names_says_why_and_what_to_do(tmp_path: Path) -> None:
     assert text.startswith(f"{path}: cannot draft a markerset: 0 of its labels")
     assert "recognised none" in text and "Marker_1, Marker_2" in text
     assert "ASI, ASIS, IAS" in text and "C7" in text  # the names it looks for
-    assert "Write a markerset XML" in text and "femur_r/_l" in text
+    assert "Write a markerset XML" in text and "x anterior, y up, z to the right" in text
+    assert "(pelvis, lumbar_spine, thoracic_spine," in text and "toes_l)" in text
 
 
 # --------------------------------------------------------------------------- real recordings
@@ -211,3 +212,26 @@ def test_a_real_recording_of_another_convention_retargets_with_its_draft(
     knee = motion.joint_angles_degrees[:, motion.joint_names.index("knee_flex_r")]
     assert np.nanmax(knee) - np.nanmin(knee) > 40  # a walk bends the knee
     assert motion.summary()["rms_residual_mm"] < max_rms_mm
+
+
+def test_a_draft_too_thin_on_the_trunk_to_retarget_says_so(zeroed_upper_body_c3d: Path) -> None:
+    draft = draft_markerset(zeroed_upper_body_c3d)
+    assert {lo.label for lo in draft.left_out} >= {"C7", "CLAV", "LSHO"}
+    assert all(lo.reason.startswith("no data") for lo in draft.left_out)
+    [note] = draft.notes
+    assert note.startswith("Only 4 of the draft's markers are on the pelvis/trunk") and note in (
+        draft.summary()
+    )
+
+
+def test_labels_and_file_names_xml_cannot_hold_as_they_are(tmp_path: Path) -> None:
+    character = load_character()
+    qpos = known_motion(character, 60, 120.0, seed=5)
+    labels, positions = marker_trajectories(character, "plug-in-gait", qpos)
+    odd = 'Pad"&<1>'
+    labels[labels.index("LTHI")] = odd
+    path = write_c3d(tmp_path / "walk--take 2.c3d", labels, positions, 120.0)
+    draft = draft_markerset(path)
+    saved = load_markerset(draft.save(tmp_path / "draft.xml"))
+    assert {m.name: m.body for m in saved.markers}[odd] == "femur_l"
+    assert "walk- -take 2.c3d" in draft.xml  # "--" may not stand in an XML comment
