@@ -152,7 +152,7 @@ LANDMARKS: tuple[Landmark, ...] = (
         pos=(0.0, 0.0, 0.0),
     ),
     Landmark("HEEL", ("HEE", "HEEL", "FCC", "CAL", "CALC"), shipped=(_PIG, "RHEE")),
-    Landmark("TOE", ("TOE", "MT2", "FM2", "MH2T", "TOETIP"), shipped=(_PIG, "RTOE")),
+    Landmark("TOE", ("TOE", "MT2", "FM2", "TOETIP"), shipped=(_PIG, "RTOE")),
     Landmark("MT5", ("MT5", "FM5", "MH5", "TOEOUT"), shipped=(_CMU, "RMT5")),
     Landmark("MT1", ("MT1", "FM1", "MH1", "TOEIN"), mirror="MT5", movable=True),
 )

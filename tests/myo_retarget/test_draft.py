@@ -71,6 +71,20 @@ NAMED_NOISE = "RHJC"
         ("CLAV", "JUGULAR_NOTCH", ""),
         ("SXS", "XIPHOID", ""),
         ("TV8", "T8", ""),
+        # OptiTrack Motive's skeleton marker names
+        ("Skeleton:WaistRBack", "PSIS", "r"),
+        ("LShoulderTop", "ACROMION", "l"),
+        ("BackLeft", "SCAPULA", "l"),
+        ("Chest", "XIPHOID", ""),
+        ("LUArmHigh", "UPPER_ARM", "l"),
+        ("RElbowOut", "ELBOW_LATERAL", "r"),
+        ("LThigh", "THIGH", "l"),
+        ("RShin", "SHANK", "r"),
+        ("LAnkleOut", "ANKLE_LATERAL", "l"),
+        ("RHeel", "HEEL", "r"),
+        ("LToeOut", "MT5", "l"),
+        ("LToeIn", "MT1", "l"),
+        ("RToeTip", "TOE", "r"),
     ],
 )
 def test_labels_of_every_convention_name_their_landmark(label: str, key: str, side: str) -> None:
