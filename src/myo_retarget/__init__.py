@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         use_character,
         validate_character_files,
     )
+    from ._draft import DraftMarker, LeftOut, MarkersetDraft, draft_markerset
     from ._exceptions import (
         C3DReadError,
         CharacterError,
@@ -104,6 +105,7 @@ _EXPORTS: dict[str, str] = {
         ),
         "_exceptions",
     ),
+    **dict.fromkeys(("DraftMarker", "LeftOut", "MarkersetDraft", "draft_markerset"), "_draft"),
     **dict.fromkeys(("export_formats", "export_motion"), "_export"),
     **dict.fromkeys(
         ("DEFAULT_CALIBRATION_FRAMES", "DEFAULT_MOCAP_SCALE", "ROTATIONS", "TRACKER_EXTENSIONS"),
@@ -152,14 +154,17 @@ __all__ = [
     "Character",
     "CharacterError",
     "CharacterInfo",
+    "DraftMarker",
     "ExportError",
     "GapStats",
     "IKSettings",
+    "LeftOut",
     "MarkerDef",
     "MarkerMatch",
     "MarkerReadError",
     "MarkerRecording",
     "Markerset",
+    "MarkersetDraft",
     "MarkersetError",
     "MarkersetMismatchError",
     "Motion",
@@ -170,6 +175,7 @@ __all__ = [
     "best_markerset",
     "character_catalog",
     "character_from_files",
+    "draft_markerset",
     "export_formats",
     "export_motion",
     "find_character",

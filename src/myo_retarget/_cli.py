@@ -98,6 +98,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="glb only: add the measured markers as small animated spheres",
     )
+    draft = sub.add_parser(
+        "draft-markerset",
+        help="propose a markerset for a recording no shipped markerset covers (landmarks by "
+        "name, the other markers by rigidity)",
+    )
+    draft.add_argument("input", help=_INPUT_HELP)
+    draft.add_argument(
+        "-o", "--output", help="the markerset XML to write (default: INPUT with .markerset.xml)"
+    )
+    _recording_options(draft)
+    draft.add_argument("--json", action="store_true", help="print the per-marker rows as JSON")
     view = sub.add_parser(
         "view", help="write a motion .npz as one self-contained HTML page that plays it"
     )
@@ -258,6 +269,37 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _draft(args: argparse.Namespace) -> int:
+    from ._draft import draft_markerset
+
+    out = Path(args.output) if args.output else Path(args.input).with_suffix(".markerset.xml")
+    draft = draft_markerset(
+        args.input,
+        vertical_axis=args.vertical_axis,
+        rotation=args.rotation,
+        mocap_scale=args.mocap_scale,
+    )
+    draft.save(out)
+    if args.json:
+        print(json.dumps({**draft.to_dict(), "output": str(out)}, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{Path(args.input).name}: draft markerset")
+    for column in ("label", "body", "method", "confidence", "spread mm"):
+        table.add_column(column, justify="right" if column[0] in "cs" else "left")
+    for m in draft.markers:
+        table.add_row(m.label, m.body, m.method, f"{m.confidence:.2f}", f"{m.spread_mm:.1f}")
+    _stdout_console().print(table)
+    # Plain lines after the table: a path is never wrapped.
+    for left in draft.left_out:
+        print(f"left out {left.label}: {left.reason}")
+    for note in draft.notes:
+        print(note)
+    print(f"fit RMS {draft.fit_rms_mm:.1f} mm over {draft.fit_frames} frames; wrote {out}")
+    return 0
+
+
 def _view(args: argparse.Namespace) -> int:
     from ._viewer_html import write_viewer
 
@@ -271,9 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 bad input, 2 usage, 141 stdout closed)."""
     args = _parser().parse_args(argv)
     try:
-        status = {"run": _run, "inspect": _inspect, "export": _export, "view": _view}[args.command](
-            args
-        )
+        commands = {
+            "run": _run,
+            "inspect": _inspect,
+            "export": _export,
+            "view": _view,
+            "draft-markerset": _draft,
+        }
+        status = commands[args.command](args)
         sys.stdout.flush()  # output that fit the buffer meets a closed pipe only here
     except BrokenPipeError:
         # stdout's reader left (`myo-retarget inspect F | head -1`): stop quietly, like a command

@@ -181,3 +181,36 @@ def test_output_into_a_closed_pipe_exits_quietly(
     if command == "run":
         with np.load(out) as d:
             assert d["joint_angles_degrees"].shape[0] == 30
+
+
+def test_draft_markerset_prints_the_table_and_writes_the_markerset(
+    walk_c3d: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ms.xml"
+    assert main(["draft-markerset", str(walk_c3d), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "LFWT" in text and "pelvis" in text and "synonym" in text
+    assert f"wrote {out}" in text
+    assert myo_retarget.retarget(walk_c3d, out).summary()["rms_residual_mm"] < 10
+    assert main(["draft-markerset", str(walk_c3d), "-o", str(out), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows["output"] == str(out) and {m["method"] for m in rows["markers"]} == {"synonym"}
+
+
+def test_draft_markerset_without_landmark_names_fails_and_writes_nothing(
+    walk_c3d: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = myo_retarget.read_markers(walk_c3d)
+    from .c3d_factory import write_c3d
+
+    generic = write_c3d(
+        tmp_path / "generic.c3d",
+        [f"Marker_{k}" for k in range(rec.n_markers)],
+        rec.positions,
+        rec.rate,
+    )
+    out = tmp_path / "ms.xml"
+    assert main(["draft-markerset", str(generic), "-o", str(out), "--vertical-axis", "+Z"]) == 1
+    err = capsys.readouterr().err
+    assert "generic.c3d: cannot draft a markerset" in err and "Marker_0" in err
+    assert not out.exists()
