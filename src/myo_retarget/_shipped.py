@@ -12,7 +12,14 @@ from ._exceptions import MarkersetError
 
 __all__ = ["SHIPPED_MARKERSETS", "shipped_key", "shipped_markerset_path"]
 
-SHIPPED_MARKERSETS: tuple[str, ...] = ("cmu", "plug-in-gait")
+SHIPPED_MARKERSETS: tuple[str, ...] = (
+    "cmu",
+    "plug-in-gait",
+    "qualisys",
+    "opensim-gait",
+    "optitrack-motive",
+    "optitrack-rigid-bodies",
+)
 _SHIPPED_DIR = Path(__file__).parent / "data" / "markersets"
 
 
