@@ -19,6 +19,7 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 
 from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
+from myo_retarget import SHIPPED_CONVENTIONS, SHIPPED_MARKERSETS
 from myo_server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -566,6 +567,17 @@ async def test_retarget_motion_errors(server: MyoMCPServer, work: Path, tmp_path
         assert "vicon-x" in unknown and "plug-in-gait" in unknown
 
 
+async def test_the_assistant_is_told_every_shipped_markerset(server: MyoMCPServer) -> None:
+    # The retarget_motion description and the instructions named only cmu and plug-in-gait.
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        instructions = client.instructions or ""
+    schema = tools["retarget_motion"].input_schema["properties"]["markerset"]
+    for name in SHIPPED_MARKERSETS:
+        assert f"'{name}'" in schema["description"], name
+        assert f"'{name}': {SHIPPED_CONVENTIONS[name]}" in instructions, name
+
+
 # -- local analysis ---------------------------------------------------------------------------
 async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
     async with Client(server, mode=mode) as client:
@@ -575,7 +587,7 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert "LKNE" in info["labels"]
         assert info["best_markerset"]["name"] == "cmu"
         assert info["best_markerset"]["coverage"] == 1.0
-        assert {m["name"] for m in info["markersets"]} == {"cmu", "plug-in-gait"}
+        assert {m["name"] for m in info["markersets"]} == set(SHIPPED_MARKERSETS)
         assert "retarget_motion" in info["next_step"]
         # The sample's one gap-filled RBAC sample (frame 127) is listed with the gaps.
         filled = {g["label"]: g["gap_filled_frames"] for g in info["gaps"]}
