@@ -454,11 +454,11 @@ QUALISYS_SIDED = [
     ("UHE", "ulna", ULNAR_STYLOID, False),  # ulnar head (styloid)
     ("HM2", "lunate", (-0.008, -0.050, 0.012), False),  # 2nd metacarpal head, dorsal
     ("HM5", "lunate", (-0.006, -0.045, -0.018), False),  # 5th metacarpal head, dorsal
-    ("FTC", "femur", (-0.005, 0.0, 0.050), False),  # greater trochanter (at hip-centre height)
+    ("FTC", "femur", (-0.005, -0.006, 0.050), False),  # greater trochanter, 1 cm below hip centre
     ("WAND1", "femur", (0.0, -0.160, 0.050), True),  # thigh wand, lateral
     ("FLE", "femur", (0.0, -0.245, 0.030), False),  # lateral femoral epicondyle
     ("FME", "femur", MEDIAL_EPICONDYLE, False),  # medial femoral epicondyle
-    ("FAX", "tibia", (-0.008, -0.018, 0.025), False),  # apex of the fibular head
+    ("FAX", "tibia", (-0.008, -0.022, 0.030), False),  # apex of the fibular head
     ("TTC", "tibia", (0.022, -0.035, 0.002), False),  # tibial tuberosity
     ("WAND2", "tibia", (0.0, -0.160, 0.045), True),  # shank wand, lateral
     ("FAL", "tibia", (-0.004, -0.246, 0.022), False),  # lateral malleolus (fibula)
