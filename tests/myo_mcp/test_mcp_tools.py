@@ -963,18 +963,19 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
         )
         assert opto["best_markerset"] is None
         assert "No shipped markerset fits" in opto["next_step"]
-        # Plug-in Gait fits the trunk and head of this gait trial, not its limbs: said so.
+        # OpenSim's gait lab set fits this gait trial whole; Plug-in Gait fits only its trunk
+        # and head, and says so.
         walk = structured(
             await client.call_tool("inspect_c3d", {"path": str(SHARED / "opensim_walking2.c3d")})
         )
-        assert walk["best_markerset"]["partial"] is True
-        assert walk["best_markerset"]["unobserved_bodies"] == [
-            "clavicle_r",
-            "clavicle_l",
-            "femur_r",
-            "femur_l",
-        ]
-        assert "partial fit (30% of its markers)" in walk["next_step"]
+        assert walk["best_markerset"]["name"] == "opensim-gait"
+        assert walk["best_markerset"]["coverage"] == 1.0
+        assert walk["best_markerset"]["partial"] is False
+        assert "markerset='opensim-gait'" in walk["next_step"]
+        pig_walk = next(m for m in walk["markersets"] if m["name"] == "plug-in-gait")
+        assert pig_walk["partial"] is True
+        assert pig_walk["unobserved_bodies"] == ["clavicle_r", "clavicle_l", "femur_r", "femur_l"]
+        assert pig_walk["note"].startswith("partial fit (30% of its markers)")
         # The upper-body labels are there but every sample is (0,0,0).
         dec = structured(
             await client.call_tool(
