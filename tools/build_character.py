@@ -429,33 +429,228 @@ PIG_MID = [
 ]
 
 
+# Landmarks several conventions share (right-side frames, fractions of H).
+MEDIAL_EPICONDYLE = (0.0, -0.245, -0.030)  # femur: medial femoral epicondyle
+MEDIAL_MALLEOLUS = (0.003, -0.241, -0.020)  # tibia: a little anterior and above the lateral one
+MT1_HEAD = (0.073, -0.008, -0.020)  # calcaneus: 1st metatarsal head, medial
+RADIAL_STYLOID = (0.0, -0.143, 0.006)  # radius: lateral of the wrist centre (0, -0.146, -0.010)
+ULNAR_STYLOID = (-0.004, -0.143, -0.014)  # ulna: medial and dorsal of the wrist centre
+
+# Qualisys' sports and gait marker sets (QTM's "Sports Marker Set" labels, as in the ezc3d
+# test file qualisys.c3d): side prefix L_/R_, names after the anatomical landmark.
+QUALISYS_SIDED = [
+    ("HDF", "skull", (0.060, 0.055, 0.030), True),  # head front (headband)
+    ("HDB", "skull", (-0.045, 0.055, 0.035), True),  # head back (headband)
+    ("IAS", "pelvis", (0.030, 0.042, 0.070), False),  # anterior superior iliac spine
+    ("IPS", "pelvis", (-0.068, 0.048, 0.026), False),  # posterior superior iliac spine
+    ("SAJ", "scapula", (0.0, 0.008, 0.0), False),  # acromio-clavicular joint
+    ("WAND3", "humerus", (-0.010, -0.100, 0.040), True),  # upper-arm wand, lateral
+    ("HLE", "humerus", (-0.005, -0.166, 0.022), False),  # lateral epicondyle of the humerus
+    ("HME", "humerus", (-0.005, -0.166, -0.026), False),  # medial epicondyle of the humerus
+    # The forearm wand sits just below the elbow (10 cm from HLE in qualisys.c3d) and moves
+    # with the ulna there (0.5 mm SD of its distance to UHE).
+    ("WAND4", "ulna", (-0.010, -0.050, 0.030), True),
+    ("RSP", "radius", RADIAL_STYLOID, False),  # radial styloid process
+    ("UHE", "ulna", ULNAR_STYLOID, False),  # ulnar head (styloid)
+    ("HM2", "lunate", (-0.008, -0.050, 0.012), False),  # 2nd metacarpal head, dorsal
+    ("HM5", "lunate", (-0.006, -0.045, -0.018), False),  # 5th metacarpal head, dorsal
+    ("FTC", "femur", (-0.005, -0.006, 0.050), False),  # greater trochanter, 1 cm below hip centre
+    ("WAND1", "femur", (0.0, -0.160, 0.050), True),  # thigh wand, lateral
+    ("FLE", "femur", (0.0, -0.245, 0.030), False),  # lateral femoral epicondyle
+    ("FME", "femur", MEDIAL_EPICONDYLE, False),  # medial femoral epicondyle
+    ("FAX", "tibia", (-0.008, -0.022, 0.030), False),  # apex of the fibular head
+    ("TTC", "tibia", (0.022, -0.035, 0.002), False),  # tibial tuberosity
+    ("WAND2", "tibia", (0.0, -0.160, 0.045), True),  # shank wand, lateral
+    ("FAL", "tibia", (-0.004, -0.246, 0.022), False),  # lateral malleolus (fibula)
+    ("TAM", "tibia", MEDIAL_MALLEOLUS, False),  # medial malleolus (tibia)
+    ("FCC", "calcaneus", (-0.034, 0.0, 0.0), False),  # calcaneus, posterior
+    ("FM1", "calcaneus", MT1_HEAD, False),  # 1st metatarsal head
+    ("FM5", "calcaneus", (0.063, -0.007, 0.027), False),  # 5th metatarsal head
+]
+QUALISYS_MID = [
+    ("CV7", "thoracic_spine", (-0.050, 0.150, 0.0), False),  # spinous process of C7
+    ("TV8", "thoracic_spine", (-0.052, 0.058, 0.0), False),  # spinous process of T8
+    ("SNJ", "thoracic_spine", (0.045, 0.112, 0.0), False),  # jugular (sternal) notch
+    ("SXS", "thoracic_spine", (0.065, 0.030, 0.0), False),  # xiphoid process
+    ("R_SCAP", "scapula_r", (-0.075, -0.053, -0.079), True),  # right scapula (asymmetry)
+]
+
+# OpenSim's gait lab set (opensim-core's walking trials, e.g. opensim_walking2.c3d): Plug-in
+# Gait's pelvis, trunk and head, three-marker clusters on thigh and shank plates (where a plate
+# sits varies per subject: movable), femoral condyles, malleoli, calcaneus, metatarsal heads,
+# and the lab's computed joint centres (see OPENSIM_VIRTUAL).
+OPENSIM_SIDED = [
+    *HEAD,
+    ("ASI", "pelvis", (0.030, 0.042, 0.070), False),  # anterior superior iliac spine
+    ("PSI", "pelvis", (-0.068, 0.048, 0.026), False),  # posterior superior iliac spine
+    ("TH1", "femur", (-0.015, -0.050, 0.050), True),  # thigh plate, upper
+    ("TH2", "femur", (0.025, -0.080, 0.045), True),  # thigh plate, anterior
+    ("TH3", "femur", (0.0, -0.135, 0.050), True),  # thigh plate, lower
+    ("LFC", "femur", (0.0, -0.245, 0.030), False),  # lateral femoral condyle (epicondyle)
+    ("MFC", "femur", MEDIAL_EPICONDYLE, False),  # medial femoral condyle (epicondyle)
+    ("TB1", "tibia", (0.0, -0.035, 0.045), True),  # shank plate, upper
+    ("TB2", "tibia", (-0.005, -0.095, 0.045), True),  # shank plate, posterior
+    ("TB3", "tibia", (0.020, -0.140, 0.040), True),  # shank plate, lower anterior
+    ("LMAL", "tibia", (-0.004, -0.246, 0.022), False),  # lateral malleolus
+    ("MMAL", "tibia", MEDIAL_MALLEOLUS, False),  # medial malleolus
+    ("CAL", "calcaneus", (-0.034, 0.0, 0.0), False),  # calcaneus, posterior
+    ("MT1", "calcaneus", MT1_HEAD, False),  # 1st metatarsal head
+    ("MT2", "calcaneus", (0.079, 0.008, -0.005), False),  # 2nd metatarsal head, dorsal
+    # Virtual points the lab computed, not on the skin, at our joint centres: the hip centre
+    # from a pelvis regression, the knee and ankle centres as condyle and malleolus midpoints.
+    ("HJC", "femur", (0.0, 0.0, 0.0), False),
+    ("KJC", "tibia", (0.0, 0.0, 0.0), False),
+    ("AJC", "talus", (0.0, 0.0, 0.0), False),
+]
+OPENSIM_MID = TRUNK_MID
+# The joint centres weigh nothing in the fit: each is computed from markers the set already
+# fits (pelvis, condyles, malleoli), so weighing it would count those twice, and the hip
+# regression's own error (1-2 cm) would pull our hip. Matched at weight 0, they are registered
+# and their residual reports how far the lab's centres sit from ours.
+OPENSIM_VIRTUAL = {f"{s}{j}JC": 0.0 for s in "LR" for j in "HKA"}
+
+# OptiTrack Motive's skeleton marker sets (Baseline and Conventional; labels as Motive exports
+# them, "Skeleton:" prefix stripped): side letter first or inside the name.
+MOTIVE_SIDED = [
+    ("Waist{s}Front", "pelvis", (0.030, 0.045, 0.075), True),  # front waist, on the ASIS
+    ("Waist{s}Back", "pelvis", (-0.065, 0.050, 0.035), True),  # back waist, near the PSIS
+    ("ShoulderTop", "scapula", (0.0, 0.008, 0.0), False),  # acromion
+    ("ShoulderBack", "scapula", (-0.040, -0.015, -0.025), True),  # back of the shoulder
+    ("UArmHigh", "humerus", (-0.010, -0.060, 0.028), True),  # upper arm, high and lateral
+    ("ElbowOut", "humerus", (-0.005, -0.166, 0.022), False),  # lateral epicondyle
+    ("WristOut", "radius", RADIAL_STYLOID, False),  # radial styloid (thumb side)
+    ("WristIn", "ulna", ULNAR_STYLOID, False),  # ulnar styloid (little-finger side)
+    ("HandOut", "lunate", (-0.006, -0.045, -0.018), False),  # 5th metacarpal head
+    ("Thigh", "femur", (0.0, -0.140, 0.045), True),  # thigh, lateral
+    ("KneeOut", "femur", (0.0, -0.245, 0.030), False),  # lateral femoral epicondyle
+    ("KneeIn", "femur", MEDIAL_EPICONDYLE, False),  # medial femoral epicondyle (Conventional)
+    ("Shin", "tibia", (0.020, -0.120, 0.010), True),  # shin, anterior
+    ("AnkleOut", "tibia", (-0.004, -0.246, 0.022), False),  # lateral malleolus
+    ("AnkleIn", "tibia", MEDIAL_MALLEOLUS, False),  # medial malleolus (Conventional)
+    ("Heel", "calcaneus", (-0.034, 0.0, 0.0), False),  # calcaneus, posterior
+    ("ToeOut", "calcaneus", (0.063, -0.007, 0.027), False),  # 5th metatarsal head
+    ("ToeIn", "calcaneus", MT1_HEAD, False),  # 1st metatarsal head
+    ("ToeTip", "toes", (0.038, 0.002, -0.008), False),  # tip of the big toe
+]
+MOTIVE_MID = [
+    # Head markers ride on a cap; HeadSide's side varies with the lab: movable.
+    ("HeadTop", "skull", (0.005, 0.078, 0.0), True),
+    ("HeadFront", "skull", (0.065, 0.060, 0.0), True),
+    ("HeadSide", "skull", (0.0, 0.060, 0.045), True),
+    ("BackTop", "thoracic_spine", (-0.055, 0.125, 0.0), True),  # upper back, below C7
+    ("BackLeft", "thoracic_spine", (-0.060, 0.060, -0.040), True),  # left of the spine
+    ("BackRight", "thoracic_spine", (-0.060, 0.045, 0.040), True),  # right, lower (asymmetry)
+    ("Chest", "thoracic_spine", (0.058, 0.075, 0.0), True),  # on the sternum
+]
+
+# OptiTrack Motive rigid bodies on the segments ("ArmL:Marker1": rigid body, then Motive's own
+# marker number; which number sits where on the plate varies: movable), with the anatomical
+# landmarks of kineticstoolkit's wheelchair recordings (sprintbasket_metres.c3d).
+MOTIVE_RIGID_SIDED = [
+    ("Temple{s}", "skull", (0.050, 0.045, 0.035), True),  # temple
+    ("Ear{s}", "skull", (0.008, 0.015, 0.042), False),  # tragus
+    ("Acromion{s}", "scapula", (0.0, 0.008, 0.0), False),  # acromion
+    ("ScapularSpine{s}", "scapula", (-0.020, -0.005, -0.032), False),  # spine of the scapula
+    ("Scapula{s}", "scapula", (-0.040, -0.030, -0.045), True),  # on the scapular blade
+    *(
+        (f"Arm{{s}}:Marker{n}", "humerus", (-0.005 + dx, -0.090 + dy, 0.035), True)
+        for n, (dx, dy) in enumerate(
+            ((0.012, 0.012), (-0.012, 0.012), (-0.012, -0.012), (0.012, -0.012)), 1
+        )
+    ),
+    ("LateralEpicondyle{s}", "humerus", (-0.005, -0.166, 0.022), False),
+    ("MedialEpicondyle{s}", "humerus", (-0.005, -0.166, -0.026), False),
+    *(
+        (f"Forearm{{s}}:Marker{n}", "radius", (-0.020 + dx, -0.090 + dy, 0.010), True)
+        for n, (dx, dy) in enumerate(
+            ((0.010, 0.012), (-0.010, 0.012), (-0.010, -0.012), (0.010, -0.012)), 1
+        )
+    ),
+    ("RadialStyloid{s}", "radius", RADIAL_STYLOID, False),
+    ("UlnarStyloid{s}", "ulna", ULNAR_STYLOID, False),
+    ("Hand{s}", "lunate", (-0.010, -0.045, 0.005), True),  # dorsum of the hand
+]
+MOTIVE_RIGID_MID = [
+    ("Forehead", "skull", (0.062, 0.050, 0.0), False),  # mid forehead
+    ("C7", "thoracic_spine", (-0.050, 0.150, 0.0), False),  # spinous process of C7
+]
+
+
 def _markers(
-    sided: list[Marker], mid: list[Marker]
+    sided: list[Marker], mid: list[Marker], template: str = "{s}{name}"
 ) -> list[tuple[str, str, tuple[float, ...], bool]]:
+    """Both sides' markers (left first), then the midline ones. ``template`` spells a sided
+    marker's label from its side letter ``s`` (L/R) and its ``name``; a name that holds ``{s}``
+    itself (``Waist{s}Front``) is spelled by that name alone."""
     out: list[tuple[str, str, tuple[float, ...], bool]] = []
     for side, sign in (("L", -1.0), ("R", 1.0)):
         for name, body, (x, y, z), movable in sided:
             b = body if body in ("skull", "pelvis", "thoracic_spine") else f"{body}_{side.lower()}"
-            out.append((side + name, b, h(x, y, sign * z), movable))
+            label = name.format(s=side) if "{s}" in name else template.format(s=side, name=name)
+            out.append((label, b, h(x, y, sign * z), movable))
     for name, body, pos, movable in mid:
         out.append((name, body, h(*pos), movable))
     return out
 
 
 def build_markerset(
-    name: str, model: str, markers: list[tuple[str, str, tuple[float, ...], bool]]
+    name: str,
+    model: str,
+    markers: list[tuple[str, str, tuple[float, ...], bool]],
+    about: str = "",
+    weights: dict[str, float] | None = None,
 ) -> str:
+    """Markerset XML; ``about`` (one line) says which convention it follows, ``weights`` gives
+    the ``ik_weight`` of the markers that do not weigh 1."""
     lines = [
         f'<markers name="{name}" model="{model}">',
         "  <!-- Generated by tools/build_character.py for the default humanoid. -->",
     ]
+    if about:
+        lines.append(f"  <!-- {about} -->")
     for mname, body, pos, movable in markers:
+        weight = (weights or {}).get(mname, 1)
         lines.append(
             f'  <marker body="{body}" name="{mname}" pos="{_vec(pos)}" '
-            f'movable="{1.0 if movable else 0.0}" ik_weight="1"/>'
+            f'movable="{1.0 if movable else 0.0}" ik_weight="{_r(weight)}"/>'
         )
     lines += ["</markers>", ""]
     return "\n".join(lines)
+
+
+def shipped_markersets() -> dict[str, str]:
+    """Each shipped markerset's XML by its shipped name (``SHIPPED_MARKERSETS``)."""
+    return {
+        "cmu": build_markerset("CMU", NAME, _markers(CMU_SIDED, CMU_MID)),
+        "plug-in-gait": build_markerset("PlugInGait", NAME, _markers(PIG_SIDED, PIG_MID)),
+        "qualisys": build_markerset(
+            "Qualisys",
+            NAME,
+            _markers(QUALISYS_SIDED, QUALISYS_MID, "{s}_{name}"),
+            "Qualisys sports/gait marker set (QTM): L_IAS, L_FLE, SNJ, CV7",
+        ),
+        "opensim-gait": build_markerset(
+            "OpenSimGait",
+            NAME,
+            _markers(OPENSIM_SIDED, OPENSIM_MID),
+            "OpenSim gait lab set: RTH1-3/RTB1-3 plate clusters, condyles, malleoli; the computed"
+            " joint centres (RHJC, RKJC, RAJC) weigh 0",
+            OPENSIM_VIRTUAL,
+        ),
+        "optitrack-motive": build_markerset(
+            "OptiTrackMotive",
+            NAME,
+            _markers(MOTIVE_SIDED, MOTIVE_MID),
+            "OptiTrack Motive skeleton markers (Baseline, Conventional): WaistLFront, LKneeOut",
+        ),
+        "optitrack-rigid-bodies": build_markerset(
+            "OptiTrackRigidBodies",
+            NAME,
+            _markers(MOTIVE_RIGID_SIDED, MOTIVE_RIGID_MID),
+            "OptiTrack Motive rigid bodies per segment (ArmL:Marker1..4, ForearmL:Marker1..4)"
+            " and named landmarks (AcromionL, LateralEpicondyleL)",
+        ),
+    }
 
 
 def main() -> None:
@@ -469,12 +664,8 @@ def main() -> None:
     print(f"wrote {vdir}")
     mdir = OUT_DIR.parents[1] / "markersets"
     mdir.mkdir(exist_ok=True)
-    (mdir / "cmu.xml").write_text(
-        build_markerset("CMU", NAME, _markers(CMU_SIDED, CMU_MID)), encoding="utf-8"
-    )
-    (mdir / "plug-in-gait.xml").write_text(
-        build_markerset("PlugInGait", NAME, _markers(PIG_SIDED, PIG_MID)), encoding="utf-8"
-    )
+    for key, text in shipped_markersets().items():
+        (mdir / f"{key}.xml").write_text(text, encoding="utf-8")
     print(f"wrote {mdir}")
 
 

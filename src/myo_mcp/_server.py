@@ -17,6 +17,8 @@ from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 
+from myo_retarget import SHIPPED_CONVENTIONS
+
 from . import (
     _tools_assets,
     _tools_characters,
@@ -58,9 +60,11 @@ Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, par
 Step by step instead: \
 upload_asset (recording and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
-Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \
-resources myo://markersets/<name>. Local paths must lie inside the directories the server allows \
-(list_allowed_directories shows them; by default the user's home directory only)."""
+Shipped markersets: {shipped}; they are also resources myo://markersets/<name>. Local paths must \
+lie inside the directories the server allows (list_allowed_directories shows them; by default the \
+user's home directory only).""".format(
+    shipped="; ".join(f"'{name}': {about}" for name, about in SHIPPED_CONVENTIONS.items())
+)
 
 
 class MyoMCPServer(MCPServer[Any]):

@@ -204,8 +204,9 @@ async def retarget_motion(
     markerset: Annotated[
         str,
         Field(
-            description="A shipped markerset name ('cmu', 'plug-in-gait') or a local "
-            "markerset .xml path. inspect_c3d tells which shipped one fits."
+            description="A shipped markerset name ("
+            + ", ".join(repr(name) for name in SHIPPED_MARKERSETS)
+            + ") or a local markerset .xml path. inspect_c3d tells which shipped one fits."
         ),
     ],
     ctx: Context[Any, Any],

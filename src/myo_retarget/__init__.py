@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from ._retarget import RetargetOptions, retarget
     from ._samples import SAMPLE_ACKNOWLEDGEMENT, sample_c3d_path
     from ._scaled import save_scaled_model, scaled_character_model
-    from ._shipped import SHIPPED_MARKERSETS, shipped_markerset_path
+    from ._shipped import SHIPPED_CONVENTIONS, SHIPPED_MARKERSETS, shipped_markerset_path
     from ._subject import GENDERS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG
     from ._trackers import read_markers
     from ._viewer import viewer_payload
@@ -131,7 +131,9 @@ _EXPORTS: dict[str, str] = {
     "SAMPLE_ACKNOWLEDGEMENT": "_samples",
     "sample_c3d_path": "_samples",
     **dict.fromkeys(("save_scaled_model", "scaled_character_model"), "_scaled"),
-    **dict.fromkeys(("SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"),
+    **dict.fromkeys(
+        ("SHIPPED_CONVENTIONS", "SHIPPED_MARKERSETS", "shipped_markerset_path"), "_shipped"
+    ),
     **dict.fromkeys(("GENDERS", "HEIGHT_RANGE_M", "WEIGHT_RANGE_KG"), "_subject"),
     "read_markers": "_trackers",
     "viewer_payload": "_viewer",
@@ -147,6 +149,7 @@ __all__ = [
     "HEIGHT_RANGE_M",
     "ROTATIONS",
     "SAMPLE_ACKNOWLEDGEMENT",
+    "SHIPPED_CONVENTIONS",
     "SHIPPED_MARKERSETS",
     "TRACKER_EXTENSIONS",
     "WEIGHT_RANGE_KG",

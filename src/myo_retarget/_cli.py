@@ -249,9 +249,15 @@ def _inspect(args: argparse.Namespace) -> int:
         )
         if best["note"]:
             table.add_row("", best["note"])
-    elif info["empty_labels"]:
+    elif info["empty_labels"] or (info["markersets"] and info["markersets"][0]["coverage"] > 0):
+        # The closest shipped set and why it does not fit (too few trunk markers, labels
+        # without data) say more than "none fits".
         top = info["markersets"][0]
-        table.add_row("best markerset", f"none fits: {top['name']} {top['note']}")
+        table.add_row(
+            "best markerset",
+            f"none fits: closest {top['name']} ({top['coverage'] * 100:.0f}% of its markers) "
+            f"{top['note']}",
+        )
     else:
         table.add_row("best markerset", "none fits: write a markerset XML for these labels")
     _stdout_console().print(table)

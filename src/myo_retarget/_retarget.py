@@ -195,7 +195,8 @@ def retarget(
     Args:
         c3d: Path of the marker recording: C3D, TRC, or a CSV/parquet trackers table
             (:data:`TRACKER_EXTENSIONS`; see :func:`read_markers`).
-        markerset: A shipped markerset name (``"cmu"``, ``"plug-in-gait"``) or a markerset XML path.
+        markerset: A shipped markerset name (:data:`SHIPPED_MARKERSETS`, e.g. ``"cmu"``) or a
+            markerset XML path.
         character_id: Character to retarget onto (default: the built-in humanoid).
         character_version: Its version.
         options: Subject and engine options.

@@ -10,9 +10,21 @@ from pathlib import Path
 
 from ._exceptions import MarkersetError
 
-__all__ = ["SHIPPED_MARKERSETS", "shipped_key", "shipped_markerset_path"]
+__all__ = ["SHIPPED_CONVENTIONS", "SHIPPED_MARKERSETS", "shipped_key", "shipped_markerset_path"]
 
-SHIPPED_MARKERSETS: tuple[str, ...] = ("cmu", "plug-in-gait")
+SHIPPED_CONVENTIONS: dict[str, str] = {
+    "cmu": "CMU Graphics Lab, 41 markers (LFWT, LKNE, LMT5, ...)",
+    "plug-in-gait": "Vicon Plug-in Gait full body (LASI, LTHI, LKNE, LTIB, ...)",
+    "qualisys": "Qualisys sports/gait set (L_IAS, L_FLE, L_FAL, SNJ, CV7, ...)",
+    "opensim-gait": "OpenSim gait lab set: thigh/shank clusters RTH1-3/RTB1-3, condyles RLFC/RMFC,"
+    " malleoli RLMAL/RMMAL, joint centres RHJC/RKJC/RAJC",
+    "optitrack-motive": "OptiTrack Motive skeleton markers (WaistLFront, LThigh, LKneeOut,"
+    " LAnkleOut, LToeTip, ...)",
+    "optitrack-rigid-bodies": "OptiTrack Motive rigid bodies per segment (ArmL:Marker1-4,"
+    " ForearmL:Marker1-4) with named landmarks (AcromionL, LateralEpicondyleL, C7, ...)",
+}
+"""Each shipped markerset's convention, one line, by shipped name."""
+SHIPPED_MARKERSETS: tuple[str, ...] = tuple(SHIPPED_CONVENTIONS)
 _SHIPPED_DIR = Path(__file__).parent / "data" / "markersets"
 
 

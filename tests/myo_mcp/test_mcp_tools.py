@@ -19,6 +19,7 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 
 from myo_mcp import Backend, McpConfig, MyoMCPServer, build_server
+from myo_retarget import SHIPPED_CONVENTIONS, SHIPPED_MARKERSETS
 from myo_server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -566,6 +567,17 @@ async def test_retarget_motion_errors(server: MyoMCPServer, work: Path, tmp_path
         assert "vicon-x" in unknown and "plug-in-gait" in unknown
 
 
+async def test_the_assistant_is_told_every_shipped_markerset(server: MyoMCPServer) -> None:
+    # The retarget_motion description and the instructions named only cmu and plug-in-gait.
+    async with Client(server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        instructions = client.instructions or ""
+    schema = tools["retarget_motion"].input_schema["properties"]["markerset"]
+    for name in SHIPPED_MARKERSETS:
+        assert f"'{name}'" in schema["description"], name
+        assert f"'{name}': {SHIPPED_CONVENTIONS[name]}" in instructions, name
+
+
 # -- local analysis ---------------------------------------------------------------------------
 async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
     async with Client(server, mode=mode) as client:
@@ -575,7 +587,7 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert "LKNE" in info["labels"]
         assert info["best_markerset"]["name"] == "cmu"
         assert info["best_markerset"]["coverage"] == 1.0
-        assert {m["name"] for m in info["markersets"]} == {"cmu", "plug-in-gait"}
+        assert {m["name"] for m in info["markersets"]} == set(SHIPPED_MARKERSETS)
         assert "retarget_motion" in info["next_step"]
         # The sample's one gap-filled RBAC sample (frame 127) is listed with the gaps.
         filled = {g["label"]: g["gap_filled_frames"] for g in info["gaps"]}
@@ -951,18 +963,19 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
         )
         assert opto["best_markerset"] is None
         assert "No shipped markerset fits" in opto["next_step"]
-        # Plug-in Gait fits the trunk and head of this gait trial, not its limbs: said so.
+        # OpenSim's gait lab set fits this gait trial whole; Plug-in Gait fits only its trunk
+        # and head, and says so.
         walk = structured(
             await client.call_tool("inspect_c3d", {"path": str(SHARED / "opensim_walking2.c3d")})
         )
-        assert walk["best_markerset"]["partial"] is True
-        assert walk["best_markerset"]["unobserved_bodies"] == [
-            "clavicle_r",
-            "clavicle_l",
-            "femur_r",
-            "femur_l",
-        ]
-        assert "partial fit (30% of its markers)" in walk["next_step"]
+        assert walk["best_markerset"]["name"] == "opensim-gait"
+        assert walk["best_markerset"]["coverage"] == 1.0
+        assert walk["best_markerset"]["partial"] is False
+        assert "markerset='opensim-gait'" in walk["next_step"]
+        pig_walk = next(m for m in walk["markersets"] if m["name"] == "plug-in-gait")
+        assert pig_walk["partial"] is True
+        assert pig_walk["unobserved_bodies"] == ["clavicle_r", "clavicle_l", "femur_r", "femur_l"]
+        assert pig_walk["note"].startswith("partial fit (30% of its markers)")
         # The upper-body labels are there but every sample is (0,0,0).
         dec = structured(
             await client.call_tool(

@@ -132,6 +132,27 @@ def test_inspect_names_labels_without_data(
     assert "write a markerset XML" not in text
 
 
+def test_inspect_names_the_closest_markerset_when_none_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lower-body cmu recording (waist markers only on the trunk): the table used to say
+    # "none fits: write a markerset XML", hiding that cmu matches all but the trunk.
+    from myo_retarget import load_character
+
+    from .c3d_factory import write_c3d
+    from .motion_factory import known_motion, marker_trajectories
+
+    character = load_character()
+    labels, positions = marker_trajectories(character, "cmu", known_motion(character, 20, 100.0))
+    keep = [k for k, name in enumerate(labels) if name[1:] in ("FWT", "BWT", "THI", "KNE", "ANK")]
+    path = write_c3d(tmp_path / "legs.c3d", [labels[k] for k in keep], positions[:, keep], 100.0)
+    monkeypatch.setenv("COLUMNS", "1000")  # one table row per line
+    assert main(["inspect", str(path)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "none fits: closest cmu (24% of its markers) does not fit: only 4 trunk/pelvis" in text
+    assert "write a markerset XML" not in text
+
+
 def test_version_is_the_distributions(console_script: Callable[[str], str]) -> None:
     done = subprocess.run(
         [console_script("myo-retarget"), "--version"],
