@@ -22,6 +22,7 @@ from myo_retarget import SHIPPED_CONVENTIONS
 from . import (
     _tools_assets,
     _tools_characters,
+    _tools_draft,
     _tools_export,
     _tools_jobs,
     _tools_local,
@@ -45,6 +46,7 @@ TOOL_MODULES = (
     _tools_characters,
     _tools_jobs,
     _tools_local,
+    _tools_draft,
     _tools_view,
     _tools_export,
 )

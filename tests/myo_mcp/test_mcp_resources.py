@@ -523,6 +523,31 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "openWorldHint": False,
                 },
             },
+            "draft_markerset": {
+                "params": {
+                    "path": "string",
+                    "output_path": ["string", "null"],
+                    "mocap_scale": ["number", "null"],
+                    "rotation": ["string", "null"],
+                },
+                "required": ["path"],
+                "result": [
+                    "by_name",
+                    "by_rigidity",
+                    "fit_rms_mm",
+                    "left_out",
+                    "markerset",
+                    "next_step",
+                    "notes",
+                ],
+                "hints": {
+                    "title": "Draft a markerset",
+                    "readOnlyHint": False,
+                    "destructiveHint": False,
+                    "idempotentHint": True,
+                    "openWorldHint": False,
+                },
+            },
             "export_motion": {
                 "params": {
                     "path": ["string", "null"],
