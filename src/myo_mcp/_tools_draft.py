@@ -36,6 +36,7 @@ class DraftResult(BaseModel):
     """A markerset drafted for a recording: where it was written and how sure it is."""
 
     markerset: str = Field(description="The XML's path: pass it as retarget_motion's markerset.")
+    ready: bool = Field(description="False: too few pelvis/trunk markers to retarget (notes).")
     by_name: dict[str, list[str]] = Field(description="Body -> labels placed by anatomical name.")
     by_rigidity: list[str] = Field(
         description="'label -> body (confidence 0-1, spread mm)': placed by the body it moves with."
@@ -101,14 +102,19 @@ async def draft_markerset(
         left = [f"{lo.label}: {lo.reason}" for lo in draft.left_out[:_MAX_LEFT_OUT]]
         if len(draft.left_out) > _MAX_LEFT_OUT:
             left.append(f"... and {len(draft.left_out) - _MAX_LEFT_OUT} more")
+        if draft.retargetable:
+            next_step = f"retarget_motion(c3d_path={str(file)!r}, markerset={str(out)!r})"
+        else:  # retarget_motion would refuse it: say what is missing instead
+            next_step = " ".join(draft.notes) + " The left-out labels say which hold no data."
         return DraftResult(
             markerset=str(out),
+            ready=draft.retargetable,
             by_name=by_name,
             by_rigidity=by_rigidity,
             left_out=left,
             fit_rms_mm=round(draft.fit_rms_mm, 1),
             notes=list(draft.notes),
-            next_step=f"retarget_motion(c3d_path={str(file)!r}, markerset={str(out)!r})",
+            next_step=next_step,
         )
 
 

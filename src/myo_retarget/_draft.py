@@ -123,6 +123,17 @@ class MarkersetDraft:
     fit_frames: int
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def trunk_markers(self) -> int:
+        """Markers of the draft on the pelvis and trunk."""
+        return sum(is_trunk_body(m.body) for m in self.markers)
+
+    @property
+    def retargetable(self) -> bool:
+        """Whether retargeting can use the draft: at least ``MIN_TRUNK_MARKERS`` of its markers
+        are on the pelvis and trunk (else ``notes`` says what is missing)."""
+        return self.trunk_markers >= MIN_TRUNK_MARKERS
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the XML atomically (an existing file is replaced whole or not at all)."""
         target = Path(path)
@@ -488,7 +499,7 @@ def draft_markerset(
 
     trunk = sum(is_trunk_body(m.body) for m in markers)
     notes: list[str] = []
-    if trunk < MIN_TRUNK_MARKERS:
+    if trunk < MIN_TRUNK_MARKERS:  # MarkersetDraft.retargetable
         notes.append(
             f"Only {trunk} of the draft's markers are on the pelvis/trunk and retargeting needs "
             f"{MIN_TRUNK_MARKERS}: add pelvis/trunk markers the recording has to the draft by "

@@ -115,6 +115,9 @@ async def converse(client: Client, recording: Path, out_dir: Path) -> Conversati
         if drafted.is_error or not drafted.structured:
             talk.reason = drafted.text
             return talk
+        if drafted.structured.get("ready") is False:
+            talk.reason = str(drafted.structured.get("next_step"))
+            return talk
         markerset = drafted.structured.get("markerset")
     if markerset is None:
         talk.reason = str(best.get("note") or inspected.structured.get("next_step") or "")

@@ -539,6 +539,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "markerset",
                     "next_step",
                     "notes",
+                    "ready",
                 ],
                 "hints": {
                     "title": "Draft a markerset",
