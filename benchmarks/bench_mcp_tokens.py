@@ -6,7 +6,8 @@ The session makes 20 jobs (one retargeted, one failed, the others canceled) befo
 then calls every tool once. The budgets are myo_mcp's (tests/myo_mcp/test_mcp_budget.py guards
 them).
 
-Run by hand: ``uv run python benchmarks/bench_mcp_tokens.py``.
+Run by hand: ``uv run python benchmarks/bench_mcp_tokens.py [TOOL ...]`` (each TOOL named: its
+results are printed too).
 """
 
 from __future__ import annotations
@@ -24,9 +25,18 @@ from mcp import Client
 
 from _common import machine_line
 from myo_mcp import Backend, McpConfig, build_server
-from myo_mcp._budget import RESULT_BUDGET, TOOLS_LIST_BUDGET, result_chars, tools_list_chars
+from myo_mcp._budget import (
+    RESULT_BUDGET,
+    TOOLS_LIST_BUDGET,
+    compact_json,
+    result_chars,
+    tools_list_chars,
+)
 from myo_retarget import sample_c3d_path, shipped_markerset_path
 from myo_server import LocalServer
+
+#: The tools whose results are printed (the command line's arguments).
+SHOW = set(sys.argv[1:])
 
 
 async def list_chars(config: McpConfig, server: LocalServer) -> int:
@@ -47,6 +57,9 @@ async def session(config: McpConfig, server: LocalServer, work: Path) -> dict[st
     async def call(tool: str, args: dict[str, Any], key: str | None = None) -> Any:
         result = await client.call_tool(tool, args)
         sizes[key or tool] = result_chars(result)
+        if tool in SHOW:
+            print(f"--- {key or tool}", *(c.text for c in result.content if c.type == "text"))
+            print(compact_json(result.structured_content))
         if result.is_error:
             sizes[key or tool] = -sizes[key or tool]  # shown as an error in the table
         return result.structured_content or {}
@@ -72,7 +85,7 @@ async def session(config: McpConfig, server: LocalServer, work: Path) -> dict[st
                     "start_retarget", {"c3d_asset_id": rec, "markerset_asset_id": ms["asset_id"]}
                 )
                 await call("cancel_job", {"job_id": started["job"]["job_id"]})
-            await call("get_job", {"job_id": run["job"]["job_id"]})
+            await call("get_job", {"job_id": run["job_id"]})
             await call("list_jobs", {})
             await call("list_jobs", {"limit": 20}, "list_jobs (limit 20)")
             await call("list_assets", {})

@@ -122,7 +122,8 @@ def summarize_npz(
         if not chosen:
             fallback = [j for j in UPPER_PLOT_JOINTS if j in names] + names
             chosen = [j for j in dict.fromkeys(fallback) if has_data[names.index(j)]][:4]
-    selected = names if not joints else requested
+    # By default the plotted joints only: every joint's range is ~40 lines the model rarely needs.
+    selected = chosen if not joints else requested
     ranges = []
     for name in selected:
         col = angles[:, names.index(name)]

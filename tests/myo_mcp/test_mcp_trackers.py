@@ -119,14 +119,14 @@ async def test_retarget_motion_of_a_csv_table_end_to_end(
                 },
             )
         )
-        assert from_csv["done"] is True and from_csv["job"]["status"] == "SUCCEEDED"
+        assert from_csv["done"] is True and from_csv["status"] == "SUCCEEDED"
         assert from_csv["output"]["path"] == str(work / "walk_m.npz")  # beside the table
         uploaded = structured(
             await client.call_tool("get_asset", {"asset_id": from_csv["c3d_asset_id"]})
         )
         assert (uploaded["filename"], uploaded["purpose"]) == ("walk_m.csv", "retarget")
     sdk = await backend.client()
-    recorded = (await sdk.jobs.get(from_csv["job"]["job_id"]))["input"]
+    recorded = (await sdk.jobs.get(from_csv["job_id"]))["input"]
     assert (recorded["mocap_scale"], recorded["rotation"]) == (1, "yup_to_zup")
     reference = Motion.load(from_c3d["output"]["path"])
     motion = Motion.load(from_csv["output"]["path"])
@@ -180,7 +180,7 @@ async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
                 await client.call_tool(
                     "retarget_motion", {"c3d_path": str(trc), "markerset": "cmu", **options}
                 )
-            )["job"],
+            ),
         ]
         sdk = await backend.client()
         given, plain, one_call = [dict((await sdk.jobs.get(j["job_id"]))["input"]) for j in jobs]
