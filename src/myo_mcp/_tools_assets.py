@@ -93,7 +93,7 @@ async def list_assets(
 
 async def get_asset(deps: Deps, asset_id: AssetId) -> AssetInfo:
     """One asset: file name, purpose, size, status, checksum, producing job."""
-    with tool_errors(deps.backend, f"get asset {asset_id}"):
+    with tool_errors(deps.backend, f"get asset {asset_id}", "list_assets"):
         client = await deps.backend.client()
         return asset_info(await client.assets.get(asset_id))
 
@@ -140,7 +140,7 @@ async def download_asset(
     roots: ClientRoots,
 ) -> DownloadedFile:
     """Save an asset (e.g. a job's .npz) to a local file, sha256-verified."""
-    with tool_errors(deps.backend, f"download asset {asset_id}"):
+    with tool_errors(deps.backend, f"download asset {asset_id}", "list_assets"):
         dest = deps.local_path(destination, roots)
         client = await deps.backend.client()
         info = await client.assets.get(asset_id)
@@ -161,7 +161,7 @@ async def delete_asset(
 ) -> DeletedAsset:
     """Delete an asset for good, after the user confirms (asked here, or confirm=true once they
     agreed). An asset a job still uses cannot be deleted."""
-    with tool_errors(deps.backend, f"delete asset {asset_id}"):
+    with tool_errors(deps.backend, f"delete asset {asset_id}", "list_assets"):
         if not confirm:
             if not isinstance(decision, AcceptedElicitation):
                 return DeletedAsset(

@@ -54,7 +54,7 @@ async def list_characters(
 
 async def get_character(deps: Deps, character_id: CharacterId) -> CharacterDetail:
     """A character and its versions (start_retarget takes READY ones)."""
-    with tool_errors(deps.backend, f"get character {character_id}"):
+    with tool_errors(deps.backend, f"get character {character_id}", "list_characters"):
         client = await deps.backend.client()
         return character_detail(await client.characters.get(character_id))
 
@@ -65,7 +65,7 @@ async def validate_character_manifest(
     version: Annotated[str, Field(description="The version, e.g. 'v1.0.0'.")],
 ) -> ManifestCheck:
     """Check that a character version's files exist and compile (for a job failing on it)."""
-    with tool_errors(deps.backend, f"validate {character_id} {version}"):
+    with tool_errors(deps.backend, f"validate {character_id} {version}", "get_character"):
         client = await deps.backend.client()
         r = await client.characters.validate_manifest(character_id, version)
         return ManifestCheck(

@@ -149,7 +149,7 @@ async def export_motion(
 ) -> ExportedFile:
     """Write a motion (.npz: path or asset_id) as glb (Blender, three.js), bvh (animation),
     mot (OpenSim), csv (degrees), parquet or html (viewer page). Tell the user the note."""
-    with tool_errors(deps.backend, f"export {path or asset_id}"):
+    with tool_errors(deps.backend, f"export {path or asset_id}", "list_assets"):
         if (asset_id is None) == (path is None):
             raise ToolError("Give exactly one of path (a local .npz) or asset_id.")
         options = {"markers": markers, "table": table}

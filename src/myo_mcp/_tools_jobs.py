@@ -81,7 +81,7 @@ async def file_names(deps: Deps, jobs: Iterable[Mapping[str, Any]]) -> dict[str,
 
 async def get_job(deps: Deps, job_id: JobId) -> JobInfo:
     """A job now: status, input files, output asset or error. To wait: wait_for_job."""
-    with tool_errors(deps.backend, f"get job {job_id}"):
+    with tool_errors(deps.backend, f"get job {job_id}", "list_jobs"):
         client = await deps.backend.client()
         raw = await client.jobs.get(job_id)
         return job_info(raw, await file_names(deps, [raw]))
@@ -97,7 +97,7 @@ async def wait_for_job(
     ] = 25.0,
 ) -> JobWait:
     """Wait until a job ends or timeout_s passes. done=false: call again."""
-    with tool_errors(deps.backend, f"wait for job {job_id}"):
+    with tool_errors(deps.backend, f"wait for job {job_id}", "list_jobs"):
         job, waited = await deps.poll_job(job_id, min(timeout_s, WAIT_CAP_S), Progress(ctx))
         return JobWait(
             job=job,
@@ -159,7 +159,7 @@ async def start_retarget(
     metadata: Annotated[dict[str, Any] | None, Field(description="Small JSON object.")] = None,
 ) -> StartedJob:
     """Start retargeting uploaded files; returns at once. Next: wait_for_job."""
-    with tool_errors(deps.backend, "start the retarget job"):
+    with tool_errors(deps.backend, "start the retarget job", "list_assets"):
         check_subject(subject_height, subject_weight)
         check_tracker_options(rotation, mocap_scale)
         client = await deps.backend.client()
@@ -187,7 +187,7 @@ async def start_retarget(
 
 async def cancel_job(deps: Deps, job_id: JobId) -> CanceledJob:
     """Cancel a QUEUED or RUNNING job (a finished job stays as it is)."""
-    with tool_errors(deps.backend, f"cancel job {job_id}"):
+    with tool_errors(deps.backend, f"cancel job {job_id}", "list_jobs"):
         client = await deps.backend.client()
         r = await client.jobs.cancel(job_id)
         return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))

@@ -139,7 +139,7 @@ async def summarize_motion(
     mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex, wrist_pron, wrist_flex,
     wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
     """
-    with tool_errors(deps.backend, "summarize the motion"):
+    with tool_errors(deps.backend, "summarize the motion", "list_assets"):
         async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:
                 figures, png = await anyio.to_thread.run_sync(_analysis.summarize_npz, file, joints)

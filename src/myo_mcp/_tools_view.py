@@ -64,7 +64,7 @@ async def show_motion(
 ) -> Annotated[CallToolResult, MotionView]:
     """Show a motion to the user (asset_id or path): a 3-D viewer in MCP App hosts, else a PNG
     of key poses."""
-    with tool_errors(deps.backend, "show the motion"):
+    with tool_errors(deps.backend, "show the motion", "list_assets"):
         as_app = client_supports_apps(ctx)
         async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:

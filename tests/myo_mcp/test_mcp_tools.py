@@ -917,7 +917,7 @@ async def test_unreachable_backend(work: Path) -> None:
     )
     async with session(config) as (client, _):
         text = error_text(await client.call_tool("list_jobs", {}))
-        assert "Cannot reach" in text and "127.0.0.1:9" in text
+        assert "cannot reach" in text and "127.0.0.1:9" in text
         # Against a remote API the backend tools say they reach an open world; the local
         # file tools do not.
         hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
