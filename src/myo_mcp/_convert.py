@@ -157,7 +157,6 @@ def character_info(c: Mapping[str, Any]) -> CharacterInfo:
         name=c["name"],
         description=c.get("description"),
         latest_version=_version_name(c.get("latest_version")),
-        version_count=c.get("version_count"),
     )
 
 
@@ -176,7 +175,10 @@ def character_detail(c: Mapping[str, Any]) -> CharacterDetail:
 
 
 def inspection(
-    file: Path, info: Mapping[str, Any], mocap_scale: float | None = None
+    file: Path,
+    info: Mapping[str, Any],
+    mocap_scale: float | None = None,
+    vertical_axis: str | None = None,
 ) -> C3DInspection:
     """The engine's inspection of ``file`` (read with ``mocap_scale``, if given): the best shipped
     markerset with what it misses, the others' figures, the 10 markers with the most frames
@@ -192,6 +194,8 @@ def inspection(
     )[:10]
     if best is not None:
         scale = f", mocap_scale={mocap_scale:g}" if mocap_scale is not None else ""
+        if vertical_axis is not None:
+            scale += f", vertical_axis='{vertical_axis}'"
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
         if best.partial:
             step += f"; note: {best.note}"

@@ -82,7 +82,6 @@ class CharacterInfo(BaseModel):
     name: str
     description: str | None = None
     latest_version: str | None = None
-    version_count: int | None = None
 
 
 class CharacterPage(BaseModel):
@@ -192,9 +191,7 @@ class MarkerGap(BaseModel):
     """A marker missing, or gap-filled by the capture software, in some frames."""
 
     label: str
-    missing_frames: int
     missing_pct: float
-    gaps: int
     longest_gap: int
     gap_filled_frames: int = Field(0, description="Filled by the capture software: not fitted.")
 

@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, ListRootsResult, TextContent, ToolAnnotati
 from mcp.types import Tool as MCPTool
 from pydantic import Field
 
+from myo_retarget._c3d import VERTICAL_AXES
 from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
@@ -41,25 +42,28 @@ __all__ = [
     "WRITE",
     "WRITE_LOCAL",
     "AssetId",
+    "CalibrationWindow",
     "CharacterId",
     "ClientRoots",
     "Deps",
+    "FrameRange",
     "Height",
     "JobId",
     "Limit",
     "MocapScale",
     "Offset",
     "Progress",
-    "Rotation",
     "Scaling",
     "SubjectGender",
     "ToolDeps",
     "ToolSpec",
+    "VerticalAxis",
     "Weight",
+    "check_engine_options",
     "check_subject",
-    "check_tracker_options",
     "compact_schema",
     "compact_tool",
+    "engine_options",
     "given",
     "short_result",
     "text_view",
@@ -221,15 +225,22 @@ Scaling = Annotated[bool | None, Field(description="Scale to the subject (defaul
 RECORDING_FORMATS = "/".join(TRACKER_EXTENSIONS)
 # The schema states the names and the bound; the tools check them (check_tracker_options), so
 # that a wrong value is answered in the user's words before anything is uploaded.
-_RotationName = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
-Rotation = Annotated[
-    _RotationName | None,
-    Field(description="+Y up: yup_to_zup, -Y up: ydown_to_zup; default: detected."),
+_AxisName = Annotated[str, Field(json_schema_extra={"enum": list(VERTICAL_AXES)})]
+VerticalAxis = Annotated[_AxisName | None, Field(description="Up axis; default: detected.")]
+FrameRange = Annotated[
+    list[int] | None,
+    Field(min_length=2, max_length=2, description="[first, stop) frames to retarget."),
 ]
+CalibrationWindow = Annotated[
+    list[float] | None,
+    Field(min_length=2, max_length=2, description="[start, stop) s to scale on."),
+]
+#: The vendor's rotation for each vertical axis it names (the others go as vertical_axis).
+_ROTATION_OF = {axis: name for name, axis in ROTATIONS.items()}
 _Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
 MocapScale = Annotated[
     _Positive | None,
-    Field(description="Units per metre of a .csv/.parquet table (default 1000)."),
+    Field(description="A table's units per metre (default 1000)."),
 ]
 
 
@@ -243,18 +254,51 @@ def check_subject(height: float | None, weight: float | None) -> None:
             raise ValueError(problem)
 
 
-def check_tracker_options(rotation: str | None, mocap_scale: float | None) -> None:
-    """Refuse an unknown rotation or a scale that is not a positive number (ValueError)."""
-    if rotation is not None and rotation not in ROTATIONS:
-        names = " or ".join(f"'{name}' (vertical axis {axis})" for name, axis in ROTATIONS.items())
+def check_engine_options(
+    vertical_axis: str | None,
+    mocap_scale: float | None,
+    frame_range: list[int] | None = None,
+    calibration_window: list[float] | None = None,
+) -> None:
+    """Refuse an unknown vertical axis, a scale that is not a positive number, or a frame range
+    or calibration window that is no [start, stop) pair (ValueError, in the user's words)."""
+    if vertical_axis is not None and vertical_axis not in VERTICAL_AXES:
         raise ValueError(
-            f"unknown rotation {rotation!r}: use {names}, or omit it to detect the vertical axis"
+            f"unknown vertical_axis {vertical_axis!r}: use one of {', '.join(VERTICAL_AXES)}, "
+            "or omit it to detect the vertical axis"
         )
+    for name, pair, unit in (
+        ("frame_range", frame_range, "frames, 0-based"),
+        ("calibration_window", calibration_window, "seconds"),
+    ):
+        if pair is not None and not (
+            len(pair) == 2 and all(math.isfinite(v) for v in pair) and 0 <= pair[0] < pair[1]
+        ):
+            raise ValueError(
+                f"{name} must be [start, stop) {unit} with 0 <= start < stop, not {pair}"
+            )
     if mocap_scale is not None and not (math.isfinite(mocap_scale) and mocap_scale > 0):
         raise ValueError(
             f"mocap_scale must be a number > 0, a table's units per metre (1000 for millimetres, "
             f"1 for metres), not {mocap_scale!r}"
         )
+
+
+def engine_options(
+    vertical_axis: str | None,
+    frame_range: list[int] | None = None,
+    calibration_window: list[float] | None = None,
+) -> dict[str, Any]:
+    """The job's fields for the engine's options: +Y and -Y as the vendor's ``rotation`` (which
+    any backend takes), other axes, the frame range and the calibration window as myo-server's
+    extensions."""
+    rotation = _ROTATION_OF.get(vertical_axis or "")
+    return given(
+        rotation=rotation,
+        vertical_axis=None if rotation is not None else vertical_axis,
+        frame_range=frame_range,
+        calibration_window=calibration_window,
+    )
 
 
 def given(**options: Any) -> dict[str, Any]:
@@ -326,6 +370,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     if isinstance(out.get("properties"), dict):
         if output:
             out.pop("description", None)
+            out.pop("additionalProperties", None)  # a result's objects: pydantic's default
         required = out.get("required", [])
         optional = []
         for name, sub in out["properties"].items():
@@ -348,10 +393,14 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
 
 
 def compact_tool(tool: MCPTool) -> MCPTool:
-    """``tool`` as listed to the model: its schemas compacted (``compact_schema``)."""
+    """``tool`` as listed to the model: its schemas compacted (``compact_schema``); a result's
+    nested models (``$defs``) go without ``type: object``, which their properties imply."""
     update: dict[str, Any] = {"input_schema": compact_schema(tool.input_schema)}
     if tool.output_schema is not None:
-        update["output_schema"] = compact_schema(tool.output_schema, output=True)
+        schema = compact_schema(tool.output_schema, output=True)
+        for model in schema.get("$defs", {}).values():
+            model.pop("type", None)
+        update["output_schema"] = schema
     return tool.model_copy(update=update)
 
 

@@ -102,14 +102,12 @@ async def upload_asset(
     deps: Deps,
     path: Annotated[
         str,
-        Field(
-            description=f"Local file: a recording ({RECORDING_FORMATS}), markerset .xml or .glb."
-        ),
+        Field(description=f"A recording ({RECORDING_FORMATS}), markerset .xml or .glb."),
     ],
     roots: ClientRoots,
     purpose: Annotated[
         str | None,
-        Field(description="Default from the extension: 'retarget' ('motion' for .glb/.gltf)."),
+        Field(description="Default: from the extension."),
     ] = None,
     metadata: Annotated[
         dict[str, Any] | None, Field(description="Small JSON metadata to attach.")
@@ -156,7 +154,7 @@ async def delete_asset(
     decision: DeleteDecision,
     confirm: Annotated[
         bool,
-        Field(description="True once the user agreed (when the client cannot ask)."),
+        Field(description="The user agreed (when the client cannot ask)."),
     ] = False,
 ) -> DeletedAsset:
     """Delete an asset for good, after the user confirms (asked here, or confirm=true once they

@@ -147,8 +147,8 @@ async def export_motion(
         Field(description="parquet: qpos (default, MuJoCo coordinates) or xpos (body positions)."),
     ] = None,
 ) -> ExportedFile:
-    """Write a motion (.npz: path or asset_id) as glb (Blender, three.js), bvh (animation),
-    mot (OpenSim), csv (degrees), parquet or html (viewer page). Tell the user the note."""
+    """Write a motion (.npz: path or asset_id) as glb (Blender), bvh, mot (OpenSim), csv,
+    parquet or html (viewer page). Tell the user the result's note."""
     with tool_errors(deps.backend, f"export {path or asset_id}", "list_assets"):
         if (asset_id is None) == (path is None):
             raise ToolError("Give exactly one of path (a local .npz) or asset_id.")

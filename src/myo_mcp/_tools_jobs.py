@@ -28,20 +28,23 @@ from ._tooling import (
     READ,
     RECORDING_FORMATS,
     WRITE,
+    CalibrationWindow,
     Deps,
+    FrameRange,
     Height,
     JobId,
     Limit,
     MocapScale,
     Offset,
     Progress,
-    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
+    VerticalAxis,
     Weight,
+    check_engine_options,
     check_subject,
-    check_tracker_options,
+    engine_options,
     given,
     with_title,
 )
@@ -113,9 +116,7 @@ async def list_jobs(
         list[Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None,
         Field(description="Only these statuses."),
     ] = None,
-    created_after: Annotated[
-        str | None, Field(description="ISO 8601, e.g. 2026-01-31T12:00:00Z.")
-    ] = None,
+    created_after: Annotated[str | None, Field(description="ISO 8601.")] = None,
     created_before: Annotated[str | None, Field(description="ISO 8601.")] = None,
     has_output: Annotated[bool | None, Field(description="With (or without) an output.")] = None,
     input_asset_id: Annotated[str | None, Field(description="Using this asset as input.")] = None,
@@ -151,7 +152,9 @@ async def start_retarget(
         str | None, Field(description="A READY version; default v1.0.0.")
     ] = None,
     mocap_scale: MocapScale = None,
-    rotation: Rotation = None,
+    vertical_axis: VerticalAxis = None,
+    frame_range: FrameRange = None,
+    calibration_window: CalibrationWindow = None,
     enable_scaling: Scaling = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
@@ -161,7 +164,7 @@ async def start_retarget(
     """Start retargeting uploaded files; returns at once. Next: wait_for_job."""
     with tool_errors(deps.backend, "start the retarget job", "list_assets"):
         check_subject(subject_height, subject_weight)
-        check_tracker_options(rotation, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale, frame_range, calibration_window)
         client = await deps.backend.client()
         started = await client.jobs.start_retarget(
             c3d_asset_id=c3d_asset_id,
@@ -174,9 +177,9 @@ async def start_retarget(
                 subject_height=subject_height,
                 subject_weight=subject_weight,
                 metadata=metadata,
-                rotation=rotation,
                 mocap_scale=mocap_scale,
             ),
+            **engine_options(vertical_axis, frame_range, calibration_window),
         )
         raw = await client.jobs.get(started["job_id"])
         job = job_item(raw, await file_names(deps, [raw]))

@@ -38,18 +38,21 @@ from ._tooling import (
     READ_LOCAL,
     RECORDING_FORMATS,
     WRITE,
+    CalibrationWindow,
     ClientRoots,
     Deps,
+    FrameRange,
     Height,
     MocapScale,
     Progress,
-    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
+    VerticalAxis,
     Weight,
+    check_engine_options,
     check_subject,
-    check_tracker_options,
+    engine_options,
     given,
     text_view,
     with_title,
@@ -97,14 +100,17 @@ async def inspect_c3d(
     path: Annotated[str, Field(description=f"Local recording ({RECORDING_FORMATS}).")],
     roots: ClientRoots,
     mocap_scale: MocapScale = None,
+    vertical_axis: VerticalAxis = None,
 ) -> C3DInspection:
     """Describe a local recording: labels, frames, rate, units, vertical axis, gaps, and which
     shipped markerset fits. Then follow its next_step."""
     with tool_errors(deps.backend, f"inspect {path}"):
-        check_tracker_options(None, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale)
         file = deps.local_file(path, roots)
         try:
-            info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file, mocap_scale)
+            info = await anyio.to_thread.run_sync(
+                _analysis.inspect_recording, file, mocap_scale, vertical_axis
+            )
         except _analysis.RecordingError as exc:
             # The engine's reason says what to do for a table; a C3D's says what is wrong.
             hint = (
@@ -116,7 +122,7 @@ async def inspect_c3d(
                 f"Cannot read {file.name} as {_analysis.recording_kind(file)}: "
                 f"{str(exc).rstrip('.')}.{hint}"
             ) from None
-        return inspection(file, info, mocap_scale)
+        return inspection(file, info, mocap_scale, vertical_axis)
 
 
 async def summarize_motion(
@@ -133,11 +139,8 @@ async def summarize_motion(
     ] = None,
 ) -> Annotated[CallToolResult, MotionSummary]:
     """Summarize a retargeted motion (give asset_id or path): frames, duration, joint ranges
-    (degrees), marker-fit residuals, and a PNG plot of joint angles.
-
-    Joints: <name>_<r|l> for hip_flex, hip_abdu, hip_arot, knee_flex, ankle_flex, subtal_inve,
-    mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex, wrist_pron, wrist_flex,
-    wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
+    (degrees), marker-fit residuals, and a PNG plot of joint angles. Joints: <name>_<r|l>, e.g.
+    hip_flex, knee_flex, ankle_flex, shoulder_flex, elbow_flex; lumbar_flex, thorax_arot.
     """
     with tool_errors(deps.backend, "summarize the motion", "list_assets"):
         async with motion_file(deps, roots, asset_id, path) as (file, source):
@@ -200,7 +203,9 @@ async def retarget_motion(
         Field(description="The .npz to write; default: beside the recording."),
     ] = None,
     mocap_scale: MocapScale = None,
-    rotation: Rotation = None,
+    vertical_axis: VerticalAxis = None,
+    frame_range: FrameRange = None,
+    calibration_window: CalibrationWindow = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
     subject_weight: Weight = None,
@@ -214,7 +219,7 @@ async def retarget_motion(
     done=false: the job outlasted the call; follow next_step."""
     with tool_errors(deps.backend, f"retarget {c3d_path}"):
         check_subject(subject_height, subject_weight)
-        check_tracker_options(rotation, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale, frame_range, calibration_window)
         started_at = time.monotonic()
         recording = deps.local_file(c3d_path, roots)
         if markerset in SHIPPED_MARKERSETS:
@@ -242,9 +247,9 @@ async def retarget_motion(
                 subject_gender=subject_gender,
                 subject_height=subject_height,
                 subject_weight=subject_weight,
-                rotation=rotation,
                 mocap_scale=mocap_scale,
             ),
+            **engine_options(vertical_axis, frame_range, calibration_window),
         )
         budget = deps.config.call_budget_s - (time.monotonic() - started_at) - 3.0
         job, _ = await deps.poll_job(started["job_id"], max(1.0, budget), progress, (10, 95))

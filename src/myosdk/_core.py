@@ -384,8 +384,12 @@ def tracker_options(
     n_frames_scaling: int | None = None,
     chunk_size: int | None = None,
     disable_contacts: bool | None = None,
+    vertical_axis: str | None = None,
+    frame_range: Sequence[int] | None = None,
+    calibration_window: Sequence[float] | None = None,
 ) -> dict[str, object]:
-    """The options of the vendor's newer API that were given, checked, for the request body
+    """The options of the vendor's newer API (and the myo-server extensions ``vertical_axis``,
+    ``frame_range``, ``calibration_window``) that were given, checked, for the request body
     (a field left None is not sent, so a server that lacks it is not asked for it).
 
     Raises:
@@ -411,6 +415,9 @@ def tracker_options(
             raise ValueError(f"{name} must be an integer or None, got {number!r}")
     if disable_contacts is not None and not isinstance(disable_contacts, bool):
         raise ValueError(f"disable_contacts must be True, False or None, got {disable_contacts!r}")
+    for name, pair in (("frame_range", frame_range), ("calibration_window", calibration_window)):
+        if pair is not None and len(pair) != 2:
+            raise ValueError(f"{name} must be a pair [start, stop] or None, got {pair!r}")
     given = {
         "rotation": rotation,
         "mocap_scale": mocap_scale,
@@ -418,6 +425,9 @@ def tracker_options(
         "n_frames_scaling": n_frames_scaling,
         "chunk_size": chunk_size,
         "disable_contacts": disable_contacts,
+        "vertical_axis": vertical_axis,
+        "frame_range": None if frame_range is None else list(frame_range),
+        "calibration_window": None if calibration_window is None else list(calibration_window),
     }
     return {name: value for name, value in given.items() if value is not None}
 
