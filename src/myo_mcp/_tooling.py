@@ -22,8 +22,7 @@ from mcp.types import CallToolResult, ListRootsResult, TextContent, ToolAnnotati
 from mcp.types import Tool as MCPTool
 from pydantic import Field
 
-from myo_retarget._c3d import VERTICAL_AXES
-from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS
+from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS, VERTICAL_AXES
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
 from ._backend import Backend

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from myo_retarget._c3d import VERTICAL_AXES
-from myo_retarget._formats import ROTATIONS
+from myo_retarget._formats import ROTATIONS, VERTICAL_AXES
 from myo_retarget._subject import (
     GENDERS,
     HEIGHT_RANGE_M,
