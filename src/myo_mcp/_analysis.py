@@ -55,7 +55,9 @@ class RecordingError(ValueError):
     """A file the engine cannot read as a recording (the engine's reason says why)."""
 
 
-def inspect_recording(path: Path, mocap_scale: float | None = None) -> dict[str, Any]:
+def inspect_recording(
+    path: Path, mocap_scale: float | None = None, vertical_axis: str | None = None
+) -> dict[str, Any]:
     """``myo_retarget.inspect_c3d`` of ``path`` (a C3D, TRC or CSV/parquet trackers table).
 
     Raises:
@@ -65,7 +67,7 @@ def inspect_recording(path: Path, mocap_scale: float | None = None) -> dict[str,
     from myo_retarget import MarkerReadError, RetargetError, inspect_c3d
 
     try:
-        return inspect_c3d(path, mocap_scale=mocap_scale)
+        return inspect_c3d(path, mocap_scale=mocap_scale, vertical_axis=vertical_axis)
     except MarkerReadError as exc:
         raise RecordingError(exc.reason) from exc
     except RetargetError as exc:
@@ -122,7 +124,8 @@ def summarize_npz(
         if not chosen:
             fallback = [j for j in UPPER_PLOT_JOINTS if j in names] + names
             chosen = [j for j in dict.fromkeys(fallback) if has_data[names.index(j)]][:4]
-    selected = names if not joints else requested
+    # By default the plotted joints only: every joint's range is ~40 lines the model rarely needs.
+    selected = chosen if not joints else requested
     ranges = []
     for name in selected:
         col = angles[:, names.index(name)]

@@ -3,37 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ._models import (
     AssetInfo,
+    AssetItem,
     C3DInspection,
     CharacterDetail,
     CharacterInfo,
     CharacterVersionInfo,
     DownloadedFile,
     JobInfo,
+    JobItem,
     MarkerGap,
     MarkersetFit,
 )
 
 __all__ = [
+    "LIST_ERROR_CHARS",
     "TERMINAL",
+    "age",
     "asset_info",
+    "asset_item",
     "asset_uri",
     "character_detail",
     "character_info",
     "character_uri",
     "downloaded",
+    "input_ids",
     "inspection",
     "job_info",
+    "job_item",
     "job_next_step",
     "job_uri",
     "paging",
 ]
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
+#: A failed job's error in a listing is cut to this many characters (get_job has it whole).
+LIST_ERROR_CHARS = 80
 
 
 def asset_uri(asset_id: str) -> str:
@@ -48,6 +58,23 @@ def character_uri(character_id: str) -> str:
     return f"myo://characters/{character_id}"
 
 
+def age(created_at: Any, now: datetime | None = None) -> str | None:
+    """How long ago an ISO 8601 time was, as a person says it: "40 s ago", "3 min ago"."""
+    if not created_at:
+        return None
+    try:
+        then = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+    except ValueError:
+        return str(created_at)
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
 def asset_info(a: Mapping[str, Any]) -> AssetInfo:
     return AssetInfo(
         asset_id=a["asset_id"],
@@ -60,7 +87,16 @@ def asset_info(a: Mapping[str, Any]) -> AssetInfo:
         reference_count=a.get("reference_count"),
         source_job_id=a.get("source_job_id"),
         metadata=a.get("metadata") or None,
-        resource_uri=asset_uri(a["asset_id"]),
+    )
+
+
+def asset_item(a: Mapping[str, Any]) -> AssetItem:
+    return AssetItem(
+        asset_id=a["asset_id"],
+        filename=a.get("filename") or "",
+        purpose=a.get("purpose") or "",
+        size_bytes=a.get("size_bytes"),
+        age=age(a.get("created_at")),
     )
 
 
@@ -73,22 +109,45 @@ def _error_message(error: Any) -> str | None:
     return str(error) if error is not None else None
 
 
-def job_info(j: Mapping[str, Any]) -> JobInfo:
+def input_ids(j: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The asset ids of a job's recording and markerset (None when the job does not say)."""
+    given = j.get("input") or {}
+    return given.get("c3d_asset_id") or given.get("tracker_asset_id"), given.get(
+        "markerset_asset_id"
+    )
+
+
+def job_info(j: Mapping[str, Any], names: Mapping[str, str] | None = None) -> JobInfo:
+    """A job, its inputs named by ``names`` (asset id -> file name) where known."""
     output = j.get("output") or {}
-    out_id = output.get("retarget_output_asset_id")
+    recording, markerset = ((names or {}).get(i or "", i) if i else None for i in input_ids(j))
     return JobInfo(
         job_id=j["job_id"],
-        type=j.get("type") or "retarget",
         status=j["status"],
-        progress=j.get("progress"),
-        message=j.get("message"),
+        progress=j.get("progress") if j["status"] == "RUNNING" else None,
+        message=j.get("message") if j["status"] != "FAILED" else None,  # FAILED: see error
         error=_error_message(j.get("error")),
+        recording=recording,
+        markerset=markerset,
         created_at=j.get("created_at"),
-        started_at=j.get("started_at"),
         completed_at=j.get("completed_at"),
-        output_asset_id=out_id,
-        output_resource_uri=asset_uri(out_id) if out_id else None,
-        resource_uri=job_uri(j["job_id"]),
+        output_asset_id=output.get("retarget_output_asset_id"),
+    )
+
+
+def job_item(j: Mapping[str, Any], names: Mapping[str, str]) -> JobItem:
+    """A job in a listing: its inputs by file name, its age, a failure's reason (cut)."""
+    info = job_info(j, names)
+    error = info.error
+    if error is not None and len(error) > LIST_ERROR_CHARS:
+        error = error[: LIST_ERROR_CHARS - 1].rstrip() + "…"
+    return JobItem(
+        job_id=info.job_id,
+        status=info.status,
+        recording=info.recording,
+        markerset=info.markerset,
+        age=age(j.get("created_at")),
+        error=error,
     )
 
 
@@ -98,16 +157,12 @@ def character_info(c: Mapping[str, Any]) -> CharacterInfo:
         name=c["name"],
         description=c.get("description"),
         latest_version=_version_name(c.get("latest_version")),
-        version_count=c.get("version_count"),
-        resource_uri=character_uri(c["character_id"]),
     )
 
 
 def character_detail(c: Mapping[str, Any]) -> CharacterDetail:
     versions = [
-        CharacterVersionInfo(
-            version=v["version"], status=v["status"], created_at=v.get("created_at")
-        )
+        CharacterVersionInfo(version=v["version"], status=v["status"])
         for v in c.get("versions") or []
     ]
     return CharacterDetail(
@@ -116,16 +171,18 @@ def character_detail(c: Mapping[str, Any]) -> CharacterDetail:
         description=c.get("description"),
         versions=versions,
         ready_versions=[v.version for v in versions if v.status == "READY"],
-        latest_version=_version_name(c.get("latest_version")),
-        resource_uri=character_uri(c["character_id"]),
     )
 
 
 def inspection(
-    file: Path, info: Mapping[str, Any], mocap_scale: float | None = None
+    file: Path,
+    info: Mapping[str, Any],
+    mocap_scale: float | None = None,
+    vertical_axis: str | None = None,
 ) -> C3DInspection:
     """The engine's inspection of ``file`` (read with ``mocap_scale``, if given): the best shipped
-    markerset, the 25 markers with the most frames missing or gap-filled."""
+    markerset with what it misses, the others' figures, the 10 markers with the most frames
+    missing or gap-filled."""
     fits = [
         MarkersetFit(**{k: m[k] for k in MarkersetFit.model_fields if k in m})
         for m in info["markersets"]
@@ -134,9 +191,11 @@ def inspection(
     gaps = sorted(
         (g for g in info["gaps"] if g["missing_frames"] + g["gap_filled_frames"] > 0),
         key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
-    )[:25]
+    )[:10]
     if best is not None:
         scale = f", mocap_scale={mocap_scale:g}" if mocap_scale is not None else ""
+        if vertical_axis is not None:
+            scale += f", vertical_axis='{vertical_axis}'"
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
         if best.partial:
             step += f"; note: {best.note}"
@@ -156,7 +215,11 @@ def inspection(
         empty_labels=info["empty_labels"],
         gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
         best_markerset=best,
-        markersets=fits,
+        markersets=[
+            f.model_copy(update={"missing": None, "empty": None, "unobserved_bodies": None})
+            for f in fits
+            if f is not best
+        ],
         next_step=step,
     )
 
@@ -173,7 +236,6 @@ def paging(page: Mapping[str, Any], key: str) -> dict[str, Any]:
     nxt = int(page["offset"]) + len(page[key])
     return {
         "total": page["total"],
-        "limit": page["limit"],
         "offset": page["offset"],
         "next_offset": nxt if nxt < int(page["total"]) and page[key] else None,
     }
@@ -192,13 +254,13 @@ def downloaded(asset_id: str, got: Mapping[str, Any]) -> DownloadedFile:
 def job_next_step(job: JobInfo) -> str:
     if job.status == "SUCCEEDED":
         return (
-            f"Done. download_asset(asset_id='{job.output_asset_id}', destination=...) saves the "
-            "motion (.npz); summarize_motion(asset_id=...) shows ranges of motion and a plot."
+            f"download_asset(asset_id='{job.output_asset_id}', destination=...) saves the .npz; "
+            "summarize_motion(asset_id=...) shows joint ranges and a plot."
         )
     if job.status == "FAILED":
         return (
-            f"The job failed: {job.error or job.message}. Fix the inputs (inspect_c3d helps "
-            "choose a markerset) and start a new job."
+            "Fix the inputs (inspect_c3d of the recording tells which markerset fits) and "
+            "start a new job."
         )
     if job.status == "CANCELED":
         return "The job was canceled; start a new one if needed."

@@ -10,7 +10,7 @@ from ._paths import RootSource
 
 
 class AssetInfo(BaseModel):
-    """A stored file: an input (C3D, markerset XML) or a job's output (.npz)."""
+    """A stored file: an input (recording, markerset XML) or a job's output (.npz)."""
 
     asset_id: str
     purpose: str
@@ -19,30 +19,36 @@ class AssetInfo(BaseModel):
     status: str
     created_at: str | None = None
     checksum_sha256: str | None = None
-    reference_count: int | None = Field(None, description="Jobs that use this asset as input.")
-    source_job_id: str | None = Field(None, description="The job that produced this asset.")
+    reference_count: int | None = Field(None, description="Jobs using it as input.")
+    source_job_id: str | None = Field(None, description="The job that made it.")
     metadata: dict[str, Any] | None = None
-    resource_uri: str = Field(description="Read it as an MCP resource (metadata JSON).")
+
+
+class AssetItem(BaseModel):
+    """An asset in a listing (get_asset has the details)."""
+
+    asset_id: str
+    filename: str
+    purpose: str
+    size_bytes: int | None = None
+    age: str | None = None
 
 
 class UploadedAsset(BaseModel):
     """Result of ``upload_asset``."""
 
-    asset: AssetInfo
-    verified: bool = Field(description="Size and sha256 checked by the backend.")
+    asset: AssetItem
+    verified: bool = Field(description="Size and sha256 checked.")
     next_step: str
 
 
 class AssetPage(BaseModel):
-    """One page of assets."""
+    """One page of assets, newest first."""
 
-    assets: list[AssetInfo]
     total: int
-    limit: int
     offset: int
-    next_offset: int | None = Field(
-        description="Pass as offset for the next page; null at the end."
-    )
+    next_offset: int | None = Field(description="offset of the next page; null: the last.")
+    assets: list[AssetItem]
 
 
 class DownloadedFile(BaseModel):
@@ -67,7 +73,6 @@ class CharacterVersionInfo(BaseModel):
 
     version: str
     status: str
-    created_at: str | None = None
 
 
 class CharacterInfo(BaseModel):
@@ -77,18 +82,15 @@ class CharacterInfo(BaseModel):
     name: str
     description: str | None = None
     latest_version: str | None = None
-    version_count: int | None = None
-    resource_uri: str
 
 
 class CharacterPage(BaseModel):
     """One page of characters."""
 
-    characters: list[CharacterInfo]
     total: int
-    limit: int
     offset: int
     next_offset: int | None
+    characters: list[CharacterInfo]
 
 
 class CharacterDetail(BaseModel):
@@ -99,8 +101,6 @@ class CharacterDetail(BaseModel):
     description: str | None = None
     versions: list[CharacterVersionInfo]
     ready_versions: list[str]
-    latest_version: str | None = None
-    resource_uri: str
 
 
 class ManifestCheck(BaseModel):
@@ -113,46 +113,54 @@ class ManifestCheck(BaseModel):
 
 
 class JobInfo(BaseModel):
-    """A retargeting job. Statuses: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELED."""
+    """A job: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELED."""
 
     job_id: str
-    type: str
     status: str
     progress: float | None = Field(None, description="0..1 while RUNNING.")
     message: str | None = None
     error: str | None = Field(None, description="Why it FAILED.")
+    recording: str | None = Field(None, description="Input file names.")
+    markerset: str | None = None
     created_at: str | None = None
-    started_at: str | None = None
     completed_at: str | None = None
-    output_asset_id: str | None = Field(None, description="The .npz asset once SUCCEEDED.")
-    output_resource_uri: str | None = None
-    resource_uri: str
+    output_asset_id: str | None = Field(None, description="The .npz once SUCCEEDED.")
+
+
+class JobItem(BaseModel):
+    """A job in a listing (get_job has the details)."""
+
+    job_id: str
+    status: str
+    recording: str | None = None
+    markerset: str | None = None
+    age: str | None = None
+    error: str | None = None
 
 
 class StartedJob(BaseModel):
     """Result of ``start_retarget``."""
 
-    job: JobInfo
+    job: JobItem
     next_step: str
 
 
 class JobWait(BaseModel):
     """Result of ``wait_for_job``."""
 
-    job: JobInfo
-    done: bool = Field(description="True once SUCCEEDED, FAILED or CANCELED.")
+    done: bool = Field(description="SUCCEEDED, FAILED or CANCELED.")
     waited_s: float
+    job: JobInfo
     next_step: str
 
 
 class JobPage(BaseModel):
     """One page of jobs, newest first."""
 
-    jobs: list[JobInfo]
     total: int
-    limit: int
     offset: int
     next_offset: int | None
+    jobs: list[JobItem]
 
 
 class CanceledJob(BaseModel):
@@ -167,36 +175,25 @@ class MarkersetFit(BaseModel):
     """How well a shipped markerset fits a recording's labels."""
 
     name: str
-    fits: bool = Field(description="Enough trunk/pelvis markers match to retarget.")
-    partial: bool = Field(
-        False,
-        description="It fits, but the recording lacks the markers of some segments: their "
-        "joints (unobserved_bodies and below) will have no data, NaN in the output.",
+    fits: bool = Field(description="Enough pelvis/trunk markers to retarget.")
+    partial: bool = Field(False, description="Fits, but unobserved_bodies get no data (NaN).")
+    coverage: float = Field(description="Share of its markers found, 0..1.")
+    # What it misses: given for the best markerset only.
+    missing: list[str] | None = None
+    empty: list[str] | None = Field(None, description="Missing: label without data.")
+    unobserved_bodies: list[str] | None = Field(
+        None, description="Top body of each subtree without markers."
     )
-    coverage: float = Field(description="Fraction of the markerset's markers found (0..1).")
-    missing: list[str]
-    empty: list[str] = Field(
-        default_factory=list,
-        description="Missing markers whose label is in the file but holds no data.",
-    )
-    unobserved_bodies: list[str] = Field(
-        default_factory=list,
-        description="Top body of each subtree left without markers (e.g. femur_r: the leg).",
-    )
-    note: str | None = Field(None, description="What limits the fit, in one line.")
+    note: str | None = None
 
 
 class MarkerGap(BaseModel):
     """A marker missing, or gap-filled by the capture software, in some frames."""
 
     label: str
-    missing_frames: int
     missing_pct: float
-    gaps: int
     longest_gap: int
-    gap_filled_frames: int = Field(
-        0, description="Frames present but gap-filled, not measured (not fitted)."
-    )
+    gap_filled_frames: int = Field(0, description="Filled by the capture software: not fitted.")
 
 
 class C3DInspection(BaseModel):
@@ -210,15 +207,10 @@ class C3DInspection(BaseModel):
     units: str
     vertical_axis: str
     labels: list[str]
-    empty_labels: list[str] = Field(
-        default_factory=list,
-        description="Labels in the file that hold no data (every sample 0,0,0 / missing).",
-    )
-    gaps: list[MarkerGap] = Field(
-        description="Markers with missing or gap-filled frames, worst first (max 25)."
-    )
-    best_markerset: MarkersetFit | None = Field(description="The best-fitting shipped markerset.")
-    markersets: list[MarkersetFit]
+    empty_labels: list[str] = Field(default_factory=list, description="Labels without data.")
+    gaps: list[MarkerGap] = Field(description="Worst first, at most 10.")
+    best_markerset: MarkersetFit | None
+    markersets: list[MarkersetFit] = Field(description="The others (no missing lists).")
     next_step: str
 
 
@@ -229,7 +221,7 @@ class JointRange(BaseModel):
     min_deg: float | None
     max_deg: float | None
     range_deg: float | None
-    observed_pct: float = Field(description="Share of frames with data for this joint, %.")
+    observed_pct: float = Field(description="Frames with data, %.")
 
 
 class WorstMarker(BaseModel):
@@ -246,27 +238,15 @@ class MotionSummary(BaseModel):
     frames: int
     fps: float
     duration_s: float
-    joints: list[JointRange]
+    joints: list[JointRange] = Field(description="The plotted or requested joints.")
     plotted_joints: list[str]
-    not_plotted: list[str] = Field(
-        default_factory=list, description="Requested joints left out of the plot: no data."
-    )
-    unobserved_joints: list[str] = Field(
-        default_factory=list,
-        description="Joints no marker determines in any frame: NaN in the .npz, not 0.",
-    )
-    unmarked_bodies: list[str] = Field(
-        default_factory=list, description="Top body of each subtree that carries no marker."
-    )
-    note: str | None = Field(None, description="The joints without data, in one line.")
-    rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
+    not_plotted: list[str] = Field(default_factory=list, description="Requested, no data.")
+    unobserved_joints: list[str] = Field(default_factory=list, description="NaN in the .npz.")
+    unmarked_bodies: list[str] = Field(default_factory=list)
+    rms_residual_mm: float | None = Field(description="Marker fit error; < ~20 mm is good.")
     max_residual_mm: float | None
     failed_frames: int
-    gap_filled_samples: int = Field(
-        0,
-        description="Marker samples the recording marks as gap-filled, not measured: not fitted "
-        "and not in the residual figures.",
-    )
+    gap_filled_samples: int = Field(0, description="Not measured: not fitted.")
     worst_markers: list[WorstMarker]
 
 
@@ -278,14 +258,9 @@ class MotionView(BaseModel):
     frames: int
     fps: float
     duration_s: float
-    rms_residual_mm: float | None = Field(description="Marker fit error; under ~20 mm is good.")
-    unobserved_joints: list[str] = Field(
-        default_factory=list, description="Joints no marker determines: no data."
-    )
-    shown_as: Literal["viewer", "key_poses_png"] = Field(
-        description="'viewer': the host shows the interactive viewer; 'key_poses_png': the PNG "
-        "beside this result shows key poses, front and side."
-    )
+    rms_residual_mm: float | None = Field(description="Marker fit error; < ~20 mm is good.")
+    unobserved_joints: list[str] = Field(default_factory=list, description="No data.")
+    shown_as: Literal["viewer", "key_poses_png"]
 
 
 class ExportedFile(BaseModel):
@@ -294,7 +269,7 @@ class ExportedFile(BaseModel):
     path: str
     format: str
     size_bytes: int
-    note: str = Field(description="What opens the file.")
+    note: str = Field(description="What opens it.")
 
 
 class FailedExport(BaseModel):
@@ -308,28 +283,21 @@ class RetargetResult(BaseModel):
     """Result of ``retarget_motion``."""
 
     done: bool
-    job: JobInfo
+    job_id: str
+    status: str
+    message: str | None = None
     c3d_asset_id: str
     markerset_asset_id: str
     output: DownloadedFile | None = None
-    exports: list[ExportedFile] = Field(
-        default_factory=list, description="The files the requested formats were written to."
-    )
-    failed_exports: list[FailedExport] = Field(
-        default_factory=list, description="Requested formats not written (the .npz is kept)."
-    )
+    exports: list[ExportedFile] = Field(default_factory=list)
+    failed_exports: list[FailedExport] = Field(default_factory=list)
     next_step: str
 
 
 class AllowedDirectories(BaseModel):
     """Result of ``list_allowed_directories``."""
 
-    directories: list[str] = Field(
-        description="Absolute paths: files in them and their subdirectories may be used."
-    )
-    source: RootSource = Field(
-        description="'allow-dir': --allow-dir / MYO_MCP_ALLOW_DIRS; 'client-roots': the roots "
-        "the MCP client shares; 'home-default': neither given, the user's home directory."
-    )
-    writable: bool = Field(description="False in --read-only mode: no tool writes files.")
+    directories: list[str] = Field(description="Files in them and below may be used.")
+    source: RootSource
+    writable: bool = Field(description="False in --read-only mode.")
     how_to_change: str

@@ -34,7 +34,7 @@ from ._config import McpConfig
 from ._convert import asset_uri, job_uri
 from ._prompts import register_prompts
 from ._resources import register_resources
-from ._tooling import LOCAL_FILES_NOTE, ToolDeps, ToolSpec
+from ._tooling import LOCAL_FILES_NOTE, ToolDeps, ToolSpec, compact_tool, short_result
 
 log = logging.getLogger("myo_mcp")
 
@@ -105,13 +105,13 @@ class MyoMCPServer(MCPServer[Any]):
 
     async def list_tools(self) -> list[MCPTool]:
         self.register_pending_tools()
-        return await super().list_tools()
+        return [compact_tool(tool) for tool in await super().list_tools()]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         self.register_pending_tools()
-        return await super().call_tool(name, arguments, context)
+        return short_result(await super().call_tool(name, arguments, context))
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         self.register_pending_tools()

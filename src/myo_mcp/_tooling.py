@@ -9,18 +9,20 @@ This module deliberately does not use ``from __future__ import annotations``: th
 tools' annotations (and the ``Resolve(...)`` markers in them) at registration.
 """
 
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, ListRoots, Resolve
-from mcp.types import ListRootsResult, ToolAnnotations
+from mcp.types import CallToolResult, ListRootsResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import Field
 
-from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS
+from myo_retarget._formats import ROTATIONS, TRACKER_EXTENSIONS, VERTICAL_AXES
 from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_problem, weight_problem
 
 from ._backend import Backend
@@ -32,38 +34,44 @@ from ._paths import RootSource, check_access, choose_roots
 __all__ = [
     "DESTRUCTIVE",
     "LOCAL_FILES_NOTE",
+    "PAGE",
     "READ",
     "READ_LOCAL",
     "RECORDING_FORMATS",
     "WRITE",
     "WRITE_LOCAL",
     "AssetId",
+    "CalibrationWindow",
     "CharacterId",
     "ClientRoots",
     "Deps",
+    "FrameRange",
     "Height",
     "JobId",
     "Limit",
     "MocapScale",
     "Offset",
     "Progress",
-    "Rotation",
     "Scaling",
     "SubjectGender",
     "ToolDeps",
     "ToolSpec",
+    "VerticalAxis",
     "Weight",
+    "check_engine_options",
     "check_subject",
-    "check_tracker_options",
+    "compact_schema",
+    "compact_tool",
+    "engine_options",
     "given",
+    "short_result",
+    "text_view",
     "with_title",
+    "without_nulls",
 ]
 
 #: Appended to the description of every tool that reads or writes local files.
-LOCAL_FILES_NOTE = (
-    "Local paths must lie inside the allowed directories (by default the user's home directory "
-    "only; list_allowed_directories shows them)."
-)
+LOCAL_FILES_NOTE = "Paths: see list_allowed_directories."
 
 
 @dataclass(frozen=True)
@@ -169,13 +177,13 @@ class ToolSpec:
 
 
 # -- annotations ---------------------------------------------------------------------------
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
-READ_LOCAL = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)
-WRITE_LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
-DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+# The destructive and idempotent hints mean something only when read_only_hint is false.
+READ = ToolAnnotations(read_only_hint=True)
+READ_LOCAL = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# Only what differs from the protocol's defaults (not read-only, destructive, not idempotent).
+WRITE = ToolAnnotations(destructive_hint=False)
+WRITE_LOCAL = ToolAnnotations(destructive_hint=False, idempotent_hint=True)
+DESTRUCTIVE = ToolAnnotations(idempotent_hint=True)
 
 
 def with_title(annotations: ToolAnnotations, title: str) -> ToolAnnotations:
@@ -184,46 +192,54 @@ def with_title(annotations: ToolAnnotations, title: str) -> ToolAnnotations:
 
 
 # -- parameters shared by several tools ------------------------------------------------------------
-AssetId = Annotated[
-    str, Field(description="An asset id (from upload_asset, list_assets or a job's output).")
-]
-JobId = Annotated[str, Field(description="A job id (from start_retarget or list_jobs).")]
-CharacterId = Annotated[str, Field(description="A character id (from list_characters).")]
-Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
-Offset = Annotated[int, Field(ge=0, description="Items to skip (from next_offset).")]
+# Ids need no description: the listing tools name where they come from.
+AssetId = str
+JobId = str
+CharacterId = str
+#: A listing's default page: the items a person asks about, within the result budget.
+PAGE = 8
+Limit = Annotated[int, Field(ge=1, le=100)]
+Offset = Annotated[int, Field(ge=0, description="The previous page's next_offset.")]
 Gender = Literal["male", "female"]
 # The ranges are published in the schema but checked by the tools (check_subject), so that a
 # height of 180 is answered in the user's words rather than with a schema-validation dump.
 Height = Annotated[
     float | None,
     Field(
-        description="Subject height in metres, e.g. 1.80 (scales the character).",
+        description="Metres, e.g. 1.80.",
         json_schema_extra={"minimum": HEIGHT_RANGE_M[0], "maximum": HEIGHT_RANGE_M[1]},
     ),
 ]
 Weight = Annotated[
     float | None,
     Field(
-        description="Subject weight in kg.",
+        description="kg.",
         json_schema_extra={"minimum": WEIGHT_RANGE_KG[0], "maximum": WEIGHT_RANGE_KG[1]},
     ),
 ]
-SubjectGender = Annotated[Gender | None, Field(description="Subject gender (default male).")]
-Scaling = Annotated[bool | None, Field(description="Scale the character to the subject (default).")]
+SubjectGender = Annotated[Gender | None, Field(description="Default male.")]
+Scaling = Annotated[bool | None, Field(description="Scale to the subject (default true).")]
 
 #: The recordings the engine reads, as the tools' descriptions name them: ".c3d/.trc/.csv/.parquet".
 RECORDING_FORMATS = "/".join(TRACKER_EXTENSIONS)
 # The schema states the names and the bound; the tools check them (check_tracker_options), so
 # that a wrong value is answered in the user's words before anything is uploaded.
-_RotationName = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
-Rotation = Annotated[
-    _RotationName | None,
-    Field(description="Vertical axis +Y: yup_to_zup, -Y: ydown_to_zup; default: detected."),
+_AxisName = Annotated[str, Field(json_schema_extra={"enum": list(VERTICAL_AXES)})]
+VerticalAxis = Annotated[_AxisName | None, Field(description="Up axis; default: detected.")]
+FrameRange = Annotated[
+    list[int] | None,
+    Field(min_length=2, max_length=2, description="[first, stop) frames to retarget."),
 ]
+CalibrationWindow = Annotated[
+    list[float] | None,
+    Field(min_length=2, max_length=2, description="[start, stop) s to scale on."),
+]
+#: The vendor's rotation for each vertical axis it names (the others go as vertical_axis).
+_ROTATION_OF = {axis: name for name, axis in ROTATIONS.items()}
 _Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
 MocapScale = Annotated[
     _Positive | None,
-    Field(description="Units per metre of a .csv/.parquet table (default 1000: mm)."),
+    Field(description="A table's units per metre (default 1000)."),
 ]
 
 
@@ -237,18 +253,51 @@ def check_subject(height: float | None, weight: float | None) -> None:
             raise ValueError(problem)
 
 
-def check_tracker_options(rotation: str | None, mocap_scale: float | None) -> None:
-    """Refuse an unknown rotation or a scale that is not a positive number (ValueError)."""
-    if rotation is not None and rotation not in ROTATIONS:
-        names = " or ".join(f"'{name}' (vertical axis {axis})" for name, axis in ROTATIONS.items())
+def check_engine_options(
+    vertical_axis: str | None,
+    mocap_scale: float | None,
+    frame_range: list[int] | None = None,
+    calibration_window: list[float] | None = None,
+) -> None:
+    """Refuse an unknown vertical axis, a scale that is not a positive number, or a frame range
+    or calibration window that is no [start, stop) pair (ValueError, in the user's words)."""
+    if vertical_axis is not None and vertical_axis not in VERTICAL_AXES:
         raise ValueError(
-            f"unknown rotation {rotation!r}: use {names}, or omit it to detect the vertical axis"
+            f"unknown vertical_axis {vertical_axis!r}: use one of {', '.join(VERTICAL_AXES)}, "
+            "or omit it to detect the vertical axis"
         )
+    for name, pair, unit in (
+        ("frame_range", frame_range, "frames, 0-based"),
+        ("calibration_window", calibration_window, "seconds"),
+    ):
+        if pair is not None and not (
+            len(pair) == 2 and all(math.isfinite(v) for v in pair) and 0 <= pair[0] < pair[1]
+        ):
+            raise ValueError(
+                f"{name} must be [start, stop) {unit} with 0 <= start < stop, not {pair}"
+            )
     if mocap_scale is not None and not (math.isfinite(mocap_scale) and mocap_scale > 0):
         raise ValueError(
             f"mocap_scale must be a number > 0, a table's units per metre (1000 for millimetres, "
             f"1 for metres), not {mocap_scale!r}"
         )
+
+
+def engine_options(
+    vertical_axis: str | None,
+    frame_range: list[int] | None = None,
+    calibration_window: list[float] | None = None,
+) -> dict[str, Any]:
+    """The job's fields for the engine's options: +Y and -Y as the vendor's ``rotation`` (which
+    any backend takes), other axes, the frame range and the calibration window as myo-server's
+    extensions."""
+    rotation = _ROTATION_OF.get(vertical_axis or "")
+    return given(
+        rotation=rotation,
+        vertical_axis=None if rotation is not None else vertical_axis,
+        frame_range=frame_range,
+        calibration_window=calibration_window,
+    )
 
 
 def given(**options: Any) -> dict[str, Any]:
@@ -269,3 +318,158 @@ class Progress:
         if value > self._last:
             self._last = value
             await self._ctx.report_progress(value, 100.0, message)
+
+
+# -- what the model reads: compact schemas and short texts ------------------------------------
+# pydantic's schema keywords that repeat what the names and types already say.
+_REDUNDANT = ("title",)
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """``schema`` of ``T | None`` (``anyOf`` or a type list, as compacted) as the schema of
+    ``T`` (None when it is no such union)."""
+    types = schema.get("type")
+    if isinstance(types, list) and len(types) == 2 and "null" in types:
+        (other,) = [t for t in types if t != "null"]
+        return {**schema, "type": other}
+    options = schema.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        (other,) = [o for o in options if o != {"type": "null"}]
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        return {**other, **rest}
+    return None
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """``schema`` without what costs the model tokens and tells it nothing: pydantic's ``title``
+    of every property and model, ``default: null``, and ``anyOf [T, null]`` of a plain type
+    written as ``type: [T, "null"]``. Property names are kept (a property may be called title).
+
+    A property that is optional and nullable is published as an optional ``T``: a tool's
+    argument may be left out (or null, still accepted). A result's schema (``output``) keeps
+    names and types only: results leave nulls out (``short_result``), so nothing is required;
+    descriptions and defaults are for Python readers (the tool's description covers them).
+    """
+    if isinstance(schema, list):
+        return [compact_schema(s, output=output) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _REDUNDANT and isinstance(value, str):
+            continue
+        if key == "default" and (value is None or output):
+            continue
+        if key == "description" and output and isinstance(value, str):
+            continue  # a result's fields are named for what they hold; its text says the rest
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+        else:
+            out[key] = compact_schema(value, output=output)
+    if isinstance(out.get("properties"), dict):
+        if output:
+            out.pop("description", None)
+            out.pop("additionalProperties", None)  # a result's objects: pydantic's default
+        required = out.get("required", [])
+        optional = []
+        for name, sub in out["properties"].items():
+            plain = _without_null(sub) if isinstance(sub, dict) else None
+            if plain is not None and (output or name not in required):
+                out["properties"][name] = plain
+                optional.append(name)
+        if "required" in out:
+            out["required"] = [r for r in required if r not in optional]
+            if output or not out["required"]:
+                del out["required"]
+    plain = _without_null(out)
+    if (
+        plain is not None
+        and isinstance(plain.get("type"), str)
+        and not {"enum", "const"} & plain.keys()
+    ):
+        out = {**plain, "type": [plain["type"], "null"]}
+    return out
+
+
+def compact_tool(tool: MCPTool) -> MCPTool:
+    """``tool`` as listed to the model: its schemas compacted (``compact_schema``); a result's
+    nested models (``$defs``) go without ``type: object``, which their properties imply."""
+    update: dict[str, Any] = {"input_schema": compact_schema(tool.input_schema)}
+    if tool.output_schema is not None:
+        schema = compact_schema(tool.output_schema, output=True)
+        for model in schema.get("$defs", {}).values():
+            model.pop("type", None)
+        update["output_schema"] = schema
+    return tool.model_copy(update=update)
+
+
+def without_nulls(data: Any) -> Any:
+    """``data`` with every null value left out of its objects (results' nullable fields are
+    optional in their published schemas)."""
+    if isinstance(data, dict):
+        return {k: without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [without_nulls(v) for v in data]
+    return data
+
+
+def _scalar(value: Any) -> str:
+    """One value of the text view: a string as is unless it has spaces (then JSON-quoted),
+    a list of scalars comma-separated, anything else compact JSON."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if (" " in value or not value) else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ",".join(_scalar(v) for v in value)
+    if isinstance(value, int | float) or value is None:
+        return json.dumps(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _pairs(data: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_scalar(v)}" for k, v in data.items() if v not in (None, [], {}, ""))
+
+
+def text_view(data: dict[str, Any]) -> str:
+    """The short text every tool result carries beside its structured content (the source of
+    truth), with the same facts: ``key=value`` pairs on the first line, one line per nested
+    object, and a list of objects as a table (a header line of its keys, then one line of
+    values per item, `` | ``-separated). Nulls and empty lists are left out."""
+    head: list[str] = []
+    lines: list[str] = []
+    for key, value in data.items():
+        if value in (None, [], {}, ""):
+            continue
+        if isinstance(value, dict):
+            lines.append(f"{key}: {_pairs(value)}")
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            columns = list(dict.fromkeys(k for item in value for k in item))
+            columns = [c for c in columns if any(i.get(c) not in (None, [], "") for i in value)]
+            lines.append(f"{key} ({len(value)}): {' | '.join(columns)}")
+            lines += [
+                " | ".join(
+                    "" if item.get(c) in (None, []) else _scalar(item.get(c)).strip('"')
+                    for c in columns
+                )
+                for item in value
+            ]
+        else:
+            head.append(f"{key}={_scalar(value)}")
+    return "\n".join(([" ".join(head)] if head else []) + lines)
+
+
+_Result = TypeVar("_Result")
+
+
+def short_result(result: _Result) -> _Result:
+    """A tool's result with its text replaced by ``text_view`` of its structured content (the
+    SDK's text is indented JSON); errors and results without structured content are kept."""
+    if not isinstance(result, CallToolResult) or result.is_error:
+        return result
+    if not isinstance(result.structured_content, dict):
+        return result
+    data = without_nulls(result.structured_content)
+    others = [c for c in result.content if not isinstance(c, TextContent)]
+    text = TextContent(type="text", text=text_view(data))
+    return result.model_copy(update={"content": [text, *others], "structured_content": data})

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ._convert import (
     asset_info,
+    asset_item,
     downloaded,
     paging,
 )
@@ -20,6 +21,7 @@ from ._errors import tool_errors
 from ._models import AssetInfo, AssetPage, DeletedAsset, DownloadedFile, UploadedAsset
 from ._tooling import (
     DESTRUCTIVE,
+    PAGE,
     READ,
     RECORDING_FORMATS,
     WRITE,
@@ -71,33 +73,27 @@ async def list_assets(
     deps: Deps,
     purpose: Annotated[
         str | None,
-        Field(description="Only this purpose: 'retarget' (inputs) or 'retarget_output'."),
+        Field(description="'retarget' (inputs) or 'retarget_output'."),
     ] = None,
     reference_count: Annotated[
-        int | None, Field(ge=0, description="Only assets used by this many jobs (0 = unused).")
+        int | None, Field(ge=0, description="Used by this many jobs (0: unused).")
     ] = None,
-    limit: Limit = 20,
+    limit: Limit = PAGE,
     offset: Offset = 0,
 ) -> AssetPage:
-    """List stored assets (uploaded files and job outputs), newest first.
-
-    Use it to find an asset id; page with offset=next_offset. Read one with get_asset.
-    """
+    """List stored files (uploads, job outputs), newest first. Details: get_asset."""
     with tool_errors(deps.backend, "list assets"):
         client = await deps.backend.client()
         page = await client.assets.list(purpose, reference_count, limit, offset)
         return AssetPage(
-            assets=[asset_info(a) for a in page["assets"]],
+            assets=[asset_item(a) for a in page["assets"]],
             **paging(page, "assets"),
         )
 
 
 async def get_asset(deps: Deps, asset_id: AssetId) -> AssetInfo:
-    """Details of one asset: file name, purpose, size, status, checksum, producing job.
-
-    Next: download_asset to save it locally, or summarize_motion for a job's .npz output.
-    """
-    with tool_errors(deps.backend, f"get asset {asset_id}"):
+    """One asset: file name, purpose, size, status, checksum, producing job."""
+    with tool_errors(deps.backend, f"get asset {asset_id}", "list_assets"):
         client = await deps.backend.client()
         return asset_info(await client.assets.get(asset_id))
 
@@ -106,34 +102,29 @@ async def upload_asset(
     deps: Deps,
     path: Annotated[
         str,
-        Field(
-            description=f"Local file: a recording ({RECORDING_FORMATS}), markerset .xml or .glb."
-        ),
+        Field(description=f"A recording ({RECORDING_FORMATS}), markerset .xml or .glb."),
     ],
     roots: ClientRoots,
     purpose: Annotated[
         str | None,
-        Field(description="Default from the extension: 'retarget' ('motion' for .glb/.gltf)."),
+        Field(description="Default: from the extension."),
     ] = None,
     metadata: Annotated[
         dict[str, Any] | None, Field(description="Small JSON metadata to attach.")
     ] = None,
 ) -> UploadedAsset:
-    """Upload a local file (recording or markerset XML for a job; GLB/glTF: a motion).
-
-    Each call creates a new asset. Next: start_retarget with the recording's and the markerset's
-    asset ids. (retarget_motion does upload + job + download in one call.)
-    """
+    """Upload a local file (recording, markerset XML, GLB motion) for start_retarget.
+    retarget_motion does it all in one call."""
     with tool_errors(deps.backend, f"upload {path}"):
         file = deps.local_file(path, roots)
         client = await deps.backend.client()
         up = await client.assets.upload_file(file, purpose, metadata)
-        asset = asset_info(await client.assets.get(up["asset_id"]))
+        asset = asset_item(await client.assets.get(up["asset_id"]))
         return UploadedAsset(
             asset=asset,
             verified=bool(up.get("verified")),
-            next_step="start_retarget(c3d_asset_id=..., markerset_asset_id=...) once "
-            "both the recording and the markerset are uploaded.",
+            next_step="start_retarget(c3d_asset_id=..., markerset_asset_id=...) once both "
+            "are uploaded.",
         )
 
 
@@ -142,15 +133,12 @@ async def download_asset(
     asset_id: AssetId,
     destination: Annotated[
         str,
-        Field(description="Local file path (or an existing directory) to write to."),
+        Field(description="Local file path or existing directory."),
     ],
     roots: ClientRoots,
 ) -> DownloadedFile:
-    """Save an asset (e.g. a job's .npz output) to a local file, verified by sha256.
-
-    An existing file at destination is replaced. Next: summarize_motion(path=...).
-    """
-    with tool_errors(deps.backend, f"download asset {asset_id}"):
+    """Save an asset (e.g. a job's .npz) to a local file, sha256-verified."""
+    with tool_errors(deps.backend, f"download asset {asset_id}", "list_assets"):
         dest = deps.local_path(destination, roots)
         client = await deps.backend.client()
         info = await client.assets.get(asset_id)
@@ -166,13 +154,12 @@ async def delete_asset(
     decision: DeleteDecision,
     confirm: Annotated[
         bool,
-        Field(description="Set true once the user agreed, when the client cannot ask them."),
+        Field(description="The user agreed (when the client cannot ask)."),
     ] = False,
 ) -> DeletedAsset:
-    """Delete an asset for good. The user is asked to confirm first (or, when the client
-    cannot ask, call again with confirm=true after the user agreed). An asset a job still
-    references cannot be deleted."""
-    with tool_errors(deps.backend, f"delete asset {asset_id}"):
+    """Delete an asset for good, after the user confirms (asked here, or confirm=true once they
+    agreed). An asset a job still uses cannot be deleted."""
+    with tool_errors(deps.backend, f"delete asset {asset_id}", "list_assets"):
         if not confirm:
             if not isinstance(decision, AcceptedElicitation):
                 return DeletedAsset(

@@ -16,6 +16,7 @@ from ._convert import (
 from ._errors import tool_errors
 from ._models import CharacterDetail, CharacterPage, ManifestCheck
 from ._tooling import (
+    PAGE,
     READ,
     CharacterId,
     Deps,
@@ -36,20 +37,12 @@ __all__ = [
 
 async def list_characters(
     deps: Deps,
-    name_contains: Annotated[
-        str | None, Field(description="Only names containing this text.")
-    ] = None,
-    has_ready_versions: Annotated[
-        bool | None, Field(description="Only characters with a READY version.")
-    ] = None,
-    limit: Limit = 20,
+    name_contains: Annotated[str | None, Field(description="Names containing this text.")] = None,
+    has_ready_versions: Annotated[bool | None, Field(description="With a READY version.")] = None,
+    limit: Limit = PAGE,
     offset: Offset = 0,
 ) -> CharacterPage:
-    """List the characters (MuJoCo models) motions can be retargeted onto.
-
-    start_retarget uses the default humanoid when no character is given, so this is only
-    needed to pick another one; get_character shows its versions.
-    """
+    """List the characters (MuJoCo models); the default humanoid needs no choice."""
     with tool_errors(deps.backend, "list characters"):
         client = await deps.backend.client()
         page = await client.characters.list(name_contains, has_ready_versions, limit, offset)
@@ -60,8 +53,8 @@ async def list_characters(
 
 
 async def get_character(deps: Deps, character_id: CharacterId) -> CharacterDetail:
-    """A character with its versions; only READY versions can be used by start_retarget."""
-    with tool_errors(deps.backend, f"get character {character_id}"):
+    """A character and its versions (start_retarget takes READY ones)."""
+    with tool_errors(deps.backend, f"get character {character_id}", "list_characters"):
         client = await deps.backend.client()
         return character_detail(await client.characters.get(character_id))
 
@@ -71,11 +64,8 @@ async def validate_character_manifest(
     character_id: CharacterId,
     version: Annotated[str, Field(description="The version, e.g. 'v1.0.0'.")],
 ) -> ManifestCheck:
-    """Check that a character version's files exist and its model compiles.
-
-    Use it when a retarget job fails on the character; a valid version has status READY.
-    """
-    with tool_errors(deps.backend, f"validate {character_id} {version}"):
+    """Check that a character version's files exist and compile (for a job failing on it)."""
+    with tool_errors(deps.backend, f"validate {character_id} {version}", "get_character"):
         client = await deps.backend.client()
         r = await client.characters.validate_manifest(character_id, version)
         return ManifestCheck(

@@ -121,49 +121,35 @@ async def export_motion(
     roots: ClientRoots,
     path: Annotated[
         str | None,
-        Field(description="Local motion .npz (from retarget_motion or download_asset)."),
+        Field(description="Local motion .npz."),
     ] = None,
     asset_id: Annotated[
         str | None,
-        Field(description="Or a job's output asset (.npz); then output_path is required."),
+        Field(description="Or a job's output asset (needs output_path)."),
     ] = None,
     format: Annotated[
         ExportFormatName | None,
-        Field(
-            description="glb (Blender, three.js: see the character move), bvh (animation "
-            "tools), mot (OpenSim), csv (joint angles in degrees), parquet (tables), html (the "
-            "3-D viewer page, for a browser); default: "
-            "the one output_path's extension names."
-        ),
+        Field(description="Default: the one output_path's extension names."),
     ] = None,
     output_path: Annotated[
         str | None,
         Field(
-            description="Where to write (a file ending in the format's extension, or an "
-            "existing directory); default: beside the .npz, same name."
+            description="File with the format's extension, or a directory; default: beside "
+            "the .npz."
         ),
     ] = None,
     markers: Annotated[
         bool | None,
-        Field(description="glb only: also draw the recorded markers as small spheres."),
+        Field(description="glb: also draw the markers."),
     ] = None,
     table: Annotated[
         ParquetTable | None,
-        Field(
-            description="parquet only: 'qpos' (default; MuJoCo coordinates) or 'xpos' "
-            "(every body's position, m)."
-        ),
+        Field(description="parquet: qpos (default, MuJoCo coordinates) or xpos (body positions)."),
     ] = None,
 ) -> ExportedFile:
-    """Write a retargeted motion (.npz) in a format other tools open: glb to see the character
-    move in Blender, bvh for animation tools, mot for OpenSim, csv or parquet for analysis, html
-    for the viewer page a browser opens. Give exactly one of path (a local .npz) or asset_id (a
-    job's output). An existing file at the output is replaced; the .npz is never changed.
-
-    Use it after retarget_motion or download_asset, or on a finished job's output_asset_id.
-    Next: tell the user the file's path and what opens it (the result's note).
-    """
-    with tool_errors(deps.backend, f"export {path or asset_id}"):
+    """Write a motion (.npz: path or asset_id) as glb (Blender), bvh, mot (OpenSim), csv,
+    parquet or html (viewer page). Tell the user the result's note."""
+    with tool_errors(deps.backend, f"export {path or asset_id}", "list_assets"):
         if (asset_id is None) == (path is None):
             raise ToolError("Give exactly one of path (a local .npz) or asset_id.")
         options = {"markers": markers, "table": table}

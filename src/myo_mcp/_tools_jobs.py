@@ -4,14 +4,19 @@ This module deliberately does not use ``from __future__ import annotations``: th
 tools' annotations at registration.
 """
 
+import contextlib
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
+import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ._convert import (
     TERMINAL,
+    input_ids,
     job_info,
+    job_item,
     job_next_step,
     paging,
 )
@@ -19,23 +24,27 @@ from ._errors import tool_errors
 from ._models import CanceledJob, JobInfo, JobPage, JobWait, StartedJob
 from ._tooling import (
     DESTRUCTIVE,
+    PAGE,
     READ,
     RECORDING_FORMATS,
     WRITE,
+    CalibrationWindow,
     Deps,
+    FrameRange,
     Height,
     JobId,
     Limit,
     MocapScale,
     Offset,
     Progress,
-    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
+    VerticalAxis,
     Weight,
+    check_engine_options,
     check_subject,
-    check_tracker_options,
+    engine_options,
     given,
     with_title,
 )
@@ -45,6 +54,7 @@ __all__ = [
     "WAIT_CAP_S",
     "WRITE_TOOLS",
     "cancel_job",
+    "file_names",
     "get_job",
     "list_jobs",
     "start_retarget",
@@ -55,12 +65,29 @@ __all__ = [
 WAIT_CAP_S = 50.0
 
 
+async def file_names(deps: Deps, jobs: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The file names of the jobs' input assets, by asset id (a deleted asset: left out)."""
+    ids = {i for j in jobs for i in input_ids(j) if i}
+    names: dict[str, str] = {}
+    client = await deps.backend.client()
+
+    async def name(asset_id: str) -> None:
+        # Deleted since, or unreadable: the listing shows the id.
+        with contextlib.suppress(Exception):
+            names[asset_id] = (await client.assets.get(asset_id)).get("filename") or asset_id
+
+    async with anyio.create_task_group() as tg:
+        for asset_id in ids:
+            tg.start_soon(name, asset_id)
+    return names
+
+
 async def get_job(deps: Deps, job_id: JobId) -> JobInfo:
-    """Status of a job now (no waiting): progress while RUNNING, output asset once SUCCEEDED,
-    error once FAILED. To wait for it, use wait_for_job."""
-    with tool_errors(deps.backend, f"get job {job_id}"):
+    """A job now: status, input files, output asset or error. To wait: wait_for_job."""
+    with tool_errors(deps.backend, f"get job {job_id}", "list_jobs"):
         client = await deps.backend.client()
-        return job_info(await client.jobs.get(job_id))
+        raw = await client.jobs.get(job_id)
+        return job_info(raw, await file_names(deps, [raw]))
 
 
 async def wait_for_job(
@@ -69,15 +96,11 @@ async def wait_for_job(
     ctx: Context[Any, Any],
     timeout_s: Annotated[
         float,
-        Field(ge=0, description=f"Seconds to wait at most (capped at {WAIT_CAP_S:.0f})."),
+        Field(ge=0, description=f"At most {WAIT_CAP_S:.0f}."),
     ] = 25.0,
 ) -> JobWait:
-    """Wait until a job ends or timeout_s passes, sending progress notifications.
-
-    Returns the job whatever its state; done=false means it is still running: call
-    wait_for_job again. Once SUCCEEDED, download_asset(job.output_asset_id, ...) saves it.
-    """
-    with tool_errors(deps.backend, f"wait for job {job_id}"):
+    """Wait until a job ends or timeout_s passes. done=false: call again."""
+    with tool_errors(deps.backend, f"wait for job {job_id}", "list_jobs"):
         job, waited = await deps.poll_job(job_id, min(timeout_s, WAIT_CAP_S), Progress(ctx))
         return JobWait(
             job=job,
@@ -91,30 +114,20 @@ async def list_jobs(
     deps: Deps,
     status: Annotated[
         list[Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED"]] | None,
-        Field(description="Only jobs in these statuses."),
+        Field(description="Only these statuses."),
     ] = None,
-    job_type: Annotated[
-        str | None, Field(description="Only jobs of this type ('retarget').")
-    ] = None,
-    created_after: Annotated[
-        str | None, Field(description="ISO 8601 time, e.g. 2026-01-31T12:00:00Z.")
-    ] = None,
-    created_before: Annotated[str | None, Field(description="ISO 8601 time.")] = None,
-    has_output: Annotated[
-        bool | None, Field(description="Only jobs with (or without) an output.")
-    ] = None,
-    input_asset_id: Annotated[
-        str | None, Field(description="Only jobs using this asset as input.")
-    ] = None,
-    limit: Limit = 20,
+    created_after: Annotated[str | None, Field(description="ISO 8601.")] = None,
+    created_before: Annotated[str | None, Field(description="ISO 8601.")] = None,
+    has_output: Annotated[bool | None, Field(description="With (or without) an output.")] = None,
+    input_asset_id: Annotated[str | None, Field(description="Using this asset as input.")] = None,
+    limit: Limit = PAGE,
     offset: Offset = 0,
 ) -> JobPage:
-    """List retargeting jobs, newest first, with filters; page with offset=next_offset."""
+    """List jobs, newest first: id, status, input files, age, error. Details: get_job."""
     with tool_errors(deps.backend, "list jobs"):
         client = await deps.backend.client()
         page = await client.jobs.list(
             status=status,
-            job_type=job_type,
             created_after=created_after,
             created_before=created_before,
             has_output=has_output,
@@ -122,10 +135,8 @@ async def list_jobs(
             limit=limit,
             offset=offset,
         )
-        return JobPage(
-            jobs=[job_info(j) for j in page["jobs"]],
-            **paging(page, "jobs"),
-        )
+        names = await file_names(deps, page["jobs"])
+        return JobPage(jobs=[job_item(j, names) for j in page["jobs"]], **paging(page, "jobs"))
 
 
 async def start_retarget(
@@ -135,28 +146,25 @@ async def start_retarget(
     ],
     markerset_asset_id: Annotated[str, Field(description="The uploaded markerset XML.")],
     character_id: Annotated[
-        str | None, Field(description="Character; default: the built-in humanoid.")
+        str | None, Field(description="Default: the built-in humanoid.")
     ] = None,
     character_version: Annotated[
         str | None, Field(description="A READY version; default v1.0.0.")
     ] = None,
     mocap_scale: MocapScale = None,
-    rotation: Rotation = None,
+    vertical_axis: VerticalAxis = None,
+    frame_range: FrameRange = None,
+    calibration_window: CalibrationWindow = None,
     enable_scaling: Scaling = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
     subject_weight: Weight = None,
-    metadata: Annotated[
-        dict[str, Any] | None, Field(description="Small JSON metadata for the job.")
-    ] = None,
+    metadata: Annotated[dict[str, Any] | None, Field(description="Small JSON object.")] = None,
 ) -> StartedJob:
-    """Start retargeting an uploaded recording onto a character; returns at once with a job id.
-
-    Next: wait_for_job(job_id) until done, then download_asset the output.
-    """
-    with tool_errors(deps.backend, "start the retarget job"):
+    """Start retargeting uploaded files; returns at once. Next: wait_for_job."""
+    with tool_errors(deps.backend, "start the retarget job", "list_assets"):
         check_subject(subject_height, subject_weight)
-        check_tracker_options(rotation, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale, frame_range, calibration_window)
         client = await deps.backend.client()
         started = await client.jobs.start_retarget(
             c3d_asset_id=c3d_asset_id,
@@ -169,19 +177,20 @@ async def start_retarget(
                 subject_height=subject_height,
                 subject_weight=subject_weight,
                 metadata=metadata,
-                rotation=rotation,
                 mocap_scale=mocap_scale,
             ),
+            **engine_options(vertical_axis, frame_range, calibration_window),
         )
-        job = job_info(await client.jobs.get(started["job_id"]))
+        raw = await client.jobs.get(started["job_id"])
+        job = job_item(raw, await file_names(deps, [raw]))
         return StartedJob(
             job=job, next_step=f"wait_for_job(job_id='{job.job_id}') until done=true."
         )
 
 
 async def cancel_job(deps: Deps, job_id: JobId) -> CanceledJob:
-    """Cancel a QUEUED or RUNNING job (a finished job cannot be canceled)."""
-    with tool_errors(deps.backend, f"cancel job {job_id}"):
+    """Cancel a QUEUED or RUNNING job (a finished job stays as it is)."""
+    with tool_errors(deps.backend, f"cancel job {job_id}", "list_jobs"):
         client = await deps.backend.client()
         r = await client.jobs.cancel(job_id)
         return CanceledJob(job_id=r["job_id"], status=r["status"], message=r.get("message"))

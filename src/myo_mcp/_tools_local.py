@@ -7,7 +7,6 @@ tools' annotations at registration.
 
 import base64
 import contextlib
-import json
 import logging
 import tempfile
 import time
@@ -39,19 +38,23 @@ from ._tooling import (
     READ_LOCAL,
     RECORDING_FORMATS,
     WRITE,
+    CalibrationWindow,
     ClientRoots,
     Deps,
+    FrameRange,
     Height,
     MocapScale,
     Progress,
-    Rotation,
     Scaling,
     SubjectGender,
     ToolSpec,
+    VerticalAxis,
     Weight,
+    check_engine_options,
     check_subject,
-    check_tracker_options,
+    engine_options,
     given,
+    text_view,
     with_title,
 )
 from ._tools_export import ExportFormatName, write_export
@@ -82,13 +85,7 @@ ROOTS_HOW_TO_CHANGE: dict[RootSource, str] = {
 
 
 async def list_allowed_directories(deps: Deps, roots: ClientRoots) -> AllowedDirectories:
-    """List the local directories whose files the tools may read and write, and where that
-    list comes from: --allow-dir / MYO_MCP_ALLOW_DIRS, else the roots the MCP client shares,
-    else the user's home directory only.
-
-    Call it to choose paths (a .c3d to inspect, where to save a motion) or after an
-    'outside the directories' error. Any path inside them works; absolute paths are safest.
-    """
+    """The local directories the tools may use, and why; for an 'outside the directories' error."""
     found, source = deps.roots_and_source(roots)
     return AllowedDirectories(
         directories=[str(resolve_path(r)) for r in found],
@@ -103,19 +100,17 @@ async def inspect_c3d(
     path: Annotated[str, Field(description=f"Local recording ({RECORDING_FORMATS}).")],
     roots: ClientRoots,
     mocap_scale: MocapScale = None,
+    vertical_axis: VerticalAxis = None,
 ) -> C3DInspection:
-    """Describe a local marker recording before uploading it: format, marker labels, frame
-    rate, frames, units, vertical axis, gaps, and how well each shipped markerset fits
-    (coverage, missing markers).
-
-    Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
-    fits, the user needs a markerset XML for their marker names.
-    """
+    """Describe a local recording: labels, frames, rate, units, vertical axis, gaps, and which
+    shipped markerset fits. Then follow its next_step."""
     with tool_errors(deps.backend, f"inspect {path}"):
-        check_tracker_options(None, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale)
         file = deps.local_file(path, roots)
         try:
-            info = await anyio.to_thread.run_sync(_analysis.inspect_recording, file, mocap_scale)
+            info = await anyio.to_thread.run_sync(
+                _analysis.inspect_recording, file, mocap_scale, vertical_axis
+            )
         except _analysis.RecordingError as exc:
             # The engine's reason says what to do for a table; a C3D's says what is wrong.
             hint = (
@@ -127,45 +122,38 @@ async def inspect_c3d(
                 f"Cannot read {file.name} as {_analysis.recording_kind(file)}: "
                 f"{str(exc).rstrip('.')}.{hint}"
             ) from None
-        return inspection(file, info, mocap_scale)
+        return inspection(file, info, mocap_scale, vertical_axis)
 
 
 async def summarize_motion(
     deps: Deps,
     roots: ClientRoots,
-    asset_id: Annotated[
-        str | None, Field(description="A job's output asset (.npz) to summarize.")
-    ] = None,
-    path: Annotated[
-        str | None, Field(description="Or a local .npz file (e.g. from download_asset).")
-    ] = None,
+    asset_id: Annotated[str | None, Field(description="A job's output asset (.npz).")] = None,
+    path: Annotated[str | None, Field(description="Or a local .npz file.")] = None,
     joints: Annotated[
         list[str] | None,
         Field(
-            description="Joints to report and plot (max 8 plotted), e.g. ['knee_flex_r']; "
-            "default: every joint's range, the hip/knee/ankle flexions plotted."
+            description="Joints to report and plot (8 at most), e.g. ['knee_flex_r']; "
+            "default: hip/knee/ankle flexions."
         ),
     ] = None,
 ) -> Annotated[CallToolResult, MotionSummary]:
-    """Summarize a retargeted motion: frames, duration, per-joint range of motion (degrees),
-    marker-fit quality (residuals, worst markers), and a small PNG plot of joint angles over
-    time. Give exactly one of asset_id or path.
-
-    Joint names: <joint>_<r|l> for hip_flex, hip_abdu, hip_arot, knee_flex, ankle_flex,
-    subtal_inve, mtp_flex, shoulder_flex, shoulder_abdu, shoulder_arot, elbow_flex,
-    wrist_pron, wrist_flex, wrist_devi; lumbar_/thorax_/neck_ flex, bend, arot.
+    """Summarize a retargeted motion (give asset_id or path): frames, duration, joint ranges
+    (degrees), marker-fit residuals, and a PNG plot of joint angles. Joints: <name>_<r|l>, e.g.
+    hip_flex, knee_flex, ankle_flex, shoulder_flex, elbow_flex; lumbar_flex, thorax_arot.
     """
-    with tool_errors(deps.backend, "summarize the motion"):
+    with tool_errors(deps.backend, "summarize the motion", "list_assets"):
         async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:
                 figures, png = await anyio.to_thread.run_sync(_analysis.summarize_npz, file, joints)
             except ValueError as exc:
                 raise ToolError(str(exc)) from None
-        summary = MotionSummary(source=source, **figures)
+        # The engine's note repeats unmarked_bodies and unobserved_joints in words.
+        summary = MotionSummary(source=source, **{k: v for k, v in figures.items() if k != "note"})
         data = summary.model_dump(mode="json")
         return CallToolResult(
             content=[
-                TextContent(type="text", text=json.dumps(data)),
+                TextContent(type="text", text=text_view(data)),
                 ImageContent(
                     type="image", data=base64.b64encode(png).decode(), mime_type="image/png"
                 ),
@@ -204,42 +192,34 @@ async def retarget_motion(
     markerset: Annotated[
         str,
         Field(
-            description="A shipped markerset name ("
-            + ", ".join(repr(name) for name in SHIPPED_MARKERSETS)
-            + ") or a local markerset .xml path. inspect_c3d tells which shipped one fits."
+            description="A shipped markerset's name (inspect_c3d tells which fits) or a "
+            "markerset .xml path."
         ),
     ],
     ctx: Context[Any, Any],
     roots: ClientRoots,
     output_path: Annotated[
         str | None,
-        Field(description="Where to write the .npz; default: beside the recording."),
+        Field(description="The .npz to write; default: beside the recording."),
     ] = None,
     mocap_scale: MocapScale = None,
-    rotation: Rotation = None,
+    vertical_axis: VerticalAxis = None,
+    frame_range: FrameRange = None,
+    calibration_window: CalibrationWindow = None,
     subject_gender: SubjectGender = None,
     subject_height: Height = None,
     subject_weight: Weight = None,
     enable_scaling: Scaling = None,
     formats: Annotated[
         list[ExportFormatName] | None,
-        Field(
-            description="Also export the motion beside the .npz, e.g. ['glb'] to see it in "
-            "Blender or a browser, ['mot'] for OpenSim (export_motion tells the formats)."
-        ),
+        Field(description="Also write these formats beside the .npz (see export_motion)."),
     ] = None,
 ) -> RetargetResult:
-    """Retarget a local recording in one call: upload it and the markerset, start the job,
-    wait with progress, download the motion (.npz) next to the recording (or output_path),
-    and write the requested export formats next to it.
-
-    If the job is not finished within this call's time budget, done=false and the job id
-    is returned: continue with wait_for_job, then download_asset. Next when done:
-    summarize_motion(path=output.path).
-    """
+    """Retarget a local recording in one call (upload, job, wait, save the .npz beside it).
+    done=false: the job outlasted the call; follow next_step."""
     with tool_errors(deps.backend, f"retarget {c3d_path}"):
         check_subject(subject_height, subject_weight)
-        check_tracker_options(rotation, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale, frame_range, calibration_window)
         started_at = time.monotonic()
         recording = deps.local_file(c3d_path, roots)
         if markerset in SHIPPED_MARKERSETS:
@@ -267,14 +247,16 @@ async def retarget_motion(
                 subject_gender=subject_gender,
                 subject_height=subject_height,
                 subject_weight=subject_weight,
-                rotation=rotation,
                 mocap_scale=mocap_scale,
             ),
+            **engine_options(vertical_axis, frame_range, calibration_window),
         )
         budget = deps.config.call_budget_s - (time.monotonic() - started_at) - 3.0
         job, _ = await deps.poll_job(started["job_id"], max(1.0, budget), progress, (10, 95))
         common: dict[str, Any] = {
-            "job": job,
+            "job_id": job.job_id,
+            "status": job.status,
+            "message": job.message,
             "c3d_asset_id": c3d_up["asset_id"],
             "markerset_asset_id": ms_up["asset_id"],
         }

@@ -5,7 +5,6 @@ tools' annotations at registration.
 """
 
 import base64
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from . import _analysis
 from ._app import APP_URI, PAYLOAD_KEY
 from ._errors import tool_errors
 from ._models import MotionView
-from ._tooling import READ_LOCAL, ClientRoots, Deps, ToolSpec, with_title
+from ._tooling import READ_LOCAL, ClientRoots, Deps, ToolSpec, text_view, with_title
 from ._tools_local import motion_file
 
 __all__ = ["READ_TOOLS", "WRITE_TOOLS", "show_motion"]
@@ -63,12 +62,9 @@ async def show_motion(
     asset_id: Annotated[str | None, Field(description="A job's output asset (.npz).")] = None,
     path: Annotated[str | None, Field(description="Or a local .npz file.")] = None,
 ) -> Annotated[CallToolResult, MotionView]:
-    """Show a retargeted motion to the user: an interactive 3-D viewer (play, scrub, orbit)
-    where the client supports MCP Apps, else a PNG of key poses (front and side). Give
-    exactly one of asset_id or path. The result for you is a short summary; for figures use
-    summarize_motion.
-    """
-    with tool_errors(deps.backend, "show the motion"):
+    """Show a motion to the user (asset_id or path): a 3-D viewer in MCP App hosts, else a PNG
+    of key poses."""
+    with tool_errors(deps.backend, "show the motion", "list_assets"):
         as_app = client_supports_apps(ctx)
         async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:
@@ -76,7 +72,7 @@ async def show_motion(
             except ValueError as exc:
                 raise ToolError(str(exc)) from None
         data = view.model_dump(mode="json")
-        content: list[ContentBlock] = [TextContent(type="text", text=json.dumps(data))]
+        content: list[ContentBlock] = [TextContent(type="text", text=text_view(data))]
         if isinstance(shown, bytes):
             content.append(
                 ImageContent(

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ._c3d_checks import check_file, read_head
 from ._exceptions import C3DReadError, MarkerReadError
+from ._formats import VERTICAL_AXES
 
 __all__ = [
     "UNIT_ALIASES",
@@ -39,7 +40,6 @@ __all__ = [
     "strip_prefix",
 ]
 
-VERTICAL_AXES: tuple[str, ...] = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
 
 # The smallest rotation taking each lab axis onto world +Z (a quarter or half turn about X or Y).
 _ROTATIONS: dict[str, tuple[tuple[float, float, float], ...]] = {

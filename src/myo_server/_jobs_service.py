@@ -24,6 +24,7 @@ from ._presenters import job_model, storage_key
 from ._records import (
     ENGINE_OPTIONS,
     EXPORT_OUTPUTS,
+    EXTENSION_OPTIONS,
     JOB_STATUSES,
     JOB_TYPES,
     AssetRecord,
@@ -215,7 +216,7 @@ class JobService:
                 "subject_weight": body.subject_weight,
                 "export_glb": body.export_glb,
                 "export_formats": exports,
-                **{name: getattr(body, name) for name in ENGINE_OPTIONS},
+                **{name: getattr(body, name) for name in ENGINE_OPTIONS + EXTENSION_OPTIONS},
             },
             created_at=t,
             updated_at=t,

@@ -7,9 +7,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from myo_retarget._formats import ROTATIONS
+from myo_retarget._formats import ROTATIONS, VERTICAL_AXES
 from myo_retarget._subject import (
     GENDERS,
     HEIGHT_RANGE_M,
@@ -218,6 +218,7 @@ _ExportFormat = Annotated[str, Field(json_schema_extra={"enum": list(EXPORT_OUTP
 _Rotation = Annotated[str, Field(json_schema_extra={"enum": list(ROTATIONS)})]
 _Positive = Annotated[float, Field(json_schema_extra={"exclusiveMinimum": 0})]
 _Frames = Annotated[int, Field(json_schema_extra={"minimum": 1})]
+_Axis = Annotated[str, Field(json_schema_extra={"enum": list(VERTICAL_AXES)})]
 
 
 class RetargetRequest(BaseModel):
@@ -291,6 +292,26 @@ class RetargetRequest(BaseModel):
         description="Accepted and recorded, no effect here: this server's solver models no"
         " contacts",
     )
+    # This server's extensions: the engine's options the vendor's API does not have.
+    vertical_axis: _Axis | None = Field(
+        default=None,
+        description="Extension of this server: the recording's vertical axis (+X, -X, +Y, -Y,"
+        " +Z, -Z); omitted: detected. rotation names +Y and -Y the vendor's way",
+    )
+    frame_range: list[int] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="Extension of this server: [first, stop) 0-based frames to retarget (stop"
+        " past the end: to the end); clip_length is [0, clip_length)",
+    )
+    calibration_window: list[float] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="Extension of this server: [start, stop) seconds to scale the character on"
+        " (a static trial, say); omitted: well-observed frames spread over the recording",
+    )
 
     # The engine's checks and wording, so a request is refused as the worker would refuse it.
     @field_validator("subject_gender")
@@ -320,6 +341,49 @@ class RetargetRequest(BaseModel):
         if isinstance(value, bool):  # else JSON true would pass as 1 (a bool is an int)
             raise ValueError(f"{info.field_name} must be a number, not {str(value).lower()}")
         return value
+
+    @field_validator("vertical_axis")
+    @classmethod
+    def _vertical_axis(cls, value: str | None) -> str | None:
+        if value is not None and value not in VERTICAL_AXES:
+            raise ValueError(
+                f"unknown vertical_axis {value!r}: use one of {', '.join(VERTICAL_AXES)}"
+                " (omit it to detect the up axis)"
+            )
+        return value
+
+    @field_validator("frame_range")
+    @classmethod
+    def _frame_range(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and not 0 <= value[0] < value[1]:
+            raise ValueError(
+                f"frame_range must be [first, stop) frames with 0 <= first < stop, not {value}"
+            )
+        return value
+
+    @field_validator("calibration_window")
+    @classmethod
+    def _calibration_window(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and not (
+            all(math.isfinite(v) for v in value) and 0 <= value[0] < value[1]
+        ):
+            raise ValueError(
+                f"calibration_window must be [start, stop) seconds with 0 <= start < stop,"
+                f" not {value}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> RetargetRequest:
+        rotated = ROTATIONS.get(self.rotation or "")
+        if self.vertical_axis is not None and rotated is not None and rotated != self.vertical_axis:
+            raise ValueError(
+                f"rotation {self.rotation!r} (vertical axis {rotated}) contradicts vertical_axis"
+                f" {self.vertical_axis!r}: give one of them"
+            )
+        if self.frame_range is not None and self.clip_length not in (None, -1):
+            raise ValueError("give clip_length or frame_range, not both")
+        return self
 
     @field_validator("rotation")
     @classmethod
@@ -472,6 +536,11 @@ class JobInput(BaseModel):
     n_frames_scaling: int | None = None
     chunk_size: int | None = Field(default=None, description="Recorded; no effect here")
     disable_contacts: bool | None = Field(default=None, description="Recorded; no effect here")
+    vertical_axis: str | None = Field(default=None, description="Extension of this server")
+    frame_range: list[int] | None = Field(default=None, description="Extension of this server")
+    calibration_window: list[float] | None = Field(
+        default=None, description="Extension of this server"
+    )
 
 
 class JobError(BaseModel):

@@ -20,7 +20,13 @@ from ._models import (
     JobOutput,
     RetargetOutputAssetIds,
 )
-from ._records import ENGINE_OPTIONS, AssetRecord, CharacterVersionRecord, JobRecord
+from ._records import (
+    ENGINE_OPTIONS,
+    EXTENSION_OPTIONS,
+    AssetRecord,
+    CharacterVersionRecord,
+    JobRecord,
+)
 from ._runtime import ServerRuntime
 from ._util import to_datetime
 
@@ -112,7 +118,7 @@ def job_model(rt: ServerRuntime, j: JobRecord) -> Job:
             subject_gender=p["subject_gender"],
             subject_height=p.get("subject_height"),
             subject_weight=p.get("subject_weight"),
-            **{name: p.get(name) for name in ENGINE_OPTIONS},
+            **{name: p.get(name) for name in ENGINE_OPTIONS + EXTENSION_OPTIONS},
         ),
         metadata=j.metadata,
         attempts=j.attempts,

@@ -41,6 +41,9 @@ ENGINE_OPTIONS = (
     "chunk_size",
     "disable_contacts",
 )
+# Options of this server's own (extensions of the reference API): the engine's vertical-axis
+# override, frame range and calibration window, recorded and shown like the vendor's.
+EXTENSION_OPTIONS = ("vertical_axis", "frame_range", "calibration_window")
 
 
 @dataclass

@@ -332,6 +332,8 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
             rotation=params.get("rotation"),
             mocap_scale=params.get("mocap_scale"),
             calibration_frames=params.get("n_frames_scaling"),
+            vertical_axis=params.get("vertical_axis"),
+            calibration_window=_pair(params.get("calibration_window"), float),
         )
         with (
             ctx.blobs.local_path(params["c3d_key"]) as stored,
@@ -344,6 +346,7 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
                 str(markerset): params["markerset_filename"],
             }
             options = _clipped(options, c3d, params.get("clip_length"))
+            options = _ranged(options, c3d, _pair(params.get("frame_range"), int))
             motion = engine.retarget(
                 c3d,
                 markerset,
@@ -385,6 +388,35 @@ def _named_like(path: Path, filename: str) -> Iterator[Path]:
         link = Path(tmp) / f"{safe_filename(Path(filename).stem)[:100]}{suffix}"
         link.symlink_to(path)
         yield link
+
+
+def _pair(value: Any, kind: type[float] | type[int]) -> Any:
+    """A stored ``[a, b]`` as the engine's ``(a, b)`` of ``kind`` (None stays None)."""
+    return None if value is None else (kind(value[0]), kind(value[1]))
+
+
+def _ranged(
+    options: RetargetOptions, recording: Path, frame_range: tuple[int, int] | None
+) -> RetargetOptions:
+    """``options`` retargeting the frames ``frame_range`` (this server's extension), its stop
+    cut to the recording's frames."""
+    if frame_range is None:
+        return options
+    import myo_retarget as engine
+
+    options.validate()  # lab_vertical_axis needs valid options
+    frames = len(
+        engine.read_markers(
+            recording, vertical_axis=options.lab_vertical_axis, mocap_scale=options.mocap_scale
+        ).positions
+    )
+    first, stop = frame_range
+    if first >= frames:
+        raise engine.RetargetError(
+            f"frame_range starts at frame {first}, but the recording has {frames} frames "
+            f"(0-{frames - 1})"
+        )
+    return dataclasses.replace(options, frame_range=(first, min(stop, frames)))
 
 
 def _clipped(options: RetargetOptions, recording: Path, clip_length: int | None) -> RetargetOptions:

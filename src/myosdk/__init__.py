@@ -26,8 +26,10 @@ from myosdk._core import (
     DEFAULT_BASE_URL,
     DEFAULT_CHARACTER_ID,
     DEFAULT_CHARACTER_VERSION,
+    ERROR_HINTS,
     TERMINAL_STATUSES,
     __version__,
+    error_hint,
 )
 from myosdk._exceptions import (
     APIConnectionError,
@@ -74,6 +76,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
+    "ERROR_HINTS",
     "TERMINAL_STATUSES",
     "APIConnectionError",
     "APIError",
@@ -121,4 +124,5 @@ __all__ = [
     "UploadResult",
     "ValidationError",
     "__version__",
+    "error_hint",
 ]

@@ -17,6 +17,7 @@ from myosdk._core import (
     configure_logging_from_env,
     describe_request,
     error_from_response,
+    error_hint,
     parse_retry_after,
     redact_url,
     resolve_config,
@@ -76,7 +77,7 @@ def transport_error(
     reason = str(exc) or type(exc).__name__
     return cls(
         f"{operation} {what}{tries} ({where}: {type(exc).__name__}: {reason}). "
-        "Check the base URL and the network, or raise timeout=/max_retries= on the client."
+        f"{error_hint(cls)} A slow link: raise timeout=/max_retries= on the client."
     )
 
 

@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from myosdk._exceptions import (
+    APIConnectionError,
     APIError,
     AuthenticationError,
     ConfigurationError,
     ConflictError,
     JobFailedError,
     JobTimeoutError,
+    MyoSDKError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -119,7 +121,7 @@ def resolve_config(
     key = api_key if api_key is not None else env.get(API_KEY_ENV)
     if not key or not key.strip():
         raise ConfigurationError(
-            "No API key: pass Client(api_key=...) or set the MYOSDK_API_KEY environment variable. "
+            "No API key: give api_key, or set the MYOSDK_API_KEY environment variable. "
             "Get a key from your MyoSapiens account at https://myolab.ai, or for a local server "
             "run `myo-server keys create` (and set MYOSDK_BASE_URL to its address)."
         )
@@ -382,8 +384,12 @@ def tracker_options(
     n_frames_scaling: int | None = None,
     chunk_size: int | None = None,
     disable_contacts: bool | None = None,
+    vertical_axis: str | None = None,
+    frame_range: Sequence[int] | None = None,
+    calibration_window: Sequence[float] | None = None,
 ) -> dict[str, object]:
-    """The options of the vendor's newer API that were given, checked, for the request body
+    """The options of the vendor's newer API (and the myo-server extensions ``vertical_axis``,
+    ``frame_range``, ``calibration_window``) that were given, checked, for the request body
     (a field left None is not sent, so a server that lacks it is not asked for it).
 
     Raises:
@@ -409,6 +415,9 @@ def tracker_options(
             raise ValueError(f"{name} must be an integer or None, got {number!r}")
     if disable_contacts is not None and not isinstance(disable_contacts, bool):
         raise ValueError(f"disable_contacts must be True, False or None, got {disable_contacts!r}")
+    for name, pair in (("frame_range", frame_range), ("calibration_window", calibration_window)):
+        if pair is not None and len(pair) != 2:
+            raise ValueError(f"{name} must be a pair [start, stop] or None, got {pair!r}")
     given = {
         "rotation": rotation,
         "mocap_scale": mocap_scale,
@@ -416,6 +425,9 @@ def tracker_options(
         "n_frames_scaling": n_frames_scaling,
         "chunk_size": chunk_size,
         "disable_contacts": disable_contacts,
+        "vertical_axis": vertical_axis,
+        "frame_range": None if frame_range is None else list(frame_range),
+        "calibration_window": None if calibration_window is None else list(calibration_window),
     }
     return {name: value for name, value in given.items() if value is not None}
 
@@ -763,15 +775,26 @@ def retry_delay_for_transport_error(
 
 # --------------------------------------------------------------------------- errors
 
-_HINTS: Final[Mapping[type[APIError], str]] = {
-    AuthenticationError: "Check the API key (MYOSDK_API_KEY or api_key=...) and the base URL.",
-    PermissionDeniedError: "The presigned URL was refused: start the upload/download again.",
+#: What to do after each kind of error, in words that fit any caller (the SDK, its CLI, the
+#: MCP server): no method names, no HTTP paths. The one table of such advice.
+ERROR_HINTS: Final[Mapping[type[MyoSDKError], str]] = {
+    AuthenticationError: "Check the API key (MYOSDK_API_KEY) and the base URL.",
+    PermissionDeniedError: "The presigned URL was refused: start the upload or download again.",
     NotFoundError: "Check the id; objects are visible only to the key's tenant.",
-    ConflictError: "The object is in use or in a final state; check it with a get first.",
+    ConflictError: "The object is in use or in a final state; check its current state first.",
     ValidationError: "Fix the argument named above and try again.",
     RateLimitError: "Too many requests: wait and retry, or lower the request rate.",
     ServerError: "The server failed; retry later and quote the request id if it persists.",
+    APIConnectionError: "Check the base URL and the network.",
+    ConfigurationError: "Set MYOSDK_API_KEY (and MYOSDK_BASE_URL for another server).",
 }
+
+
+def error_hint(error: BaseException | type[BaseException]) -> str | None:
+    """What to do after ``error`` (an exception or its class), from ``ERROR_HINTS``: the entry
+    of its class or of the nearest base class that has one; None for other errors."""
+    cls = error if isinstance(error, type) else type(error)
+    return next((ERROR_HINTS[c] for c in cls.__mro__ if c in ERROR_HINTS), None)
 
 
 def error_class_for_status(status: int) -> type[APIError]:
@@ -849,7 +872,7 @@ def error_from_response(
     if cls is RateLimitError and retry_after is not None:
         parts.append(f"Retry after {retry_after:g} s.")
     else:
-        hint = _HINTS.get(cls)
+        hint = error_hint(cls)
         if hint:
             parts.append(hint)
     if attempts > 1:

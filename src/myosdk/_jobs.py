@@ -80,6 +80,9 @@ class Jobs:
         n_frames_scaling: int | None = None,
         chunk_size: int | None = None,
         disable_contacts: bool | None = None,
+        vertical_axis: str | None = None,
+        frame_range: Sequence[int] | None = None,
+        calibration_window: Sequence[float] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character.
 
@@ -112,8 +115,13 @@ class Jobs:
             chunk_size: Frames per retargeting chunk (-1: one chunk).
             disable_contacts: Turn off foot-ground contacts while retargeting.
 
-            These six are the vendor's newer API fields: each is sent only when given (not
-            None), so servers that predate them are not asked for them.
+            vertical_axis: The recording's vertical axis (+X, -X, +Y, -Y, +Z, -Z).
+            frame_range: ``[first, stop)`` 0-based frames to retarget.
+            calibration_window: ``[start, stop)`` seconds to scale the character on.
+
+            The first six are the vendor's newer API fields, the last three extensions of this
+            project's myo-server (the hosted API refuses them): each is sent only when given
+            (not None), so servers that predate them are not asked for them.
 
         Returns:
             ``{"job_id", "type", "status": "QUEUED", "message", "estimated_wait_time_seconds"}``.
@@ -137,7 +145,15 @@ class Jobs:
             export_glb,
             export_formats,
             tracker_options(
-                rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+                rotation,
+                mocap_scale,
+                clip_length,
+                n_frames_scaling,
+                chunk_size,
+                disable_contacts,
+                vertical_axis,
+                frame_range,
+                calibration_window,
             ),
         )
         return cast(RetargetStarted, self._client._call(request))
@@ -228,7 +244,12 @@ class Jobs:
         tracker_ref = retarget_input("tracker", tracker)
         markerset_ref = retarget_input("markerset", markerset)
         options = tracker_options(
-            rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+            rotation,
+            mocap_scale,
+            clip_length,
+            n_frames_scaling,
+            chunk_size,
+            disable_contacts,
         )
         exports = check_retarget_args(subject_height, subject_weight, metadata, export_formats)
         ids = [
@@ -411,6 +432,9 @@ class AsyncJobs:
         n_frames_scaling: int | None = None,
         chunk_size: int | None = None,
         disable_contacts: bool | None = None,
+        vertical_axis: str | None = None,
+        frame_range: Sequence[int] | None = None,
+        calibration_window: Sequence[float] | None = None,
     ) -> RetargetStarted:
         """Start retargeting a C3D recording onto a character; see ``Jobs.start_retarget``."""
         request = jobs_start_retarget(
@@ -428,7 +452,15 @@ class AsyncJobs:
             export_glb,
             export_formats,
             tracker_options(
-                rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+                rotation,
+                mocap_scale,
+                clip_length,
+                n_frames_scaling,
+                chunk_size,
+                disable_contacts,
+                vertical_axis,
+                frame_range,
+                calibration_window,
             ),
         )
         return cast(RetargetStarted, await self._client._call(request))
@@ -474,7 +506,12 @@ class AsyncJobs:
         tracker_ref = retarget_input("tracker", tracker)
         markerset_ref = retarget_input("markerset", markerset)
         options = tracker_options(
-            rotation, mocap_scale, clip_length, n_frames_scaling, chunk_size, disable_contacts
+            rotation,
+            mocap_scale,
+            clip_length,
+            n_frames_scaling,
+            chunk_size,
+            disable_contacts,
         )
         exports = check_retarget_args(subject_height, subject_weight, metadata, export_formats)
         ids = [

@@ -40,7 +40,7 @@ async def test_resources(server: MyoMCPServer, work: Path, mode: str) -> None:
         run = await call(
             client, "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
         )
-        job_id = run["job"]["job_id"]
+        job_id = run["job_id"]
 
         listed = {
             str(r.uri): r for r in (await client.list_resources(cache_mode="bypass")).resources
@@ -132,7 +132,7 @@ async def test_completion(server: MyoMCPServer, work: Path, mode: str) -> None:
         )
         job_ref = types.ResourceTemplateReference(type="ref/resource", uri="myo://jobs/{job_id}")
         jobs = await client.complete(job_ref, {"name": "job_id", "value": ""})
-        assert run["job"]["job_id"] in jobs.completion.values
+        assert run["job_id"] in jobs.completion.values
 
         char_ref = types.ResourceTemplateReference(
             type="ref/resource", uri="myo://characters/{character_id}"
@@ -179,18 +179,16 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
         {
             "list_assets": {
                 "params": {
-                    "purpose": ["string", "null"],
-                    "reference_count": ["integer", "null"],
+                    "purpose": "string",
+                    "reference_count": "integer",
                     "limit": "integer",
                     "offset": "integer",
                 },
                 "required": [],
-                "result": ["assets", "limit", "next_offset", "offset", "total"],
+                "result": ["assets", "next_offset", "offset", "total"],
                 "hints": {
                     "title": "List assets",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -205,7 +203,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "metadata",
                     "purpose",
                     "reference_count",
-                    "resource_uri",
                     "size_bytes",
                     "source_job_id",
                     "status",
@@ -213,25 +210,21 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Get an asset",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "list_characters": {
                 "params": {
-                    "name_contains": ["string", "null"],
-                    "has_ready_versions": ["boolean", "null"],
+                    "name_contains": "string",
+                    "has_ready_versions": "boolean",
                     "limit": "integer",
                     "offset": "integer",
                 },
                 "required": [],
-                "result": ["characters", "limit", "next_offset", "offset", "total"],
+                "result": ["characters", "next_offset", "offset", "total"],
                 "hints": {
                     "title": "List characters",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -241,17 +234,13 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": [
                     "character_id",
                     "description",
-                    "latest_version",
                     "name",
                     "ready_versions",
-                    "resource_uri",
                     "versions",
                 ],
                 "hints": {
                     "title": "Get a character",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -262,8 +251,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Validate a character version",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -275,20 +262,16 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "created_at",
                     "error",
                     "job_id",
+                    "markerset",
                     "message",
                     "output_asset_id",
-                    "output_resource_uri",
                     "progress",
-                    "resource_uri",
-                    "started_at",
+                    "recording",
                     "status",
-                    "type",
                 ],
                 "hints": {
                     "title": "Get a job",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -299,29 +282,24 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Wait for a job",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "list_jobs": {
                 "params": {
-                    "status": ["array", "null"],
-                    "job_type": ["string", "null"],
-                    "created_after": ["string", "null"],
-                    "created_before": ["string", "null"],
-                    "has_output": ["boolean", "null"],
-                    "input_asset_id": ["string", "null"],
+                    "status": "array",
+                    "created_after": "string",
+                    "created_before": "string",
+                    "has_output": "boolean",
+                    "input_asset_id": "string",
                     "limit": "integer",
                     "offset": "integer",
                 },
                 "required": [],
-                "result": ["jobs", "limit", "next_offset", "offset", "total"],
+                "result": ["jobs", "next_offset", "offset", "total"],
                 "hints": {
                     "title": "List jobs",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
@@ -332,13 +310,11 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "List allowed directories",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "inspect_c3d": {
-                "params": {"path": "string", "mocap_scale": ["number", "null"]},
+                "params": {"path": "string", "mocap_scale": "number", "vertical_axis": "string"},
                 "required": ["path"],
                 "result": [
                     "best_markerset",
@@ -358,16 +334,14 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Inspect a recording",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "summarize_motion": {
                 "params": {
-                    "asset_id": ["string", "null"],
-                    "path": ["string", "null"],
-                    "joints": ["array", "null"],
+                    "asset_id": "string",
+                    "path": "string",
+                    "joints": "array",
                 },
                 "required": [],
                 "result": [
@@ -379,7 +353,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "joints",
                     "max_residual_mm",
                     "not_plotted",
-                    "note",
                     "plotted_joints",
                     "rms_residual_mm",
                     "source",
@@ -390,13 +363,11 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Summarize a motion",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "show_motion": {
-                "params": {"asset_id": ["string", "null"], "path": ["string", "null"]},
+                "params": {"asset_id": "string", "path": "string"},
                 "required": [],
                 "result": [
                     "duration_s",
@@ -410,24 +381,20 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Show a motion",
                     "readOnlyHint": True,
-                    "destructiveHint": False,
-                    "idempotentHint": True,
                     "openWorldHint": False,
                 },
             },
             "upload_asset": {
                 "params": {
                     "path": "string",
-                    "purpose": ["string", "null"],
-                    "metadata": ["object", "null"],
+                    "purpose": "string",
+                    "metadata": "object",
                 },
                 "required": ["path"],
                 "result": ["asset", "next_step", "verified"],
                 "hints": {
                     "title": "Upload a file",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
-                    "idempotentHint": False,
                     "openWorldHint": False,
                 },
             },
@@ -437,7 +404,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": ["asset_id", "path", "sha256", "size_bytes"],
                 "hints": {
                     "title": "Download an asset",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": True,
                     "openWorldHint": False,
@@ -449,8 +415,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": ["asset_id", "deleted", "message"],
                 "hints": {
                     "title": "Delete an asset",
-                    "readOnlyHint": False,
-                    "destructiveHint": True,
                     "idempotentHint": True,
                     "openWorldHint": False,
                 },
@@ -459,23 +423,23 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "params": {
                     "c3d_asset_id": "string",
                     "markerset_asset_id": "string",
-                    "character_id": ["string", "null"],
-                    "character_version": ["string", "null"],
-                    "mocap_scale": ["number", "null"],
-                    "rotation": ["string", "null"],
-                    "enable_scaling": ["boolean", "null"],
-                    "subject_gender": ["string", "null"],
-                    "subject_height": ["number", "null"],
-                    "subject_weight": ["number", "null"],
-                    "metadata": ["object", "null"],
+                    "character_id": "string",
+                    "character_version": "string",
+                    "mocap_scale": "number",
+                    "vertical_axis": "string",
+                    "frame_range": "array",
+                    "calibration_window": "array",
+                    "enable_scaling": "boolean",
+                    "subject_gender": "string",
+                    "subject_height": "number",
+                    "subject_weight": "number",
+                    "metadata": "object",
                 },
                 "required": ["c3d_asset_id", "markerset_asset_id"],
                 "result": ["job", "next_step"],
                 "hints": {
                     "title": "Start a retarget job",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
-                    "idempotentHint": False,
                     "openWorldHint": False,
                 },
             },
@@ -485,8 +449,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": ["job_id", "message", "status"],
                 "hints": {
                     "title": "Cancel a job",
-                    "readOnlyHint": False,
-                    "destructiveHint": True,
                     "idempotentHint": True,
                     "openWorldHint": False,
                 },
@@ -495,14 +457,16 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "params": {
                     "c3d_path": "string",
                     "markerset": "string",
-                    "output_path": ["string", "null"],
-                    "mocap_scale": ["number", "null"],
-                    "rotation": ["string", "null"],
-                    "subject_gender": ["string", "null"],
-                    "subject_height": ["number", "null"],
-                    "subject_weight": ["number", "null"],
-                    "enable_scaling": ["boolean", "null"],
-                    "formats": ["array", "null"],
+                    "output_path": "string",
+                    "mocap_scale": "number",
+                    "vertical_axis": "string",
+                    "frame_range": "array",
+                    "calibration_window": "array",
+                    "subject_gender": "string",
+                    "subject_height": "number",
+                    "subject_weight": "number",
+                    "enable_scaling": "boolean",
+                    "formats": "array",
                 },
                 "required": ["c3d_path", "markerset"],
                 "result": [
@@ -510,16 +474,16 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "done",
                     "exports",
                     "failed_exports",
-                    "job",
+                    "job_id",
                     "markerset_asset_id",
+                    "message",
                     "next_step",
                     "output",
+                    "status",
                 ],
                 "hints": {
                     "title": "Retarget a recording",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
-                    "idempotentHint": False,
                     "openWorldHint": False,
                 },
             },
@@ -551,18 +515,17 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
             },
             "export_motion": {
                 "params": {
-                    "path": ["string", "null"],
-                    "asset_id": ["string", "null"],
-                    "format": ["string", "null"],
-                    "output_path": ["string", "null"],
-                    "markers": ["boolean", "null"],
-                    "table": ["string", "null"],
+                    "path": "string",
+                    "asset_id": "string",
+                    "format": "string",
+                    "output_path": "string",
+                    "markers": "boolean",
+                    "table": "string",
                 },
                 "required": [],
                 "result": ["format", "note", "path", "size_bytes"],
                 "hints": {
                     "title": "Export a motion",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": True,
                     "openWorldHint": False,

@@ -99,8 +99,9 @@ async def test_a_bad_table_is_named_in_its_own_format(server: MyoMCPServer, work
 async def test_retarget_motion_of_a_csv_table_end_to_end(
     server: MyoMCPServer, backend: Backend, work: Path
 ) -> None:
-    """A CSV trackers table in metres with +Y up, retargeted with mocap_scale=1 and rotation
-    yup_to_zup: the job records both, and its joint angles are the C3D's (within 0.5 deg RMS)."""
+    """A CSV trackers table in metres with +Y up, retargeted with mocap_scale=1 and vertical_axis
+    +Y (the vendor's rotation yup_to_zup): the job records both, and its joint angles are the
+    C3D's (within 0.5 deg RMS)."""
     table = _metres_y_up(work / "walk.c3d", work / "walk_m.csv")
     async with Client(server) as client:
         from_c3d = structured(
@@ -115,18 +116,18 @@ async def test_retarget_motion_of_a_csv_table_end_to_end(
                     "c3d_path": str(table),
                     "markerset": "cmu",
                     "mocap_scale": 1,
-                    "rotation": "yup_to_zup",
+                    "vertical_axis": "+Y",
                 },
             )
         )
-        assert from_csv["done"] is True and from_csv["job"]["status"] == "SUCCEEDED"
+        assert from_csv["done"] is True and from_csv["status"] == "SUCCEEDED"
         assert from_csv["output"]["path"] == str(work / "walk_m.npz")  # beside the table
         uploaded = structured(
             await client.call_tool("get_asset", {"asset_id": from_csv["c3d_asset_id"]})
         )
         assert (uploaded["filename"], uploaded["purpose"]) == ("walk_m.csv", "retarget")
     sdk = await backend.client()
-    recorded = (await sdk.jobs.get(from_csv["job"]["job_id"]))["input"]
+    recorded = (await sdk.jobs.get(from_csv["job_id"]))["input"]
     assert (recorded["mocap_scale"], recorded["rotation"]) == (1, "yup_to_zup")
     reference = Motion.load(from_c3d["output"]["path"])
     motion = Motion.load(from_csv["output"]["path"])
@@ -157,9 +158,9 @@ async def test_retarget_motion_of_a_bad_table_says_why_without_c3d(
 async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
     work: Path, idle_server: LocalServer
 ) -> None:
-    """start_retarget (over uploaded assets) and retarget_motion send mocap_scale and rotation
-    with the job; left out, the job has none; an unknown rotation or a scale <= 0 is refused in
-    the user's words before anything is uploaded."""
+    """start_retarget (over uploaded assets) and retarget_motion send mocap_scale and the vertical
+    axis (-Y: the vendor's rotation ydown_to_zup) with the job; left out, the job has none; an
+    unknown axis or a scale <= 0 is refused in the user's words before anything is uploaded."""
     config = McpConfig(
         backend="local", data_dir=idle_server.data_dir, allow_dirs=[work], call_budget_s=1
     )
@@ -167,7 +168,7 @@ async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
     columns = table_columns(rec.raw_labels, rec.positions, rec.rate, scale=100.0)
     table = write_parquet(work / "walk_cm.parquet", columns)
     trc = write_trc(work / "walk.trc", rec.raw_labels, rec.positions, rec.rate)
-    options = {"mocap_scale": 100, "rotation": "ydown_to_zup"}
+    options = {"mocap_scale": 100, "vertical_axis": "-Y"}
     async with session(config, idle_server) as (client, backend):
         assets = {
             "c3d_asset_id": await upload(client, table),
@@ -180,7 +181,7 @@ async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
                 await client.call_tool(
                     "retarget_motion", {"c3d_path": str(trc), "markerset": "cmu", **options}
                 )
-            )["job"],
+            ),
         ]
         sdk = await backend.client()
         given, plain, one_call = [dict((await sdk.jobs.get(j["job_id"]))["input"]) for j in jobs]
@@ -190,7 +191,7 @@ async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
         wrong_axis = error_text(
             await client.call_tool(
                 "retarget_motion",
-                {"c3d_path": str(trc), "markerset": "cmu", "rotation": "zup"},
+                {"c3d_path": str(trc), "markerset": "cmu", "vertical_axis": "zup"},
             )
         )
         wrong_scale = error_text(
@@ -200,14 +201,14 @@ async def test_tracker_options_reach_the_job_and_bad_ones_upload_nothing(
         )
         assert (await sdk.assets.list(limit=1))["total"] == before  # nothing uploaded
         refused_start = error_text(
-            await client.call_tool("start_retarget", {**assets, "rotation": "x_up"})
+            await client.call_tool("start_retarget", {**assets, "vertical_axis": "x_up"})
         )
     for recorded in (given, one_call):
         assert (recorded["mocap_scale"], recorded["rotation"]) == (100, "ydown_to_zup")
     assert plain.get("mocap_scale") is None and plain.get("rotation") is None
-    assert "'zup'" in wrong_axis and "yup_to_zup" in wrong_axis and "+Y" in wrong_axis
+    assert "'zup'" in wrong_axis and "+Y" in wrong_axis and "vertical_axis" in wrong_axis
     assert "mocap_scale" in wrong_scale and "metre" in wrong_scale
-    assert "'x_up'" in refused_start and "ydown_to_zup" in refused_start
+    assert "'x_up'" in refused_start and "-Y" in refused_start
     for text in (wrong_axis, wrong_scale, refused_start):
         assert "/v1/" not in text and "validation error" not in text, text
 
@@ -237,5 +238,52 @@ async def test_upload_asset_takes_tables_and_glb_motions(server: MyoMCPServer, w
     assert ".glb" in tools["upload_asset"].input_schema["properties"]["path"]["description"]
     for name in ("retarget_motion", "start_retarget"):
         params = tools[name].input_schema["properties"]
-        assert {"mocap_scale", "rotation"} <= set(params), name
+        assert {"mocap_scale", "vertical_axis", "frame_range", "calibration_window"} <= set(
+            params
+        ), name
     assert "mocap_scale" in tools["inspect_c3d"].input_schema["properties"]
+
+
+async def test_engine_options_reach_inspect_c3d_and_the_job(
+    server: MyoMCPServer, backend: Backend, work: Path
+) -> None:
+    """The engine CLI's options through MCP (issue 13): inspect_c3d reads with a vertical axis
+    override and carries it into its next step; retarget_motion's frame range and calibration
+    window reach the job (myo-server's extensions) and the motion has the frames asked for; a
+    range past the end fails the job naming the recording's frames."""
+    walk = str(work / "walk.c3d")
+    async with Client(server) as client:
+        info = structured(
+            await client.call_tool("inspect_c3d", {"path": walk, "vertical_axis": "+Y"})
+        )
+        assert info["vertical_axis"] == "+Y" and "vertical_axis='+Y'" in info["next_step"]
+        run = structured(
+            await client.call_tool(
+                "retarget_motion",
+                {
+                    "c3d_path": walk,
+                    "markerset": "cmu",
+                    "vertical_axis": "+Z",
+                    "frame_range": [100, 200],
+                    "calibration_window": [0.0, 1.0],
+                },
+            )
+        )
+        past = error_text(
+            await client.call_tool(
+                "retarget_motion",
+                {"c3d_path": walk, "markerset": "cmu", "frame_range": [5000, 6000]},
+            )
+        )
+        refused = error_text(
+            await client.call_tool(
+                "retarget_motion", {"c3d_path": walk, "markerset": "cmu", "frame_range": [9, 3]}
+            )
+        )
+    assert run["status"] == "SUCCEEDED"
+    assert Motion.load(run["output"]["path"]).n_frames == 100
+    recorded = (await (await backend.client()).jobs.get(run["job_id"]))["input"]
+    assert (recorded["vertical_axis"], recorded["rotation"]) == ("+Z", None)
+    assert (recorded["frame_range"], recorded["calibration_window"]) == ([100, 200], [0.0, 1.0])
+    assert "frame_range" in past and "412 frames" in past and "inspect_c3d" in past
+    assert "frame_range must be [start, stop)" in refused

@@ -220,7 +220,7 @@ async def test_export_motion_of_a_jobs_output_asset(
                 {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"},
             )
         )
-        asset_id = done["job"]["output_asset_id"]
+        asset_id = done["output"]["asset_id"]
         got = structured(
             await export(client, asset_id=asset_id, format="csv", output_path=str(work / "out"))
         )

@@ -20,6 +20,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
 from myo_mcp import MyoMCPServer
 from myo_mcp._app import APP_URI, PAYLOAD_KEY
+from myo_mcp._tooling import text_view
 from myo_retarget import retarget, sample_c3d_path
 
 pytestmark = pytest.mark.anyio
@@ -87,7 +88,7 @@ async def test_with_apps_the_motion_goes_to_the_app_and_the_model_gets_a_summary
     # The model's part: one short text, no image, no motion.
     assert [c.type for c in result.content] == ["text"]
     assert len(text_of(result)) < SUMMARY_CHARS
-    assert json.loads(text_of(result)) == summary
+    assert text_of(result) == text_view(summary)  # the same facts, one short form
     # The App's part: the viewer payload in _meta.
     assert result.meta is not None
     payload = result.meta[PAYLOAD_KEY]

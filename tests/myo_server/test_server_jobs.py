@@ -61,6 +61,9 @@ def test_start_queues_a_job_with_the_reference_shape(
         "n_frames_scaling": None,
         "chunk_size": None,
         "disable_contacts": None,
+        "vertical_axis": None,
+        "frame_range": None,
+        "calibration_window": None,
     }
     # inputs now have an active reference: they cannot be deleted
     asset = client.get(f"/v1/assets/{c3d}").json()
@@ -306,6 +309,30 @@ def test_list_filters(srv: LocalServer, client: httpx.Client, inputs: tuple[str,
         r = client.get("/v1/jobs", params=params)
         assert r.status_code == 400
         assert isinstance(r.json()["detail"], str)
+
+
+def test_the_engine_options_extensions_are_checked_and_echoed(
+    client: httpx.Client, inputs: tuple[str, str]
+) -> None:
+    """vertical_axis, frame_range and calibration_window (this server's extensions) are echoed
+    in the job's input; a bad one is refused with 400 naming the field and what it takes."""
+    c3d, ms = inputs
+    given = {"vertical_axis": "+X", "frame_range": [10, 50], "calibration_window": [0.5, 1.5]}
+    r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, **given)
+    assert r.status_code == 201, r.text
+    job = client.get(f"/v1/jobs/{r.json()['job_id']}").json()
+    assert {k: job["input"][k] for k in given} == given
+    for bad, words in (
+        ({"vertical_axis": "up"}, "vertical_axis"),
+        ({"frame_range": [50, 10]}, "frame_range must be [first, stop)"),
+        ({"frame_range": [1, 2, 3]}, "frame_range"),
+        ({"calibration_window": [-1, 2]}, "calibration_window must be [start, stop)"),
+        ({"rotation": "yup_to_zup", "vertical_axis": "-Y"}, "contradicts vertical_axis"),
+        ({"clip_length": 100, "frame_range": [0, 10]}, "clip_length or frame_range"),
+    ):
+        r = _start(client, c3d_asset_id=c3d, markerset_asset_id=ms, **bad)
+        assert r.status_code == 400, bad
+        assert words in str(r.json()["detail"]), r.json()
 
 
 def test_cancel_a_queued_job_then_a_finished_one(

@@ -228,6 +228,10 @@ def test_start_with_every_argument_wait_list_cancel_delete(
         "n_frames_scaling": None,
         "chunk_size": None,
         "disable_contacts": None,
+        # myo-server's extensions, none given
+        "vertical_axis": None,
+        "frame_range": None,
+        "calibration_window": None,
     }
     assert state.get("metadata") == {"trial": 3}
 

@@ -106,8 +106,12 @@ def test_reference_surface_names_and_defaults() -> None:
         "n_frames_scaling",
         "chunk_size",
         "disable_contacts",
+        # myo-server's extensions (the engine's options): keyword-only, None by default too
+        "vertical_axis",
+        "frame_range",
+        "calibration_window",
     ]
-    newer = list(sig.parameters.values())[-6:]
+    newer = list(sig.parameters.values())[-9:]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is None for p in newer)
     assert sig.parameters["export_glb"].default is False
     assert sig.parameters["export_formats"].default is None
