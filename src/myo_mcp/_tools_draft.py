@@ -19,9 +19,9 @@ from ._tooling import (
     ClientRoots,
     Deps,
     MocapScale,
-    Rotation,
     ToolSpec,
-    check_tracker_options,
+    VerticalAxis,
+    check_engine_options,
     with_title,
 )
 
@@ -47,10 +47,10 @@ class DraftResult(BaseModel):
     next_step: str
 
 
-def _draft(file: Path, out: Path, mocap_scale: float | None, rotation: str | None) -> Any:
+def _draft(file: Path, out: Path, mocap_scale: float | None, vertical_axis: str | None) -> Any:
     from myo_retarget import draft_markerset as engine_draft
 
-    draft = engine_draft(file, mocap_scale=mocap_scale, rotation=rotation)
+    draft = engine_draft(file, mocap_scale=mocap_scale, vertical_axis=vertical_axis)
     draft.save(out)
     return draft
 
@@ -59,25 +59,21 @@ async def draft_markerset(
     deps: Deps,
     path: Annotated[str, Field(description=f"Local recording ({RECORDING_FORMATS}).")],
     roots: ClientRoots,
-    output_path: Annotated[
-        str | None, Field(description="Where to write the XML; default: beside the recording.")
-    ] = None,
+    output_path: Annotated[str | None, Field(description="Default: beside the recording.")] = None,
     mocap_scale: MocapScale = None,
-    rotation: Rotation = None,
+    vertical_axis: VerticalAxis = None,
 ) -> DraftResult:
-    """Draft a markerset XML for a recording no shipped markerset fits (inspect_c3d says so):
-    labels are mapped to bodies by anatomical name (LASI, L_IAS, WaistLFront...), the others
-    by the body each moves with; offsets come from a fit to the recording.
+    """Write a draft markerset XML for a recording no shipped markerset fits: labels placed
+    by anatomical name, the rest on the body each moves with.
 
-    Next: retarget_motion(c3d_path, markerset=<markerset>). Low-confidence markers may sit
-    on the wrong body: edit the XML if the fit is poor.
+    Next: retarget_motion(c3d_path, markerset=<markerset>) when ready; else see next_step.
     """
     with tool_errors(deps.backend, f"draft a markerset for {path}"):
-        check_tracker_options(rotation, mocap_scale)
+        check_engine_options(vertical_axis, mocap_scale)
         file = deps.local_file(path, roots)
         out = deps.local_path(output_path or str(file.with_suffix(".markerset.xml")), roots)
         try:
-            draft = await anyio.to_thread.run_sync(_draft, file, out, mocap_scale, rotation)
+            draft = await anyio.to_thread.run_sync(_draft, file, out, mocap_scale, vertical_axis)
         except Exception as exc:
             from myo_retarget import MarkerReadError, RetargetError
 
