@@ -15,6 +15,7 @@ from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
 from ._backend import Backend
 from ._convert import asset_info, job_info
 from ._errors import resource_errors
+from ._paths import MARKERSET_URI_PREFIX
 
 __all__ = ["TEXT_RESOURCE_MAX_BYTES", "TEXT_SUFFIXES", "register_resources"]
 
@@ -98,7 +99,7 @@ def register_resources(mcp: MCPServer[Any], backend: Backend) -> None:
 
         read_markerset.__name__ = f"markerset_{name.replace('-', '_')}"
         mcp.resource(
-            f"myo://markersets/{name}",
+            f"{MARKERSET_URI_PREFIX}{name}",
             name=f"markerset-{name}",
             title=f"Shipped markerset '{name}'",
             description=f"The shipped '{name}' markerset XML (marker names, bodies, offsets); "

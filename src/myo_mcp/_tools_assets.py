@@ -18,6 +18,7 @@ from ._convert import (
 )
 from ._errors import tool_errors
 from ._models import AssetInfo, AssetPage, DeletedAsset, DownloadedFile, UploadedAsset
+from ._paths import shipped_markerset_file
 from ._tooling import (
     DESTRUCTIVE,
     READ,
@@ -107,7 +108,8 @@ async def upload_asset(
     path: Annotated[
         str,
         Field(
-            description=f"Local file: a recording ({RECORDING_FORMATS}), markerset .xml or .glb."
+            description=f"Local file: a recording ({RECORDING_FORMATS}), markerset .xml or .glb; "
+            "or a shipped markerset's name or URI (myo://markersets/cmu)."
         ),
     ],
     roots: ClientRoots,
@@ -125,7 +127,7 @@ async def upload_asset(
     asset ids. (retarget_motion does upload + job + download in one call.)
     """
     with tool_errors(deps.backend, f"upload {path}"):
-        file = deps.local_file(path, roots)
+        file = shipped_markerset_file(path) or deps.local_file(path, roots)
         client = await deps.backend.client()
         up = await client.assets.upload_file(file, purpose, metadata)
         asset = asset_info(await client.assets.get(up["asset_id"]))

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
-from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
+from myo_retarget import SHIPPED_MARKERSETS
 
 from . import _analysis
 from ._convert import asset_uri, downloaded, inspection
@@ -34,7 +34,7 @@ from ._models import (
     MotionSummary,
     RetargetResult,
 )
-from ._paths import RootSource, resolve_path
+from ._paths import RootSource, resolve_path, shipped_markerset_file
 from ._tooling import (
     READ_LOCAL,
     RECORDING_FORMATS,
@@ -204,8 +204,9 @@ async def retarget_motion(
     markerset: Annotated[
         str,
         Field(
-            description="A shipped markerset name ('cmu', 'plug-in-gait') or a local "
-            "markerset .xml path. inspect_c3d tells which shipped one fits."
+            description="A shipped markerset name ('cmu', 'plug-in-gait'), its URI "
+            "myo://markersets/<name>, or a local markerset .xml path. inspect_c3d tells "
+            "which shipped one fits."
         ),
     ],
     ctx: Context[Any, Any],
@@ -241,15 +242,14 @@ async def retarget_motion(
         check_tracker_options(rotation, mocap_scale)
         started_at = time.monotonic()
         recording = deps.local_file(c3d_path, roots)
-        if markerset in SHIPPED_MARKERSETS:
-            ms_file = shipped_markerset_path(markerset)
-        elif "/" not in markerset and not markerset.lower().endswith(".xml"):
+        ms_file = shipped_markerset_file(markerset)
+        if ms_file is None and "/" not in markerset and not markerset.lower().endswith(".xml"):
             raise ToolError(
                 f"Unknown markerset {markerset!r}: the shipped ones are "
                 f"{', '.join(SHIPPED_MARKERSETS)}; otherwise pass the path of "
                 "a markerset .xml file."
             )
-        else:
+        if ms_file is None:
             ms_file = deps.local_file(markerset, roots)
         out = deps.local_path(output_path or str(recording.with_suffix(".npz")), roots)
         client = await deps.backend.client()
