@@ -123,13 +123,14 @@ async def upload_asset(
 ) -> UploadedAsset:
     """Upload a local file (recording or markerset XML for a job; GLB/glTF: a motion).
 
-    Each call creates a new asset. Next: start_retarget with the recording's and the markerset's
-    asset ids. (retarget_motion does upload + job + download in one call.)
+    An identical earlier upload (same bytes, name, purpose) is reused, not sent again.
+    Next: start_retarget with the recording's and the markerset's asset ids.
+    (retarget_motion does upload + job + download in one call.)
     """
     with tool_errors(deps.backend, f"upload {path}"):
         file = shipped_markerset_file(path) or deps.local_file(path, roots)
         client = await deps.backend.client()
-        up = await client.assets.upload_file(file, purpose, metadata)
+        up = await client.assets.upload_file(file, purpose, metadata, reuse=True)
         asset = asset_info(await client.assets.get(up["asset_id"]))
         return UploadedAsset(
             asset=asset,

@@ -255,9 +255,9 @@ async def retarget_motion(
         client = await deps.backend.client()
         progress = Progress(ctx)
         await progress(0, f"uploading {recording.name}")
-        c3d_up = await client.assets.upload_file(recording)
+        c3d_up = await client.assets.upload_file(recording, reuse=True)
         await progress(5, f"uploading markerset {ms_file.name}")
-        ms_up = await client.assets.upload_file(ms_file)
+        ms_up = await client.assets.upload_file(ms_file, reuse=True)
         started = await client.jobs.start_retarget(
             c3d_asset_id=c3d_up["asset_id"],
             markerset_asset_id=ms_up["asset_id"],

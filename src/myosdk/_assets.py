@@ -52,6 +52,42 @@ def _check_purpose(purpose: object, path: Path) -> str:
     return purpose.strip()
 
 
+def _reusable(
+    page: Mapping[str, Any],
+    path: Path,
+    purpose: str,
+    size: int,
+    sha256: str,
+    metadata: Mapping[str, Any] | None,
+) -> UploadResult | None:
+    """An upload of ``path`` found on ``page`` as an ``upload_file`` result, or None.
+
+    Checked here, not only by the server's ``sha256`` filter: a server without that extension
+    ignores it and lists every asset.
+    """
+    for asset in page.get("assets") or []:
+        same = (
+            asset.get("status") == "completed"
+            and str(asset.get("checksum_sha256") or "").lower() == sha256
+            and asset.get("size_bytes") == size
+            and asset.get("purpose") == purpose
+            # The name tells the server the file's format, and people which file a job read.
+            and asset.get("filename") == path.name
+            and (asset.get("metadata") or None) == (dict(metadata) if metadata else None)
+        )
+        if same:
+            return {
+                "asset_id": str(asset["asset_id"]),
+                "verified": True,
+                "size_bytes": size,
+                "checksum_sha256": sha256,
+                "message": f"Reused asset {asset['asset_id']}: an identical upload of "
+                f"{path.name} (same bytes, name and purpose).",
+                "reused": True,
+            }
+    return None
+
+
 def _asset_id_of(asset: str | Mapping[str, Any]) -> str:
     if isinstance(asset, str):
         return asset
@@ -96,6 +132,7 @@ class Assets:
         metadata: Mapping[str, Any] | None = None,
         *,
         on_progress: TransferProgress | None = None,
+        reuse: bool = False,
     ) -> UploadResult:
         """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
 
@@ -108,9 +145,14 @@ class Assets:
                 .csv, .parquet and .xml → ``"retarget"``; .glb and .gltf → ``"motion"``).
             metadata: Free-form JSON metadata stored with the asset.
             on_progress: Called as ``on_progress(bytes_sent, total_bytes)`` while streaming.
+            reuse: First look for a completed asset of the same bytes (sha256), file name,
+                purpose and metadata, and return it (``reused: True``) instead of uploading
+                again: retried workflows cost nothing. Off by default, as in the vendor's SDK,
+                where each call makes a new asset (that the caller may delete).
 
         Returns:
-            ``{"asset_id", "verified", "size_bytes", "checksum_sha256", "message"}``.
+            ``{"asset_id", "verified", "size_bytes", "checksum_sha256", "message"}``
+            (and ``reused``).
 
         Raises:
             FileNotFoundError: No such file (before any request).
@@ -119,6 +161,12 @@ class Assets:
         """
         path, size = local_file(file_path)
         purpose = _check_purpose(purpose, path)
+        if reuse:
+            digest = _sha256_file(path)
+            page = self._client._call(assets_list(purpose, None, 100, 0, digest))
+            found = _reusable(page, path, purpose, size, digest, metadata)
+            if found is not None:
+                return found
         content_type = content_type_for(path)
         started = self._client._call(
             assets_initiate(purpose, path.name, content_type, size, metadata)
@@ -187,6 +235,8 @@ class Assets:
         reference_count: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        *,
+        sha256: str | None = None,
     ) -> AssetList:
         """One page of assets: ``{"assets", "total", "limit", "offset"}``.
 
@@ -195,9 +245,12 @@ class Assets:
             reference_count: Only assets referenced by this many jobs (0 = unused).
             limit: Page size, 1-100.
             offset: Items to skip.
+            sha256: Only uploads of these bytes (myo-server's extension; the vendor's API
+                ignores it and lists every asset).
         """
         return cast(
-            AssetList, self._client._call(assets_list(purpose, reference_count, limit, offset))
+            AssetList,
+            self._client._call(assets_list(purpose, reference_count, limit, offset, sha256)),
         )
 
     def iter_assets(
@@ -241,6 +294,7 @@ class AsyncAssets:
         metadata: Mapping[str, Any] | None = None,
         *,
         on_progress: TransferProgress | None = None,
+        reuse: bool = False,
     ) -> UploadResult:
         """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
 
@@ -248,6 +302,12 @@ class AsyncAssets:
         """
         path, size = local_file(file_path)
         purpose = _check_purpose(purpose, path)
+        if reuse:
+            digest = await anyio.to_thread.run_sync(_sha256_file, path)
+            page = await self._client._call(assets_list(purpose, None, 100, 0, digest))
+            found = _reusable(page, path, purpose, size, digest, metadata)
+            if found is not None:
+                return found
         content_type = content_type_for(path)
         started = await self._client._call(
             assets_initiate(purpose, path.name, content_type, size, metadata)
@@ -303,11 +363,13 @@ class AsyncAssets:
         reference_count: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        *,
+        sha256: str | None = None,
     ) -> AssetList:
         """One page of assets; see ``Assets.list``."""
         return cast(
             AssetList,
-            await self._client._call(assets_list(purpose, reference_count, limit, offset)),
+            await self._client._call(assets_list(purpose, reference_count, limit, offset, sha256)),
         )
 
     async def iter_assets(

@@ -143,7 +143,7 @@ def _progress() -> Any:
 
 def _upload(client: Client, path: str, purpose: str | None, metadata: Any, quiet: bool) -> Any:
     if quiet:
-        return client.assets.upload_file(path, purpose, metadata)
+        return client.assets.upload_file(path, purpose, metadata, reuse=True)
     size = Path(path).stat().st_size if Path(path).is_file() else None
     with _progress() as progress:
         task = progress.add_task(f"upload {Path(path).name}", total=size)
@@ -152,6 +152,7 @@ def _upload(client: Client, path: str, purpose: str | None, metadata: Any, quiet
             purpose,
             metadata,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            reuse=True,  # a retried command re-sends nothing
         )
 
 

@@ -39,9 +39,11 @@ class _UploadResultBase(TypedDict):
 
 
 class UploadResult(_UploadResultBase, total=False):
-    """``assets.upload_file`` (the server's answer to ``complete``)."""
+    """``assets.upload_file`` (the server's answer to ``complete``; ``reused`` is True when
+    ``reuse=True`` found an identical upload and sent nothing)."""
 
     message: str
+    reused: bool
 
 
 class _AssetBase(TypedDict):

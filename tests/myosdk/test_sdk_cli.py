@@ -56,8 +56,10 @@ def test_assets_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
     code, out, _ = _run(capsys, "upload", "-q", str(c3d))  # people: just the id
     assert code == 0
-    assert out.strip() != asset_id
+    assert out.strip() != asset_id  # other metadata: another asset
     assert len(out.strip()) > 10
+    # The same file again: its identical upload is reused, nothing is sent.
+    assert _run(capsys, "upload", "-q", str(c3d))[1] == out
 
     asset = _json(capsys, "assets", "get", asset_id)
     assert asset["metadata"] == {"subject": "S02"}
