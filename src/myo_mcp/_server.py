@@ -29,6 +29,7 @@ from ._app import apps_extension
 from ._backend import Backend
 from ._config import McpConfig
 from ._convert import asset_uri, job_uri
+from ._job_watch import JobWatcher
 from ._prompts import register_prompts
 from ._resources import register_resources
 from ._tooling import LOCAL_FILES_NOTE, ToolDeps, ToolSpec
@@ -77,6 +78,7 @@ class MyoMCPServer(MCPServer[Any]):
         super().__init__(**kwargs)
         self.tool_deps = deps  # what the tools' ``Deps`` parameter receives
         self.backend = deps.backend
+        self.job_watcher: JobWatcher | None = None  # set by build_server
         self._pending_tools: list[
             tuple[Callable[..., Any], str, ToolAnnotations, dict[str, Any] | None]
         ] = []
@@ -155,8 +157,11 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     from myo_mcp import __version__
 
     deps = ToolDeps(backend, config)
+    watcher = JobWatcher(backend, poll_s=0.25 if config.backend == "local" else 2.0)
     mcp = MyoMCPServer(
         deps,
+        lifespan=watcher.lifespan,  # the job polls run in its task group
+        subscriptions=watcher.bus,
         name="myo-mcp",
         title="Myo motion retargeting",
         version=__version__,
@@ -172,6 +177,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         return await call_next(ctx)
 
     mcp.middleware.append(warm_up)
+    mcp.job_watcher = watcher
+    watcher.install(mcp)
     specs = [spec for module in TOOL_MODULES for spec in module.READ_TOOLS]
     if not config.read_only:
         specs += [spec for module in TOOL_MODULES for spec in module.WRITE_TOOLS]
