@@ -20,6 +20,7 @@ from mcp.types import Tool as MCPTool
 from . import (
     _tools_assets,
     _tools_characters,
+    _tools_cleanup,
     _tools_export,
     _tools_jobs,
     _tools_local,
@@ -46,6 +47,7 @@ TOOL_MODULES = (
     _tools_local,
     _tools_view,
     _tools_export,
+    _tools_cleanup,
 )
 
 INSTRUCTIONS = """\

@@ -7,12 +7,14 @@ import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio.to_thread
 
 from myosdk._base import upload_mismatch
+from myosdk._cleanup import JOBS_STAY_NOTE, stale_assets
 from myosdk._core import (
     CHUNK_SIZE,
     Pager,
@@ -26,9 +28,9 @@ from myosdk._core import (
     download_destination,
     local_file,
 )
-from myosdk._exceptions import MyoSDKError, NotFoundError
+from myosdk._exceptions import ConflictError, MyoSDKError, NotFoundError
 from myosdk._streaming import TransferProgress
-from myosdk._types import Asset, AssetList, DownloadResult, UploadResult
+from myosdk._types import Asset, AssetList, CleanupResult, DownloadResult, UploadResult
 
 if TYPE_CHECKING:
     from myosdk._client import AsyncClient, Client
@@ -86,6 +88,22 @@ def _reusable(
                 "reused": True,
             }
     return None
+
+
+def _older_than(days: float) -> timedelta:
+    if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:
+        raise ValueError(f"older_than_days must be a number >= 0, got {days!r}")
+    return timedelta(days=days)
+
+
+def _cleanup_result(dry_run: bool, assets: list[Asset], in_use: list[str]) -> CleanupResult:
+    return {
+        "dry_run": dry_run,
+        "assets": assets,
+        "size_bytes": sum(a.get("size_bytes") or 0 for a in assets),
+        "in_use": in_use,
+        "note": JOBS_STAY_NOTE,
+    }
 
 
 def _asset_id_of(asset: str | Mapping[str, Any]) -> str:
@@ -280,6 +298,31 @@ class Assets:
                 raise
             # A retried DELETE answered 404: an earlier attempt deleted it.
 
+    def cleanup(self, older_than_days: float, *, dry_run: bool = True) -> CleanupResult:
+        """Delete the assets no QUEUED or RUNNING job uses, created over ``older_than_days``
+        days ago (job outputs included). A dry run (the default) only lists them.
+
+        Jobs cannot be deleted through the API: their records stay.
+
+        Raises:
+            ValueError: ``older_than_days`` is not a number >= 0.
+        """
+        found = stale_assets(self.iter_assets(reference_count=0), _older_than(older_than_days))
+        if dry_run:
+            return _cleanup_result(True, found, [])
+        deleted: list[Asset] = []
+        in_use: list[str] = []
+        for asset in found:
+            try:
+                self.delete(asset["asset_id"])
+            except ConflictError:  # a job started using it since it was listed
+                in_use.append(asset["asset_id"])
+                continue
+            except NotFoundError:  # deleted by someone else meanwhile
+                continue
+            deleted.append(asset)
+        return _cleanup_result(False, deleted, in_use)
+
 
 class AsyncAssets:
     """Files stored by the API: inputs (marker recordings, markerset XML) and job outputs."""
@@ -393,3 +436,22 @@ class AsyncAssets:
         except NotFoundError as err:
             if err.attempts == 1:
                 raise
+
+    async def cleanup(self, older_than_days: float, *, dry_run: bool = True) -> CleanupResult:
+        """Delete old assets no job uses; see ``Assets.cleanup``."""
+        older_than = _older_than(older_than_days)
+        found = stale_assets([a async for a in self.iter_assets(reference_count=0)], older_than)
+        if dry_run:
+            return _cleanup_result(True, found, [])
+        deleted: list[Asset] = []
+        in_use: list[str] = []
+        for asset in found:
+            try:
+                await self.delete(asset["asset_id"])
+            except ConflictError:
+                in_use.append(asset["asset_id"])
+                continue
+            except NotFoundError:
+                continue
+            deleted.append(asset)
+        return _cleanup_result(False, deleted, in_use)

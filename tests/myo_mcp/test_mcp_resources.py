@@ -546,5 +546,17 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "openWorldHint": False,
                 },
             },
+            "cleanup_assets": {
+                "params": {"older_than_days": "number", "dry_run": "boolean"},
+                "required": [],
+                "result": ["assets", "count", "dry_run", "in_use", "next_step", "size_bytes"],
+                "hints": {
+                    "title": "Delete old unused assets",
+                    "readOnlyHint": False,
+                    "destructiveHint": True,
+                    "idempotentHint": True,
+                    "openWorldHint": False,
+                },
+            },
         }
     )
