@@ -62,8 +62,10 @@ Step by step instead: \
 upload_asset (recording and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
 Shipped markersets: 'cmu' (CMU 41 markers) and 'plug-in-gait' (Vicon full body); they are also \
-resources myo://markersets/<name>. Local paths must lie inside the directories the server allows \
-(list_allowed_directories shows them; by default the user's home directory only)."""
+resources myo://markersets/<name>. Before writing a markerset XML for other marker names, read \
+myo://characters/{character_id}/bodies (bodies, frame axes, lengths). Local paths must lie \
+inside the directories the server allows (list_allowed_directories shows them; by default the \
+user's home directory only)."""
 
 
 class MyoMCPServer(MCPServer[Any]):

@@ -109,7 +109,8 @@ async def inspect_c3d(
     (coverage, missing markers).
 
     Next: retarget_motion(c3d_path, markerset=best_markerset.name); if no shipped markerset
-    fits, the user needs a markerset XML for their marker names.
+    fits, the user needs a markerset XML for their marker names (read
+    myo://characters/{character_id}/bodies first).
     """
     with tool_errors(deps.backend, f"inspect {path}"):
         check_tracker_options(None, mocap_scale)

@@ -60,6 +60,7 @@ async def test_resources(server: MyoMCPServer, work: Path, mode: str) -> None:
             "myo://assets/{asset_id}",
             "myo://assets/{asset_id}/content",
             "myo://characters/{character_id}",
+            "myo://characters/{character_id}/bodies",
             "myo://jobs/{job_id}",
         ]
 
