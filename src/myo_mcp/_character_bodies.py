@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from myo_retarget import BODY_FRAME_AXES, CharacterError, character_bodies, character_catalog
+from myo_retarget import CharacterError
 
 __all__ = ["bodies_text"]
 
@@ -13,6 +13,9 @@ def bodies_text(character_id: str) -> str:
     Raises:
         CharacterError: The engine knows no such character; the message lists the known ones.
     """
+    # The engine's body model needs numpy and MuJoCo: loaded on the first read, not at start-up.
+    from myo_retarget import BODY_FRAME_AXES, character_bodies, character_catalog
+
     versions = [c for c in character_catalog() if c.character_id == character_id]
     if not versions:
         known = ", ".join(f"{c.character_id} ({c.name})" for c in character_catalog())
