@@ -152,7 +152,7 @@ def test_stdio_story_and_exit_on_stdin_close(tmp_path: Path) -> None:
         assert init["protocolVersion"] == "2025-11-25"
         assert "Retargets motion capture" in init["instructions"]
         tools = s.request("tools/list", {})["tools"]
-        assert len(tools) == 19
+        assert len(tools) == 20
         run = s.tool("retarget_motion", {"c3d_path": str(c3d), "markerset": "cmu"})
         assert run["done"] is True and Path(run["output"]["path"]).exists()
         summary = s.request(
@@ -211,7 +211,12 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
     with myo_mcp(tmp_path / "home", "--read-only") as s:
         s.initialize()
         names = {t["name"] for t in s.request("tools/list", {})["tools"]}
-        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 12
+        assert (
+            "inspect_c3d" in names
+            and "upload_asset" not in names
+            and "cleanup_assets" not in names
+            and len(names) == 12
+        )
         assert "show_motion" in names
 
 
