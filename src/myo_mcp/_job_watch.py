@@ -184,6 +184,7 @@ class JobWatcher:
                     await self._notify(uri, job, status_changed=state[0] != last[0])
                     last = state
                 if job["status"] in TERMINAL:
+                    self._sessions.pop(uri, None)  # it will not change again
                     return
         finally:
             self._polled.discard(uri)
