@@ -1,4 +1,5 @@
-"""Which local files the tools may read and write: the allowed roots."""
+"""Which local files the tools may read and write: the allowed roots, and the shipped markersets
+a tool may name instead of a file."""
 
 from __future__ import annotations
 
@@ -8,12 +9,47 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
+
+#: The URI of a shipped markerset is this prefix and its name (also its resource's URI).
+MARKERSET_URI_PREFIX = "myo://markersets/"
+
 #: Where the allowed roots come from, in order of precedence.
 RootSource = Literal["allow-dir", "client-roots", "home-default"]
 
 
 class AccessDeniedError(PermissionError):
     """A path lies outside every allowed root."""
+
+
+class UnknownMarkersetError(ValueError):
+    """A ``myo://markersets/<name>`` URI names no shipped markerset."""
+
+
+def shipped_markerset_file(ref: str) -> Path | None:
+    """The shipped markerset file ``ref`` names, or None when ``ref`` is a local path.
+
+    Args:
+        ref: A shipped markerset's name (``"cmu"``, any case) or its URI
+            (``myo://markersets/cmu``, as the resource list shows it); anything else is taken
+            for a local path.
+
+    Raises:
+        UnknownMarkersetError: A ``myo://markersets/`` URI of no shipped markerset.
+    """
+    text = ref.strip()
+    is_uri = text.lower().startswith(MARKERSET_URI_PREFIX)
+    name = text[len(MARKERSET_URI_PREFIX) :] if is_uri else text
+    shipped = {n.lower(): n for n in SHIPPED_MARKERSETS}
+    if name.lower() in shipped:
+        return shipped_markerset_path(shipped[name.lower()])
+    if is_uri:
+        raise UnknownMarkersetError(
+            f"No shipped markerset {name!r}: the shipped ones are "
+            f"{', '.join(MARKERSET_URI_PREFIX + n for n in SHIPPED_MARKERSETS)}; for another "
+            "markerset pass the path of its .xml file"
+        )
+    return None
 
 
 def default_roots() -> list[Path]:

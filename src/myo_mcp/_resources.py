@@ -1,4 +1,5 @@
-"""The resources: assets, their text content, jobs, characters and the shipped markersets."""
+"""The resources: assets, their text content, jobs, characters, their bodies and the shipped
+markersets."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
+from myo_retarget import SHIPPED_MARKERSETS, CharacterError, shipped_markerset_path
 
 from ._backend import Backend
+from ._character_bodies import bodies_text
 from ._convert import asset_info, job_info
 from ._errors import resource_errors
+from ._paths import MARKERSET_URI_PREFIX
 
 __all__ = ["TEXT_RESOURCE_MAX_BYTES", "TEXT_SUFFIXES", "register_resources"]
 
@@ -92,13 +96,27 @@ def register_resources(mcp: MCPServer[Any], backend: Backend) -> None:
             client = await backend.client()
             return json.dumps(await client.characters.get(character_id), default=str)
 
+    @mcp.resource(
+        "myo://characters/{character_id}/bodies",
+        name="character-bodies",
+        title="Character bodies",
+        description="Each body of a character: parent, distance to each child, the shipped "
+        "markers on it, and the frame axes. Read it before writing a markerset XML.",
+        mime_type="text/plain",
+    )
+    async def character_bodies_resource(character_id: str) -> str:
+        try:
+            return await anyio.to_thread.run_sync(bodies_text, character_id)
+        except CharacterError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+
     def _add_markerset(name: str) -> None:
         async def read_markerset() -> str:
             return shipped_markerset_path(name).read_text(encoding="utf-8")
 
         read_markerset.__name__ = f"markerset_{name.replace('-', '_')}"
         mcp.resource(
-            f"myo://markersets/{name}",
+            f"{MARKERSET_URI_PREFIX}{name}",
             name=f"markerset-{name}",
             title=f"Shipped markerset '{name}'",
             description=f"The shipped '{name}' markerset XML (marker names, bodies, offsets); "

@@ -22,6 +22,7 @@ from myo_retarget import SHIPPED_CONVENTIONS
 from . import (
     _tools_assets,
     _tools_characters,
+    _tools_cleanup,
     _tools_draft,
     _tools_export,
     _tools_jobs,
@@ -32,6 +33,7 @@ from ._app import apps_extension
 from ._backend import Backend
 from ._config import McpConfig
 from ._convert import asset_uri, job_uri
+from ._job_watch import JobWatcher
 from ._prompts import register_prompts
 from ._resources import register_resources
 from ._tooling import LOCAL_FILES_NOTE, ToolDeps, ToolSpec, compact_tool, short_result
@@ -49,6 +51,7 @@ TOOL_MODULES = (
     _tools_draft,
     _tools_view,
     _tools_export,
+    _tools_cleanup,
 )
 
 INSTRUCTIONS = """\
@@ -62,7 +65,8 @@ Blender/three.js (glb), animation tools (bvh), OpenSim (mot) or tables (csv, par
 Step by step instead: \
 upload_asset (recording and markerset XML) -> start_retarget -> wait_for_job (repeat while \
 done=false) -> download_asset. \
-Shipped markersets: {shipped}; they are also resources myo://markersets/<name>. Local paths must \
+Shipped markersets: {shipped}; they are also resources myo://markersets/<name>. Before \
+writing a markerset XML, read myo://characters/{{character_id}}/bodies. Local paths must \
 lie inside the directories the server allows (list_allowed_directories shows them; by default the \
 user's home directory only).""".format(
     shipped="; ".join(f"'{name}': {about}" for name, about in SHIPPED_CONVENTIONS.items())
@@ -83,6 +87,7 @@ class MyoMCPServer(MCPServer[Any]):
         super().__init__(**kwargs)
         self.tool_deps = deps  # what the tools' ``Deps`` parameter receives
         self.backend = deps.backend
+        self.job_watcher: JobWatcher | None = None  # set by build_server
         self._pending_tools: list[
             tuple[Callable[..., Any], str, ToolAnnotations, dict[str, Any] | None]
         ] = []
@@ -161,8 +166,11 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
     from myo_mcp import __version__
 
     deps = ToolDeps(backend, config)
+    watcher = JobWatcher(backend, poll_s=0.25 if config.backend == "local" else 2.0)
     mcp = MyoMCPServer(
         deps,
+        lifespan=watcher.lifespan,  # the job polls run in its task group
+        subscriptions=watcher.bus,
         name="myo-mcp",
         title="Myo motion retargeting",
         version=__version__,
@@ -178,6 +186,8 @@ def build_server(config: McpConfig, backend: Backend) -> MyoMCPServer:
         return await call_next(ctx)
 
     mcp.middleware.append(warm_up)
+    mcp.job_watcher = watcher
+    watcher.install(mcp)
     specs = [spec for module in TOOL_MODULES for spec in module.READ_TOOLS]
     if not config.read_only:
         specs += [spec for module in TOOL_MODULES for spec in module.WRITE_TOOLS]

@@ -28,6 +28,7 @@ from myo_retarget._subject import HEIGHT_RANGE_M, WEIGHT_RANGE_KG, height_proble
 from ._backend import Backend
 from ._config import McpConfig
 from ._convert import TERMINAL, job_info
+from ._job_watch import log_to
 from ._models import JobInfo
 from ._paths import RootSource, check_access, choose_roots
 
@@ -126,6 +127,7 @@ class ToolDeps:
 
         async def report(raw: Mapping[str, Any]) -> None:
             job = job_info(raw)
+            await progress.status(job)
             fraction = 1.0 if job.status in TERMINAL else (job.progress or 0.0)
             await progress(
                 lo + (hi - lo) * fraction,
@@ -313,6 +315,13 @@ class Progress:
     def __init__(self, ctx: Context[Any, Any]) -> None:
         self._ctx = ctx
         self._last = -1.0
+        self._status: str | None = None
+
+    async def status(self, job: JobInfo) -> None:
+        """An info log message when ``job``'s status differs from the last one seen."""
+        if job.status != self._status:
+            self._status = job.status
+            await log_to(self._ctx, "info", f"Job {job.job_id} is {job.status}.")
 
     async def __call__(self, value: float, message: str) -> None:
         if value > self._last:

@@ -19,6 +19,7 @@ from ._convert import (
 )
 from ._errors import tool_errors
 from ._models import AssetInfo, AssetPage, DeletedAsset, DownloadedFile, UploadedAsset
+from ._paths import shipped_markerset_file
 from ._tooling import (
     DESTRUCTIVE,
     PAGE,
@@ -102,7 +103,10 @@ async def upload_asset(
     deps: Deps,
     path: Annotated[
         str,
-        Field(description=f"A recording ({RECORDING_FORMATS}), markerset .xml or .glb."),
+        Field(
+            description=f"A recording ({RECORDING_FORMATS}), markerset .xml or .glb; or a shipped "
+            "markerset's name or myo://markersets/ URI."
+        ),
     ],
     roots: ClientRoots,
     purpose: Annotated[
@@ -113,12 +117,12 @@ async def upload_asset(
         dict[str, Any] | None, Field(description="Small JSON metadata to attach.")
     ] = None,
 ) -> UploadedAsset:
-    """Upload a local file (recording, markerset XML, GLB motion) for start_retarget.
-    retarget_motion does it all in one call."""
+    """Upload a local file (recording, markerset XML, GLB motion) for start_retarget; an
+    identical earlier upload is reused. retarget_motion does it all in one call."""
     with tool_errors(deps.backend, f"upload {path}"):
-        file = deps.local_file(path, roots)
+        file = shipped_markerset_file(path) or deps.local_file(path, roots)
         client = await deps.backend.client()
-        up = await client.assets.upload_file(file, purpose, metadata)
+        up = await client.assets.upload_file(file, purpose, metadata, reuse=True)
         asset = asset_item(await client.assets.get(up["asset_id"]))
         return UploadedAsset(
             asset=asset,

@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
-from myo_retarget import SHIPPED_MARKERSETS, shipped_markerset_path
+from myo_retarget import SHIPPED_MARKERSETS
 
 from . import _analysis
 from ._convert import asset_uri, downloaded, inspection
@@ -33,7 +33,7 @@ from ._models import (
     MotionSummary,
     RetargetResult,
 )
-from ._paths import RootSource, resolve_path
+from ._paths import RootSource, resolve_path, shipped_markerset_file
 from ._tooling import (
     READ_LOCAL,
     RECORDING_FORMATS,
@@ -192,8 +192,8 @@ async def retarget_motion(
     markerset: Annotated[
         str,
         Field(
-            description="A shipped markerset's name (inspect_c3d tells which fits) or a "
-            "markerset .xml path."
+            description="A shipped markerset's name or myo://markersets/ URI (inspect_c3d "
+            "tells which fits), or a markerset .xml path."
         ),
     ],
     ctx: Context[Any, Any],
@@ -222,23 +222,22 @@ async def retarget_motion(
         check_engine_options(vertical_axis, mocap_scale, frame_range, calibration_window)
         started_at = time.monotonic()
         recording = deps.local_file(c3d_path, roots)
-        if markerset in SHIPPED_MARKERSETS:
-            ms_file = shipped_markerset_path(markerset)
-        elif "/" not in markerset and not markerset.lower().endswith(".xml"):
+        ms_file = shipped_markerset_file(markerset)
+        if ms_file is None and "/" not in markerset and not markerset.lower().endswith(".xml"):
             raise ToolError(
                 f"Unknown markerset {markerset!r}: the shipped ones are "
                 f"{', '.join(SHIPPED_MARKERSETS)}; otherwise pass the path of "
                 "a markerset .xml file."
             )
-        else:
+        if ms_file is None:
             ms_file = deps.local_file(markerset, roots)
         out = deps.local_path(output_path or str(recording.with_suffix(".npz")), roots)
         client = await deps.backend.client()
         progress = Progress(ctx)
         await progress(0, f"uploading {recording.name}")
-        c3d_up = await client.assets.upload_file(recording)
+        c3d_up = await client.assets.upload_file(recording, reuse=True)
         await progress(5, f"uploading markerset {ms_file.name}")
-        ms_up = await client.assets.upload_file(ms_file)
+        ms_up = await client.assets.upload_file(ms_file, reuse=True)
         started = await client.jobs.start_retarget(
             c3d_asset_id=c3d_up["asset_id"],
             markerset_asset_id=ms_up["asset_id"],

@@ -17,6 +17,7 @@ import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._bodies import BODY_FRAME_AXES, BodyInfo, character_bodies
     from ._c3d import GapStats, MarkerRecording, read_c3d, read_model_outputs, strip_prefix
     from ._character import (
         DEFAULT_CHARACTER_ID,
@@ -74,6 +75,7 @@ __version__ = importlib.metadata.version("myo-mcp")
 
 # Public name -> the private module that defines it (imported on first access, PEP 562).
 _EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("BODY_FRAME_AXES", "BodyInfo", "character_bodies"), "_bodies"),
     **dict.fromkeys(
         ("GapStats", "MarkerRecording", "read_c3d", "read_model_outputs", "strip_prefix"), "_c3d"
     ),
@@ -141,6 +143,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BODY_FRAME_AXES",
     "DEFAULT_CALIBRATION_FRAMES",
     "DEFAULT_CHARACTER_ID",
     "DEFAULT_CHARACTER_VERSION",
@@ -153,6 +156,7 @@ __all__ = [
     "SHIPPED_MARKERSETS",
     "TRACKER_EXTENSIONS",
     "WEIGHT_RANGE_KG",
+    "BodyInfo",
     "C3DReadError",
     "Character",
     "CharacterError",
@@ -176,6 +180,7 @@ __all__ = [
     "RetargetOptions",
     "__version__",
     "best_markerset",
+    "character_bodies",
     "character_catalog",
     "character_from_files",
     "draft_markerset",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 
-from ._checks import check_metadata
+from ._checks import SHA256_HEX, check_metadata
 from ._errors import ServiceError
 from ._idempotency import Answer, begin
 from ._models import (
@@ -189,17 +189,36 @@ class AssetService:
         reference_count: int | None,
         limit: int,
         offset: int,
+        sha256: str | None = None,
     ) -> AssetList:
         """The tenant's assets, newest first.
 
+        Args:
+            tenant: Whose assets.
+            purpose: Only this purpose.
+            reference_count: Only assets used by this many QUEUED or RUNNING jobs.
+            limit: Page size.
+            offset: Items skipped.
+            sha256: Only uploads of these bytes (hex, any case): a client looks for an
+                identical upload before uploading again.
+
         Raises:
-            ServiceError: 400 for an unknown purpose.
+            ServiceError: 400 for an unknown purpose or a malformed sha256.
         """
         if purpose is not None and purpose not in PURPOSES:
             raise ServiceError(
                 400, f"Unknown purpose {purpose!r}: use one of {', '.join(PURPOSES)}"
             )
-        items, total = self.rt.store.list_assets(tenant, purpose, reference_count, limit, offset)
+        if sha256 is not None:
+            sha256 = sha256.strip().lower()
+            if not SHA256_HEX.fullmatch(sha256):
+                raise ServiceError(
+                    400,
+                    f"sha256 must be 64 hex digits (a file's SHA-256 digest), got {sha256!r}",
+                )
+        items, total = self.rt.store.list_assets(
+            tenant, purpose, reference_count, limit, offset, sha256
+        )
         return AssetList(
             assets=[asset_model(self.rt, a) for a in items],
             total=total,

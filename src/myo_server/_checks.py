@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._errors import ServiceError
 from ._util import dumps
 
 MAX_METADATA_BYTES = 16 * 1024
+#: A SHA-256 digest as the server stores it: 64 lowercase hex digits.
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def check_metadata(metadata: dict[str, Any] | None) -> None:

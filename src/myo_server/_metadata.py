@@ -59,6 +59,7 @@ class MetadataStore(Protocol):
         reference_count: int | None,
         limit: int,
         offset: int,
+        sha256: str | None = None,
     ) -> tuple[list[AssetRecord], int]: ...
     def delete_asset(
         self, asset_id: str, tenant_id: str
@@ -460,9 +461,13 @@ class SqlMetadataStore:
         reference_count: int | None,
         limit: int,
         offset: int,
+        sha256: str | None = None,
     ) -> tuple[list[AssetRecord], int]:
         where = ["a.tenant_id = ?"]
         args: list[Any] = [tenant_id]
+        if sha256 is not None:
+            where.append("a.checksum_sha256 = ?")
+            args.append(sha256)
         if purpose is not None:
             where.append("a.purpose = ?")
             args.append(purpose)

@@ -13,7 +13,6 @@ import binascii
 import contextlib
 import hashlib
 import io
-import re
 import shutil
 import tempfile
 import time
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._checks import SHA256_HEX
 from ._objects import (
     READ_CHUNK,
     InvalidRangeError,
@@ -39,7 +39,6 @@ from ._storage import check_key
 # The user metadata (x-amz-meta-sha256) where ``put`` records an object's sha256. A presigned
 # POST cannot set it: S3 refuses form fields its policy does not list, and ours lists none.
 SHA256_METADATA = "sha256"
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
 
@@ -224,7 +223,7 @@ class S3ObjectStore:
 def _recorded_sha256(head: dict[str, Any]) -> str | None:
     """The sha256 that ``put`` stored in the metadata, or S3's own full-object checksum."""
     recorded = head.get("Metadata", {}).get(SHA256_METADATA)
-    if isinstance(recorded, str) and _HEX64.match(recorded):
+    if isinstance(recorded, str) and SHA256_HEX.match(recorded):
         return recorded
     checksum = head.get("ChecksumSHA256")
     # A multipart upload's checksum is of its parts' checksums ("...-N"), not of the object.

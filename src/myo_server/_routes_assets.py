@@ -70,9 +70,15 @@ async def list_assets(
     reference_count: int | None = Query(default=None, ge=0, le=MAX_OFFSET),
     limit: int = Query(default=50, ge=1, le=100),
     offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
+    sha256: str | None = Query(
+        default=None,
+        description="Only uploads of these bytes: the file's SHA-256, 64 hex digits "
+        "(an extension of this server: clients reuse an identical upload instead of "
+        "uploading again)",
+    ),
 ) -> AssetList:
     """The tenant's assets, newest first."""
-    return assets.list_assets(p.tenant_id, purpose, reference_count, limit, offset)
+    return assets.list_assets(p.tenant_id, purpose, reference_count, limit, offset, sha256)
 
 
 @router.delete(

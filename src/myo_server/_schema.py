@@ -123,7 +123,11 @@ def schema(d: Dialect) -> list[list[str]]:
         # What kind of failure a FAILED job had (clients branch on it); NULL on older rows.
         "ALTER TABLE jobs ADD COLUMN error_type TEXT",
     ]
-    return [create, outputs, leases, error_types]
+    sha256_lookup = [
+        # GET /v1/assets?sha256=: clients look for an identical upload before uploading again.
+        "CREATE INDEX assets_sha256 ON assets(tenant_id, checksum_sha256)",
+    ]
+    return [create, outputs, leases, error_types, sha256_lookup]
 
 
 #: The version a database has once migrated.

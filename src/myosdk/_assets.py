@@ -7,12 +7,14 @@ import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio.to_thread
 
 from myosdk._base import upload_mismatch
+from myosdk._cleanup import JOBS_STAY_NOTE, stale_assets
 from myosdk._core import (
     CHUNK_SIZE,
     Pager,
@@ -26,9 +28,9 @@ from myosdk._core import (
     download_destination,
     local_file,
 )
-from myosdk._exceptions import MyoSDKError, NotFoundError
+from myosdk._exceptions import ConflictError, MyoSDKError, NotFoundError
 from myosdk._streaming import TransferProgress
-from myosdk._types import Asset, AssetList, DownloadResult, UploadResult
+from myosdk._types import Asset, AssetList, CleanupResult, DownloadResult, UploadResult
 
 if TYPE_CHECKING:
     from myosdk._client import AsyncClient, Client
@@ -50,6 +52,58 @@ def _check_purpose(purpose: object, path: Path) -> str:
     if not isinstance(purpose, str) or not purpose.strip():
         raise ValueError(f"purpose must be a non-empty string or None, got {purpose!r}")
     return purpose.strip()
+
+
+def _reusable(
+    page: Mapping[str, Any],
+    path: Path,
+    purpose: str,
+    size: int,
+    sha256: str,
+    metadata: Mapping[str, Any] | None,
+) -> UploadResult | None:
+    """An upload of ``path`` found on ``page`` as an ``upload_file`` result, or None.
+
+    Checked here, not only by the server's ``sha256`` filter: a server without that extension
+    ignores it and lists every asset.
+    """
+    for asset in page.get("assets") or []:
+        same = (
+            asset.get("status") == "completed"
+            and str(asset.get("checksum_sha256") or "").lower() == sha256
+            and asset.get("size_bytes") == size
+            and asset.get("purpose") == purpose
+            # The name tells the server the file's format, and people which file a job read.
+            and asset.get("filename") == path.name
+            and (asset.get("metadata") or None) == (dict(metadata) if metadata else None)
+        )
+        if same:
+            return {
+                "asset_id": str(asset["asset_id"]),
+                "verified": True,
+                "size_bytes": size,
+                "checksum_sha256": sha256,
+                "message": f"Reused asset {asset['asset_id']}: an identical upload of "
+                f"{path.name} (same bytes, name and purpose).",
+                "reused": True,
+            }
+    return None
+
+
+def _older_than(days: float) -> timedelta:
+    if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:
+        raise ValueError(f"older_than_days must be a number >= 0, got {days!r}")
+    return timedelta(days=days)
+
+
+def _cleanup_result(dry_run: bool, assets: list[Asset], in_use: list[str]) -> CleanupResult:
+    return {
+        "dry_run": dry_run,
+        "assets": assets,
+        "size_bytes": sum(a.get("size_bytes") or 0 for a in assets),
+        "in_use": in_use,
+        "note": JOBS_STAY_NOTE,
+    }
 
 
 def _asset_id_of(asset: str | Mapping[str, Any]) -> str:
@@ -96,6 +150,7 @@ class Assets:
         metadata: Mapping[str, Any] | None = None,
         *,
         on_progress: TransferProgress | None = None,
+        reuse: bool = False,
     ) -> UploadResult:
         """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
 
@@ -108,9 +163,14 @@ class Assets:
                 .csv, .parquet and .xml → ``"retarget"``; .glb and .gltf → ``"motion"``).
             metadata: Free-form JSON metadata stored with the asset.
             on_progress: Called as ``on_progress(bytes_sent, total_bytes)`` while streaming.
+            reuse: First look for a completed asset of the same bytes (sha256), file name,
+                purpose and metadata, and return it (``reused: True``) instead of uploading
+                again: retried workflows cost nothing. Off by default, as in the vendor's SDK,
+                where each call makes a new asset (that the caller may delete).
 
         Returns:
-            ``{"asset_id", "verified", "size_bytes", "checksum_sha256", "message"}``.
+            ``{"asset_id", "verified", "size_bytes", "checksum_sha256", "message"}``
+            (and ``reused``).
 
         Raises:
             FileNotFoundError: No such file (before any request).
@@ -119,6 +179,12 @@ class Assets:
         """
         path, size = local_file(file_path)
         purpose = _check_purpose(purpose, path)
+        if reuse:
+            digest = _sha256_file(path)
+            page = self._client._call(assets_list(purpose, None, 100, 0, digest))
+            found = _reusable(page, path, purpose, size, digest, metadata)
+            if found is not None:
+                return found
         content_type = content_type_for(path)
         started = self._client._call(
             assets_initiate(purpose, path.name, content_type, size, metadata)
@@ -187,6 +253,8 @@ class Assets:
         reference_count: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        *,
+        sha256: str | None = None,
     ) -> AssetList:
         """One page of assets: ``{"assets", "total", "limit", "offset"}``.
 
@@ -195,9 +263,12 @@ class Assets:
             reference_count: Only assets referenced by this many jobs (0 = unused).
             limit: Page size, 1-100.
             offset: Items to skip.
+            sha256: Only uploads of these bytes (myo-server's extension; the vendor's API
+                ignores it and lists every asset).
         """
         return cast(
-            AssetList, self._client._call(assets_list(purpose, reference_count, limit, offset))
+            AssetList,
+            self._client._call(assets_list(purpose, reference_count, limit, offset, sha256)),
         )
 
     def iter_assets(
@@ -227,6 +298,31 @@ class Assets:
                 raise
             # A retried DELETE answered 404: an earlier attempt deleted it.
 
+    def cleanup(self, older_than_days: float, *, dry_run: bool = True) -> CleanupResult:
+        """Delete the assets no QUEUED or RUNNING job uses, created over ``older_than_days``
+        days ago (job outputs included). A dry run (the default) only lists them.
+
+        Jobs cannot be deleted through the API: their records stay.
+
+        Raises:
+            ValueError: ``older_than_days`` is not a number >= 0.
+        """
+        found = stale_assets(self.iter_assets(reference_count=0), _older_than(older_than_days))
+        if dry_run:
+            return _cleanup_result(True, found, [])
+        deleted: list[Asset] = []
+        in_use: list[str] = []
+        for asset in found:
+            try:
+                self.delete(asset["asset_id"])
+            except ConflictError:  # a job started using it since it was listed
+                in_use.append(asset["asset_id"])
+                continue
+            except NotFoundError:  # deleted by someone else meanwhile
+                continue
+            deleted.append(asset)
+        return _cleanup_result(False, deleted, in_use)
+
 
 class AsyncAssets:
     """Files stored by the API: inputs (marker recordings, markerset XML) and job outputs."""
@@ -241,6 +337,7 @@ class AsyncAssets:
         metadata: Mapping[str, Any] | None = None,
         *,
         on_progress: TransferProgress | None = None,
+        reuse: bool = False,
     ) -> UploadResult:
         """Upload a local file in one call: initiate, stream it to the presigned URL, complete.
 
@@ -248,6 +345,12 @@ class AsyncAssets:
         """
         path, size = local_file(file_path)
         purpose = _check_purpose(purpose, path)
+        if reuse:
+            digest = await anyio.to_thread.run_sync(_sha256_file, path)
+            page = await self._client._call(assets_list(purpose, None, 100, 0, digest))
+            found = _reusable(page, path, purpose, size, digest, metadata)
+            if found is not None:
+                return found
         content_type = content_type_for(path)
         started = await self._client._call(
             assets_initiate(purpose, path.name, content_type, size, metadata)
@@ -303,11 +406,13 @@ class AsyncAssets:
         reference_count: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        *,
+        sha256: str | None = None,
     ) -> AssetList:
         """One page of assets; see ``Assets.list``."""
         return cast(
             AssetList,
-            await self._client._call(assets_list(purpose, reference_count, limit, offset)),
+            await self._client._call(assets_list(purpose, reference_count, limit, offset, sha256)),
         )
 
     async def iter_assets(
@@ -331,3 +436,22 @@ class AsyncAssets:
         except NotFoundError as err:
             if err.attempts == 1:
                 raise
+
+    async def cleanup(self, older_than_days: float, *, dry_run: bool = True) -> CleanupResult:
+        """Delete old assets no job uses; see ``Assets.cleanup``."""
+        older_than = _older_than(older_than_days)
+        found = stale_assets([a async for a in self.iter_assets(reference_count=0)], older_than)
+        if dry_run:
+            return _cleanup_result(True, found, [])
+        deleted: list[Asset] = []
+        in_use: list[str] = []
+        for asset in found:
+            try:
+                await self.delete(asset["asset_id"])
+            except ConflictError:
+                in_use.append(asset["asset_id"])
+                continue
+            except NotFoundError:
+                continue
+            deleted.append(asset)
+        return _cleanup_result(False, deleted, in_use)

@@ -143,7 +143,7 @@ def _progress() -> Any:
 
 def _upload(client: Client, path: str, purpose: str | None, metadata: Any, quiet: bool) -> Any:
     if quiet:
-        return client.assets.upload_file(path, purpose, metadata)
+        return client.assets.upload_file(path, purpose, metadata, reuse=True)
     size = Path(path).stat().st_size if Path(path).is_file() else None
     with _progress() as progress:
         task = progress.add_task(f"upload {Path(path).name}", total=size)
@@ -152,6 +152,7 @@ def _upload(client: Client, path: str, purpose: str | None, metadata: Any, quiet
             purpose,
             metadata,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            reuse=True,  # a retried command re-sends nothing
         )
 
 
@@ -431,6 +432,31 @@ def cmd_assets_delete(client: Client, args: argparse.Namespace) -> None:
     _emit(args, {"asset_id": args.asset_id, "deleted": True}, lambda r: print("deleted"))
 
 
+def cmd_assets_cleanup(client: Client, args: argparse.Namespace) -> None:
+    result = client.assets.cleanup(args.older_than_days, dry_run=not args.yes)
+
+    def human(r: Mapping[str, Any]) -> None:
+        _table(
+            r["assets"],
+            [
+                ("asset_id", "ASSET"),
+                ("filename", "FILENAME"),
+                ("purpose", "PURPOSE"),
+                ("size_bytes", "BYTES"),
+                ("created_at", "CREATED"),
+            ],
+        )
+        done = "would delete" if r["dry_run"] else "deleted"
+        print(f"{done} {len(r['assets'])} asset(s), {r['size_bytes']} bytes")
+        if r["in_use"]:
+            print(f"left {len(r['in_use'])} a job started using meanwhile")
+        if r["dry_run"] and r["assets"]:
+            print("nothing deleted: run again with --yes to delete them")
+        print(r["note"])
+
+    _emit(args, result, human)
+
+
 def cmd_characters_list(client: Client, args: argparse.Namespace) -> None:
     page = dict(client.characters.list(args.name_contains, args.ready, args.limit, args.offset))
 
@@ -641,6 +667,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("destination", nargs="?", default=".", help="file or directory (default .)")
     p = sub(assets_cmds, "delete", cmd_assets_delete, "delete an asset no job uses")
     p.add_argument("asset_id")
+    p = sub(
+        assets_cmds,
+        "cleanup",
+        cmd_assets_cleanup,
+        "delete old assets no queued or running job uses (lists them unless --yes)",
+    )
+    p.add_argument(
+        "--older-than-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="only assets created more than DAYS ago (default 30)",
+    )
+    p.add_argument("--yes", action="store_true", help="delete them (default: only list them)")
 
     chars = sub(commands, "characters", _group_help, "browse the character catalog")
     chars_cmds = chars.add_subparsers(dest="chars_command", metavar="ACTION", parser_class=_Parser)

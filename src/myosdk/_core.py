@@ -302,14 +302,24 @@ def assets_get(asset_id: str) -> ApiRequest:
 
 
 def assets_list(
-    purpose: str | None, reference_count: int | None, limit: int, offset: int
+    purpose: str | None,
+    reference_count: int | None,
+    limit: int,
+    offset: int,
+    sha256: str | None = None,
 ) -> ApiRequest:
     _check_page(limit, offset)
     return ApiRequest(
         "assets.list",
         "GET",
         "/v1/assets",
-        query(purpose=purpose, reference_count=reference_count, limit=limit, offset=offset),
+        query(
+            purpose=purpose,
+            reference_count=reference_count,
+            sha256=sha256,
+            limit=limit,
+            offset=offset,
+        ),
     )
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "CharacterList",
     "CharacterSummary",
     "CharacterVersion",
+    "CleanupResult",
     "DownloadResult",
     "Job",
     "JobErrorDetail",
@@ -39,9 +40,11 @@ class _UploadResultBase(TypedDict):
 
 
 class UploadResult(_UploadResultBase, total=False):
-    """``assets.upload_file`` (the server's answer to ``complete``)."""
+    """``assets.upload_file`` (the server's answer to ``complete``; ``reused`` is True when
+    ``reuse=True`` found an identical upload and sent nothing)."""
 
     message: str
+    reused: bool
 
 
 class _AssetBase(TypedDict):
@@ -66,6 +69,17 @@ class Asset(_AssetBase, total=False):
     source_job_id: str | None
     updated_at: str | None
     completed_at: str | None
+
+
+class CleanupResult(TypedDict):
+    """``assets.cleanup``: the assets it would delete (``dry_run``) or deleted, oldest first."""
+
+    dry_run: bool
+    assets: list[Asset]
+    size_bytes: int
+    in_use: list[str]
+    """Ids it left because a job started using them meanwhile (not on a dry run)."""
+    note: str
 
 
 class AssetList(TypedDict):

@@ -4,6 +4,7 @@ and the tools/list interface snapshot."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,11 @@ def text_of(result: types.ReadResourceResult) -> str:
 
 
 async def test_resources(server: MyoMCPServer, work: Path, mode: str) -> None:
+    # New bytes: an identical earlier upload would be reused, and be too old to be listed.
+    mine = work / "cmu.xml"
+    mine.write_text(mine.read_text(encoding="utf-8") + f"<!-- {uuid.uuid4()} -->\n", "utf-8")
     async with Client(server, mode=mode) as client:
-        xml = (await call(client, "upload_asset", {"path": str(work / "cmu.xml")}))["asset"]
+        xml = (await call(client, "upload_asset", {"path": str(mine)}))["asset"]
         run = await call(
             client, "retarget_motion", {"c3d_path": str(work / "walk.c3d"), "markerset": "cmu"}
         )
@@ -56,6 +60,7 @@ async def test_resources(server: MyoMCPServer, work: Path, mode: str) -> None:
             "myo://assets/{asset_id}",
             "myo://assets/{asset_id}/content",
             "myo://characters/{character_id}",
+            "myo://characters/{character_id}/bodies",
             "myo://jobs/{job_id}",
         ]
 
@@ -527,6 +532,18 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "hints": {
                     "title": "Export a motion",
                     "destructiveHint": False,
+                    "idempotentHint": True,
+                    "openWorldHint": False,
+                },
+            },
+            "cleanup_assets": {
+                "params": {"older_than_days": "number", "dry_run": "boolean"},
+                "required": [],
+                "result": ["assets", "count", "dry_run", "in_use", "next_step", "size_bytes"],
+                "hints": {
+                    "title": "Delete old unused assets",
+                    "readOnlyHint": False,
+                    "destructiveHint": True,
                     "idempotentHint": True,
                     "openWorldHint": False,
                 },

@@ -211,7 +211,12 @@ def test_read_only_over_stdio(tmp_path: Path) -> None:
     with myo_mcp(tmp_path / "home", "--read-only") as s:
         s.initialize()
         names = {t["name"] for t in s.request("tools/list", {})["tools"]}
-        assert "inspect_c3d" in names and "upload_asset" not in names and len(names) == 12
+        assert (
+            "inspect_c3d" in names
+            and "upload_asset" not in names
+            and "cleanup_assets" not in names
+            and len(names) == 12
+        )
         assert "show_motion" in names
 
 

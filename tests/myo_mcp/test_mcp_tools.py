@@ -308,7 +308,9 @@ async def test_job_flow_with_progress(server: MyoMCPServer, work: Path, mode: st
                 },
             )
         )
-        assert [j["job_id"] for j in listed["jobs"]] == [job["job_id"]]
+        # Other tests' jobs read the same upload of walk.c3d (identical uploads are reused).
+        assert job["job_id"] in [j["job_id"] for j in listed["jobs"]]
+        assert {j["status"] for j in listed["jobs"]} == {"SUCCEEDED"}
         recent = structured(
             await client.call_tool(
                 "list_jobs",

@@ -273,6 +273,27 @@ def test_list_rejects_bad_parameters(client: httpx.Client, params: dict[str, Any
     assert isinstance(r.json()["detail"], str)
 
 
+def test_list_by_sha256_finds_the_tenants_identical_uploads(
+    srv: LocalServer, client: httpx.Client
+) -> None:
+    """The ``sha256`` filter (our extension) finds uploads of the same bytes, in one tenant."""
+    data = b"same bytes " + new_id().encode()
+    digest = hashlib.sha256(data).hexdigest()
+    first = upload(client, data, "a.c3d")
+    second = upload(client, data, "b.c3d")
+    upload(client, data + b"!", "c.c3d")
+    found = client.get("/v1/assets", params={"sha256": digest}).json()
+    assert [a["asset_id"] for a in found["assets"]] == [second, first]
+    assert found["total"] == 2
+    upper = client.get("/v1/assets", params={"sha256": digest.upper(), "purpose": "retarget"})
+    assert upper.json()["total"] == 2
+    with new_tenant_client(srv, "sha-other") as other:
+        assert other.get("/v1/assets", params={"sha256": digest}).json()["total"] == 0
+    bad = client.get("/v1/assets", params={"sha256": "abc"})
+    assert bad.status_code == 400
+    assert "sha256" in bad.json()["detail"] and "64 hex" in bad.json()["detail"]
+
+
 def test_delete_removes_the_record_and_the_file(srv: LocalServer, client: httpx.Client) -> None:
     asset_id = upload(client, b"to delete", "d.c3d")
     url = client.get(f"/v1/assets/{asset_id}").json()["download_url"]

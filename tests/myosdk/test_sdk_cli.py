@@ -56,8 +56,10 @@ def test_assets_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
     code, out, _ = _run(capsys, "upload", "-q", str(c3d))  # people: just the id
     assert code == 0
-    assert out.strip() != asset_id
+    assert out.strip() != asset_id  # other metadata: another asset
     assert len(out.strip()) > 10
+    # The same file again: its identical upload is reused, nothing is sent.
+    assert _run(capsys, "upload", "-q", str(c3d))[1] == out
 
     asset = _json(capsys, "assets", "get", asset_id)
     assert asset["metadata"] == {"subject": "S02"}
@@ -80,6 +82,29 @@ def test_assets_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert out == ""
     assert err.startswith("myo: error: assets.delete failed with HTTP 404")
     assert err.count("\n") == 1  # one line
+
+
+def test_assets_cleanup_lists_then_deletes(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    server_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a server of its own (it deletes): a dry run by default, --yes deletes."""
+    with server_factory(tmp_path / "server", workers=0) as server:
+        monkeypatch.setenv("MYOSDK_API_KEY", server.api_key)
+        monkeypatch.setenv("MYOSDK_BASE_URL", server.base_url)
+        c3d = tmp_path / "old.c3d"
+        c3d.write_bytes(os.urandom(2_000))
+        asset_id = _json(capsys, "upload", str(c3d))["asset_id"]
+        assert _json(capsys, "assets", "cleanup", "--older-than-days", "1")["assets"] == []
+        plan = _json(capsys, "assets", "cleanup", "--older-than-days", "0")
+        assert plan["dry_run"] is True and [a["asset_id"] for a in plan["assets"]] == [asset_id]
+        code, out, _ = _run(capsys, "assets", "cleanup", "--older-than-days", "0")
+        assert code == 0 and "old.c3d" in out and "--yes" in out and "Jobs cannot" in out
+        done = _json(capsys, "assets", "cleanup", "--older-than-days", "0", "--yes")
+        assert done["dry_run"] is False and done["size_bytes"] == 2_000
+        assert _json(capsys, "assets", "list")["total"] == 0
 
 
 @pytest.mark.usefixtures("env")

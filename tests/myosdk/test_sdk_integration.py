@@ -130,6 +130,31 @@ def test_upload_get_download_and_list_assets(client: Client, tmp_path: Path) -> 
     assert result["asset_id"] in {a["asset_id"] for a in every}
 
 
+def test_upload_file_reuse_finds_an_identical_upload(client: Client, tmp_path: Path) -> None:
+    """reuse=True: the same bytes, name and purpose give back the completed asset, unsent."""
+    c3d = tmp_path / "same.c3d"
+    c3d.write_bytes(os.urandom(50_000))
+    first = client.assets.upload_file(c3d, reuse=True)
+    assert first.get("reused") is not True
+    sent: list[int] = []
+    again = client.assets.upload_file(c3d, reuse=True, on_progress=lambda d, t: sent.append(d))
+    assert again["asset_id"] == first["asset_id"] and again.get("reused") is True
+    assert again["verified"] is True and again["checksum_sha256"] == first["checksum_sha256"]
+    assert sent == []  # no byte went up
+    digest = hashlib.sha256(c3d.read_bytes()).hexdigest()
+    assert client.assets.list(sha256=digest)["total"] == 1
+    # Another purpose, other metadata or reuse=False: a new asset.
+    trackers = client.assets.upload_file(c3d, purpose="trackers", reuse=True)
+    labelled = client.assets.upload_file(c3d, metadata={"take": 2}, reuse=True)
+    plain = client.assets.upload_file(c3d)
+    assert len({first["asset_id"], trackers["asset_id"], labelled["asset_id"]}) == 3
+    assert plain["asset_id"] != first["asset_id"]
+    # Changed bytes upload anew.
+    c3d.write_bytes(os.urandom(50_000))
+    changed = client.assets.upload_file(c3d, reuse=True)
+    assert changed["asset_id"] not in {first["asset_id"], plain["asset_id"]}
+
+
 def test_empty_and_non_ascii_files_round_trip(client: Client, tmp_path: Path) -> None:
     empty = tmp_path / "empty.xml"
     empty.write_bytes(b"")
@@ -368,6 +393,8 @@ async def test_async_client_reference_flow(server: Any, tmp_path: Path) -> None:
 
         uploaded = await client.assets.upload_file(c3d, on_progress=progress)
         assert sizes[-1] == 70_000
+        reused = await client.assets.upload_file(c3d, reuse=True)
+        assert (await client.assets.upload_file(c3d, reuse=True))["asset_id"] == reused["asset_id"]
         asset = await client.assets.get(uploaded["asset_id"])
         saved = await client.assets.download(
             asset, tmp_path / "out" / "c.c3d", on_progress=progress

@@ -138,12 +138,14 @@ def test_reference_surface_names_and_defaults() -> None:
         ("interval", 2.0),
         ("timeout", None),
     ]
-    assert [(n, d) for n, _, d in _shape(Assets.list)[1:]] == [
+    assert [(n, d) for n, _, d in _shape(Assets.list)[1:5]] == [
         ("purpose", None),
         ("reference_count", None),
         ("limit", 50),
         ("offset", 0),
     ]
+    # Our extension after the reference's parameters, keyword-only.
+    assert _shape(Assets.list)[5:] == [("sha256", inspect.Parameter.KEYWORD_ONLY, None)]
     assert [(n, d) for n, _, d in _shape(Assets.upload_file)[1:4]] == [
         ("file_path", inspect.Parameter.empty),
         ("purpose", None),
