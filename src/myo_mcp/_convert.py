@@ -188,6 +188,10 @@ def inspection(
         for m in info["markersets"]
     ]
     best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
+    if best is not None:  # nothing missing: no empty lists to read
+        best = best.model_copy(
+            update={k: getattr(best, k) or None for k in ("missing", "empty", "unobserved_bodies")}
+        )
     gaps = sorted(
         (g for g in info["gaps"] if g["missing_frames"] + g["gap_filled_frames"] > 0),
         key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
@@ -199,10 +203,12 @@ def inspection(
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
         if best.partial:
             step += f"; note: {best.note}"
-    elif fits and fits[0].empty:
-        step = f"No shipped markerset fits ({fits[0].name} {fits[0].note})"
     else:
-        step = "No shipped markerset fits: a markerset XML naming these labels is needed."
+        why = f" ({fits[0].name} {fits[0].note})" if fits and fits[0].empty else ""
+        step = (
+            f"No shipped markerset fits{why}: draft_markerset(path='{file}') proposes one from "
+            "the labels, or write a markerset XML (myo://characters/{character_id}/bodies)."
+        )
     return C3DInspection(
         path=str(file),
         format=info["format"],
@@ -215,10 +221,19 @@ def inspection(
         empty_labels=info["empty_labels"],
         gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
         best_markerset=best,
+        # The others in brief: those that match any label, a note only for a partial fit
+        # (fits=false says the rest).
         markersets=[
-            f.model_copy(update={"missing": None, "empty": None, "unobserved_bodies": None})
+            f.model_copy(
+                update={
+                    "missing": None,
+                    "empty": None,
+                    "unobserved_bodies": None,
+                    "note": f.note if f.partial else None,
+                }
+            )
             for f in fits
-            if f is not best
+            if (best is None or f.name != best.name) and f.coverage > 0
         ],
         next_step=step,
     )

@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 #: Appended to the description of every tool that reads or writes local files.
-LOCAL_FILES_NOTE = "Paths: see list_allowed_directories."
+LOCAL_FILES_NOTE = "Paths: list_allowed_directories."
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ AssetId = str
 JobId = str
 CharacterId = str
 #: A listing's default page: the items a person asks about, within the result budget.
-PAGE = 8
+PAGE = 6
 Limit = Annotated[int, Field(ge=1, le=100)]
 Offset = Annotated[int, Field(ge=0, description="The previous page's next_offset.")]
 Gender = Literal["male", "female"]
@@ -402,12 +402,18 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
 
 def compact_tool(tool: MCPTool) -> MCPTool:
     """``tool`` as listed to the model: its schemas compacted (``compact_schema``); a result's
-    nested models (``$defs``) go without ``type: object``, which their properties imply."""
+    nested models are published as objects, their fields not spelled out (``$defs`` dropped)."""
     update: dict[str, Any] = {"input_schema": compact_schema(tool.input_schema)}
     if tool.output_schema is not None:
         schema = compact_schema(tool.output_schema, output=True)
-        for model in schema.get("$defs", {}).values():
-            model.pop("type", None)
+        # Nested result models are named by their fields in the result itself: published as
+        # objects (and arrays of objects), not spelled out again in $defs.
+        schema.pop("$defs", None)
+        for name, prop in schema.get("properties", {}).items():
+            if "$ref" in prop:
+                schema["properties"][name] = {"type": "object"}
+            elif "$ref" in prop.get("items", {}):
+                schema["properties"][name] = {"type": "array", "items": {"type": "object"}}
         update["output_schema"] = schema
     return tool.model_copy(update=update)
 

@@ -40,18 +40,11 @@ class CleanupResult(BaseModel):
 
 async def cleanup_assets(
     deps: Deps,
-    older_than_days: Annotated[
-        float, Field(ge=0, description="Only assets created more than this many days ago.")
-    ] = 30,
-    dry_run: Annotated[
-        bool, Field(description="Only list what would be deleted (default). False deletes.")
-    ] = True,
+    older_than_days: Annotated[float, Field(ge=0, description="Minimum age.")] = 30,
+    dry_run: Annotated[bool, Field(description="False deletes.")] = True,
 ) -> CleanupResult:
-    """Delete old assets (uploads and job outputs) that no queued or running job uses.
-
-    Call it first as a dry run (the default) and show the user the list; delete with
-    dry_run=false once they agree. Jobs themselves cannot be deleted (only canceled).
-    """
+    """Delete old assets no queued or running job uses. First a dry run (default): show the
+    user the list, then dry_run=false once they agree. Jobs cannot be deleted."""
     with tool_errors(deps.backend, "clean up assets"):
         client = await deps.backend.client()
         done = await client.assets.cleanup(older_than_days, dry_run=dry_run)

@@ -63,11 +63,8 @@ async def draft_markerset(
     mocap_scale: MocapScale = None,
     vertical_axis: VerticalAxis = None,
 ) -> DraftResult:
-    """Write a draft markerset XML for a recording no shipped markerset fits: labels placed
-    by anatomical name, the rest on the body each moves with.
-
-    Next: retarget_motion(c3d_path, markerset=<markerset>) when ready; else see next_step.
-    """
+    """Draft a markerset XML for a recording no shipped markerset fits (labels placed by
+    anatomical name, the rest by the body each moves with). Then follow next_step."""
     with tool_errors(deps.backend, f"draft a markerset for {path}"):
         check_engine_options(vertical_axis, mocap_scale)
         file = deps.local_file(path, roots)

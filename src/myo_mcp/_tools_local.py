@@ -138,10 +138,8 @@ async def summarize_motion(
         ),
     ] = None,
 ) -> Annotated[CallToolResult, MotionSummary]:
-    """Summarize a retargeted motion (give asset_id or path): frames, duration, joint ranges
-    (degrees), marker-fit residuals, and a PNG plot of joint angles. Joints: <name>_<r|l>, e.g.
-    hip_flex, knee_flex, ankle_flex, shoulder_flex, elbow_flex; lumbar_flex, thorax_arot.
-    """
+    """Summarize a motion (asset_id or path): joint ranges (degrees), fit residuals, a PNG
+    plot. Joints: hip_flex_r, knee_flex_l, ankle_flex, shoulder_flex, elbow_flex, lumbar_flex."""
     with tool_errors(deps.backend, "summarize the motion", "list_assets"):
         async with motion_file(deps, roots, asset_id, path) as (file, source):
             try:

@@ -48,7 +48,7 @@ async def test_retarget_motion_takes_a_markerset_uri(
             "retarget_motion",
             {"c3d_path": str(work / "walk.c3d"), "markerset": "myo://markersets/cmu"},
         )
-        assert run["done"] and run["job"]["status"] == "SUCCEEDED"
+        assert run["done"] and run["status"] == "SUCCEEDED"
         message = await error_of(
             client,
             "retarget_motion",

@@ -91,6 +91,9 @@ async def test_typical_results_within_budget(
             await call("show_motion", {"path": npz})
             await call("export_motion", {"path": npz, "format": "csv"})
             await call("delete_asset", {"asset_id": rec, "confirm": True})
+            draft = await call("draft_markerset", {"path": walk})
+            assert draft["ready"] is True
+            await call("cleanup_assets", {})
             listed = {t.name for t in (await client.list_tools()).tools}
     finally:
         await backend.aclose()

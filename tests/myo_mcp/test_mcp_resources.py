@@ -495,9 +495,9 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
             "draft_markerset": {
                 "params": {
                     "path": "string",
-                    "output_path": ["string", "null"],
-                    "mocap_scale": ["number", "null"],
-                    "rotation": ["string", "null"],
+                    "output_path": "string",
+                    "mocap_scale": "number",
+                    "vertical_axis": "string",
                 },
                 "required": ["path"],
                 "result": [
@@ -512,7 +512,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 ],
                 "hints": {
                     "title": "Draft a markerset",
-                    "readOnlyHint": False,
                     "destructiveHint": False,
                     "idempotentHint": True,
                     "openWorldHint": False,
@@ -542,8 +541,6 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                 "result": ["assets", "count", "dry_run", "in_use", "next_step", "size_bytes"],
                 "hints": {
                     "title": "Delete old unused assets",
-                    "readOnlyHint": False,
-                    "destructiveHint": True,
                     "idempotentHint": True,
                     "openWorldHint": False,
                 },

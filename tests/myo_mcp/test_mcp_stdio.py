@@ -152,7 +152,7 @@ def test_stdio_story_and_exit_on_stdin_close(tmp_path: Path) -> None:
         assert init["protocolVersion"] == "2025-11-25"
         assert "Retargets motion capture" in init["instructions"]
         tools = s.request("tools/list", {})["tools"]
-        assert len(tools) == 20
+        assert len(tools) == 21
         run = s.tool("retarget_motion", {"c3d_path": str(c3d), "markerset": "cmu"})
         assert run["done"] is True and Path(run["output"]["path"]).exists()
         summary = s.request(

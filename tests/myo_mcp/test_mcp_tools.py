@@ -569,13 +569,11 @@ async def test_retarget_motion_errors(server: MyoMCPServer, work: Path, tmp_path
 
 
 async def test_the_assistant_is_told_every_shipped_markerset(server: MyoMCPServer) -> None:
-    # The retarget_motion description and the instructions named only cmu and plug-in-gait.
+    # The instructions named only cmu and plug-in-gait (the tool descriptions name none: they
+    # point to inspect_c3d, which ranks them all).
     async with Client(server) as client:
-        tools = {t.name: t for t in (await client.list_tools()).tools}
         instructions = client.instructions or ""
-    schema = tools["retarget_motion"].input_schema["properties"]["markerset"]
     for name in SHIPPED_MARKERSETS:
-        assert f"'{name}'" in schema["description"], name
         assert f"'{name}': {SHIPPED_CONVENTIONS[name]}" in instructions, name
 
 
@@ -588,9 +586,9 @@ async def test_inspect_c3d(server: MyoMCPServer, work: Path, mode: str) -> None:
         assert "LKNE" in info["labels"]
         assert info["best_markerset"]["name"] == "cmu"
         assert info["best_markerset"]["coverage"] == 1.0
-        assert {m["name"] for m in info["markersets"]} | {info["best_markerset"]["name"]} == set(
-            SHIPPED_MARKERSETS
-        )
+        # The others that match any label, in brief.
+        others = {m["name"] for m in info["markersets"]}
+        assert "plug-in-gait" in others and others < set(SHIPPED_MARKERSETS) - {"cmu"}
         assert "retarget_motion" in info["next_step"]
         # The sample's one gap-filled RBAC sample (frame 127) is listed with the gaps.
         filled = {g["label"]: g["gap_filled_frames"] for g in info["gaps"]}
@@ -969,7 +967,7 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
         assert "markerset='opensim-gait'" in walk["next_step"]
         pig_walk = next(m for m in walk["markersets"] if m["name"] == "plug-in-gait")
         assert pig_walk["partial"] is True
-        assert pig_walk["unobserved_bodies"] == ["clavicle_r", "clavicle_l", "femur_r", "femur_l"]
+        assert "unobserved_bodies" not in pig_walk  # what a markerset misses: the best one's only
         assert pig_walk["note"].startswith("partial fit (30% of its markers)")
         # The upper-body labels are there but every sample is (0,0,0).
         dec = structured(

@@ -49,7 +49,7 @@ async def test_a_draft_places_unknown_labels_and_retargets(
                 "retarget_motion", {"c3d_path": str(table), "markerset": draft["markerset"]}
             )
         )
-        assert done["job"]["status"] == "SUCCEEDED"
+        assert done["status"] == "SUCCEEDED"
 
 
 async def test_a_draft_is_a_write_tool(work: Path, local_server: object) -> None:
