@@ -345,8 +345,9 @@ def _run_job(ctx: _Context, job: JobRecord, lease: _Lease) -> bool:
                 str(stored): params["c3d_filename"],
                 str(markerset): params["markerset_filename"],
             }
-            options = _clipped(options, c3d, params.get("clip_length"))
-            options = _ranged(options, c3d, _pair(params.get("frame_range"), int))
+            options = _frame_window(
+                options, c3d, params.get("clip_length"), _pair(params.get("frame_range"), int)
+            )
             motion = engine.retarget(
                 c3d,
                 markerset,
@@ -395,12 +396,21 @@ def _pair(value: Any, kind: type[float] | type[int]) -> Any:
     return None if value is None else (kind(value[0]), kind(value[1]))
 
 
-def _ranged(
-    options: RetargetOptions, recording: Path, frame_range: tuple[int, int] | None
+def _frame_window(
+    options: RetargetOptions,
+    recording: Path,
+    clip_length: int | None,
+    frame_range: tuple[int, int] | None,
 ) -> RetargetOptions:
-    """``options`` retargeting the frames ``frame_range`` (this server's extension), its stop
-    cut to the recording's frames."""
-    if frame_range is None:
+    """``options`` retargeting the frames asked for: the first ``clip_length`` (the vendor's
+    option; -1 or None: all, as is a length beyond the recording) or ``frame_range`` (this
+    server's extension; the request refuses both at once), the stop cut to the recording's
+    frames -- which only reading the recording tells (the engine's own range is strict)."""
+    if clip_length is not None and clip_length >= 1:
+        first, stop = 0, clip_length
+    elif frame_range is not None:
+        first, stop = frame_range
+    else:
         return options
     import myo_retarget as engine
 
@@ -410,29 +420,12 @@ def _ranged(
             recording, vertical_axis=options.lab_vertical_axis, mocap_scale=options.mocap_scale
         ).positions
     )
-    first, stop = frame_range
     if first >= frames:
         raise engine.RetargetError(
             f"frame_range starts at frame {first}, but the recording has {frames} frames "
             f"(0-{frames - 1})"
         )
     return dataclasses.replace(options, frame_range=(first, min(stop, frames)))
-
-
-def _clipped(options: RetargetOptions, recording: Path, clip_length: int | None) -> RetargetOptions:
-    """``options`` retargeting the first ``clip_length`` frames (the vendor's option; -1 or
-    None: all of them, as is a length beyond the recording)."""
-    if clip_length is None or clip_length < 1:
-        return options
-    import myo_retarget as engine
-
-    options.validate()  # lab_vertical_axis needs valid options
-    frames = len(
-        engine.read_markers(
-            recording, vertical_axis=options.lab_vertical_axis, mocap_scale=options.mocap_scale
-        ).positions
-    )
-    return dataclasses.replace(options, frame_range=(0, min(clip_length, frames)))
 
 
 def _use_stored_character(ctx: _Context, character_id: str, version: str) -> None:
