@@ -29,7 +29,8 @@ from ._kinematics import MarkerKinematics
 from ._landmarks import Placement, known_names, placement, recognise
 from ._markerset import (
     MAX_NAME_CHARS,
-    MIN_TRUNK_MARKERS,
+    ROOT_REQUIREMENT,
+    anchors_root,
     is_trunk_body,
     listing,
     parse_markerset,
@@ -130,9 +131,9 @@ class MarkersetDraft:
 
     @property
     def retargetable(self) -> bool:
-        """Whether retargeting can use the draft: at least ``MIN_TRUNK_MARKERS`` of its markers
-        are on the pelvis and trunk (else ``notes`` says what is missing)."""
-        return self.trunk_markers >= MIN_TRUNK_MARKERS
+        """Whether retargeting can use the draft: its markers fix the character's root (see
+        :func:`~myo_retarget.anchors_root`; else ``notes`` says what is missing)."""
+        return anchors_root([m.body for m in self.markers])
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the XML atomically (an existing file is replaced whole or not at all)."""
@@ -193,7 +194,7 @@ def _not_enough(
         '(<markers><marker name="LABEL" body="pelvis" pos="x y z" movable="1"/>…</markers>, pos '
         "in metres in the body's frame: x anterior, y up, z to the right) that attaches the "
         f"labels to the bodies of {character.info.name} ({', '.join(character.body_names)}), "
-        f"with at least {MIN_TRUNK_MARKERS} on the pelvis/trunk, or relabel the markers in the "
+        f"with at least {ROOT_REQUIREMENT}, or relabel the markers in the "
         "capture software and draft again."
     )
 
@@ -499,10 +500,10 @@ def draft_markerset(
 
     trunk = sum(is_trunk_body(m.body) for m in markers)
     notes: list[str] = []
-    if trunk < MIN_TRUNK_MARKERS:  # MarkersetDraft.retargetable
+    if not anchors_root([m.body for m in markers]):  # MarkersetDraft.retargetable
         notes.append(
             f"Only {trunk} of the draft's markers are on the pelvis/trunk and retargeting needs "
-            f"{MIN_TRUNK_MARKERS}: add pelvis/trunk markers the recording has to the draft by "
+            f"{ROOT_REQUIREMENT}: add pelvis/trunk markers the recording has to the draft by "
             "hand, or retarget a recording with more of them."
         )
     xml = _xml(rec, character, markers, fit.rms_mm)

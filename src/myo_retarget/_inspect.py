@@ -13,7 +13,7 @@ from ._character import Character, load_character
 from ._kinematics import MarkerKinematics
 from ._markerset import (
     EMPTY_LABELS_ADVICE,
-    MIN_TRUNK_MARKERS,
+    ROOT_REQUIREMENT,
     MarkerMatch,
     best_markerset,
     empty_labels_note,
@@ -48,7 +48,8 @@ def inspect_c3d(
         needs for some joints: ``unobserved_bodies``, the top body of each subtree left without
         markers, and ``unobserved_joints`` will have no data, NaN in the output), ``coverage``,
         ``matched``, ``missing``, ``empty`` (missing markers whose label is in the file but holds
-        no data) and a one-line ``note`` (None when it fits fully). ``empty_labels`` lists every
+        no data) and a one-line ``note`` (None when it fits fully); one that does not fit says
+        why in a short ``reason`` too. ``empty_labels`` lists every
         label of the file that holds no data. ``format`` is ``c3d``, ``trc``, ``csv`` or
         ``parquet``; ``processor`` is empty for formats other than C3D.
 
@@ -120,13 +121,13 @@ def _fit(
         "unobserved_joints": joints,
     }
     if not fits:
-        note = (
-            f"does not fit: only {len(match.trunk_matched)} trunk/pelvis markers match "
-            f"(need {MIN_TRUNK_MARKERS})"
+        reason = (
+            f"only {len(match.trunk_matched)} trunk/pelvis markers match (need {ROOT_REQUIREMENT})"
         )
+        note = f"does not fit: {reason}"
         if match.empty:
             note += f"; {empty_labels_note(match)}. {EMPTY_LABELS_ADVICE}"
-        return {**fields, "note": note}
+        return {**fields, "reason": reason, "note": note}
     if not joints:
         return {**fields, "note": None}
     listed = listing(joints, NOTE_JOINTS)
@@ -135,6 +136,8 @@ def _fit(
         f"partial fit ({match.coverage:.0%} of its markers): {where}{len(joints)} joints will "
         f"have no data (NaN): {listed}"
     )
+    if match.empty:
+        note += f"; labels {listing(match.empty, NOTE_JOINTS)} are in the file but hold no data"
     return {**fields, "partial": True, "note": note}
 
 

@@ -34,13 +34,16 @@ __all__ = [
     "MAX_MARKERSET_ELEMENTS",
     "MAX_MARKER_OFFSET_M",
     "MAX_NAME_CHARS",
+    "MIN_PELVIS_MARKERS",
     "MIN_TRUNK_MARKERS",
     "NO_WEIGHT",
+    "ROOT_REQUIREMENT",
     "SHIPPED_MARKERSETS",
     "TRUNK_BODIES",
     "MarkerDef",
     "MarkerMatch",
     "Markerset",
+    "anchors_root",
     "best_markerset",
     "empty_labels_note",
     "is_trunk_body",
@@ -90,6 +93,22 @@ TRUNK_BODIES = frozenset(
 
 # Fewest matched trunk/pelvis markers for a meaningful fit.
 MIN_TRUNK_MARKERS = 6
+# Or, for a lower-body set, markers on the pelvis itself: three fix its pose, and the legs hang
+# from it (the trunk and arms are then left without data).
+MIN_PELVIS_MARKERS = 3
+#: What :func:`anchors_root` asks, in words, for messages.
+ROOT_REQUIREMENT = (
+    f"{MIN_TRUNK_MARKERS} on the pelvis/trunk, or {MIN_PELVIS_MARKERS} on the pelvis for the "
+    "lower body"
+)
+
+
+def anchors_root(bodies: Sequence[str]) -> bool:
+    """Whether markers on ``bodies`` (one entry per marker) fix the character's root: at least
+    :data:`MIN_TRUNK_MARKERS` on trunk/pelvis bodies, or :data:`MIN_PELVIS_MARKERS` on the
+    pelvis (a lower-body set)."""
+    trunk = sum(is_trunk_body(b) for b in bodies)
+    return trunk >= MIN_TRUNK_MARKERS or sum(b == "pelvis" for b in bodies) >= MIN_PELVIS_MARKERS
 
 
 def is_trunk_body(body: str) -> bool:
@@ -492,6 +511,12 @@ class MarkerMatch:
             markers[int(i)].name for i in self.marker_indices if is_trunk_body(markers[int(i)].body)
         ]
 
+    @property
+    def anchored(self) -> bool:
+        """Whether the matched markers fix the character's root (see :func:`anchors_root`)."""
+        markers = self.markerset.markers
+        return anchors_root([markers[int(i)].body for i in self.marker_indices])
+
 
 def _columns(labels: Sequence[str], observed: NDArray[np.bool_] | None) -> dict[str, int]:
     """Upper-case key -> first observed column.
@@ -571,7 +596,9 @@ def match_markers(
     Args:
         markerset: The markerset.
         labels: The recording's marker labels (e.g. :attr:`MarkerRecording.labels`).
-        min_trunk: Fewest matched markers on trunk/pelvis bodies for a meaningful fit.
+        min_trunk: Fewest matched markers on trunk/pelvis bodies for a meaningful fit (0:
+            never refuse); :data:`MIN_PELVIS_MARKERS` on the pelvis alone also do (a lower-body
+            set, whose trunk and arms are left without data).
         observed: Per label, whether it has any valid sample; never-observed labels count as
             missing (they are not listed as unused either).
         recording: The recording's file, named first in a mismatch message when given.
@@ -580,12 +607,15 @@ def match_markers(
         The match; each recording column is used by at most one marker.
 
     Raises:
-        MarkersetMismatchError: Fewer than ``min_trunk`` trunk/pelvis markers matched; the message
+        MarkersetMismatchError: Fewer than ``min_trunk`` trunk/pelvis markers matched (and too few
+            on the pelvis for the lower body); the message
             lists what matched and what was missing and suggests a markerset.
     """
     match = _match(markerset, labels, observed)
     trunk_matched = match.trunk_matched
-    if len(trunk_matched) < min_trunk:
+    body_of = {m.name: m.body for m in markerset.markers}
+    pelvis = sum(body_of[name] == "pelvis" for name in match.matched)
+    if len(trunk_matched) < min_trunk and pelvis < MIN_PELVIS_MARKERS:
         matched_set, empty_set = set(match.matched), set(match.empty)
         trunk_missing = [
             m.name for m in markerset.markers if is_trunk_body(m.body) and m.name not in matched_set
@@ -594,7 +624,8 @@ def match_markers(
         label = markerset.name or markerset.source
         parts = [
             f"markerset {label!r} matches only {len(trunk_matched)} trunk/pelvis markers of the "
-            f"recording (need {min_trunk}): matched {listing(match.matched)}"
+            f"recording, {pelvis} on the pelvis (need {min_trunk}, or {MIN_PELVIS_MARKERS} on "
+            f"the pelvis for the lower body): matched {listing(match.matched)}"
         ]
         if trunk_absent:
             parts.append(f"trunk/pelvis markers missing {listing(trunk_absent)}")
@@ -682,7 +713,7 @@ def _best_hint(labels: Sequence[str], observed: NDArray[np.bool_] | None, exclud
             raw = _match(mset, labels, observed)
         except (MarkersetError, ValueError):
             continue
-        if len(raw.trunk_matched) >= MIN_TRUNK_MARKERS and (best is None or raw.coverage > best[0]):
+        if raw.anchored and (best is None or raw.coverage > best[0]):
             best = (raw.coverage, name)
     if best is not None:
         return f"Try the shipped markerset {best[1]!r} ({best[0]:.0%} of it matches)."
@@ -690,6 +721,5 @@ def _best_hint(labels: Sequence[str], observed: NDArray[np.bool_] | None, exclud
         "No shipped markerset fits these labels: write a markerset XML "
         '(<markers name="..."><marker name="LABEL" body="pelvis" pos="x y z" movable="0" '
         "ik_weight=\"1\"/>…</markers>) that attaches the recording's labels to the character's "
-        f"bodies, with at least {MIN_TRUNK_MARKERS} markers on the pelvis/trunk, and pass its "
-        "path."
+        f"bodies, with at least {ROOT_REQUIREMENT}, and pass its path."
     )

@@ -80,19 +80,19 @@ async def test_no_recognisable_label_says_why_once(server: MyoMCPServer, work: P
 
 
 @pytest.mark.skipif(
-    not (SHARED_C3D / "functional_static_dec.c3d").exists(),
+    not (SHARED_C3D / "sprintbasket_metres.c3d").exists(),
     reason=f"shared recordings not at {SHARED_C3D}",
 )
 async def test_a_draft_too_thin_to_retarget_says_so_instead_of_next_calling_retarget(
     server: MyoMCPServer, work: Path
 ) -> None:
-    # Half its labels hold no data (head, C7, T10, sternum, arms): the draft keeps 5 pelvis/trunk
-    # markers, and retargeting needs 6. retarget_motion would only refuse it.
-    shutil.copy(SHARED_C3D / "functional_static_dec.c3d", work / "static.c3d")
+    # One arm, the head, C7 and the left scapula on a wheelchair: the draft has 4 pelvis/trunk
+    # markers and none on the pelvis. retarget_motion would only refuse it.
+    shutil.copy(SHARED_C3D / "sprintbasket_metres.c3d", work / "chair.c3d")
     async with Client(server) as client:
         draft = structured(
-            await client.call_tool("draft_markerset", {"path": str(work / "static.c3d")})
+            await client.call_tool("draft_markerset", {"path": str(work / "chair.c3d")})
         )
     assert draft["ready"] is False
     assert "pelvis/trunk" in draft["next_step"] and "retarget_motion(" not in draft["next_step"]
-    assert "C7: no data (every sample missing)" in draft["left_out"]
+    assert "3 on the pelvis for the lower body" in draft["next_step"]

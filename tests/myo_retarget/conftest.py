@@ -12,7 +12,7 @@ from .motion_factory import (
     CMU_RIGHT_ARM,
     LEFT_SHANK,
     OCCLUDED,
-    PIG_UPPER_BODY,
+    PIG_ZEROED,
     known_motion,
     marker_trajectories,
 )
@@ -47,12 +47,12 @@ def one_armed_c3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def zeroed_upper_body_c3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plug-in-gait recording whose upper-body labels (PIG_UPPER_BODY) hold nothing but
-    (0,0,0) samples."""
+    """A plug-in-gait recording whose upper-body and posterior pelvis labels (PIG_ZEROED) hold
+    nothing but (0,0,0) samples."""
     character = load_character()
     qpos = known_motion(character, 30, 100.0, seed=2)
     labels, positions = marker_trajectories(character, "plug-in-gait", qpos)
-    for name in PIG_UPPER_BODY:
+    for name in PIG_ZEROED:
         positions[:, labels.index(name)] = 0.0  # written as zeros with a valid residual
     path = tmp_path_factory.mktemp("c3d") / "zeroed.c3d"
     return write_c3d(path, labels, positions, 100.0, residuals=np.ones(positions.shape[:2]))

@@ -27,11 +27,14 @@ RIGHT_ARM_JOINTS = (
 # The cmu left shank and foot markers, and the frames they are occluded in (one_armed_c3d).
 LEFT_SHANK = ("LSHN", "LANK", "LHEE", "LTOE", "LMT5")
 OCCLUDED = slice(100, 140)
-# functional_static_dec.c3d's pattern: the upper-body labels are in the file, every sample (0,0,0).
-PIG_UPPER_BODY: tuple[str, ...] = (
+# functional_static_dec.c3d's pattern: the upper-body labels are in the file, every sample (0,0,0)
+# -- and here the back of the pelvis too, so that two pelvis markers are left and no markerset
+# anchors the root (the real file keeps four: a lower-body fit).
+PIG_ZEROED: tuple[str, ...] = (
     *("LFHD", "RFHD", "LBHD", "RBHD", "C7", "T10", "CLAV", "STRN", "RBAK", "SACR"),
     *("LSHO", "LUPA", "LELB", "LFRA", "LWRA", "LWRB", "LFIN"),
     *("RSHO", "RUPA", "RELB", "RFRA", "RWRA", "RWRB", "RFIN"),
+    *("LPSI", "RPSI"),
 )
 
 # (mean, amplitude) in degrees of each joint's oscillation: a walk-like, arm-swinging motion

@@ -19,7 +19,7 @@ from myo_retarget._draft import MAX_SPREAD_MM
 from myo_retarget._landmarks import LANDMARKS, placement, recognise
 
 from .c3d_factory import write_c3d
-from .motion_factory import known_motion, marker_trajectories
+from .motion_factory import PIG_ZEROED, known_motion, marker_trajectories
 from .tracker_factory import write_trc
 
 # Plug-in-gait markers written under names no convention uses.
@@ -228,14 +228,47 @@ def test_a_real_recording_of_another_convention_retargets_with_its_draft(
     assert motion.summary()["rms_residual_mm"] < max_rms_mm
 
 
-def test_a_draft_too_thin_on_the_trunk_to_retarget_says_so(zeroed_upper_body_c3d: Path) -> None:
-    draft = draft_markerset(zeroed_upper_body_c3d)
-    assert {lo.label for lo in draft.left_out} >= {"C7", "CLAV", "LSHO"}
-    assert all(lo.reason.startswith("no data") for lo in draft.left_out)
-    [note] = draft.notes
-    assert note.startswith("Only 4 of the draft's markers are on the pelvis/trunk") and note in (
-        draft.summary()
+def test_a_draft_too_thin_on_the_trunk_to_retarget_says_so(tmp_path: Path) -> None:
+    # LASI, RASI and C7 are enough to fit the character and place the legs, but neither six
+    # trunk markers nor three on the pelvis: the draft says it cannot be retargeted.
+    character = load_character()
+    labels, positions = marker_trajectories(
+        character, "plug-in-gait", known_motion(character, 30, 100.0, seed=2)
     )
+    for name in PIG_ZEROED:
+        if name != "C7":
+            positions[:, labels.index(name)] = 0.0
+    path = write_c3d(
+        tmp_path / "thin.c3d", labels, positions, 100.0, residuals=np.ones(positions.shape[:2])
+    )
+    draft = draft_markerset(path)
+    assert {lo.label for lo in draft.left_out} >= {"CLAV", "LSHO", "LPSI"}
+    assert all(lo.reason.startswith("no data") for lo in draft.left_out)
+    assert not draft.retargetable
+    [note] = draft.notes
+    assert note.startswith(
+        "Only 3 of the draft's markers are on the pelvis/trunk and retargeting needs 6 on the "
+        "pelvis/trunk, or 3 on the pelvis for the lower body"
+    )
+    assert note in draft.summary()
+
+
+def test_a_lower_body_draft_retargets_the_legs(tmp_path: Path) -> None:
+    # functional_static_dec.c3d's case: the upper body holds no data, four pelvis markers do.
+    character = load_character()
+    labels, positions = marker_trajectories(
+        character, "plug-in-gait", known_motion(character, 30, 100.0, seed=2)
+    )
+    for name in PIG_ZEROED[:-2]:  # LPSI and RPSI keep their data
+        positions[:, labels.index(name)] = 0.0
+    path = write_c3d(
+        tmp_path / "legs.c3d", labels, positions, 100.0, residuals=np.ones(positions.shape[:2])
+    )
+    draft = draft_markerset(path)
+    assert draft.retargetable and draft.notes == ()
+    motion = retarget(path, draft.save(tmp_path / "legs.xml"))
+    assert "knee_flex_r" not in motion.unobserved_joints
+    assert "lumbar_flex" in motion.unobserved_joints
 
 
 def test_labels_and_file_names_xml_cannot_hold_as_they_are(tmp_path: Path) -> None:

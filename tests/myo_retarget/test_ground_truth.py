@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from myo_retarget import IKSettings, RetargetOptions, load_character, retarget
+from myo_retarget import (
+    IKSettings,
+    MarkersetMismatchError,
+    RetargetOptions,
+    load_character,
+    retarget,
+)
 
 from .c3d_factory import write_c3d
 from .motion_factory import UNOBSERVED, known_motion, marker_trajectories
@@ -108,3 +114,40 @@ def test_gap_filled_samples_do_not_pull_the_fit(tmp_path: Path) -> None:
     naive_joint = _angle_rms(naive.joint_angles_degrees, qpos, character.hinge_names)
     spine = [n for n in per_joint if n.startswith(("neck", "thorax", "lumbar"))]
     assert max(naive_joint[n] for n in spine) > 3 * max(per_joint[n] for n in spine)
+
+
+@pytest.mark.parametrize("pelvis", [("LFWT", "RFWT", "LBWT", "RBWT"), ("LFWT", "RFWT", "LBWT")])
+def test_a_lower_body_recording_gives_the_legs_from_its_pelvis_markers(
+    tmp_path: Path, pelvis: tuple[str, ...]
+) -> None:
+    # A lower-body set (3 or 4 pelvis markers, the legs, nothing above) fixes the root by the
+    # pelvis alone: the legs come back, the trunk and arms are left without data.
+    character = load_character()
+    qpos = known_motion(character, FRAMES, RATE, seed=7)
+    labels, positions = marker_trajectories(character, "cmu", qpos, None)
+    legs = ("THI", "KNE", "SHN", "ANK", "HEE", "TOE", "MT5")
+    keep = [k for k, lb in enumerate(labels) if lb in pelvis or lb[1:] in legs]
+    noise = np.random.default_rng(7).normal(0.0, 0.001, (FRAMES, len(keep), 3))
+    path = write_c3d(
+        tmp_path / "legs.c3d", [labels[k] for k in keep], positions[:, keep] + noise, RATE
+    )
+    motion = retarget(path, "cmu", options=RetargetOptions(enable_scaling=False))
+    truth = np.degrees(qpos[:, 7:])
+    names = character.hinge_names
+    for joint in ("hip_flex_r", "hip_abdu_l", "knee_flex_r", "knee_flex_l", "ankle_flex_l"):
+        k = names.index(joint)
+        err = motion.joint_angles_degrees[:, k] - truth[:, k]
+        assert float(np.sqrt(np.mean(err**2))) < 2.0, (joint, err)
+    assert {"lumbar_flex", "elbow_flex_r", "shoulder_flex_l"} <= set(motion.unobserved_joints)
+
+
+def test_two_pelvis_markers_do_not_anchor_a_lower_body_recording(tmp_path: Path) -> None:
+    character = load_character()
+    qpos = known_motion(character, 60, RATE, seed=7)
+    labels, positions = marker_trajectories(character, "cmu", qpos, None)
+    keep = [k for k, lb in enumerate(labels) if lb in ("LFWT", "RFWT") or lb[1:] in ("KNE", "ANK")]
+    path = write_c3d(tmp_path / "legs.c3d", [labels[k] for k in keep], positions[:, keep], RATE)
+    with pytest.raises(
+        MarkersetMismatchError, match=r"2 on the pelvis \(need 6, or 3 on the pelvis"
+    ):
+        retarget(path, "cmu")

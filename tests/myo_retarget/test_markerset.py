@@ -22,7 +22,7 @@ from myo_retarget._markerset import (
     shipped_markerset_path,
 )
 
-from .motion_factory import PIG_UPPER_BODY
+from .motion_factory import PIG_ZEROED
 
 SHARED_C3D = Path(__file__).resolve().parents[3] / "shared" / "data" / "c3d"
 BODIES = ["pelvis", "lumbar_spine", "thoracic_spine", "skull", "femur_r", "femur_l", "tibia_r"]
@@ -365,7 +365,10 @@ def test_too_few_trunk_markers_is_a_mismatch_that_says_what_matched() -> None:
         match_markers(small(), labels)
     err = info.value
     text = str(err)
-    assert "matches only 2 trunk/pelvis markers of the recording (need 6)" in text
+    assert (
+        "matches only 2 trunk/pelvis markers of the recording, 2 on the pelvis (need 6, or 3 on "
+        "the pelvis for the lower body)"
+    ) in text
     assert "matched LASI, RASI, LFHD, RKNE" in text
     assert "trunk/pelvis markers missing LPSI, RPSI, C7, STRN" in text
     assert "recording labels LASI, RASI, LFHD, RKNE, Marker_1" in text
@@ -415,7 +418,8 @@ EXPECTED = {
     "shd01_prefixed.c3d": "plug-in-gait",
     "opensim_walking2.c3d": "opensim-gait",
     "qualisys.c3d": "qualisys",
-    "functional_static_dec.c3d": None,  # upper body all (0,0,0): too few trunk markers seen
+    # Upper body all (0,0,0): the four pelvis markers anchor a lower-body fit.
+    "functional_static_dec.c3d": "plug-in-gait",
     "optotrak.c3d": None,
     "sprintbasket_metres.c3d": None,  # optitrack-rigid-bodies is closest: 4 trunk markers
 }
@@ -452,23 +456,23 @@ def test_labels_present_but_empty_are_not_called_missing(zeroed_upper_body_c3d: 
     # functional_static_dec.c3d: the error listed such labels as missing and advised writing a
     # new markerset, which cannot help.
     rec = read_c3d(zeroed_upper_body_c3d)
-    assert set(PIG_UPPER_BODY) <= set(rec.labels)
+    assert set(PIG_ZEROED) <= set(rec.labels)
     with pytest.raises(MarkersetMismatchError) as info:
         match_markers(load_markerset("plug-in-gait"), rec.labels, observed=rec.observed)
     err = info.value
     text = str(err)
-    assert "matches only 4 trunk/pelvis markers" in text
+    assert "matches only 2 trunk/pelvis markers of the recording, 2 on the pelvis" in text
     assert (
-        "labels LFHD, LBHD, LSHO, LUPA, LELB, LWRA, LWRB, LFIN, LFRA, RFHD, RBHD, RSHO, RUPA, "
-        "RELB, RWRA, RWRB, RFIN, RFRA, C7, T10, CLAV, STRN, RBAK, SACR are in the file but hold "
-        "no data (every sample is 0,0,0 / missing)"
+        "labels LFHD, LBHD, LPSI, LSHO, LUPA, LELB, LWRA, LWRB, LFIN, LFRA, RFHD, RBHD, RPSI, "
+        "RSHO, RUPA, RELB, RWRA, RWRB, RFIN, RFRA, C7, T10, CLAV, STRN, RBAK, SACR are in the file "
+        "but hold no data (every sample is 0,0,0 / missing)"
     ) in text
     assert "the recording has no data for scapula_l, scapula_r, thoracic_spine, skull," in text
     assert "export the trial again" in text
     # Neither "missing" nor the advice to write another markerset: no markerset can use them.
     assert "trunk/pelvis markers missing" not in text
     assert "write a markerset XML" not in text
-    assert set(err.empty) == set(PIG_UPPER_BODY) and set(err.empty) <= set(err.missing)
+    assert set(err.empty) == set(PIG_ZEROED) and set(err.empty) <= set(err.missing)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ RETARGETS = {
     "shd01_prefixed.c3d": ("plug-in-gait", 0.6, 8.0),  # upper body, every label prefixed
     "opensim_walking2.c3d": ("opensim-gait", 1.0, 16.5),  # half the samples missing
     "qualisys.c3d": ("qualisys", 1.0, 13.5),
+    # The upper body's labels hold no data; the four pelvis markers anchor the legs.
+    "functional_static_dec.c3d": ("plug-in-gait", 0.4, 12.0),
 }
 # file -> top bodies of the subtrees without markers: their joints have no data (NaN throughout).
 # No shipped markerset has a marker on the toes.
@@ -34,10 +36,10 @@ UNMARKED = {
     "shd01_prefixed.c3d": ["femur_r", "femur_l"],  # no leg markers
     "opensim_walking2.c3d": ["clavicle_r", "clavicle_l", "toes_r", "toes_l"],  # no arms
     "qualisys.c3d": ["toes_r", "toes_l"],
+    "functional_static_dec.c3d": ["lumbar_spine", "toes_r", "toes_l"],  # no data above the pelvis
 }
 # No shipped markerset fits these labels: each must say so, naming what matched.
 MISMATCHES = [
-    "functional_static_dec.c3d",  # DEC floats; the upper-body markers are all (0,0,0) = missing
     "optotrak.c3d",  # Marker_1 … Marker_54
     "sprintbasket_metres.c3d",  # one arm, C7 and scapula only: 4 trunk markers (see below)
 ]
@@ -136,17 +138,18 @@ def test_units_and_prefixes_are_handled(shared_c3d: Path) -> None:
 
 def test_labels_without_data_are_named_as_such(shared_c3d: Path) -> None:
     # functional_static_dec.c3d stores its upper-body markers as all (0,0,0): the error used to
-    # list them as missing and advise writing a new markerset.
+    # list them as missing and advise writing a new markerset; then it refused the trial for
+    # too few trunk markers, though its four pelvis markers anchor the legs.
     path = shared_c3d / "functional_static_dec.c3d"
     upper = ["LSHO", "RSHO", "C7", "T10", "CLAV", "STRN", "RBAK", "SACR"]
     info = inspect_c3d(path)
     assert set(upper) <= set(info["empty_labels"])
-    pig = next(m for m in info["markersets"] if m["name"] == "plug-in-gait")
-    assert set(upper) <= set(pig["empty"]) and "hold no data" in pig["note"]
-    with pytest.raises(MarkersetMismatchError) as err:
-        retarget(path, "plug-in-gait")
-    text = str(err.value)
-    assert "are in the file but hold no data (every sample is 0,0,0 / missing)" in text
-    assert all(label in text.split("are in the file")[0] for label in upper)
-    assert "trunk/pelvis markers missing" not in text and "write a markerset XML" not in text
-    assert "export the trial again" in text
+    pig = info["best_markerset"]
+    assert pig["name"] == "plug-in-gait" and pig["partial"]
+    assert set(upper) <= set(pig["empty"])
+    assert "no markers on lumbar_spine or below" in pig["note"]
+    assert "LFHD, LBHD, LSHO" in pig["note"] and "are in the file but hold no data" in pig["note"]
+    motion = retarget(path, "plug-in-gait")
+    observed = dict(zip(motion.joint_names, motion.joint_observed, strict=True))
+    assert all(observed[j] for j in ("hip_flex_r", "knee_flex_l", "ankle_flex_r"))
+    assert not any(observed[j] for j in ("lumbar_flex", "neck_flex", "elbow_flex_r"))
