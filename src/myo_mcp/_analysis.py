@@ -93,6 +93,25 @@ def load_motion(path: Path) -> Motion:
         ) from exc
 
 
+def without_data(motion: Motion) -> tuple[list[str], list[str]]:
+    """The top bodies of the subtrees without markers, and the joints without data besides the
+    ones below those bodies (all of which have none: naming them again cost ~400 characters
+    on a lower-body trial)."""
+    from myo_retarget import CharacterError, load_character
+    from myo_retarget._observability import joints_below
+
+    bodies, joints = motion.unmarked_bodies, motion.unobserved_joints
+    if not bodies:
+        return bodies, joints
+    meta = motion.metadata
+    try:
+        character = load_character(meta["character_id"], meta["character_version"])
+        below = set(joints_below(character.model, [character.body_id(b) for b in bodies]))
+    except (CharacterError, KeyError, ValueError):  # another character: name them all
+        return bodies, joints
+    return bodies, [j for j in joints if j not in below]
+
+
 def summarize_npz(
     path: Path, joints: list[str] | None, worst: int = 5
 ) -> tuple[dict[str, Any], bytes]:
@@ -141,6 +160,7 @@ def summarize_npz(
             }
         )
     summary = motion.summary(worst=worst)
+    unmarked, unobserved = without_data(motion)
     figures = {
         "frames": summary["frames"],
         "fps": float(summary["fps"]),
@@ -148,8 +168,8 @@ def summarize_npz(
         "joints": ranges,
         "plotted_joints": chosen,
         "not_plotted": not_plotted,
-        "unobserved_joints": summary["unobserved_joints"],
-        "unmarked_bodies": summary["unmarked_bodies"],
+        "unmarked_bodies": unmarked,
+        "unobserved_joints": unobserved,
         "note": motion.unobserved_note(),
         "rms_residual_mm": _round(summary["rms_residual_mm"]),
         "max_residual_mm": _round(summary["max_residual_mm"]),

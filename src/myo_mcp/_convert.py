@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._models import (
+    INSPECTION_GAPS,
     AssetInfo,
     AssetItem,
     C3DInspection,
@@ -180,33 +181,57 @@ def inspection(
     mocap_scale: float | None = None,
     vertical_axis: str | None = None,
 ) -> C3DInspection:
-    """The engine's inspection of ``file`` (read with ``mocap_scale``, if given): the best shipped
-    markerset with what it misses, the others' figures, the 10 markers with the most frames
-    missing or gap-filled."""
+    """The engine's inspection of ``file`` (read with ``mocap_scale``, if given), in brief: the
+    labels with data apart from those without, the best shipped markerset with what it misses,
+    the others' figures, the markers with the most frames missing or gap-filled (labels without
+    data left out: ``empty_labels`` says it once)."""
     fits = [
-        MarkersetFit(**{k: m[k] for k in MarkersetFit.model_fields if k in m})
+        MarkersetFit(
+            **{k: m[k] for k in MarkersetFit.model_fields if k in m and k != "partial"},
+            partial=m.get("partial") or None,
+        )
         for m in info["markersets"]
     ]
     best = next((f for f in fits if f.name == (info["best_markerset"] or {}).get("name")), None)
-    if best is not None:  # nothing missing: no empty lists to read
+    empty = set(info["empty_labels"])
+    if best is not None:  # nothing missing: no empty lists to read; labels without data said once
+        absent = [m for m in best.missing or [] if m not in empty]
         best = best.model_copy(
-            update={k: getattr(best, k) or None for k in ("missing", "empty", "unobserved_bodies")}
+            update={
+                "missing": absent or None,
+                "unobserved_bodies": best.unobserved_bodies or None,
+                "note": _partial_note(info["best_markerset"], empty) if best.partial else None,
+            }
         )
+    empty = set(info["empty_labels"])
     gaps = sorted(
-        (g for g in info["gaps"] if g["missing_frames"] + g["gap_filled_frames"] > 0),
+        (
+            g
+            for g in info["gaps"]
+            if g["missing_frames"] + g["gap_filled_frames"] > 0 and g["label"] not in empty
+        ),
         key=lambda g: -(g["missing_frames"] + g["gap_filled_frames"]),
-    )[:10]
+    )[:INSPECTION_GAPS]
     if best is not None:
         scale = f", mocap_scale={mocap_scale:g}" if mocap_scale is not None else ""
         if vertical_axis is not None:
             scale += f", vertical_axis='{vertical_axis}'"
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
         if best.partial:
-            step += f"; note: {best.note}"
+            step += " (a partial fit: see best_markerset.note)"
     else:
-        why = f" ({fits[0].name} {fits[0].note})" if fits and fits[0].empty else ""
+        closest = next(iter(info["markersets"]), None)
+        why = ""
+        if closest is not None and closest.get("reason"):
+            why = f" (closest {closest['name']}: {closest['reason']}"
+            if closest.get("empty"):
+                why += (
+                    f"; {len(closest['empty'])} of its labels hold no data, which no markerset "
+                    "can use: re-export the trial with them reconstructed"
+                )
+            why += ")"
         step = (
-            f"No shipped markerset fits{why}: draft_markerset(path='{file}') proposes one from "
+            f"No shipped markerset fits{why}. draft_markerset(path='{file}') proposes one from "
             "the labels, or write a markerset XML (myo://characters/{character_id}/bodies)."
         )
     return C3DInspection(
@@ -217,26 +242,30 @@ def inspection(
         duration_s=info["duration_s"],
         units=info["units"],
         vertical_axis=info["vertical_axis"],
-        labels=info["labels"],
+        labels=[label for label in info["labels"] if label not in empty],
         empty_labels=info["empty_labels"],
         gaps=[MarkerGap(**{k: g[k] for k in MarkerGap.model_fields}) for g in gaps],
         best_markerset=best,
-        # The others in brief: those that match any label, a note only for a partial fit
-        # (fits=false says the rest).
+        # The others in brief: those that match any label, by their figures (the best one's
+        # note says what a partial fit leaves out; the others' would repeat it).
         markersets=[
-            f.model_copy(
-                update={
-                    "missing": None,
-                    "empty": None,
-                    "unobserved_bodies": None,
-                    "note": f.note if f.partial else None,
-                }
-            )
+            f.model_copy(update={"missing": None, "unobserved_bodies": None, "note": None})
             for f in fits
-            if (best is None or f.name != best.name) and f.coverage > 0
+            if (best is None or f.name != best.name) and (f.fits or f.coverage >= 0.1)
         ],
         next_step=step,
     )
+
+
+def _partial_note(fit: Mapping[str, Any], empty: set[str]) -> str:
+    """The engine's note on a partial fit in brief: the joints are counted, not named (the
+    bodies say which), and labels without data are left to ``empty_labels``."""
+    note = (
+        f"partial fit: no markers on {', '.join(fit['unobserved_bodies'])} or below, so "
+        f"{len(fit['unobserved_joints'])} joints get no data (NaN)"
+    )
+    unused = [m for m in fit.get("empty") or [] if m in empty]
+    return note + (f"; {len(unused)} of its labels hold no data" if unused else "")
 
 
 def _version_name(v: Any) -> str | None:

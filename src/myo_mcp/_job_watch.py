@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, get_args
 
 import anyio
@@ -24,6 +25,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
+from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import (
     EmptyResult,
     LoggingLevel,
@@ -197,7 +199,8 @@ class JobWatcher:
             try:
                 await connection.send_resource_updated(uri)
                 if status_changed and _allows(self._levels.get(connection), "info"):
-                    await connection.log("info", message, JOB_LOGGER)
+                    with _logging_capability():
+                        await connection.log("info", message, JOB_LOGGER)
             except Exception:  # the connection has gone: forget it
                 self._sessions[uri].discard(connection)
                 self._levels.pop(connection, None)
@@ -221,5 +224,16 @@ async def log_to(ctx: Context[Any, Any], level: LoggingLevel, message: str) -> N
         session = ctx.request_context.session
         if not isinstance(watcher, JobWatcher) or not _allows(watcher.level_of(session), level):
             return
-    with contextlib.suppress(Exception):  # a log message must never fail the call
+    with contextlib.suppress(Exception), _logging_capability():  # never fails the call
         await ctx.log(level, message, logger_name=JOB_LOGGER)
+
+
+@contextlib.contextmanager
+def _logging_capability() -> Iterator[None]:
+    """Use MCP logging without its deprecation warning. The 2026-07-28 protocol deprecates the
+    capability (SEP-2577), yet clients of both eras still read it, so we send job messages on
+    purpose; the SDK's warning would otherwise reach stderr with every message (or, where
+    warnings are errors, drop the message)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        yield

@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field
 
 from ._paths import RootSource
 
+#: Markers with gaps an inspection lists, worst first.
+INSPECTION_GAPS = 5
+
 
 class AssetInfo(BaseModel):
     """A stored file: an input (recording, markerset XML) or a job's output (.npz)."""
@@ -176,11 +179,12 @@ class MarkersetFit(BaseModel):
 
     name: str
     fits: bool = Field(description="Enough pelvis/trunk markers to retarget.")
-    partial: bool = Field(False, description="Fits, but unobserved_bodies get no data (NaN).")
+    partial: bool | None = Field(
+        None, description="true: fits, but unobserved_bodies get no data (NaN)."
+    )
     coverage: float = Field(description="Share of its markers found, 0..1.")
     # What it misses: given for the best markerset only.
-    missing: list[str] | None = None
-    empty: list[str] | None = Field(None, description="Missing: label without data.")
+    missing: list[str] | None = Field(None, description="Not in the file (see empty_labels).")
     unobserved_bodies: list[str] | None = Field(
         None, description="Top body of each subtree without markers."
     )
@@ -206,11 +210,15 @@ class C3DInspection(BaseModel):
     duration_s: float
     units: str
     vertical_axis: str
-    labels: list[str]
-    empty_labels: list[str] = Field(default_factory=list, description="Labels without data.")
-    gaps: list[MarkerGap] = Field(description="Worst first, at most 10.")
+    labels: list[str] = Field(description="Labels with data.")
+    empty_labels: list[str] = Field(
+        default_factory=list, description="Labels in the file without data."
+    )
+    gaps: list[MarkerGap] = Field(description=f"Worst first, at most {INSPECTION_GAPS}.")
     best_markerset: MarkersetFit | None
-    markersets: list[MarkersetFit] = Field(description="The others (no missing lists).")
+    markersets: list[MarkersetFit] = Field(
+        description="The others that fit or match 10% of their markers, in brief."
+    )
     next_step: str
 
 
@@ -241,8 +249,12 @@ class MotionSummary(BaseModel):
     joints: list[JointRange] = Field(description="The plotted or requested joints.")
     plotted_joints: list[str]
     not_plotted: list[str] = Field(default_factory=list, description="Requested, no data.")
-    unobserved_joints: list[str] = Field(default_factory=list, description="NaN in the .npz.")
-    unmarked_bodies: list[str] = Field(default_factory=list)
+    unmarked_bodies: list[str] = Field(
+        default_factory=list, description="No markers on these or below: no joint data there."
+    )
+    unobserved_joints: list[str] = Field(
+        default_factory=list, description="Other joints without data (NaN in the .npz)."
+    )
     rms_residual_mm: float | None = Field(description="Marker fit error; < ~20 mm is good.")
     max_residual_mm: float | None
     failed_frames: int
@@ -259,7 +271,12 @@ class MotionView(BaseModel):
     fps: float
     duration_s: float
     rms_residual_mm: float | None = Field(description="Marker fit error; < ~20 mm is good.")
-    unobserved_joints: list[str] = Field(default_factory=list, description="No data.")
+    unmarked_bodies: list[str] = Field(
+        default_factory=list, description="No markers on these or below: no joint data there."
+    )
+    unobserved_joints: list[str] = Field(
+        default_factory=list, description="Other joints without data."
+    )
     shown_as: Literal["viewer", "key_poses_png"]
 
 

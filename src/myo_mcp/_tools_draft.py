@@ -29,7 +29,6 @@ __all__ = ["READ_TOOLS", "WRITE_TOOLS", "DraftResult", "draft_markerset"]
 
 # A draft is as sure of a marker placed by its anatomical name as of the name itself; those
 # are listed per body, the ones placed by rigidity one by one with their confidence.
-_MAX_LEFT_OUT = 10
 
 
 class DraftResult(BaseModel):
@@ -41,7 +40,7 @@ class DraftResult(BaseModel):
     by_rigidity: list[str] = Field(
         description="'label -> body (confidence 0-1, spread mm)': placed by the body it moves with."
     )
-    left_out: list[str] = Field(description="'label: why', not in the draft.")
+    left_out: dict[str, list[str]] = Field(description="Why -> labels not in the draft.")
     fit_rms_mm: float = Field(description="Marker fit error of the draft; under ~20 mm is good.")
     notes: list[str]
     next_step: str
@@ -92,13 +91,17 @@ async def draft_markerset(
                 by_rigidity.append(
                     f"{m.label} -> {m.body} ({m.confidence:.2f}, {m.spread_mm:.0f} mm)"
                 )
-        left = [f"{lo.label}: {lo.reason}" for lo in draft.left_out[:_MAX_LEFT_OUT]]
-        if len(draft.left_out) > _MAX_LEFT_OUT:
-            left.append(f"... and {len(draft.left_out) - _MAX_LEFT_OUT} more")
+        # Grouped by why: "moves with no body: 52 mm spread in the frame of scapula_l, ..."
+        # once per label cost 2,000 characters on a wheelchair trial; its figures are dropped.
+        left: dict[str, list[str]] = {}
+        for lo in draft.left_out:
+            left.setdefault(lo.reason.split(":")[0], []).append(lo.label)
+        notes = list(draft.notes)
         if draft.retargetable:
             next_step = f"retarget_motion(c3d_path={str(file)!r}, markerset={str(out)!r})"
-        else:  # retarget_motion would refuse it: say what is missing instead
-            next_step = " ".join(draft.notes) + " The left-out labels say which hold no data."
+        else:  # retarget_motion would refuse it: say what is missing instead (once)
+            next_step = " ".join(notes)
+            notes = []
         return DraftResult(
             markerset=str(out),
             ready=draft.retargetable,
@@ -106,7 +109,7 @@ async def draft_markerset(
             by_rigidity=by_rigidity,
             left_out=left,
             fit_rms_mm=round(draft.fit_rms_mm, 1),
-            notes=list(draft.notes),
+            notes=notes,
             next_step=next_step,
         )
 

@@ -281,8 +281,8 @@ async def retarget_motion(
             output=downloaded(job.output_asset_id, got),
             exports=exports,
             failed_exports=failed,
-            next_step=f"summarize_motion(path='{got['path']}') for ranges of motion and a plot; "
-            f"export_motion(path='{got['path']}', format='glb') to see it move in Blender.",
+            next_step="summarize_motion(path=output.path) for ranges of motion and a plot, "
+            "show_motion to see it move, export_motion for GLB/BVH/.mot/CSV.",
             **common,
         )
 

@@ -35,13 +35,15 @@ def _view(file: Path, source: str, as_app: bool) -> tuple[MotionView, dict[str, 
     motion = _analysis.load_motion(file)
     summary = motion.summary()
     rms = summary["rms_residual_mm"]
+    unmarked, unobserved = _analysis.without_data(motion)
     view = MotionView(
         source=source,
         frames=summary["frames"],
         fps=float(summary["fps"]),
         duration_s=round(float(summary["duration_s"]), 3),
         rms_residual_mm=None if rms is None else round(float(rms), 1),
-        unobserved_joints=summary["unobserved_joints"],
+        unmarked_bodies=unmarked,
+        unobserved_joints=unobserved,
         shown_as="viewer" if as_app else "key_poses_png",
     )
     # Titled, as the viewer is, by the recording the motion came from.

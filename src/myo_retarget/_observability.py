@@ -19,6 +19,7 @@ __all__ = [
     "MIN_LEVER_M",
     "NULL_SHARE",
     "bodies_without_markers",
+    "joints_below",
     "observed_hinges",
     "topmost",
     "unmarked_bodies",
@@ -111,3 +112,23 @@ def topmost(model: mujoco.MjModel, bodies: set[int]) -> list[int]:
 def unmarked_bodies(model: mujoco.MjModel, marker_bodies: Iterable[int]) -> list[int]:
     """Top body of each subtree that carries no marker (``toes_r`` for "toes_r and below")."""
     return topmost(model, bodies_without_markers(model, marker_bodies))
+
+
+def joints_below(model: mujoco.MjModel, bodies: Iterable[int]) -> list[str]:
+    """Names of the hinges on ``bodies`` or below them, in model order: the joints that "no
+    markers on ``bodies`` or below" leaves without data."""
+    parent = model.body_parentid
+    tops = {int(b) for b in bodies}
+
+    def under(b: int) -> bool:
+        while b > 0:
+            if b in tops:
+                return True
+            b = int(parent[b])
+        return False
+
+    return [
+        model.joint(j).name
+        for j in range(model.njnt)
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_HINGE and under(int(model.jnt_bodyid[j]))
+    ]

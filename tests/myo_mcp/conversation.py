@@ -38,10 +38,14 @@ class Turn:
     structured: dict[str, Any] | None
 
     @property
+    def answer_chars(self) -> int:
+        """Characters of the answer: its text and its structured content (compact JSON)."""
+        return len(self.text) + (len(_compact(self.structured)) if self.structured else 0)
+
+    @property
     def chars(self) -> int:
         """Characters of the call and the answer (compact JSON)."""
-        answer = len(self.text) + (len(_compact(self.structured)) if self.structured else 0)
-        return len(self.tool) + len(_compact(self.arguments)) + answer
+        return len(self.tool) + len(_compact(self.arguments)) + self.answer_chars
 
 
 @dataclass

@@ -17,11 +17,11 @@ from mcp import Client
 from myo_mcp import Backend, McpConfig, build_server
 from myo_server import LocalServer
 
-pytestmark = [
-    pytest.mark.anyio,
-    # The SDK marks logging/setLevel and resources/subscribe as handshake-era (SEP-2577).
-    pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning"),
-]
+pytestmark = pytest.mark.anyio
+# The client's logging/setLevel and resources/subscribe are handshake-era (SEP-2577), and warn.
+HANDSHAKE_ERA_CLIENT = pytest.mark.filterwarnings(
+    "ignore::mcp.shared.exceptions.MCPDeprecationWarning"
+)
 
 
 def structured(result: types.CallToolResult) -> dict[str, Any]:
@@ -53,6 +53,7 @@ async def queued_job(
         await backend.aclose()
 
 
+@HANDSHAKE_ERA_CLIENT
 async def test_handshake_era_subscribe_and_set_level(work: Path, idle_server: LocalServer) -> None:
     updated: list[str] = []
     logs: list[types.LoggingMessageNotificationParams] = []

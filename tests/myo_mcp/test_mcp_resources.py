@@ -381,6 +381,7 @@ async def test_tools_list_snapshot(server: MyoMCPServer) -> None:
                     "rms_residual_mm",
                     "shown_as",
                     "source",
+                    "unmarked_bodies",
                     "unobserved_joints",
                 ],
                 "hints": {

@@ -637,9 +637,13 @@ async def test_joints_without_markers_are_named_not_zero(server: MyoMCPServer, w
         assert sorted(info["empty_labels"]) == sorted(RIGHT_ARM)
         best = info["best_markerset"]
         assert best["name"] == "cmu" and best["fits"] is True and best["partial"] is True
-        assert best["unobserved_bodies"] == ["humerus_r"] and best["empty"] == RIGHT_ARM
-        assert best["note"].startswith("partial fit (85% of its markers): no markers on humerus_r")
-        assert "humerus_r" in info["next_step"] and "NaN" in info["next_step"]
+        # Its missing markers are in the file without data: empty_labels says so, once.
+        assert best["unobserved_bodies"] == ["humerus_r"] and "missing" not in best
+        assert best["note"] == (
+            "partial fit: no markers on humerus_r or below, so 7 joints get no data (NaN); "
+            f"{len(RIGHT_ARM)} of its labels hold no data"
+        )
+        assert "markerset='cmu') (a partial fit: see best_markerset.note)" in info["next_step"]
 
         result = structured(
             await client.call_tool(
@@ -655,8 +659,9 @@ async def test_joints_without_markers_are_named_not_zero(server: MyoMCPServer, w
                 "summarize_motion", {"path": path, "joints": ["shoulder_flex_r", "knee_flex_r"]}
             )
         )
-        assert figures["unobserved_joints"] == [*ARM_JOINTS, "mtp_flex_r", "mtp_flex_l"]
+        # No markers on these or below: the arm's and toes' joints, not named again one by one.
         assert figures["unmarked_bodies"] == ["humerus_r", "toes_r", "toes_l"]
+        assert figures["unobserved_joints"] == []
         shoulder, knee = figures["joints"]
         assert shoulder == {"joint": "shoulder_flex_r", "observed_pct": 0.0}  # no range
         assert knee["range_deg"] > 40 and knee["observed_pct"] == 100.0
@@ -963,12 +968,12 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
         )
         assert walk["best_markerset"]["name"] == "opensim-gait"
         assert walk["best_markerset"]["coverage"] == 1.0
-        assert walk["best_markerset"]["partial"] is False
+        assert "partial" not in walk["best_markerset"]  # a full fit
         assert "markerset='opensim-gait'" in walk["next_step"]
         pig_walk = next(m for m in walk["markersets"] if m["name"] == "plug-in-gait")
         assert pig_walk["partial"] is True
         assert "unobserved_bodies" not in pig_walk  # what a markerset misses: the best one's only
-        assert pig_walk["note"].startswith("partial fit (30% of its markers)")
+        assert "note" not in pig_walk  # the best one's note says what a partial fit leaves out
         # The upper-body labels are there but every sample is (0,0,0).
         dec = structured(
             await client.call_tool(
@@ -976,7 +981,15 @@ async def test_inspect_real_recordings(local_server: LocalServer) -> None:
             )
         )
         assert {"LSHO", "RSHO", "C7"} <= set(dec["empty_labels"])
-        assert "hold no data" in dec["next_step"] and "export the trial again" in dec["next_step"]
+        assert not {"LSHO", "RSHO", "C7"} & set(dec["labels"])  # said once
+        # Its four pelvis markers anchor the legs: a partial fit that says what it leaves out.
+        pig_dec = dec["best_markerset"]
+        assert pig_dec["name"] == "plug-in-gait" and pig_dec["partial"] is True
+        assert pig_dec["note"] == (
+            "partial fit: no markers on lumbar_spine or below, so 27 joints get no data (NaN); "
+            "24 of its labels hold no data"
+        )
+        assert "C7" not in pig_dec.get("missing", [])  # in the file, without data
         bad = error_text(
             await client.call_tool("inspect_c3d", {"path": str(SHARED / "mocap36_malformed.c3d")})
         )

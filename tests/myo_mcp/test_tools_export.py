@@ -197,7 +197,7 @@ async def test_retarget_motion_writes_the_formats(
             )
         )
     assert result["done"] is True and Path(result["output"]["path"]).is_file()
-    assert "export_motion(" in result["next_step"]
+    assert "export_motion" in result["next_step"]
     assert [(e["format"], e["path"]) for e in result["exports"]] == [
         ("glb", str(work / "walk.glb")),
         ("mot", str(work / "walk.mot")),

@@ -84,7 +84,8 @@ async def test_with_apps_the_motion_goes_to_the_app_and_the_model_gets_a_summary
     assert summary is not None
     assert summary["shown_as"] == "viewer" and summary["source"] == str(walk_npz)
     assert summary["frames"] == 412 and summary["fps"] == 120.0
-    assert summary["rms_residual_mm"] < 20 and summary["unobserved_joints"]
+    assert summary["rms_residual_mm"] < 20 and summary["unmarked_bodies"] == ["toes_r", "toes_l"]
+    assert summary["unobserved_joints"] == []  # the toes' joints: below an unmarked body
     # The model's part: one short text, no image, no motion.
     assert [c.type for c in result.content] == ["text"]
     assert len(text_of(result)) < SUMMARY_CHARS

@@ -11,7 +11,7 @@ import pytest
 
 from myo_retarget import Character, Motion, load_character, retarget
 from myo_retarget._kinematics import MarkerKinematics
-from myo_retarget._observability import observed_hinges, unmarked_bodies
+from myo_retarget._observability import joints_below, observed_hinges, unmarked_bodies
 
 from .motion_factory import OCCLUDED, RIGHT_ARM_JOINTS
 
@@ -146,3 +146,13 @@ def test_unmarked_bodies_are_the_tops_of_the_subtrees_without_markers() -> None:
         "femur_r",
         "tibia_l",
     ]
+
+
+def test_joints_below_names_every_hinge_of_the_subtrees() -> None:
+    character = load_character()
+    ids = [character.body_id(b) for b in ("humerus_r", "toes_l")]
+    assert joints_below(character.model, ids) == [
+        *("shoulder_flex_r", "shoulder_abdu_r", "shoulder_arot_r", "elbow_flex_r"),
+        *("wrist_pron_r", "wrist_flex_r", "wrist_devi_r", "mtp_flex_l"),
+    ]
+    assert joints_below(character.model, []) == []
