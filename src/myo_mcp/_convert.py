@@ -216,9 +216,8 @@ def inspection(
         scale = f", mocap_scale={mocap_scale:g}" if mocap_scale is not None else ""
         if vertical_axis is not None:
             scale += f", vertical_axis='{vertical_axis}'"
+        # A partial fit's note stands beside it in best_markerset.
         step = f"retarget_motion(c3d_path='{file}', markerset='{best.name}'{scale})"
-        if best.partial:
-            step += " (a partial fit: see best_markerset.note)"
     else:
         closest = next(iter(info["markersets"]), None)
         why = ""
@@ -231,8 +230,8 @@ def inspection(
                 )
             why += ")"
         step = (
-            f"No shipped markerset fits{why}. draft_markerset(path='{file}') proposes one from "
-            "the labels, or write a markerset XML (myo://characters/{character_id}/bodies)."
+            f"No shipped markerset fits{why}. draft_markerset(path='{file}') drafts one; or "
+            "write your own (myo://characters/{character_id}/bodies)."
         )
     return C3DInspection(
         path=str(file),
@@ -251,7 +250,7 @@ def inspection(
         markersets=[
             f.model_copy(update={"missing": None, "unobserved_bodies": None, "note": None})
             for f in fits
-            if (best is None or f.name != best.name) and (f.fits or f.coverage >= 0.1)
+            if (best is None or f.name != best.name) and f.coverage > 0
         ],
         next_step=step,
     )

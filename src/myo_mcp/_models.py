@@ -216,9 +216,7 @@ class C3DInspection(BaseModel):
     )
     gaps: list[MarkerGap] = Field(description=f"Worst first, at most {INSPECTION_GAPS}.")
     best_markerset: MarkersetFit | None
-    markersets: list[MarkersetFit] = Field(
-        description="The others that fit or match 10% of their markers, in brief."
-    )
+    markersets: list[MarkersetFit] = Field(description="The others that match any label, in brief.")
     next_step: str
 
 

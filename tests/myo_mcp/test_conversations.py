@@ -90,7 +90,7 @@ async def test_every_recording_ends_retargeted_or_with_a_specific_reason(
             answer = turn.text + json.dumps(turn.structured or {}, separators=(",", ":"))
             named = [label for label in labels if f'"{label}"' in answer]
             said = len(answer.replace(str(work), "/home/me/mocap")) - 2 * len(",".join(named))
-            assert said <= RESULT_BUDGET, (talk.recording, turn.tool, turn.answer_chars)
+            assert said <= RESULT_BUDGET, (talk.recording, turn.tool, said)
 
 
 async def test_each_answer_reads_as_before(talks: dict[str, tuple[Conversation, Path]]) -> None:
@@ -112,7 +112,8 @@ STRN | # | # | #
 best_markerset: name=cmu fits=true coverage=#
 markersets (#): name | fits | coverage
 plug-in-gait | true | #
-opensim-gait | false | #\
+opensim-gait | false | #
+optitrack-rigid-bodies | false | #\
 """,
                 """\
 retarget_motion: done=true job_id=ID status=SUCCEEDED message="Retarget completed (# frames); no markers on toes_r, toes_l or below; # joints left NaN: mtp_flex_r, mtp_flex_l; # other joints NaN in the frames where their markers are missing (up to # of #)" c#d_asset_id=ID markerset_asset_id=ID next_step="summarize_motion(path=output.path) for ranges of motion and a plot, show_motion to see it move, export_motion for GLB/BVH/.mot/CSV."
@@ -137,7 +138,7 @@ LTHI | #\
             ],
             "functional_static_dec.c3d": [
                 """\
-inspect_c3d: path=WORK/functional_static_dec.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+Z labels=LASI,RASI,LPSI,RPSI,LTHI,LKNE,LTIB,LANK,LHEE,LTOE,RTHI,RKNE,RTIB,RANK,RHEE,RTOE,LF#,LF#,LF#,LF#,LF#,RF#,RF#,RF#,RF#,RF#,LT#,LT#,LT#,LT#,LT#,RT#,RT#,RT#,RT#,RT# empty_labels=LFHD,RFHD,LBHD,RBHD,C#,T#,CLAV,STRN,LBAK,RBAK,LSHO,LUPA,LELB,LFRA,LWRA,LWRB,LFIN,RSHO,RUPA,RELB,RFRA,RWRA,RWRB,RFIN,SACR,LKNEin,LANKin,RKNEin,RANKin,LeftHipCenter,RightHipCenter,# next_step="retarget_motion(c#d_path='WORK/functional_static_dec.c#d', markerset='plug-in-gait') (a partial fit: see best_markerset.note)"
+inspect_c3d: path=WORK/functional_static_dec.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+Z labels=LASI,RASI,LPSI,RPSI,LTHI,LKNE,LTIB,LANK,LHEE,LTOE,RTHI,RKNE,RTIB,RANK,RHEE,RTOE,LF#,LF#,LF#,LF#,LF#,RF#,RF#,RF#,RF#,RF#,LT#,LT#,LT#,LT#,LT#,RT#,RT#,RT#,RT#,RT# empty_labels=LFHD,RFHD,LBHD,RBHD,C#,T#,CLAV,STRN,LBAK,RBAK,LSHO,LUPA,LELB,LFRA,LWRA,LWRB,LFIN,RSHO,RUPA,RELB,RFRA,RWRA,RWRB,RFIN,SACR,LKNEin,LANKin,RKNEin,RANKin,LeftHipCenter,RightHipCenter,# next_step="retarget_motion(c#d_path='WORK/functional_static_dec.c#d', markerset='plug-in-gait')"
 best_markerset: name=plug-in-gait fits=true partial=true coverage=# unobserved_bodies=lumbar_spine note="partial fit: no markers on lumbar_spine or below, so # joints get no data (NaN); # of its labels hold no data"
 markersets (#): name | fits | partial | coverage
 opensim-gait | true | true | #
@@ -179,7 +180,8 @@ RMMAL | # | # | #
 best_markerset: name=opensim-gait fits=true coverage=#
 markersets (#): name | fits | partial | coverage
 plug-in-gait | true | true | #
-cmu | false |  | #\
+cmu | false |  | #
+optitrack-rigid-bodies | false |  | #\
 """,
                 """\
 retarget_motion: done=true job_id=ID status=SUCCEEDED message="Retarget completed (# frames); no markers on clavicle_r, clavicle_l, toes_r, toes_l or below; # joints left NaN: clav_elev_r, clav_prot_r, shoulder_flex_r, shoulder_abdu_r, shoulder_arot_r, elbow_flex_r, wrist_pron_r, wrist_flex_r, wrist_devi_r, clav_elev_l, clav_prot_l, shoulder_flex_l … (+#); # other joints NaN in the frames where their markers are missing (up to # of #)" c#d_asset_id=ID markerset_asset_id=ID next_step="summarize_motion(path=output.path) for ranges of motion and a plot, show_motion to see it move, export_motion for GLB/BVH/.mot/CSV."
@@ -204,7 +206,7 @@ RKJC | #\
             ],
             "optotrak.c3d": [
                 """\
-inspect_c3d: path=WORK/optotrak.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+X labels=Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_# empty_labels=Marker_#,Marker_# next_step="No shipped markerset fits (closest cmu: only # trunk/pelvis markers match (need # on the pelvis/trunk, or # on the pelvis for the lower body)). draft_markerset(path='WORK/optotrak.c#d') proposes one from the labels, or write a markerset XML (myo://characters/{character_id}/bodies)."
+inspect_c3d: path=WORK/optotrak.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+X labels=Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_#,Marker_# empty_labels=Marker_#,Marker_# next_step="No shipped markerset fits (closest cmu: only # trunk/pelvis markers match (need # on the pelvis/trunk, or # on the pelvis for the lower body)). draft_markerset(path='WORK/optotrak.c#d') drafts one; or write your own (myo://characters/{character_id}/bodies)."
 gaps (#): label | missing_pct | longest_gap | gap_filled_frames
 Marker_# | # | # | #\
 """,
@@ -218,7 +220,8 @@ LFHD | # | # | #
 best_markerset: name=plug-in-gait fits=true coverage=# missing=LUPA,LFRA,RUPA,RFRA,SACR
 markersets (#): name | fits | coverage | partial
 cmu | true | # | \n\
-opensim-gait | true | # | true\
+opensim-gait | true | # | true
+optitrack-rigid-bodies | false | # | \
 """,
                 """\
 retarget_motion: done=true job_id=ID status=SUCCEEDED message="Retarget completed (# frames); no markers on toes_r, toes_l or below; # joints left NaN: mtp_flex_r, mtp_flex_l" c#d_asset_id=ID markerset_asset_id=ID next_step="summarize_motion(path=output.path) for ranges of motion and a plot, show_motion to see it move, export_motion for GLB/BVH/.mot/CSV."
@@ -247,7 +250,8 @@ inspect_c3d: path=WORK/pig_static_one_frame.c#d format=c#d frames=# rate_hz=# du
 best_markerset: name=plug-in-gait fits=true coverage=# missing=LUPA,LFRA,RUPA,RFRA,SACR
 markersets (#): name | fits | coverage | partial
 cmu | true | # | \n\
-opensim-gait | true | # | true\
+opensim-gait | true | # | true
+optitrack-rigid-bodies | false | # | \
 """,
                 """\
 retarget_motion: done=true job_id=ID status=SUCCEEDED message="Retarget completed (# frames); no markers on toes_r, toes_l or below; # joints left NaN: mtp_flex_r, mtp_flex_l" c#d_asset_id=ID markerset_asset_id=ID next_step="summarize_motion(path=output.path) for ranges of motion and a plot, show_motion to see it move, export_motion for GLB/BVH/.mot/CSV."
@@ -298,7 +302,7 @@ L_FAX | #\
             ],
             "shd01_prefixed.c3d": [
                 """\
-inspect_c3d: path=WORK/shd#_prefixed.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+Z labels=RASI,RELB,RUPA,RPSI,STRN,LPSI,RFRA,T#,RSHO,RBAK,CLAV,RWRA,RFIN,RWRB,C#,LELB,LUPA,LWRA,LSHO,RBHD,LBHD,LFRA,RFHD,LFHD,LWRB,LASI,LFIN next_step="retarget_motion(c#d_path='WORK/shd#_prefixed.c#d', markerset='plug-in-gait') (a partial fit: see best_markerset.note)"
+inspect_c3d: path=WORK/shd#_prefixed.c#d format=c#d frames=# rate_hz=# duration_s=# units=mm vertical_axis=+Z labels=RASI,RELB,RUPA,RPSI,STRN,LPSI,RFRA,T#,RSHO,RBAK,CLAV,RWRA,RFIN,RWRB,C#,LELB,LUPA,LWRA,LSHO,RBHD,LBHD,LFRA,RFHD,LFHD,LWRB,LASI,LFIN next_step="retarget_motion(c#d_path='WORK/shd#_prefixed.c#d', markerset='plug-in-gait')"
 gaps (#): label | missing_pct | longest_gap | gap_filled_frames
 RWRA | # | # | #
 RFIN | # | # | #
@@ -307,7 +311,8 @@ LFHD | # | # | #
 best_markerset: name=plug-in-gait fits=true partial=true coverage=# missing=LTHI,LKNE,LTIB,LANK,LHEE,LTOE,RTHI,RKNE,RTIB,RANK,RHEE,RTOE,SACR unobserved_bodies=femur_r,femur_l note="partial fit: no markers on femur_r, femur_l or below, so # joints get no data (NaN)"
 markersets (#): name | fits | partial | coverage
 cmu | true | true | #
-opensim-gait | true | true | #\
+opensim-gait | true | true | #
+optitrack-rigid-bodies | false |  | #\
 """,
                 """\
 retarget_motion: done=true job_id=ID status=SUCCEEDED message="Retarget completed (# frames); no markers on femur_r, femur_l or below; # joints left NaN: hip_flex_r, hip_abdu_r, hip_arot_r, knee_flex_r, ankle_flex_r, subtal_inve_r, mtp_flex_r, hip_flex_l, hip_abdu_l, hip_arot_l, knee_flex_l, ankle_flex_l … (+#); # other joints NaN in the frames where their markers are missing (up to # of #)" c#d_asset_id=ID markerset_asset_id=ID next_step="summarize_motion(path=output.path) for ranges of motion and a plot, show_motion to see it move, export_motion for GLB/BVH/.mot/CSV."
@@ -330,7 +335,7 @@ LPSI | #\
             ],
             "sprintbasket_metres.c3d": [
                 """\
-inspect_c3d: path=WORK/sprintbasket_metres.c#d format=c#d frames=# rate_hz=# duration_s=# units=m vertical_axis=+Z labels=WheelchairL:Marker#,SWL:Marker#,WheelchairL:Marker#,ArmL:Marker#,SWL:Marker#,ArmL:Marker#,ArmL:Marker#,SWL:Marker#,WheelchairL:Marker#,ArmL:Marker#,WheelchairL:Marker#,SWL:Marker#,ForearmL:Marker#,ForearmL:Marker#,ForearmL:Marker#,ForearmL:Marker#,Forehead,TempleL,EarL,C#,AcromionL,ScapularSpineL,ScapulaL,LateralEpicondyleL,HandL,Sync next_step="No shipped markerset fits (closest optitrack-rigid-bodies: only # trunk/pelvis markers match (need # on the pelvis/trunk, or # on the pelvis for the lower body)). draft_markerset(path='WORK/sprintbasket_metres.c#d') proposes one from the labels, or write a markerset XML (myo://characters/{character_id}/bodies)."
+inspect_c3d: path=WORK/sprintbasket_metres.c#d format=c#d frames=# rate_hz=# duration_s=# units=m vertical_axis=+Z labels=WheelchairL:Marker#,SWL:Marker#,WheelchairL:Marker#,ArmL:Marker#,SWL:Marker#,ArmL:Marker#,ArmL:Marker#,SWL:Marker#,WheelchairL:Marker#,ArmL:Marker#,WheelchairL:Marker#,SWL:Marker#,ForearmL:Marker#,ForearmL:Marker#,ForearmL:Marker#,ForearmL:Marker#,Forehead,TempleL,EarL,C#,AcromionL,ScapularSpineL,ScapulaL,LateralEpicondyleL,HandL,Sync next_step="No shipped markerset fits (closest optitrack-rigid-bodies: only # trunk/pelvis markers match (need # on the pelvis/trunk, or # on the pelvis for the lower body)). draft_markerset(path='WORK/sprintbasket_metres.c#d') drafts one; or write your own (myo://characters/{character_id}/bodies)."
 gaps (#): label | missing_pct | longest_gap | gap_filled_frames
 ForearmL:Marker# | # | # | #
 HandL | # | # | #
@@ -338,7 +343,10 @@ ForearmL:Marker# | # | # | #
 Sync | # | # | #
 Forehead | # | # | #
 markersets (#): name | fits | coverage
-optitrack-rigid-bodies | false | #\
+optitrack-rigid-bodies | false | #
+plug-in-gait | false | #
+cmu | false | #
+opensim-gait | false | #\
 """,
                 """\
 draft_markerset: markerset=WORK/sprintbasket_metres.markerset.xml ready=false by_rigidity="ArmL:Marker# -> humerus_l (#, # mm)","ArmL:Marker# -> humerus_l (#, # mm)","ArmL:Marker# -> humerus_l (#, # mm)","ArmL:Marker# -> humerus_l (#, # mm)","Forehead -> skull (#, # mm)","EarL -> skull (#, # mm)","ScapularSpineL -> scapula_l (#, # mm)" fit_rms_mm=# next_step="Only # of the draft's markers are on the pelvis/trunk and retargeting needs # on the pelvis/trunk, or # on the pelvis for the lower body: add pelvis/trunk markers the recording has to the draft by hand, or retarget a recording with more of them."
