@@ -51,8 +51,13 @@ _B64 = 4 / 3
 
 
 def _array(values: NDArray[Any], dtype: str) -> dict[str, Any]:
-    """An array as ``{"dtype", "shape", "b64"}`` (little-endian bytes)."""
-    flat = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+    """An array as ``{"dtype", "shape", "b64"}`` (little-endian bytes); floats beyond the
+    dtype's range (a damaged recording's) saturate at it instead of overflowing the cast."""
+    kind = np.dtype(dtype)
+    if kind.kind == "f":
+        limit = float(np.finfo(kind).max)
+        values = np.clip(np.asarray(values, dtype=np.float64), -limit, limit)
+    flat = np.ascontiguousarray(values, dtype=kind.newbyteorder("<"))
     return {
         "dtype": dtype,
         "shape": list(flat.shape),
@@ -87,8 +92,10 @@ def frame_stride(motion: Motion, n_bodies: int, n_curves: int) -> int:
         return 1
     raw = n_bodies * (3 + 4) * 2 + len(motion.marker_names) * 3 * 2 + n_curves * 4 + 4
     budget = FRAME_BYTES * max(1.0, motion.n_frames / motion.fps / BUDGET_SECONDS)
-    stride = max(1, math.ceil(motion.fps / MAX_FPS))
-    while math.ceil(motion.n_frames / stride) * raw * _B64 > budget:
+    # A damaged recording's absurd rate would ask for a stride beyond the clip (and an index
+    # array of floats): one frame is the most any stride can keep.
+    stride = min(max(1, math.ceil(motion.fps / MAX_FPS)), motion.n_frames)
+    while stride < motion.n_frames and math.ceil(motion.n_frames / stride) * raw * _B64 > budget:
         stride += 1
     return stride
 

@@ -175,3 +175,15 @@ def test_cli_view_of_a_file_that_is_no_motion_says_so(
     assert str(bad) in err
     assert "not a motion .npz" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fps", [1e300, 1e-300])
+def test_payload_of_a_motion_at_an_absurd_rate(motion: Motion, fps: float) -> None:
+    """A damaged recording's rate (the fuzz's 1e300 Hz made a stride too large for an index
+    array, and the job lost its viewer page) still gives a page of the motion's frames."""
+    odd = dataclasses.replace(motion, fps=fps, time_s=np.arange(motion.n_frames) / fps)
+    payload = viewer_payload(odd)
+    assert 1 <= payload["stride"] <= motion.n_frames
+    assert _decode(payload["body_positions"]).shape[0] == len(
+        range(0, motion.n_frames, payload["stride"])
+    )
