@@ -560,10 +560,12 @@ def _run(srv: LocalServer, cases: list[Case], job_timeout: float, deadline: floa
     for j in jobs:
         if j["status"] not in TERMINAL_STATUSES:
             continue
-        text = j.get("error") or j.get("message") or ""
-        if j["status"] == "FAILED" and text.startswith(INTERNAL):
+        error = j.get("error") or {}  # {error_message, error_type} since issue 12
+        text = error.get("error_message") or j.get("message") or ""
+        kind = error.get("error_type")
+        if j["status"] == "FAILED" and (text.startswith(INTERNAL) or kind == "INTERNAL"):
             internal += 1
-        key = f"{j['status']}: {_normalise(text)}"
+        key = f"{j['status']}{f' {kind}' if kind else ''}: {_normalise(text)}"
         messages[key] += 1
         examples.setdefault(key, f"{kinds[j['job_id']]} -> {text[:400]}")
 
@@ -571,7 +573,7 @@ def _run(srv: LocalServer, cases: list[Case], job_timeout: float, deadline: floa
     print(f"stuck (not terminal within {job_timeout:.0f} s of starting): {len(stuck)}")
     for job_id in sorted(stuck):
         print(f"  {job_id}  {kinds[job_id]}")
-    print(f"messages that only say {INTERNAL!r}: {internal}")
+    print(f"messages that only say {INTERNAL!r} (or error_type INTERNAL): {internal}")
     by_time = max(jobs, key=_seconds)
     print(f"longest job: {_seconds(by_time):.1f} s ({kinds[by_time['job_id']]})")
     peak = max(peaks.values(), default=0)
