@@ -12,6 +12,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
+from ._body_span import HUMAN_SPAN_M, typical_span
 from ._c3d import VERTICAL_AXES, MarkerRecording, normalise_axis
 from ._calibration import MarkerAttachment, calibrate, initial_pose
 from ._character import (
@@ -20,7 +21,7 @@ from ._character import (
     Character,
     load_character,
 )
-from ._exceptions import MarkersetError, RetargetError
+from ._exceptions import MarkerReadError, MarkersetError, RetargetError
 from ._formats import DEFAULT_CALIBRATION_FRAMES, ROTATIONS
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
@@ -170,7 +171,25 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
     gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
     # Calibration and the first pose see measured samples only.
     measured = np.where(gap_filled[..., None], np.nan, targets) if gap_filled.any() else targets
+    _check_span(rec, mset, measured)
     return MarkerInputs(match, attachment, targets, gap_filled, measured)
+
+
+def _check_span(rec: MarkerRecording, mset: Markerset, measured: NDArray[np.float64]) -> None:
+    """Refuse matched markers of no human size: a file in metres that says mm (or damaged
+    coordinates) would fail the fit in every frame, and a motion of no frame is no result.
+    Markers all at one point are left to the fit, which says so."""
+    span = typical_span(measured)
+    low, high = HUMAN_SPAN_M
+    if span is None or span == 0.0 or low <= span <= high:
+        return
+    raise MarkerReadError(
+        rec.path,
+        f"the {measured.shape[1]} markers markerset '{mset.name}' matches span {span:.3g} m in "
+        f"a typical frame, read in the {rec.units} the file states; on a person they span "
+        f"{low:g} to {high:g} m: its coordinates or its units are wrong; re-export the "
+        "recording in mm, cm or m",
+    )
 
 
 def _engine_version() -> str:
@@ -252,6 +271,15 @@ def retarget(
     result = solver.solve_sequence(
         targets, q0, progress=progress, should_cancel=should_cancel, gap_filled=gap_filled
     )
+
+    if not result.ok.any():
+        s = solver.settings
+        raise RetargetError(
+            f"{rec.filename}: no frame could be fitted (0 of {F}): in each the markers sit more "
+            f"than {s.fail_rms * 1000:g} mm (RMS) from where markerset '{mset.name}' puts them "
+            f"on the character, or fewer than {s.min_markers} are seen; check that the "
+            "markerset is the recording's and its labels name the right markers"
+        )
 
     # A joint no usable marker determines is no measurement: NaN in the angles, frame by frame
     # (none at all in frames too sparse to fit, which only hold the previous pose).

@@ -24,6 +24,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._body_span import typical_span
 from ._c3d import (
     UNIT_ALIASES,
     UNIT_SCALE,
@@ -63,7 +64,8 @@ _FRAME_COLUMNS = frozenset({"frame", "frame#", "frames"})
 # rounded to milliseconds at 120 Hz jitter by 6 %, a dropped frame doubles the step.
 _TIME_STEP_TOLERANCE = 0.25
 _ROWS_PER_CHUNK = 4096
-# The markers of a person span this much in a frame (a foot-only set: ~0.3 m; arms out: 2.5 m).
+# The markers of a person span this much in a frame (a foot-only set: ~0.3 m; arms out: 2.5 m);
+# tighter than HUMAN_SPAN_M, since a table's units are a guess.
 _BODY_SPAN_M = (0.2, 20.0)
 _TYPICAL_SPAN_M = 1.2
 _SCALE_GUESSES = (1, 10, 100, 1000)
@@ -180,15 +182,9 @@ def _check_body_size(path: str, positions: NDArray[np.float64], scale: float) ->
     "succeeded" -- so a body that spans less than :data:`_BODY_SPAN_M` or more, in a typical
     frame, is refused with the ``mocap_scale`` that gives it a human size.
     """
-    seen = ~np.isnan(positions[..., 0])
-    frames = np.flatnonzero(seen.sum(axis=1) >= 2)
-    if len(frames) == 0:
-        return
-    step = max(1, len(frames) // 200)  # a typical frame, not all of them
-    spans = [float(np.ptp(positions[f][seen[f]], axis=0).max()) for f in frames[::step]]
-    span = float(np.median(spans))
+    span = typical_span(positions)
     low, high = _BODY_SPAN_M
-    if low <= span <= high or span == 0.0:
+    if span is None or low <= span <= high or span == 0.0:
         return
     fits = min(_SCALE_GUESSES, key=lambda c: abs(math.log(span * scale / c / _TYPICAL_SPAN_M)))
     unit = {1: "metres", 10: "decimetres", 100: "centimetres", 1000: "millimetres"}[fits]
