@@ -51,3 +51,19 @@ def test_a_recording_no_frame_of_which_fits_is_refused(walk_c3d: Path) -> None:
 def test_a_human_recording_still_retargets(walk_c3d: Path) -> None:
     motion = retarget(walk_c3d, "cmu")
     assert motion.frame_ok.all()
+
+
+def test_one_marker_far_from_the_others_is_named(walk_c3d: Path, tmp_path: Path) -> None:
+    # The fuzz's 'one marker extreme': the whole body was blamed ("span 1e+33 m").
+    c3d = ezc3d.c3d(str(walk_c3d))
+    points = c3d["data"]["points"]
+    label = c3d["parameters"]["POINT"]["LABELS"]["value"][5]
+    points[:3, 5] = 1e30
+    c3d["data"]["points"] = points
+    path = tmp_path / "far.c3d"
+    c3d.write(str(path))
+    with pytest.raises(MarkerReadError) as err:
+        retarget(path, "cmu")
+    text = str(err.value)
+    assert text.startswith(f"{path}: marker {label} sits 1.73e+27 m from the others"), text
+    assert "leave it out of the markerset" in text
