@@ -294,7 +294,9 @@ def retarget(
         targets, q0, progress=progress, should_cancel=should_cancel, gap_filled=gap_filled
     )
 
-    if not result.ok.any():
+    # Unscaled (enable_scaling=False) a subject unlike the character may leave every frame over
+    # the residual bound and still be the motion asked for; scaled, it is no fit at all.
+    if opts.enable_scaling and not result.ok.any():
         s = solver.settings
         raise RetargetError(
             f"{rec.filename}: no frame could be fitted (0 of {F}): in each the markers sit more "

@@ -9,7 +9,14 @@ from pathlib import Path
 import ezc3d
 import pytest
 
-from myo_retarget import IKSettings, MarkerReadError, RetargetError, retarget
+from myo_retarget import (
+    IKSettings,
+    MarkerReadError,
+    RetargetError,
+    RetargetOptions,
+    retarget,
+    sample_c3d_path,
+)
 
 
 def _scaled(walk_c3d: Path, path: Path, factor: float) -> Path:
@@ -67,3 +74,14 @@ def test_one_marker_far_from_the_others_is_named(walk_c3d: Path, tmp_path: Path)
     text = str(err.value)
     assert text.startswith(f"{path}: marker {label} sits 1.73e+27 m from the others"), text
     assert "leave it out of the markerset" in text
+
+
+def test_an_unscaled_character_keeps_its_motion_whatever_the_residuals() -> None:
+    # Without scaling, the default character sits more than 30 mm (RMS) off the shipped sample's
+    # subject in every frame: still the motion asked for (enable_scaling=False), not a failed fit.
+    motion = retarget(
+        sample_c3d_path(),
+        "cmu",
+        options=RetargetOptions(enable_scaling=False, subject_gender="female"),
+    )
+    assert motion.n_frames == 412 and not motion.frame_ok.any()
