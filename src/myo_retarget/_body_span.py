@@ -8,7 +8,10 @@ import warnings
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["HUMAN_SPAN_M", "far_markers", "typical_span"]
+from ._exceptions import MarkerReadError
+from ._markerset import listing
+
+__all__ = ["HUMAN_SPAN_M", "check_human_span", "far_markers", "typical_span"]
 
 #: The span of the markers a retarget matches on a person, m: three on the pelvis make ~0.25 m,
 #: a whole body with arms out ~2.5 m. Outside this by a wide margin the numbers are no body
@@ -56,3 +59,47 @@ def far_markers(
         centre = np.nanmedian(positions, axis=1, keepdims=True)
         distance = np.nanmedian(np.linalg.norm(positions - centre, axis=2), axis=0)
     return np.nan_to_num(distance, nan=0.0) > limit, distance
+
+
+def check_human_span(
+    path: str, units: str, markerset: str, measured: NDArray[np.float64], names: list[str]
+) -> None:
+    """Refuse matched markers of no human size: a file in metres that says mm (or damaged
+    coordinates) would fail the fit in every frame, and a motion of no frame is no result.
+    Markers all at one point are left to the fit, which says so.
+
+    Args:
+        path: The recording, named in the message.
+        units: The units the file states.
+        markerset: The markerset's name.
+        measured: The matched markers' measured positions ``(F, M, 3)`` m, NaN where missing.
+        names: The matched markers' names ``(M,)``.
+
+    Raises:
+        MarkerReadError: The span is outside :data:`HUMAN_SPAN_M`, naming the markers far from
+            the others when the rest make a body.
+    """
+    span = typical_span(measured)
+    low, high = HUMAN_SPAN_M
+    if span is None or span == 0.0 or low <= span <= high:
+        return
+    far, distance = far_markers(measured, high)
+    if far.any() and (rest := typical_span(measured[:, ~far])) and low <= rest <= high:
+        # A body, but for a few markers (damaged samples): name them rather than the units.
+        who = [name for name, out in zip(names, far, strict=True) if out]
+        one = len(who) == 1
+        raise MarkerReadError(
+            path,
+            f"marker{'' if one else 's'} {listing(who)} {'sits' if one else 'sit'} "
+            f"{float(distance[far].max()):.3g} m from the others in a typical frame, where a "
+            f"person's markers are within {high:g} m: {'its' if one else 'their'} coordinates "
+            f"are damaged; re-export the recording, or leave {'it' if one else 'them'} out of "
+            "the markerset",
+        )
+    raise MarkerReadError(
+        path,
+        f"the {measured.shape[1]} markers markerset '{markerset}' matches span {span:.3g} m in "
+        f"a typical frame, read in the {units} the file states; on a person they span "
+        f"{low:g} to {high:g} m: its coordinates or its units are wrong; re-export the "
+        "recording in mm, cm or m",
+    )

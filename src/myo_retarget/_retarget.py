@@ -12,7 +12,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
-from ._body_span import HUMAN_SPAN_M, far_markers, typical_span
+from ._body_span import check_human_span
 from ._c3d import VERTICAL_AXES, MarkerRecording, normalise_axis
 from ._calibration import MarkerAttachment, calibrate, initial_pose
 from ._character import (
@@ -21,18 +21,11 @@ from ._character import (
     Character,
     load_character,
 )
-from ._exceptions import MarkerReadError, MarkersetError, RetargetError
+from ._exceptions import MarkersetError, RetargetError
 from ._formats import DEFAULT_CALIBRATION_FRAMES, ROTATIONS
 from ._ik import CancelCheck, IKSettings, IKSolver, ProgressCallback
 from ._kinematics import MarkerKinematics
-from ._markerset import (
-    NO_WEIGHT,
-    MarkerMatch,
-    Markerset,
-    listing,
-    load_markerset,
-    match_markers,
-)
+from ._markerset import NO_WEIGHT, MarkerMatch, Markerset, load_markerset, match_markers
 from ._motion import Motion
 from ._observability import MIN_LEVER_M, observed_hinges, unmarked_bodies
 from ._subject import gender_problem, height_problem, weight_problem
@@ -178,40 +171,8 @@ def marker_inputs(rec: MarkerRecording, mset: Markerset, character: Character) -
     gap_filled = np.ascontiguousarray(rec.gap_filled[:, match.label_indices])
     # Calibration and the first pose see measured samples only.
     measured = np.where(gap_filled[..., None], np.nan, targets) if gap_filled.any() else targets
-    _check_span(rec, mset, measured, attachment.names)
+    check_human_span(rec.path, rec.units, mset.name, measured, attachment.names)
     return MarkerInputs(match, attachment, targets, gap_filled, measured)
-
-
-def _check_span(
-    rec: MarkerRecording, mset: Markerset, measured: NDArray[np.float64], names: list[str]
-) -> None:
-    """Refuse matched markers of no human size: a file in metres that says mm (or damaged
-    coordinates) would fail the fit in every frame, and a motion of no frame is no result.
-    Markers all at one point are left to the fit, which says so."""
-    span = typical_span(measured)
-    low, high = HUMAN_SPAN_M
-    if span is None or span == 0.0 or low <= span <= high:
-        return
-    far, distance = far_markers(measured, high)
-    if far.any() and (rest := typical_span(measured[:, ~far])) and low <= rest <= high:
-        # A body, but for a few markers (damaged samples): name them rather than the units.
-        who = [name for name, out in zip(names, far, strict=True) if out]
-        one = len(who) == 1
-        raise MarkerReadError(
-            rec.path,
-            f"marker{'' if one else 's'} {listing(who)} {'sits' if one else 'sit'} "
-            f"{float(distance[far].max()):.3g} m from the others in a typical frame, where a "
-            f"person's markers are within {high:g} m: {'its' if one else 'their'} coordinates "
-            f"are damaged; re-export the recording, or leave {'it' if one else 'them'} out of "
-            "the markerset",
-        )
-    raise MarkerReadError(
-        rec.path,
-        f"the {measured.shape[1]} markers markerset '{mset.name}' matches span {span:.3g} m in "
-        f"a typical frame, read in the {rec.units} the file states; on a person they span "
-        f"{low:g} to {high:g} m: its coordinates or its units are wrong; re-export the "
-        "recording in mm, cm or m",
-    )
 
 
 def _engine_version() -> str:
