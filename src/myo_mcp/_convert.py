@@ -203,7 +203,6 @@ def inspection(
                 "note": _partial_note(info["best_markerset"], empty) if best.partial else None,
             }
         )
-    empty = set(info["empty_labels"])
     gaps = sorted(
         (
             g
