@@ -46,6 +46,7 @@ from _common import machine_line
 from myo_retarget._c3d_checks import Parameter, parameter_layout
 from myo_retarget._markerset import shipped_markerset_path
 from myo_server import LocalServer
+from myo_server._job_errors import INTERNAL as INTERNAL_TYPE
 from myo_server._records import TERMINAL_STATUSES
 from myo_server.testing import upload
 
@@ -563,7 +564,7 @@ def _run(srv: LocalServer, cases: list[Case], job_timeout: float, deadline: floa
         error = j.get("error") or {}  # {error_message, error_type} since issue 12
         text = error.get("error_message") or j.get("message") or ""
         kind = error.get("error_type")
-        if j["status"] == "FAILED" and (text.startswith(INTERNAL) or kind == "INTERNAL"):
+        if j["status"] == "FAILED" and (text.startswith(INTERNAL) or kind == INTERNAL_TYPE):
             internal += 1
         key = f"{j['status']}{f' {kind}' if kind else ''}: {_normalise(text)}"
         messages[key] += 1
@@ -573,7 +574,7 @@ def _run(srv: LocalServer, cases: list[Case], job_timeout: float, deadline: floa
     print(f"stuck (not terminal within {job_timeout:.0f} s of starting): {len(stuck)}")
     for job_id in sorted(stuck):
         print(f"  {job_id}  {kinds[job_id]}")
-    print(f"messages that only say {INTERNAL!r} (or error_type INTERNAL): {internal}")
+    print(f"messages that only say {INTERNAL!r} (or error_type {INTERNAL_TYPE}): {internal}")
     by_time = max(jobs, key=_seconds)
     print(f"longest job: {_seconds(by_time):.1f} s ({kinds[by_time['job_id']]})")
     peak = max(peaks.values(), default=0)

@@ -29,7 +29,9 @@ def test_a_short_fuzz_ends_every_job_with_a_specific_message(tmp_path: Path) -> 
     statuses = re.search(r"^final status: (.*)$", out, re.M)
     assert statuses, out[-3000:]
     counted = sum(int(n) for n in re.findall(r"(\d+)", statuses.group(1)))
-    assert counted == 12 + int(re.search(r"(\d+) hostile markersets", out).group(1))  # type: ignore[union-attr]
+    markersets = re.search(r"(\d+) hostile markersets", out)
+    assert markersets, out[:3000]
+    assert counted == 12 + int(markersets.group(1))
     assert re.search(r"^stuck \(.*\): 0$", out, re.M), out[-3000:]
     assert re.search(r"^messages that only say .*: 0$", out, re.M), out[-3000:]
     assert re.search(r"^worker peak RSS \(VmHWM\): \d+ MiB", out, re.M)
